@@ -1,0 +1,249 @@
+"""The `saaslens` command."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from saaslens import settings
+
+
+def _console():
+    from rich.console import Console
+
+    return Console(stderr=False)
+
+
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    from saaslens.sandbox.core import load_sandbox_config, serve
+
+    config = load_sandbox_config(args.config or settings.sandbox_config_path())
+    if args.port is not None:
+        config = config.model_copy(update={"port": args.port})
+    if args.export_ground_truth:
+        from saaslens.sandbox.core import (
+            SandboxServer,
+            build_app,  # noqa: F401  (validates the personalities load)
+        )
+
+        out = Path(args.export_ground_truth)
+        out.mkdir(parents=True, exist_ok=True)
+        with SandboxServer(config.tenants) as server:
+            for spec in config.tenants:
+                path = out / f"{spec.app}-{spec.name}.json"
+                path.write_text(json.dumps(server.personality(spec.app, spec.name).ground_truth(), default=str))
+                print(path)
+        return 0
+    serve(config)
+    return 0
+
+
+def _run_stages(instance, stages, lake, console) -> int:
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from saaslens.runner import CredentialsRejected, RunContext, StageFailed, run_stage
+
+    ctx = RunContext.for_cli()
+    failures = 0
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("[bold]{task.description}"),
+        BarColumn(bar_width=None),
+        TextColumn("{task.fields[status]}"),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
+        rows = {
+            s: progress.add_task(f"{instance.app}/{instance.name} {s}", total=None, status="waiting") for s in stages
+        }
+
+        def report(stage, records, metrics):
+            progress.update(rows[stage], status=f"{records:,} records, {metrics.requests:,} requests")
+
+        ctx.progress = report
+        for stage in stages:
+            progress.update(rows[stage], status="running")
+            try:
+                result = run_stage(instance, stage, ctx, _lake(lake))
+            except (CredentialsRejected, StageFailed) as exc:
+                failures += 1
+                progress.update(rows[stage], total=1, completed=1, status=f"[red]failed[/red]: {exc}")
+                if isinstance(exc, CredentialsRejected):
+                    break
+                continue
+            m = result.metrics
+            text = (
+                f"[green]{result.status}[/green]: {result.records:,} records, {int(m.get('requests', 0)):,} "
+                f"requests, {int(m.get('retries', 0))} retries, {int(m.get('throttled', 0))} throttled"
+            )
+            if result.status == "skipped":
+                text = f"[yellow]skipped[/yellow]: {result.detail}"
+            progress.update(rows[stage], total=1, completed=1, status=text)
+    return failures
+
+
+def _lake(root: str | None):
+    from saaslens.lake.writer import Lake
+
+    return Lake(Path(root).resolve() if root else settings.lake_root())
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    from saaslens.config import ConfigError, load_connected_apps
+    from saaslens.connectors import registry
+
+    console = _console()
+    try:
+        apps = load_connected_apps(args.config)
+        instance = apps.get(args.instance)
+    except ConfigError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        return 2
+    available = registry.connector_class(instance.app).stages()
+    stages = args.stage or available
+    unknown = [s for s in stages if s not in available]
+    if unknown:
+        console.print(
+            f"[red]error:[/red] {instance.app} has no stage {', '.join(unknown)} (stages: {', '.join(available)})"
+        )
+        return 2
+    if not instance.enabled:
+        console.print(f"[yellow]note:[/yellow] {instance.app}/{instance.name} is disabled; syncing on request")
+    failures = _run_stages(instance, stages, args.lake, console)
+    return 1 if failures else 0
+
+
+def cmd_catalog(args: argparse.Namespace) -> int:
+    from saaslens.lake.catalog import build_catalog
+
+    print(build_catalog(Path(args.lake).resolve() if args.lake else None))
+    return 0
+
+
+def cmd_capabilities(args: argparse.Namespace) -> int:
+    from saaslens.matrix import capability_matrix, matrix_markdown
+
+    if args.format == "json":
+        print(json.dumps(capability_matrix(), indent=2))
+    else:
+        print(matrix_markdown())
+    return 0
+
+
+def cmd_airflow_bootstrap(args: argparse.Namespace) -> int:
+    from saaslens.orchestration.bootstrap import apply, plan
+
+    bootstrap = plan(Path(args.settings) if args.settings else None, Path(args.config) if args.config else None)
+    counts = apply(bootstrap)
+    print(f"applied {counts['pools']} pools, {counts['connections']} connections, {counts['variables']} variables")
+    for pool in bootstrap.pools:
+        print(f"  pool {pool.name}: {pool.slots} slots")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from saaslens.config import ConfigError, load_connected_apps
+
+    try:
+        apps = load_connected_apps(args.config)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for instance in apps.instances:
+        state = "enabled" if instance.enabled else "disabled"
+        print(f"ok     {instance.app}/{instance.name} ({state}, dag {instance.dag_id}, pool {instance.pool})")
+    for error in apps.errors:
+        print(f"error  {error}", file=sys.stderr)
+    return 1 if apps.errors else 0
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    from saaslens.summary import print_summary
+
+    print_summary(Path(args.lake).resolve() if args.lake else settings.lake_root(), _console())
+    return 0
+
+
+def cmd_schema_doc(args: argparse.Namespace) -> int:
+    from saaslens.lake.schema import schema_markdown
+
+    text = schema_markdown()
+    if args.write:
+        Path(args.write).write_text(text + "\n", encoding="utf-8")
+    else:
+        print(text)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from saaslens.demo import run_demo
+
+    return run_demo(keep_running=args.keep_running)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="saaslens", description="SaaS app connectors into a Parquet lake.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("sandbox", help="serve the sandbox (emulated provider APIs)")
+    p.add_argument("--config", help="sandbox config (default include/sandbox.yaml or SAASLENS_SANDBOX_CONFIG)")
+    p.add_argument("--port", type=int)
+    p.add_argument("--export-ground-truth", metavar="DIR", help="write each tenant's ground truth and exit")
+    p.set_defaults(func=cmd_sandbox)
+
+    p = sub.add_parser("sync", help="run an instance's stages outside Airflow (same code as the DAG tasks)")
+    p.add_argument("instance", help="instance name, or app/name")
+    p.add_argument("--stage", action="append", help="only this stage (repeatable)")
+    p.add_argument("--config", help="connected-apps file (default SAASLENS_CONFIG or include/connected_apps.yaml)")
+    p.add_argument("--lake", help="lake root (default SAASLENS_LAKE or ./lake)")
+    p.set_defaults(func=cmd_sync)
+
+    p = sub.add_parser("catalog", help="create or refresh <lake>/saaslens.duckdb")
+    p.add_argument("--lake")
+    p.set_defaults(func=cmd_catalog)
+
+    p = sub.add_parser("capabilities", help="the capability matrix, from the connectors' code")
+    p.add_argument("--format", choices=["markdown", "json"], default="markdown")
+    p.set_defaults(func=cmd_capabilities)
+
+    p = sub.add_parser("airflow-bootstrap", help="apply airflow_settings.yaml and instance pools to Airflow")
+    p.add_argument("--settings")
+    p.add_argument("--config")
+    p.set_defaults(func=cmd_airflow_bootstrap)
+
+    p = sub.add_parser("validate", help="check the connected-apps file")
+    p.add_argument("--config")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("summary", help="print a visibility summary of the lake")
+    p.add_argument("--lake")
+    p.set_defaults(func=cmd_summary)
+
+    p = sub.add_parser("schema-doc", help="print (or --write) docs/schema.md")
+    p.add_argument("--write", metavar="PATH")
+    p.set_defaults(func=cmd_schema_doc)
+
+    p = sub.add_parser("demo", help="the README demo: sandbox + real Airflow scheduler + catalog + summary")
+    p.add_argument("--keep-running", action="store_true", help="leave Airflow and the sandbox running")
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    from saaslens.http.redaction import install_log_redaction
+
+    install_log_redaction()
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

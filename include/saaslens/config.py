@@ -1,0 +1,181 @@
+"""The connected-apps file: which app instances exist and how each is scanned.
+
+Each entry is validated on its own, so one bad entry breaks only its instance: the loader returns
+the good instances plus an error per bad one, naming the file, the instance and the field.
+Credentials and base URLs are deliberately absent: they belong in the Airflow Connection.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from saaslens import settings
+
+NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+
+
+class ConfigError(Exception):
+    """A connected-apps file or entry that cannot be used; the message says where and why."""
+
+
+class InstanceConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    app: str
+    name: str
+    conn_id: str = Field(min_length=1)
+    enabled: bool = True
+    schedule: str | None = "@daily"
+    pool_slots: int = Field(default=4, ge=1, le=128)
+    options: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_identifier_safe(cls, value: str) -> str:
+        if not NAME_PATTERN.match(value):
+            raise ValueError(
+                "must be 1-63 characters of lowercase letters, digits, '-' or '_', starting with a "
+                "letter or digit (it becomes part of the DAG id, pool name and lake path)"
+            )
+        return value
+
+    @property
+    def key(self) -> str:
+        """Unique and stable: used in DAG ids, pool names and logs."""
+        return f"{self.app}_{self.name}".replace("-", "_")
+
+    @property
+    def dag_id(self) -> str:
+        return f"saaslens_{self.key}"
+
+    @property
+    def pool(self) -> str:
+        return f"saaslens_{self.key}"
+
+
+@dataclass(frozen=True)
+class InstanceError:
+    """An entry that failed validation. `name` is a best guess when the entry has no usable name."""
+
+    file: Path
+    name: str
+    app: str | None
+    message: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.app or 'unknown'}_{self.name}".replace("-", "_")
+
+    def __str__(self) -> str:
+        return f"{self.file}: instance {self.name!r}: {self.message}"
+
+
+@dataclass(frozen=True)
+class ConnectedApps:
+    file: Path
+    instances: list[InstanceConfig]
+    errors: list[InstanceError]
+
+    def get(self, ref: str) -> InstanceConfig:
+        """Find an instance by `name` or `app/name`; the error lists what exists."""
+        app, _, name = ref.rpartition("/")
+        matches = [i for i in self.instances if i.name == name and (not app or i.app == app)]
+        if len(matches) == 1:
+            return matches[0]
+        broken = [e for e in self.errors if e.name == name and (not app or e.app == app)]
+        if broken:
+            raise ConfigError(str(broken[0]))
+        if len(matches) > 1:
+            raise ConfigError(
+                f"{self.file}: instance name {name!r} is used by several apps; say app/name "
+                f"({', '.join(f'{m.app}/{m.name}' for m in matches)})"
+            )
+        known = ", ".join(f"{i.app}/{i.name}" for i in self.instances) or "none"
+        raise ConfigError(f"{self.file}: no instance {ref!r} (configured: {known})")
+
+
+def _format_validation_error(error: ValidationError) -> str:
+    parts = []
+    for item in error.errors():
+        field = ".".join(str(p) for p in item["loc"]) or "entry"
+        parts.append(f"field {field!r}: {item['msg']}")
+    return "; ".join(parts)
+
+
+def _validate_entry(file: Path, index: int, raw: Any, known_apps: set[str]) -> InstanceConfig | InstanceError:
+    if not isinstance(raw, dict):
+        return InstanceError(file, f"#{index + 1}", None, "entry must be a mapping")
+    name = str(raw.get("name") or f"#{index + 1}")
+    app = raw.get("app") if isinstance(raw.get("app"), str) else None
+    try:
+        instance = InstanceConfig.model_validate(raw)
+    except ValidationError as exc:
+        return InstanceError(file, name, app, _format_validation_error(exc))
+    if instance.app not in known_apps:
+        return InstanceError(
+            file,
+            name,
+            app,
+            f"field 'app': unknown app {instance.app!r} (known: {', '.join(sorted(known_apps))})",
+        )
+    from saaslens.connectors import registry
+
+    problem = registry.validate_options(instance.app, instance.options)
+    if problem:
+        return InstanceError(file, name, app, problem)
+    return instance
+
+
+def load_connected_apps(path: Path | str | None = None) -> ConnectedApps:
+    """Read and validate the connected-apps file.
+
+    A file that cannot be read or parsed raises ConfigError (nothing can be generated from it);
+    a bad entry only becomes an InstanceError beside the good ones.
+    """
+    from saaslens.connectors import registry
+
+    file = Path(path) if path else settings.config_path()
+    try:
+        document = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{file}: connected-apps file not found (set SAASLENS_CONFIG)") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{file}: not valid YAML: {exc}") from None
+    if document is None:
+        document = {"instances": []}
+    if not isinstance(document, dict) or not isinstance(document.get("instances", []), list):
+        raise ConfigError(f"{file}: expected a mapping with an 'instances' list")
+
+    defaults = document.get("defaults") or {}
+    if not isinstance(defaults, dict):
+        raise ConfigError(f"{file}: 'defaults' must be a mapping")
+    known_apps = set(registry.known_apps())
+    instances: list[InstanceConfig] = []
+    errors: list[InstanceError] = []
+    seen: dict[tuple[str, str], int] = {}
+    for index, raw in enumerate(document.get("instances") or []):
+        merged = {**defaults, **raw} if isinstance(raw, dict) else raw
+        result = _validate_entry(file, index, merged, known_apps)
+        if isinstance(result, InstanceError):
+            errors.append(result)
+            continue
+        ident = (result.app, result.name)
+        if ident in seen:
+            errors.append(
+                InstanceError(
+                    file,
+                    result.name,
+                    result.app,
+                    f"field 'name': duplicate of entry #{seen[ident] + 1} for app {result.app!r}",
+                )
+            )
+            continue
+        seen[ident] = index
+        instances.append(result)
+    return ConnectedApps(file=file, instances=instances, errors=errors)

@@ -1,0 +1,1 @@
+"""Connectors: one module per app, each declaring what differs from the shared HTTP layer."""

@@ -1,0 +1,246 @@
+"""What every connector is: a declaration of how one app differs.
+
+A connector says how to authenticate, which error conventions its API follows, which
+capabilities it has, and, per stage, which endpoints to page through and how each item maps to a
+canonical row (pure functions in its `transform` module). Fetching, retrying, pacing, redaction,
+storage and cursors are not its business.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar, TypeVar
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field
+
+from saaslens.capabilities import STAGE_CAPABILITIES, Capability, stages_for
+from saaslens.config import InstanceConfig
+from saaslens.connections import ConnectionInfo
+from saaslens.http import (
+    ApiClient,
+    ApiError,
+    AuthenticationError,
+    ErrorPolicy,
+    FeatureUnavailableError,
+    PermissionDeniedError,
+    RunMetrics,
+)
+from saaslens.http.pagination import PageRequest
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class ConnectorOptions(BaseModel):
+    """Options every connector understands; apps extend this with their own."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    page_size: int | None = Field(default=None, ge=1, description="Override the provider's page size")
+    max_workers: int = Field(default=4, ge=1, le=32, description="Concurrent requests for per-item fan-out")
+    activities_initial_days: int = Field(
+        default=30, ge=1, le=3650, description="How far back the first activities scan reaches"
+    )
+    activities_lookback_seconds: int | None = Field(
+        default=None, ge=0, description="Re-read this much before the cursor (late events); provider default"
+    )
+    activities_lag_seconds: int | None = Field(
+        default=None, ge=0, description="Stop this far before now (events still arriving); provider default"
+    )
+
+
+@dataclass(frozen=True)
+class StageAccess:
+    allowed: bool
+    reason: str | None = None
+
+
+@dataclass
+class AuthReport:
+    """What authenticate found: who we are, which permissions we hold, which stages may run."""
+
+    identity: str
+    permissions: dict[str, str] = field(default_factory=dict)  # name -> how it was learned
+    stages: dict[str, StageAccess] = field(default_factory=dict)
+
+    def rows(self) -> list[dict[str, Any]]:
+        rows = [
+            {"kind": "permission", "name": name, "granted": True, "detail": detail}
+            for name, detail in sorted(self.permissions.items())
+        ]
+        rows += [
+            {"kind": "stage", "name": stage, "granted": access.allowed, "detail": access.reason}
+            for stage, access in self.stages.items()
+        ]
+        return rows
+
+
+@dataclass
+class EventBatch:
+    """Canonical event rows plus the request that continues the window after them (the checkpoint)."""
+
+    rows: list[dict[str, Any]]
+    resume: PageRequest | None
+
+
+@dataclass(frozen=True)
+class ActivityWindow:
+    since: datetime
+    until: datetime
+
+
+class Connector(abc.ABC):
+    app: ClassVar[str]
+    title: ClassVar[str]
+    capabilities: ClassVar[frozenset[Capability]]
+    Options: ClassVar[type[ConnectorOptions]] = ConnectorOptions
+    default_lookback_seconds: ClassVar[int] = 300
+    default_lag_seconds: ClassVar[int] = 60
+    # Which provider permission each stage needs, for the capability matrix and skip messages.
+    stage_permissions: ClassVar[Mapping[str, str]] = {}
+
+    def __init__(
+        self,
+        instance: InstanceConfig,
+        connection: ConnectionInfo,
+        metrics: RunMetrics | None = None,
+        *,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.instance = instance
+        self.connection = connection
+        self.options = self.Options.model_validate(instance.options)
+        self.metrics = metrics or RunMetrics()
+        self._transport = transport
+        self._client: ApiClient | None = None
+        self._auth: httpx.Auth | None = None
+
+    # -- what a connector declares -------------------------------------------------------------
+
+    @abc.abstractmethod
+    def build_auth(self) -> httpx.Auth: ...
+
+    def error_policy(self) -> ErrorPolicy:
+        return ErrorPolicy()
+
+    def rate_limit_bucket(self, relative_path: str) -> str | None:
+        """The provider's rate-limit bucket for a path below the base URL; None: the default."""
+        return None
+
+    def default_headers(self) -> dict[str, str]:
+        return {"Accept": "application/json"}
+
+    @abc.abstractmethod
+    def authenticate(self) -> AuthReport: ...
+
+    def scan_users(self) -> Iterator[list[dict[str, Any]]]:
+        raise NotImplementedError(f"{self.app} has no users stage")
+
+    def scan_groups(self) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+        """Yields (table, rows) for groups and group_members."""
+        raise NotImplementedError(f"{self.app} has no groups stage")
+
+    def scan_privileges(self) -> Iterator[list[dict[str, Any]]]:
+        raise NotImplementedError(f"{self.app} has no privileges stage")
+
+    def scan_app_permissions(self) -> Iterator[list[dict[str, Any]]]:
+        raise NotImplementedError(f"{self.app} has no app_permissions stage")
+
+    def scan_activities(self, window: ActivityWindow, resume: PageRequest | None) -> Iterator[EventBatch]:
+        raise NotImplementedError(f"{self.app} has no activities stage")
+
+    def scan_files(self) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+        raise NotImplementedError(f"{self.app} has no files stage")
+
+    # -- shared behaviour ---------------------------------------------------------------------
+
+    @classmethod
+    def stages(cls) -> list[str]:
+        return stages_for(cls.capabilities)
+
+    @property
+    def auth(self) -> httpx.Auth:
+        if self._auth is None:
+            self._auth = self.build_auth()
+        return self._auth
+
+    @property
+    def client(self) -> ApiClient:
+        if self._client is None:
+            client = ApiClient(
+                self.connection.base_url,
+                auth=self.auth,
+                error_policy=self.error_policy(),
+                headers=self.default_headers(),
+                metrics=self.metrics,
+                transport=self._transport,
+                bucket_for=lambda url: self.rate_limit_bucket(client.relative_path(url)),
+            )
+            self._client = client
+        return self._client
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+
+    @property
+    def lookback_seconds(self) -> int:
+        value = self.options.activities_lookback_seconds
+        return self.default_lookback_seconds if value is None else value
+
+    @property
+    def lag_seconds(self) -> int:
+        value = self.options.activities_lag_seconds
+        return self.default_lag_seconds if value is None else value
+
+    def probe(self, stage: str, path: str, params: Mapping[str, Any] | None = None) -> StageAccess:
+        """Try the cheapest request a stage needs. Denied or unlicensed means the stage is
+        skipped with the provider's reason; rejected credentials raise at once."""
+        try:
+            self.client.get_json(path, params)
+        except AuthenticationError:
+            raise
+        except PermissionDeniedError as exc:
+            needed = self.stage_permissions.get(stage)
+            hint = f" (needs {needed})" if needed else ""
+            return StageAccess(False, f"permission denied{hint}: {exc.provider_code or exc.status} {exc.detail}")
+        except FeatureUnavailableError as exc:
+            return StageAccess(False, f"not available on this plan or licence: {exc.detail}")
+        except ApiError:
+            raise
+        return StageAccess(True, None)
+
+    def stage_is_declared(self, stage: str) -> bool:
+        return stage == "authenticate" or bool(STAGE_CAPABILITIES[stage] & self.capabilities)
+
+    def fan_out(self, items: Iterable[T], fetch: Callable[[T], R]) -> Iterator[R]:
+        """Run `fetch` over items with bounded concurrency, yielding results in input order.
+        The client's pacer keeps the combined rate under the provider's limit."""
+        workers = self.options.max_workers
+        if workers <= 1:
+            yield from map(fetch, items)
+            return
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"{self.app}-fanout") as pool:
+            window: list[Any] = []
+            for item in items:
+                window.append(pool.submit(fetch, item))
+                if len(window) >= workers * 4:
+                    yield window.pop(0).result()
+            for future in window:
+                yield future.result()
+
+
+def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    batch: list[T] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

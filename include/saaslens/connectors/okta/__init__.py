@@ -1,0 +1,3 @@
+from saaslens.connectors.okta.connector import OktaConnector
+
+__all__ = ["OktaConnector"]

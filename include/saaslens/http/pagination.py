@@ -1,0 +1,160 @@
+"""Pagination strategies. A paginator only decides what the next request is; the client does
+the fetching, retrying and pacing. Each request is a plain (url, params) pair so it can be stored
+as a checkpoint and resumed after a crash."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    url: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_state(self) -> dict[str, Any]:
+        return {"url": self.url, "params": dict(self.params)}
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any]) -> PageRequest:
+        return cls(url=str(state["url"]), params=dict(state.get("params") or {}))
+
+
+def dig(payload: Any, path: str | None) -> Any:
+    """Follow a dotted path ("response_metadata.next_cursor"); None when any step is missing."""
+    if not path:
+        return payload
+    for part in path.split("."):
+        if not isinstance(payload, Mapping):
+            return None
+        payload = payload.get(part)
+    return payload
+
+
+class Paginator:
+    """Base: `items_path` says where the records are (None: the body is the list)."""
+
+    def __init__(self, items_path: str | None = None) -> None:
+        self.items_path = items_path
+
+    def items(self, payload: Any) -> list[Any]:
+        found = dig(payload, self.items_path)
+        if found is None:
+            return []
+        if not isinstance(found, list):
+            raise TypeError(f"expected a list at {self.items_path or 'the top level'}, got {type(found).__name__}")
+        return found
+
+    def next_request(
+        self, current: PageRequest, response: httpx.Response, payload: Any, items: list[Any]
+    ) -> PageRequest | None:
+        raise NotImplementedError
+
+
+class SinglePage(Paginator):
+    def next_request(self, current, response, payload, items):
+        return None
+
+
+class LinkHeaderPaginator(Paginator):
+    """RFC 8288 `Link: <...>; rel="next"` (Okta, GitHub). The next URL is opaque: follow it whole.
+
+    `stop_on_empty_page` is for polling feeds (Okta's System Log without `until`) whose next link
+    never disappears: an empty page means we have caught up.
+    """
+
+    def __init__(self, items_path: str | None = None, *, stop_on_empty_page: bool = False) -> None:
+        super().__init__(items_path)
+        self.stop_on_empty_page = stop_on_empty_page
+
+    def next_request(self, current, response, payload, items):
+        if self.stop_on_empty_page and not items:
+            return None
+        link = response.links.get("next")
+        if not link or not link.get("url"):
+            return None
+        return PageRequest(url=link["url"])
+
+
+class BodyCursorPaginator(Paginator):
+    """An opaque cursor in the body, sent back as a parameter (Slack `next_cursor`)."""
+
+    def __init__(
+        self,
+        items_path: str | None = None,
+        *,
+        cursor_path: str = "response_metadata.next_cursor",
+        cursor_param: str = "cursor",
+    ) -> None:
+        super().__init__(items_path)
+        self.cursor_path = cursor_path
+        self.cursor_param = cursor_param
+
+    def next_request(self, current, response, payload, items):
+        cursor = dig(payload, self.cursor_path)
+        if not cursor:
+            return None
+        return PageRequest(url=current.url, params={**current.params, self.cursor_param: cursor})
+
+
+class PageTokenPaginator(BodyCursorPaginator):
+    """Google's `nextPageToken` / `pageToken` convention."""
+
+    def __init__(
+        self,
+        items_path: str | None = None,
+        *,
+        token_path: str = "nextPageToken",
+        token_param: str = "pageToken",
+    ) -> None:
+        super().__init__(items_path, cursor_path=token_path, cursor_param=token_param)
+
+
+class NextUrlPaginator(Paginator):
+    """An absolute next URL in the body (Graph `@odata.nextLink`, Okta `_links.next.href`)."""
+
+    def __init__(self, items_path: str | None = None, *, next_url_path: str = "@odata.nextLink") -> None:
+        super().__init__(items_path)
+        self.next_url_path = next_url_path
+
+    def next_request(self, current, response, payload, items):
+        url = payload.get(self.next_url_path) if isinstance(payload, Mapping) else None
+        if url is None and "." in self.next_url_path:
+            url = dig(payload, self.next_url_path)
+        return PageRequest(url=str(url)) if url else None
+
+
+class OffsetPaginator(Paginator):
+    """offset/limit paging; stops on a short page or when `total_path` says we have it all."""
+
+    def __init__(
+        self,
+        items_path: str | None = None,
+        *,
+        offset_param: str = "offset",
+        limit_param: str = "limit",
+        limit: int = 100,
+        total_path: str | None = None,
+    ) -> None:
+        super().__init__(items_path)
+        self.offset_param = offset_param
+        self.limit_param = limit_param
+        self.limit = limit
+        self.total_path = total_path
+
+    def first_params(self) -> dict[str, Any]:
+        return {self.offset_param: 0, self.limit_param: self.limit}
+
+    def next_request(self, current, response, payload, items):
+        offset = int(current.params.get(self.offset_param, 0)) + len(items)
+        total = dig(payload, self.total_path) if self.total_path else None
+        if len(items) < self.limit or (total is not None and offset >= int(total)):
+            return None
+        return PageRequest(
+            url=current.url,
+            params={**current.params, self.offset_param: offset, self.limit_param: self.limit},
+        )

@@ -1,0 +1,1 @@
+"""The Parquet lake: canonical tables written atomically, cursors stored beside the data."""

@@ -1,0 +1,285 @@
+"""Canonical tables: one definition drives the Parquet schemas, the DuckDB column comments and
+docs/schema.md (a test keeps the doc in step with this file).
+
+Every table carries `app` and `instance`; snapshot tables carry `snapshot_id`/`snapshot_at`,
+event tables `event_date`. `raw` keeps the provider's JSON for the row, untouched.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+Kind = Literal["snapshot", "events", "runs"]
+
+ACCOUNT_STATUSES = ("active", "pending", "locked", "suspended", "deprovisioned")
+ACCOUNT_TYPES = ("member", "guest", "external", "service", "bot")
+ACTIVITY_CATEGORIES = ("logon", "user", "admin", "file", "app")
+OUTCOMES = ("success", "failure", "unknown")
+RUN_STATUSES = ("success", "failed", "skipped")
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str  # string | bool | int64 | float64 | timestamp | list<string>
+    description: str
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    kind: Kind
+    description: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+
+_APP = Column("app", "string", "Connector that produced the row (okta, github, ...).", True)
+_INSTANCE = Column("instance", "string", "Connected app instance name from connected_apps.yaml.", True)
+_SNAPSHOT = (
+    Column("snapshot_id", "string", "Identifier of the published snapshot (sortable, UTC).", True),
+    Column("snapshot_at", "timestamp", "When the snapshot's scan ran (UTC).", True),
+)
+_RAW = Column("raw", "string", "The provider's JSON for this row, as received (may be null for derived rows).")
+
+
+def _snapshot_table(name: str, description: str, key: tuple[str, ...], *columns: Column) -> Table:
+    return Table(name, "snapshot", description, (_APP, _INSTANCE, *_SNAPSHOT, *columns, _RAW), key)
+
+
+TABLES: dict[str, Table] = {
+    t.name: t
+    for t in (
+        _snapshot_table(
+            "accounts",
+            "Every account the app knows, in every status, as of a snapshot.",
+            ("account_id",),
+            Column("account_id", "string", "The provider's immutable id for the account.", True),
+            Column("login", "string", "Sign-in name (Okta login, GitHub handle, UPN)."),
+            Column("email", "string", "Primary email, lowercased."),
+            Column("display_name", "string", "Human-readable name."),
+            Column("status", "string", "Normalized status: " + ", ".join(ACCOUNT_STATUSES) + ".", True),
+            Column("provider_status", "string", "The provider's own status value (e.g. Okta PASSWORD_EXPIRED)."),
+            Column("account_type", "string", "Normalized type: " + ", ".join(ACCOUNT_TYPES) + ".", True),
+            Column("is_admin", "bool", "Holds any administrative role in this app.", True),
+            Column(
+                "mfa_enabled",
+                "bool",
+                "Enrolled in MFA / 2-step verification; null when the app does not say.",
+            ),
+            Column("created_at", "timestamp", "When the account was created."),
+            Column(
+                "last_login_at",
+                "timestamp",
+                "Last successful sign-in the app reports; null if never or unknown.",
+            ),
+            Column("updated_at", "timestamp", "When the provider last changed the account."),
+        ),
+        _snapshot_table(
+            "groups",
+            "Groups, teams and distribution lists.",
+            ("group_id",),
+            Column("group_id", "string", "The provider's id for the group.", True),
+            Column("name", "string", "Group name.", True),
+            Column("description", "string", "Group description."),
+            Column("group_type", "string", "Provider group type (Okta OKTA_GROUP/APP_GROUP/BUILT_IN, ...)."),
+            Column("created_at", "timestamp", "When the group was created."),
+            Column("updated_at", "timestamp", "When the group was last changed."),
+        ),
+        _snapshot_table(
+            "group_members",
+            "Direct membership of accounts in groups.",
+            ("group_id", "account_id"),
+            Column("group_id", "string", "Group id (groups.group_id).", True),
+            Column("account_id", "string", "Member account id (accounts.account_id).", True),
+            Column(
+                "member_role",
+                "string",
+                "Role in the group where the app has one (member, maintainer, owner).",
+            ),
+        ),
+        _snapshot_table(
+            "privileges",
+            "Administrative roles held by accounts, directly or through a group.",
+            ("account_id", "privilege_id"),
+            Column("account_id", "string", "Account holding the privilege.", True),
+            Column("privilege_id", "string", "The provider's id for this assignment.", True),
+            Column(
+                "privilege_name",
+                "string",
+                "Role name or type (SUPER_ADMIN, org admin, Global Administrator).",
+                True,
+            ),
+            Column("scope", "string", "What the role applies to (whole org, a set of groups or apps)."),
+            Column("assignment_type", "string", "direct or group."),
+            Column(
+                "via_group_id",
+                "string",
+                "Group the role is inherited through, when assignment_type is group.",
+            ),
+        ),
+        _snapshot_table(
+            "app_permissions",
+            "OAuth grants and app authorizations: which client holds which scopes for which account.",
+            ("grant_id",),
+            Column("grant_id", "string", "The provider's id for the grant.", True),
+            Column("account_id", "string", "Account that granted consent; null for org-wide grants."),
+            Column("client_id", "string", "OAuth client / app id.", True),
+            Column("client_name", "string", "App display name where known."),
+            Column("scopes", "list<string>", "Scopes or permissions granted.", True),
+            Column("status", "string", "Grant status (ACTIVE, REVOKED, ...)."),
+            Column("source", "string", "Who granted it: end user or admin."),
+            Column("created_at", "timestamp", "When the grant was made."),
+        ),
+        _snapshot_table(
+            "files",
+            "Files and folders with their overall exposure.",
+            ("file_id",),
+            Column("file_id", "string", "The provider's id for the file.", True),
+            Column("name", "string", "File name."),
+            Column("path", "string", "Path or drive location."),
+            Column("owner_id", "string", "Owning account id."),
+            Column("owner_email", "string", "Owner email."),
+            Column("mime_type", "string", "MIME type."),
+            Column("size_bytes", "int64", "Size in bytes."),
+            Column("created_at", "timestamp", "Created."),
+            Column("modified_at", "timestamp", "Last modified."),
+            Column("visibility", "string", "Widest exposure: private, internal, external or public."),
+        ),
+        _snapshot_table(
+            "file_shares",
+            "Who a file is shared with: users, groups, domains, anyone-with-link.",
+            ("file_id", "share_id"),
+            Column("file_id", "string", "File id (files.file_id).", True),
+            Column("share_id", "string", "The provider's id for the permission or link.", True),
+            Column("principal_type", "string", "user, group, domain, anyone or link."),
+            Column("principal_id", "string", "Principal's id where there is one."),
+            Column("principal_email", "string", "Principal's email or domain."),
+            Column("role", "string", "Access granted (reader, writer, owner, ...)."),
+            Column("is_external", "bool", "Principal is outside the organization's domains."),
+        ),
+        _snapshot_table(
+            "instance_permissions",
+            "What the instance's credentials may do, found by the authenticate stage.",
+            ("kind", "name"),
+            Column("kind", "string", "'permission' (a scope or role the credentials hold) or 'stage'.", True),
+            Column("name", "string", "Scope/role name, or stage name.", True),
+            Column("granted", "bool", "Held (permission) or allowed to run (stage).", True),
+            Column("detail", "string", "Why a stage is not allowed, or how the permission was learned."),
+        ),
+        Table(
+            "activities",
+            "events",
+            "Sign-in, user and administrative events, deduplicated on the provider's event id.",
+            (
+                _APP,
+                _INSTANCE,
+                Column("event_date", "string", "UTC date of occurred_at (YYYY-MM-DD); the partition.", True),
+                Column("event_id", "string", "The provider's unique event id (Okta uuid).", True),
+                Column("occurred_at", "timestamp", "When the event happened (UTC).", True),
+                Column("category", "string", "logon, user, admin, file or app.", True),
+                Column("action", "string", "The provider's event type (user.session.start, ...).", True),
+                Column("outcome", "string", "success, failure or unknown.", True),
+                Column("outcome_reason", "string", "Why it failed, as the provider says."),
+                Column("actor_id", "string", "Who did it: provider id."),
+                Column("actor_login", "string", "Who did it: login or email."),
+                Column("actor_type", "string", "User, app, system ..."),
+                Column("target_id", "string", "Main target's id."),
+                Column("target_name", "string", "Main target's login or name."),
+                Column("target_type", "string", "Main target's type."),
+                Column("ip", "string", "Client IP address."),
+                Column("user_agent", "string", "Raw user agent."),
+                Column("country", "string", "Country from the provider's geolocation."),
+                Column("ingested_at", "timestamp", "When saaslens stored the event.", True),
+                _RAW,
+            ),
+            ("event_id",),
+        ),
+        Table(
+            "scan_runs",
+            "runs",
+            "One row per stage run: what it did and how the API behaved.",
+            (
+                _APP,
+                _INSTANCE,
+                Column("run_id", "string", "Airflow run id, or cli-<time> outside Airflow.", True),
+                Column("stage", "string", "authenticate, users, groups, ...", True),
+                Column("attempt", "int64", "Try number within the run.", True),
+                Column("started_at", "timestamp", "Stage start (UTC).", True),
+                Column("ended_at", "timestamp", "Stage end (UTC).", True),
+                Column("status", "string", "success, failed or skipped.", True),
+                Column("snapshot_id", "string", "Snapshot the stage published, if any."),
+                Column("records", "int64", "Records stored."),
+                Column("requests", "int64", "HTTP requests made, retries included."),
+                Column("retries", "int64", "Requests retried."),
+                Column("throttled", "int64", "Responses that said slow down (429, ...)."),
+                Column("bytes", "int64", "Response bytes received."),
+                Column("pacing_wait_seconds", "float64", "Time spent pacing before rate limits."),
+                Column("error", "string", "Why it failed or was skipped (redacted)."),
+            ),
+            ("run_id", "stage", "attempt"),
+        ),
+    )
+}
+
+SNAPSHOT_TABLES = tuple(name for name, t in TABLES.items() if t.kind == "snapshot")
+
+
+def _arrow_type(name: str) -> pa.DataType:
+    import pyarrow as pa
+
+    return {
+        "string": pa.string(),
+        "bool": pa.bool_(),
+        "int64": pa.int64(),
+        "float64": pa.float64(),
+        "timestamp": pa.timestamp("us", tz="UTC"),
+        "list<string>": pa.list_(pa.string()),
+    }[name]
+
+
+@cache
+def arrow_schema(table: str) -> pa.Schema:
+    import pyarrow as pa
+
+    spec = TABLES[table]
+    return pa.schema([pa.field(c.name, _arrow_type(c.type), nullable=not c.required) for c in spec.columns])
+
+
+def schema_markdown() -> str:
+    """docs/schema.md, generated from TABLES."""
+    lines = [
+        "# Canonical tables",
+        "",
+        "Generated from `include/saaslens/lake/schema.py` by `saaslens schema-doc`; do not edit by hand.",
+        "Every table is a DuckDB view of the same name in `<lake>/saaslens.duckdb` showing current state;",
+        "snapshot tables also have `<table>_history` (every published snapshot) and `<table>_as_of(ts)`",
+        "(the snapshot current at a point in time).",
+        "",
+    ]
+    for table in TABLES.values():
+        lines += [
+            f"## {table.name}",
+            "",
+            table.description,
+            "",
+            f"Kind: {table.kind}. Key: {', '.join(table.key)} (per app, instance"
+            + (", snapshot" if table.kind == "snapshot" else "")
+            + ").",
+            "",
+            "| column | type | required | description |",
+            "|---|---|---|---|",
+        ]
+        lines += [f"| {c.name} | {c.type} | {'yes' if c.required else ''} | {c.description} |" for c in table.columns]
+        lines.append("")
+    return "\n".join(lines)

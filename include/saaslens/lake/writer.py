@@ -1,0 +1,336 @@
+"""Writing the lake so that readers never see half a run.
+
+Layout under the lake root:
+    <table>/_schema.parquet                                   empty file carrying the schema
+    <table>/app=<app>/instance=<inst>/snapshot=<id>/part-*.parquet     snapshot tables
+    activities/app=<app>/instance=<inst>/event_date=<d>/part-*.parquet  event tables
+    scan_runs/app=<app>/instance=<inst>/run_date=<d>/*.parquet
+    _staging/   work in progress (never read by the catalog)
+    _state/     cursors, committed after the data they cover
+
+A snapshot is staged in full and renamed into place in one step, so a reader sees the previous
+snapshot or the new one, never a mix. Event files are staged and renamed one by one, after
+dropping ids the partition already holds, so retries and overlapping windows add no duplicates.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import uuid
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from saaslens.lake.schema import TABLES, arrow_schema
+
+log = logging.getLogger(__name__)
+
+SNAPSHOT_ID_FORMAT = "%Y%m%dT%H%M%S%fZ"
+
+
+class LakeError(Exception):
+    pass
+
+
+def snapshot_id_for(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime(SNAPSHOT_ID_FORMAT)
+
+
+def snapshot_time(snapshot_id: str) -> datetime:
+    return datetime.strptime(snapshot_id, SNAPSHOT_ID_FORMAT).replace(tzinfo=UTC)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def to_arrow(table: str, rows: list[Mapping[str, Any]]) -> pa.Table:
+    """Rows (dicts) to an Arrow table of the canonical schema; a clear error names the column."""
+    schema = arrow_schema(table)
+    try:
+        return pa.Table.from_pylist(rows, schema=schema)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError) as exc:
+        raise LakeError(f"rows for table {table!r} do not fit its schema: {exc}") from None
+
+
+class Lake:
+    def __init__(self, root: Path | str) -> None:
+        self.root = Path(root)
+
+    # -- paths --------------------------------------------------------------------------------
+
+    def table_dir(self, table: str) -> Path:
+        return self.root / table
+
+    def instance_dir(self, table: str, app: str, instance: str) -> Path:
+        return self.table_dir(table) / f"app={app}" / f"instance={instance}"
+
+    def staging_dir(self) -> Path:
+        path = self.root / "_staging" / uuid.uuid4().hex
+        path.mkdir(parents=True, exist_ok=False)
+        return path
+
+    def ensure_schema_file(self, table: str) -> None:
+        """An empty Parquet file per table, so catalog views exist (and have every column)
+        before the first snapshot lands."""
+        path = self.table_dir(table) / "_schema.parquet"
+        if path.exists():
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
+        pq.write_table(arrow_schema(table).empty_table(), tmp)
+        os.replace(tmp, path)
+
+    def ensure_all_schema_files(self) -> None:
+        for table in TABLES:
+            self.ensure_schema_file(table)
+
+    # -- snapshots ----------------------------------------------------------------------------
+
+    def snapshot_writer(self, table: str, app: str, instance: str, snapshot_id: str) -> SnapshotWriter:
+        return SnapshotWriter(self, table, app, instance, snapshot_id)
+
+    def snapshot_ids(self, table: str, app: str, instance: str) -> list[str]:
+        base = self.instance_dir(table, app, instance)
+        if not base.exists():
+            return []
+        return sorted(p.name.split("=", 1)[1] for p in base.iterdir() if p.name.startswith("snapshot="))
+
+    def read_snapshot(self, table: str, app: str, instance: str, snapshot_id: str | None = None) -> pa.Table | None:
+        """The given (default: latest) published snapshot, or None if there is none."""
+        ids = self.snapshot_ids(table, app, instance)
+        if not ids:
+            return None
+        chosen = snapshot_id or ids[-1]
+        path = self.instance_dir(table, app, instance) / f"snapshot={chosen}"
+        return pq.read_table(sorted(path.glob("*.parquet")), schema=arrow_schema(table))
+
+    def read_events(self, table: str, app: str, instance: str) -> pa.Table:
+        base = self.instance_dir(table, app, instance)
+        files = sorted(base.glob("event_date=*/*.parquet")) if base.exists() else []
+        if not files:
+            return arrow_schema(table).empty_table()
+        return pa.concat_tables(pq.read_table(f, schema=arrow_schema(table)) for f in files)
+
+    # -- events -------------------------------------------------------------------------------
+
+    def event_writer(self, table: str, app: str, instance: str, run_tag: str) -> EventWriter:
+        return EventWriter(self, table, app, instance, run_tag)
+
+    # -- runs ---------------------------------------------------------------------------------
+
+    def append_run(self, row: Mapping[str, Any]) -> Path:
+        started: datetime = row["started_at"]
+        directory = self.instance_dir("scan_runs", row["app"], row["instance"]) / f"run_date={started:%Y-%m-%d}"
+        directory.mkdir(parents=True, exist_ok=True)
+        safe_run = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in str(row["run_id"]))
+        name = f"{safe_run}-{row['stage']}-{row['attempt']}.parquet"
+        self.ensure_schema_file("scan_runs")
+        staging = self.staging_dir()
+        try:
+            pq.write_table(to_arrow("scan_runs", [dict(row)]), staging / name)
+            os.replace(staging / name, directory / name)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        return directory / name
+
+
+class SnapshotWriter:
+    """Stage a snapshot in parts; `publish()` makes it visible in one rename.
+
+    Re-publishing the same snapshot id (a retried Airflow task of the same run) replaces it, so
+    reruns are idempotent. Leaving the context without publishing discards the staged parts and
+    leaves the current snapshot untouched.
+    """
+
+    def __init__(self, lake: Lake, table: str, app: str, instance: str, snapshot_id: str) -> None:
+        if TABLES[table].kind != "snapshot":
+            raise LakeError(f"{table!r} is not a snapshot table")
+        self.lake = lake
+        self.table = table
+        self.app = app
+        self.instance = instance
+        self.snapshot_id = snapshot_id
+        self.snapshot_at = snapshot_time(snapshot_id)
+        self.rows_written = 0
+        self._staging: Path | None = None
+        self._parts = 0
+        self._keys: set[tuple[Any, ...]] = set()
+        self.published = False
+
+    def __enter__(self) -> SnapshotWriter:
+        self._staging = self.lake.staging_dir()
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if self._staging is not None:
+            shutil.rmtree(self._staging, ignore_errors=True)
+            self._staging = None
+
+    def write(self, rows: Iterable[Mapping[str, Any]]) -> int:
+        assert self._staging is not None, "use SnapshotWriter as a context manager"
+        key_columns = TABLES[self.table].key
+        batch = []
+        for row in rows:
+            key = tuple(row.get(k) for k in key_columns)
+            if key in self._keys:  # the same object on two pages (lists shifting under us)
+                continue
+            self._keys.add(key)
+            batch.append(
+                {
+                    **row,
+                    "app": self.app,
+                    "instance": self.instance,
+                    "snapshot_id": self.snapshot_id,
+                    "snapshot_at": self.snapshot_at,
+                }
+            )
+        if not batch:
+            return 0
+        pq.write_table(to_arrow(self.table, batch), self._staging / f"part-{self._parts:05d}.parquet")
+        self._parts += 1
+        self.rows_written += len(batch)
+        return len(batch)
+
+    def publish(self) -> None:
+        assert self._staging is not None, "use SnapshotWriter as a context manager"
+        if self._parts == 0:  # an empty snapshot is a fact worth publishing ("no grants now")
+            pq.write_table(arrow_schema(self.table).empty_table(), self._staging / "part-00000.parquet")
+        for part in self._staging.iterdir():
+            with open(part, "rb") as handle:
+                os.fsync(handle.fileno())
+        _fsync_dir(self._staging)
+        self.lake.ensure_schema_file(self.table)
+        target = self.lake.instance_dir(self.table, self.app, self.instance) / f"snapshot={self.snapshot_id}"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        replaced: Path | None = None
+        if target.exists():
+            replaced = self.lake.root / "_staging" / f"replaced-{uuid.uuid4().hex}"
+            os.replace(target, replaced)
+        os.replace(self._staging, target)
+        _fsync_dir(target.parent)
+        self._staging = None
+        self.published = True
+        if replaced is not None:
+            shutil.rmtree(replaced, ignore_errors=True)
+        log.info(
+            "published %s snapshot %s for %s/%s: %d rows",
+            self.table,
+            self.snapshot_id,
+            self.app,
+            self.instance,
+            self.rows_written,
+        )
+
+
+class EventWriter:
+    """Append events, dropping ids already stored, one staged-and-renamed file per date and batch."""
+
+    def __init__(self, lake: Lake, table: str, app: str, instance: str, run_tag: str) -> None:
+        if TABLES[table].kind != "events":
+            raise LakeError(f"{table!r} is not an event table")
+        self.lake = lake
+        self.table = table
+        self.app = app
+        self.instance = instance
+        self.run_tag = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in run_tag)
+        self.key = TABLES[table].key[0]
+        self._known: dict[str, set[str]] = {}
+        self._seq = 0
+        self.written = 0
+        self.duplicates_dropped = 0
+
+    def _known_ids(self, event_date: str) -> set[str]:
+        if event_date not in self._known:
+            directory = self.lake.instance_dir(self.table, self.app, self.instance) / f"event_date={event_date}"
+            ids: set[str] = set()
+            for file in directory.glob("*.parquet") if directory.exists() else []:
+                ids.update(pq.read_table(file, columns=[self.key]).column(self.key).to_pylist())
+            self._known[event_date] = ids
+        return self._known[event_date]
+
+    def write(self, rows: Iterable[Mapping[str, Any]]) -> int:
+        """Store the rows not stored before; returns how many were new."""
+        by_date: dict[str, list[dict[str, Any]]] = {}
+        ingested_at = datetime.now(UTC)
+        for row in rows:
+            occurred: datetime = row["occurred_at"]
+            event_date = occurred.astimezone(UTC).strftime("%Y-%m-%d")
+            known = self._known_ids(event_date)
+            event_id = row[self.key]
+            if event_id in known:
+                self.duplicates_dropped += 1
+                continue
+            known.add(event_id)
+            by_date.setdefault(event_date, []).append(
+                {
+                    **row,
+                    "app": self.app,
+                    "instance": self.instance,
+                    "event_date": event_date,
+                    "ingested_at": row.get("ingested_at") or ingested_at,
+                }
+            )
+        new = 0
+        for event_date, batch in sorted(by_date.items()):
+            directory = self.lake.instance_dir(self.table, self.app, self.instance) / f"event_date={event_date}"
+            directory.mkdir(parents=True, exist_ok=True)
+            name = f"part-{self.run_tag}-{uuid.uuid4().hex[:8]}-{self._seq:05d}.parquet"
+            self._seq += 1
+            staging = self.lake.staging_dir()
+            try:
+                pq.write_table(to_arrow(self.table, batch), staging / name)
+                with open(staging / name, "rb") as handle:
+                    os.fsync(handle.fileno())
+                os.replace(staging / name, directory / name)
+            except BaseException:
+                # The ids were never stored: forget them so a retry in this process writes them.
+                self._known[event_date].difference_update(r[self.key] for r in batch)
+                raise
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
+            new += len(batch)
+        if new:
+            self.lake.ensure_schema_file(self.table)
+        self.written += new
+        return new
+
+
+class StateStore:
+    """Cursors per (app, instance, stream), written atomically after the data they cover."""
+
+    def __init__(self, lake: Lake) -> None:
+        self.lake = lake
+
+    def _path(self, app: str, instance: str, stream: str) -> Path:
+        return self.lake.root / "_state" / app / instance / f"{stream}.json"
+
+    def get(self, app: str, instance: str, stream: str) -> dict[str, Any] | None:
+        path = self._path(app, instance, stream)
+        try:
+            return orjson.loads(path.read_bytes())
+        except FileNotFoundError:
+            return None
+        except orjson.JSONDecodeError as exc:
+            raise LakeError(f"cursor file {path} is corrupt ({exc}); delete it to rescan from the start") from None
+
+    def put(self, app: str, instance: str, stream: str, state: Mapping[str, Any]) -> None:
+        path = self._path(app, instance, stream)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
+        with open(tmp, "wb") as handle:
+            handle.write(orjson.dumps(dict(state), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)

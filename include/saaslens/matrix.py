@@ -1,0 +1,32 @@
+"""The capability matrix, computed from the connectors' declarations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from saaslens.capabilities import Capability
+from saaslens.connectors import registry
+
+
+def capability_matrix() -> dict[str, Any]:
+    apps = {}
+    for app in registry.known_apps():
+        connector = registry.connector_class(app)
+        apps[app] = {
+            "title": connector.title,
+            "capabilities": {c.value: c in connector.capabilities for c in Capability},
+            "stages": connector.stages(),
+            "stage_permissions": dict(connector.stage_permissions),
+        }
+    return {"capabilities": [c.value for c in Capability], "apps": apps}
+
+
+def matrix_markdown() -> str:
+    matrix = capability_matrix()
+    apps = matrix["apps"]
+    header = "| capability | " + " | ".join(apps[a]["title"] for a in apps) + " |"
+    lines = [header, "|---|" + "---|" * len(apps)]
+    for capability in matrix["capabilities"]:
+        cells = ["yes" if apps[a]["capabilities"][capability] else "" for a in apps]
+        lines.append(f"| {capability} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Airflow integration: the DAG factory, the stage operator, and bootstrap of a plain Airflow."""

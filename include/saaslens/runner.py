@@ -1,0 +1,353 @@
+"""Run one stage of one instance: the code behind every Airflow task and `saaslens sync`.
+
+A stage reads through its connector, stages rows into the lake, publishes atomically, records a
+scan_runs row, and returns a small JSON-able summary (safe for XCom: counts, never credentials).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from saaslens import connections
+from saaslens.capabilities import STAGE_ORDER, STAGE_TABLES
+from saaslens.config import InstanceConfig
+from saaslens.connections import ConnectionInfo
+from saaslens.connectors import registry
+from saaslens.connectors.base import ActivityWindow, Connector, StageAccess
+from saaslens.http import ApiError, AuthenticationError, PermissionDeniedError, RunMetrics
+from saaslens.http.errors import FeatureUnavailableError
+from saaslens.http.pagination import PageRequest
+from saaslens.http.redaction import redact
+from saaslens.lake.writer import Lake, SnapshotWriter, StateStore, snapshot_id_for
+from saaslens.transform_utils import parse_time
+
+log = logging.getLogger(__name__)
+
+FLUSH_ROWS = 50_000
+
+
+class StageSkipped(Exception):
+    """The stage cannot run with these credentials or this plan; not a failure."""
+
+
+class CredentialsRejected(Exception):
+    """The provider rejected the credentials: retrying cannot help, so the task fails at once."""
+
+
+class StageFailed(Exception):
+    """Anything else; retried by Airflow. The message names the instance and stage."""
+
+
+@dataclass
+class RunContext:
+    run_id: str
+    snapshot_id: str
+    attempt: int = 1
+    inside_airflow: bool = False
+    progress: Callable[[str, int, RunMetrics], None] | None = None
+
+    @classmethod
+    def for_cli(cls) -> RunContext:
+        now = datetime.now(UTC)
+        return cls(run_id=f"cli-{now:%Y%m%dT%H%M%S}", snapshot_id=snapshot_id_for(now))
+
+
+@dataclass
+class StageResult:
+    instance: str
+    stage: str
+    status: str
+    records: int = 0
+    snapshot_id: str | None = None
+    detail: str | None = None
+    metrics: dict[str, float] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class _Chunked:
+    """Buffer rows so each Parquet part is a sensible size, however small the API's pages."""
+
+    def __init__(self, writer: SnapshotWriter, on_flush: Callable[[int], None]) -> None:
+        self.writer = writer
+        self.buffer: list[dict[str, Any]] = []
+        self.on_flush = on_flush
+
+    def add(self, rows: Iterable[dict[str, Any]]) -> None:
+        self.buffer.extend(rows)
+        if len(self.buffer) >= FLUSH_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.buffer:
+            written = self.writer.write(self.buffer)
+            self.buffer = []
+            self.on_flush(written)
+
+
+class StageRunner:
+    def __init__(
+        self,
+        instance: InstanceConfig,
+        stage: str,
+        ctx: RunContext,
+        lake: Lake,
+        *,
+        connection: ConnectionInfo | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        if stage not in STAGE_ORDER:
+            raise ValueError(f"unknown stage {stage!r} (stages: {', '.join(STAGE_ORDER)})")
+        self.instance = instance
+        self.stage = stage
+        self.ctx = ctx
+        self.lake = lake
+        self.label = f"{instance.app}/{instance.name}"
+        self.metrics = RunMetrics()
+        self._connection = connection
+        self._transport = transport
+        self.connector_class = registry.connector_class(instance.app)
+        if stage not in self.connector_class.stages():
+            raise StageSkipped(f"{self.label}: {self.connector_class.title} has no {stage} stage")
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _progress(self, records: int) -> None:
+        self.metrics.add(records=records)
+        if self.ctx.progress:
+            self.ctx.progress(self.stage, int(self.metrics.records), self.metrics)
+
+    def _connector(self) -> Connector:
+        connection = self._connection or connections.resolve(
+            self.instance.conn_id, instance_label=self.label, inside_airflow=self.ctx.inside_airflow
+        )
+        return self.connector_class(self.instance, connection, self.metrics, transport=self._transport)
+
+    def _permission_check(self) -> None:
+        if self.stage == "authenticate":
+            return
+        permissions = self.lake.read_snapshot("instance_permissions", self.instance.app, self.instance.name)
+        if permissions is None:
+            return  # never authenticated: try, and let a denial speak for itself
+        for row in permissions.to_pylist():
+            if row["kind"] == "stage" and row["name"] == self.stage and not row["granted"]:
+                raise StageSkipped(f"{self.label}: {self.stage} skipped: {row['detail']}")
+
+    def _writer(self, table: str) -> SnapshotWriter:
+        return self.lake.snapshot_writer(table, self.instance.app, self.instance.name, self.ctx.snapshot_id)
+
+    # -- stages -------------------------------------------------------------------------------
+
+    def _authenticate(self, connector: Connector) -> tuple[int, str]:
+        report = connector.authenticate()
+        for stage in connector.stages():
+            if stage != "authenticate":
+                report.stages.setdefault(stage, StageAccess(True, "not probed"))
+        with self._writer("instance_permissions") as writer:
+            writer.write(report.rows())
+            writer.publish()
+        denied = [f"{s} ({a.reason})" for s, a in report.stages.items() if not a.allowed]
+        detail = f"{report.identity}; " + (f"denied: {', '.join(denied)}" if denied else "all stages allowed")
+        return writer.rows_written, detail
+
+    def _single_table(self, table: str, batches: Iterator[list[dict[str, Any]]]) -> int:
+        with self._writer(table) as writer:
+            chunked = _Chunked(writer, self._progress)
+            for rows in batches:
+                chunked.add(rows)
+            chunked.flush()
+            writer.publish()
+            return writer.rows_written
+
+    def _multi_table(self, tables: tuple[str, ...], batches: Iterator[tuple[str, list[dict[str, Any]]]]) -> int:
+        writers = {table: self._writer(table) for table in tables}
+        for writer in writers.values():
+            writer.__enter__()
+        try:
+            chunked = {table: _Chunked(writer, self._progress) for table, writer in writers.items()}
+            for table, rows in batches:
+                chunked[table].add(rows)
+            for table in tables:  # parents before children: groups before their members
+                chunked[table].flush()
+                writers[table].publish()
+            return sum(w.rows_written for w in writers.values())
+        finally:
+            for writer in writers.values():
+                writer.__exit__(None, None, None)
+
+    def _activities(self, connector: Connector) -> tuple[int, str]:
+        store = StateStore(self.lake)
+        app, name = self.instance.app, self.instance.name
+        writer = self.lake.event_writer("activities", app, name, f"{self.ctx.snapshot_id}-{self.ctx.attempt}")
+        windows_done = []
+        for _ in range(2):  # an interrupted window is finished first, then a fresh one
+            state = store.get(app, name, "activities") or {}
+            now = datetime.now(UTC)
+            pending = state.get("window")
+            resume: PageRequest | None = None
+            if pending:
+                window = ActivityWindow(parse_time(pending["since"]), parse_time(pending["until"]))
+                resume = PageRequest.from_state(pending["resume"]) if pending.get("resume") else None
+            else:
+                high_water = parse_time(state.get("high_water"))
+                since = (
+                    high_water - timedelta(seconds=connector.lookback_seconds)
+                    if high_water
+                    else now - timedelta(days=connector.options.activities_initial_days)
+                )
+                window = ActivityWindow(since, now - timedelta(seconds=connector.lag_seconds))
+            if window.until <= window.since:
+                break
+            before = writer.written
+            try:
+                self._read_window(connector, store, writer, window, resume, state)
+            except ApiError as exc:
+                if resume is None or exc.retryable or isinstance(exc, AuthenticationError | PermissionDeniedError):
+                    raise
+                # A stale opaque cursor (the provider forgot it): re-read the whole window; the
+                # writer drops the events already stored.
+                log.warning("%s: resume cursor refused (%s); re-reading the window", self.label, exc)
+                self._read_window(connector, store, writer, window, None, state)
+            store.put(
+                app,
+                name,
+                "activities",
+                {
+                    "high_water": window.until.isoformat(),
+                    "window": None,
+                    "last_window": {
+                        "since": window.since.isoformat(),
+                        "until": window.until.isoformat(),
+                        "new_events": writer.written - before,
+                    },
+                },
+            )
+            windows_done.append(window)
+            if not pending:
+                break
+        detail = f"{writer.written} new events, {writer.duplicates_dropped} already stored"
+        if windows_done:
+            detail += f"; window up to {windows_done[-1].until.isoformat()}"
+        return writer.written, detail
+
+    def _read_window(self, connector, store, writer, window, resume, state) -> None:
+        app, name = self.instance.app, self.instance.name
+        for batch in connector.scan_activities(window, resume):
+            new = writer.write(batch.rows)
+            self._progress(new)
+            if batch.resume is not None:
+                # The cursor moves only after the events before it are stored.
+                store.put(
+                    app,
+                    name,
+                    "activities",
+                    {
+                        **state,
+                        "window": {
+                            "since": window.since.isoformat(),
+                            "until": window.until.isoformat(),
+                            "resume": batch.resume.to_state(),
+                        },
+                    },
+                )
+
+    # -- entry point --------------------------------------------------------------------------
+
+    def run(self) -> StageResult:
+        started = datetime.now(UTC)
+        clock = time.monotonic()
+        status, detail, records = "failed", None, 0
+        error: BaseException | None = None
+        try:
+            self._permission_check()
+            connector = self._connector()
+            try:
+                records, detail = self._dispatch(connector)
+            finally:
+                connector.close()
+            status = "success"
+        except StageSkipped as exc:
+            status, detail = "skipped", str(exc)
+        except (PermissionDeniedError, FeatureUnavailableError) as exc:
+            status, detail = "skipped", f"{self.label}: {self.stage} skipped: {redact(str(exc))}"
+        except AuthenticationError as exc:
+            detail = f"{self.label}: credentials rejected: {redact(str(exc))}"
+            error = CredentialsRejected(detail)
+        except (connections.ConnectionNotFoundError, connections.ConnectionInvalidError) as exc:
+            detail = f"{self.label}: {redact(str(exc))}"
+            error = CredentialsRejected(detail)
+        except Exception as exc:
+            detail = f"{self.label}: {self.stage} failed: {type(exc).__name__}: {redact(str(exc))}"
+            error = StageFailed(detail)
+        finally:
+            ended = datetime.now(UTC)
+            if status != "success":
+                records = int(self.metrics.records)  # what was stored before it stopped
+            snapshot = self.ctx.snapshot_id if status == "success" and self.stage != "activities" else None
+            self.lake.append_run(
+                {
+                    "app": self.instance.app,
+                    "instance": self.instance.name,
+                    "run_id": self.ctx.run_id,
+                    "stage": self.stage,
+                    "attempt": self.ctx.attempt,
+                    "started_at": started,
+                    "ended_at": ended,
+                    "status": status,
+                    "snapshot_id": snapshot,
+                    "records": records,
+                    "requests": self.metrics.requests,
+                    "retries": self.metrics.retries,
+                    "throttled": self.metrics.throttled,
+                    "bytes": self.metrics.bytes,
+                    "pacing_wait_seconds": round(self.metrics.pacing_wait_seconds, 3),
+                    "error": detail if status != "success" else None,
+                }
+            )
+        log.info("%s %s: %s in %.1fs (%s)", self.label, self.stage, status, time.monotonic() - clock, detail or "")
+        if error is not None:
+            raise error from None
+        return StageResult(
+            self.label,
+            self.stage,
+            status,
+            records,
+            self.ctx.snapshot_id if status == "success" else None,
+            detail,
+            self.metrics.as_dict(),
+        )
+
+    def _dispatch(self, connector: Connector) -> tuple[int, str | None]:
+        stage = self.stage
+        if stage == "authenticate":
+            return self._authenticate(connector)
+        if stage == "activities":
+            return self._activities(connector)
+        tables = STAGE_TABLES[stage]
+        if stage == "users":
+            return self._single_table("accounts", connector.scan_users()), None
+        if stage == "groups":
+            return self._multi_table(tables, connector.scan_groups()), None
+        if stage == "privileges":
+            return self._single_table("privileges", connector.scan_privileges()), None
+        if stage == "app_permissions":
+            return self._single_table("app_permissions", connector.scan_app_permissions()), None
+        if stage == "files":
+            return self._multi_table(tables, connector.scan_files()), None
+        raise ValueError(f"unknown stage {stage!r}")
+
+
+def run_stage(instance: InstanceConfig, stage: str, ctx: RunContext, lake: Lake, **kwargs: Any) -> StageResult:
+    try:
+        runner = StageRunner(instance, stage, ctx, lake, **kwargs)
+    except StageSkipped as exc:
+        return StageResult(f"{instance.app}/{instance.name}", stage, "skipped", detail=str(exc))
+    return runner.run()

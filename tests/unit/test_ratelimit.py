@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+import httpx
+
+from saaslens.http.ratelimit import RateLimitHeaders, RateLimitPacer, retry_after_seconds
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def response(limit: int, remaining: int, reset: float) -> httpx.Response:
+    return httpx.Response(
+        200,
+        headers={
+            "X-Rate-Limit-Limit": str(limit),
+            "X-Rate-Limit-Remaining": str(remaining),
+            "X-Rate-Limit-Reset": str(int(reset)),
+        },
+    )
+
+
+def test_no_delay_while_plenty_of_budget():
+    clock = FakeClock()
+    pacer = RateLimitPacer(RateLimitHeaders(), clock=clock, sleep=clock.sleep)
+    pacer.observe("/users", response(600, 590, clock.now + 60))
+    assert pacer.delay_for("/users") == 0
+
+
+def test_paces_before_the_limit_spreading_remaining_over_window():
+    clock = FakeClock()
+    pacer = RateLimitPacer(RateLimitHeaders(), clock=clock, sleep=clock.sleep)
+    pacer.observe("/logs", response(100, 21, clock.now + 30))
+    delay = pacer.delay_for("/logs")
+    # 21 left, reserve 2: about 30 s / 19 requests
+    assert 1.3 < delay < 1.8
+
+
+def test_waits_for_reset_when_only_reserve_left():
+    clock = FakeClock()
+    pacer = RateLimitPacer(RateLimitHeaders(), clock=clock, sleep=clock.sleep)
+    pacer.observe("/logs", response(100, 1, clock.now + 12))
+    pacer.before_request("/logs")
+    assert 12 <= clock.slept[0] <= 12.3
+
+
+def test_buckets_are_independent_and_expire():
+    clock = FakeClock()
+    pacer = RateLimitPacer(RateLimitHeaders(), clock=clock, sleep=clock.sleep)
+    pacer.observe("/logs", response(100, 1, clock.now + 12))
+    assert pacer.delay_for("/users") == 0
+    clock.now += 13
+    assert pacer.delay_for("/logs") == 0
+
+
+def test_out_of_order_responses_keep_smallest_remaining():
+    clock = FakeClock()
+    pacer = RateLimitPacer(RateLimitHeaders(), clock=clock, sleep=clock.sleep)
+    reset = clock.now + 60
+    pacer.observe("b", response(100, 10, reset))
+    pacer.observe("b", response(100, 40, reset))  # an older response arriving late
+    assert pacer.delay_for("b") > 0
+
+
+def test_booking_slows_concurrent_callers_without_new_headers():
+    clock = FakeClock()
+    pacer = RateLimitPacer(RateLimitHeaders(), clock=clock, sleep=clock.sleep)
+    pacer.observe("b", response(100, 50, clock.now + 60))
+    delays = [pacer.delay_for("b") for _ in range(5)]
+    assert delays[0] == 0 and delays[-1] > 0
+
+
+def test_retry_after_parsing():
+    assert retry_after_seconds(httpx.Response(429, headers={"Retry-After": "3"}), None, 0) == 3
+    date = "Wed, 21 Oct 2015 07:28:00 GMT"
+    assert retry_after_seconds(httpx.Response(429, headers={"Retry-After": date}), None, 1445412470) == 10
+    github = RateLimitHeaders("x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset")
+    r = httpx.Response(
+        403, headers={"x-ratelimit-limit": "5000", "x-ratelimit-remaining": "0", "x-ratelimit-reset": "1000"}
+    )
+    assert retry_after_seconds(r, github, 990) == 10
+    assert retry_after_seconds(httpx.Response(429), None, 0) is None
