@@ -1,4 +1,4 @@
-"""One saaslens DAG per connected app instance in include/connected_apps.yaml.
+"""One Airflow DAG per saaslens connected app instance in include/connected_apps.yaml.
 
 All logic lives in include/saaslens/; see saaslens.orchestration.dag_factory.
 """

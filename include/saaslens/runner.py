@@ -25,7 +25,7 @@ from saaslens.http import ApiError, AuthenticationError, PermissionDeniedError, 
 from saaslens.http.errors import FeatureUnavailableError
 from saaslens.http.pagination import PageRequest
 from saaslens.http.redaction import redact
-from saaslens.lake.writer import Lake, SnapshotWriter, StateStore, snapshot_id_for
+from saaslens.lake.writer import EventWriter, Lake, SnapshotWriter, StateStore, snapshot_id_for
 from saaslens.transform_utils import parse_time
 
 log = logging.getLogger(__name__)
@@ -184,12 +184,29 @@ class StageRunner:
                 writer.__exit__(None, None, None)
 
     def _activities(self, connector: Connector) -> tuple[int, str]:
-        store = StateStore(self.lake)
         app, name = self.instance.app, self.instance.name
         writer = self.lake.event_writer("activities", app, name, f"{self.ctx.snapshot_id}-{self.ctx.attempt}")
-        windows_done = []
+        notes, skipped = [], []
+        for stream in connector.activity_streams:
+            before = writer.written
+            try:
+                until = self._activity_stream(connector, stream, writer)
+            except (PermissionDeniedError, FeatureUnavailableError) as exc:
+                skipped.append(f"{stream}: {redact(str(exc))}")
+                continue
+            notes.append(f"{stream}: {writer.written - before} new" + (f" up to {until.isoformat()}" if until else ""))
+        if skipped and not notes:
+            raise StageSkipped(f"{self.label}: activities skipped: {'; '.join(skipped)}")
+        detail = "; ".join(notes + [f"skipped {s}" for s in skipped])
+        return writer.written, f"{detail}; {writer.duplicates_dropped} already stored"
+
+    def _activity_stream(self, connector: Connector, stream: str, writer: EventWriter) -> datetime | None:
+        """Read one stream up to now - lag. Returns the new high-water mark."""
+        store = StateStore(self.lake)
+        app, name, key = self.instance.app, self.instance.name, f"activities.{stream}"
+        last_until = None
         for _ in range(2):  # an interrupted window is finished first, then a fresh one
-            state = store.get(app, name, "activities") or {}
+            state = store.get(app, name, key) or {}
             now = datetime.now(UTC)
             pending = state.get("window")
             resume: PageRequest | None = None
@@ -199,27 +216,27 @@ class StageRunner:
             else:
                 high_water = parse_time(state.get("high_water"))
                 since = (
-                    high_water - timedelta(seconds=connector.lookback_seconds)
+                    high_water - timedelta(seconds=connector.lookback_seconds(stream))
                     if high_water
                     else now - timedelta(days=connector.options.activities_initial_days)
                 )
-                window = ActivityWindow(since, now - timedelta(seconds=connector.lag_seconds))
+                window = ActivityWindow(since, now - timedelta(seconds=connector.lag_seconds(stream)))
             if window.until <= window.since:
                 break
             before = writer.written
             try:
-                self._read_window(connector, store, writer, window, resume, state)
+                self._read_window(connector, stream, store, key, writer, window, resume, state)
             except ApiError as exc:
                 if resume is None or exc.retryable or isinstance(exc, AuthenticationError | PermissionDeniedError):
                     raise
                 # A stale opaque cursor (the provider forgot it): re-read the whole window; the
                 # writer drops the events already stored.
-                log.warning("%s: resume cursor refused (%s); re-reading the window", self.label, exc)
-                self._read_window(connector, store, writer, window, None, state)
+                log.warning("%s %s: resume cursor refused (%s); re-reading the window", self.label, stream, exc)
+                self._read_window(connector, stream, store, key, writer, window, None, state)
             store.put(
                 app,
                 name,
-                "activities",
+                key,
                 {
                     "high_water": window.until.isoformat(),
                     "window": None,
@@ -230,17 +247,14 @@ class StageRunner:
                     },
                 },
             )
-            windows_done.append(window)
+            last_until = window.until
             if not pending:
                 break
-        detail = f"{writer.written} new events, {writer.duplicates_dropped} already stored"
-        if windows_done:
-            detail += f"; window up to {windows_done[-1].until.isoformat()}"
-        return writer.written, detail
+        return last_until
 
-    def _read_window(self, connector, store, writer, window, resume, state) -> None:
+    def _read_window(self, connector, stream, store, key, writer, window, resume, state) -> None:
         app, name = self.instance.app, self.instance.name
-        for batch in connector.scan_activities(window, resume):
+        for batch in connector.scan_activities(stream, window, resume):
             new = writer.write(batch.rows)
             self._progress(new)
             if batch.resume is not None:
@@ -248,7 +262,7 @@ class StageRunner:
                 store.put(
                     app,
                     name,
-                    "activities",
+                    key,
                     {
                         **state,
                         "window": {

@@ -28,6 +28,7 @@ from saaslens.http import (
     ErrorPolicy,
     FeatureUnavailableError,
     PermissionDeniedError,
+    RetryPolicy,
     RunMetrics,
 )
 from saaslens.http.pagination import PageRequest
@@ -43,6 +44,8 @@ class ConnectorOptions(BaseModel):
 
     page_size: int | None = Field(default=None, ge=1, description="Override the provider's page size")
     max_workers: int = Field(default=4, ge=1, le=32, description="Concurrent requests for per-item fan-out")
+    retry_max_attempts: int = Field(default=8, ge=1, le=20, description="Tries per request before the stage fails")
+    retry_initial_backoff_seconds: float = Field(default=0.5, gt=0, le=60, description="First backoff on 5xx")
     activities_initial_days: int = Field(
         default=30, ge=1, le=3650, description="How far back the first activities scan reaches"
     )
@@ -101,6 +104,9 @@ class Connector(abc.ABC):
     Options: ClassVar[type[ConnectorOptions]] = ConnectorOptions
     default_lookback_seconds: ClassVar[int] = 300
     default_lag_seconds: ClassVar[int] = 60
+    # Independent event feeds, each with its own cursor (Google's per-application Reports,
+    # Graph's signIns and directoryAudits). A denied or unlicensed stream skips only itself.
+    activity_streams: ClassVar[tuple[str, ...]] = ("events",)
     # Which provider permission each stage needs, for the capability matrix and skip messages.
     stage_permissions: ClassVar[Mapping[str, str]] = {}
 
@@ -151,7 +157,8 @@ class Connector(abc.ABC):
     def scan_app_permissions(self) -> Iterator[list[dict[str, Any]]]:
         raise NotImplementedError(f"{self.app} has no app_permissions stage")
 
-    def scan_activities(self, window: ActivityWindow, resume: PageRequest | None) -> Iterator[EventBatch]:
+    def scan_activities(self, stream: str, window: ActivityWindow, resume: PageRequest | None) -> Iterator[EventBatch]:
+        """Events of `stream` in [window.since, window.until], continuing from `resume` if given."""
         raise NotImplementedError(f"{self.app} has no activities stage")
 
     def scan_files(self) -> Iterator[tuple[str, list[dict[str, Any]]]]:
@@ -179,6 +186,10 @@ class Connector(abc.ABC):
                 headers=self.default_headers(),
                 metrics=self.metrics,
                 transport=self._transport,
+                retry=RetryPolicy(
+                    max_attempts=self.options.retry_max_attempts,
+                    initial_backoff=self.options.retry_initial_backoff_seconds,
+                ),
                 bucket_for=lambda url: self.rate_limit_bucket(client.relative_path(url)),
             )
             self._client = client
@@ -188,13 +199,14 @@ class Connector(abc.ABC):
         if self._client is not None:
             self._client.close()
 
-    @property
-    def lookback_seconds(self) -> int:
+    def lookback_seconds(self, stream: str) -> int:
+        """How far before the cursor a scan re-reads, for events that arrive late. An option
+        overrides every stream; connectors override this for per-stream defaults."""
         value = self.options.activities_lookback_seconds
         return self.default_lookback_seconds if value is None else value
 
-    @property
-    def lag_seconds(self) -> int:
+    def lag_seconds(self, stream: str) -> int:
+        """How far behind now a window ends, so it does not close over events still arriving."""
         value = self.options.activities_lag_seconds
         return self.default_lag_seconds if value is None else value
 

@@ -18,6 +18,10 @@ if TYPE_CHECKING:
 
 CONNECTORS: dict[str, str] = {
     "okta": "saaslens.connectors.okta:OktaConnector",
+    "microsoft365": "saaslens.connectors.microsoft365:Microsoft365Connector",
+    "google_workspace": "saaslens.connectors.google_workspace:GoogleWorkspaceConnector",
+    "slack": "saaslens.connectors.slack:SlackConnector",
+    "github": "saaslens.connectors.github:GitHubConnector",
 }
 
 

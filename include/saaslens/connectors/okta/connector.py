@@ -82,6 +82,7 @@ class OktaConnector(Connector):
     # System Log events can take a little while to become queryable; re-read five minutes.
     default_lookback_seconds = 300
     default_lag_seconds = 30
+    activity_streams = ("system_log",)
     stage_permissions = {
         "users": "okta.users.read",
         "groups": "okta.groups.read",
@@ -224,7 +225,7 @@ class OktaConnector(Connector):
             if grants:
                 yield [transform.grant_row(grant) for grant in grants]
 
-    def scan_activities(self, window: ActivityWindow, resume: PageRequest | None) -> Iterator[EventBatch]:
+    def scan_activities(self, stream: str, window: ActivityWindow, resume: PageRequest | None) -> Iterator[EventBatch]:
         # A bounded query (with `until`) ends when the next link disappears, unlike polling.
         params = {
             "since": iso_z(window.since),

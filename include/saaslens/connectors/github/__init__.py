@@ -1,0 +1,3 @@
+from saaslens.connectors.github.connector import GitHubConnector
+
+__all__ = ["GitHubConnector"]

@@ -1,0 +1,516 @@
+"""GitHub: an organization on GitHub Enterprise Cloud through the REST API.
+
+Members with their role and 2FA state, outside collaborators, teams and their members, owners as
+privileges, installed GitHub Apps and SAML-SSO credential authorizations as app permissions, and
+the organization audit log.
+
+References (GitHub documentation; the OpenAPI description for Enterprise Cloud is
+github/rest-api-description ``descriptions/ghec/``, on npm as ``@octokit/openapi``):
+- Members (``role``, ``filter=2fa_disabled``), outside collaborators, teams, team members (``role``,
+  ``inherited``): https://docs.github.com/enterprise-cloud@latest/rest/orgs/members ,
+  https://docs.github.com/enterprise-cloud@latest/rest/orgs/outside-collaborators ,
+  https://docs.github.com/enterprise-cloud@latest/rest/teams/members
+- Installed apps and SAML SSO credential authorizations (organization owners only):
+  https://docs.github.com/enterprise-cloud@latest/rest/orgs/orgs#list-app-installations-for-an-organization ,
+  https://docs.github.com/enterprise-cloud@latest/rest/orgs/orgs#list-saml-sso-authorizations-for-an-organization
+- Audit log (``phrase`` with ``created:``, ``include``, ``order``, cursor pagination in ``Link``,
+  epoch-millisecond timestamps, ``read:audit_log`` for classic tokens, 1,750 queries/hour):
+  https://docs.github.com/enterprise-cloud@latest/rest/orgs/orgs#get-the-audit-log-for-an-organization ,
+  https://docs.github.com/enterprise-cloud@latest/admin/monitoring-activity-in-your-enterprise/reviewing-audit-logs-for-your-enterprise/using-the-audit-log-api-for-your-enterprise
+  https://docs.github.com/enterprise-cloud@latest/organizations/keeping-your-organization-secure/managing-security-settings-for-your-organization/reviewing-the-audit-log-for-your-organization
+- Pagination (``per_page`` up to 100, ``Link`` header): https://docs.github.com/enterprise-cloud@latest/rest/using-the-rest-api/using-pagination-in-the-rest-api
+- Rate limits (``x-ratelimit-*``; primary = 403/429 with remaining 0; secondary = 403/429 with
+  ``retry-after`` or, without it, wait at least a minute):
+  https://docs.github.com/enterprise-cloud@latest/rest/using-the-rest-api/rate-limits-for-the-rest-api
+- Errors and "Resource not accessible by ...": https://docs.github.com/enterprise-cloud@latest/rest/using-the-rest-api/troubleshooting-the-rest-api
+- GitHub App JWT (RS256, ``iat`` 60 s back, ``exp`` at most 10 min, ``iss`` app or client id) and
+  installation tokens valid one hour:
+  https://docs.github.com/enterprise-cloud@latest/apps/creating-github-apps/authenticating-with-a-github-app/generating-a-json-web-token-jwt-for-a-github-app
+  https://docs.github.com/enterprise-cloud@latest/rest/apps/apps#create-an-installation-access-token-for-an-app
+- Headers ``Accept: application/vnd.github+json`` and ``X-GitHub-Api-Version: 2022-11-28``:
+  https://docs.github.com/enterprise-cloud@latest/rest/about-the-rest-api/api-versions
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+from urllib.parse import quote
+
+import httpx
+import jwt
+import orjson
+from pydantic import Field
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
+
+from saaslens.capabilities import Capability
+from saaslens.connections import ConnectionInvalidError
+from saaslens.connectors.base import (
+    ActivityWindow,
+    AuthReport,
+    Connector,
+    ConnectorOptions,
+    EventBatch,
+    StageAccess,
+)
+from saaslens.connectors.github import transform
+from saaslens.http import (
+    ApiError,
+    AuthenticationError,
+    ErrorPolicy,
+    FeatureUnavailableError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitHeaders,
+    ThrottledError,
+    TransientError,
+)
+from saaslens.http.auth import AccessToken, StaticTokenAuth, TokenAuth, TokenProvider
+from saaslens.http.client import require_secure_url
+from saaslens.http.pagination import LinkHeaderPaginator, PageRequest
+from saaslens.http.redaction import redact, redact_url, register_secret
+from saaslens.transform_utils import parse_time
+
+log = logging.getLogger(__name__)
+
+API_VERSION = "2022-11-28"
+MEDIA_TYPE = "application/vnd.github+json"
+USER_AGENT = "saaslens/0.1 (+https://github.com/saaslens/saaslens)"
+ORG_READ_SCOPES = frozenset({"read:org", "write:org", "admin:org"})
+# Endpoints only GitHub Enterprise Cloud serves; elsewhere they answer 404.
+ENTERPRISE_CLOUD_PATHS = ("/audit-log", "/credential-authorizations")
+# "If you exceed a secondary rate limit ... Otherwise, wait for at least one minute before retrying."
+SECONDARY_LIMIT_WAIT = 60.0
+
+
+class GitHubOptions(ConnectorOptions):
+    activities_initial_days: int = Field(
+        default=30, ge=1, le=180, description="The organization audit log keeps 180 days"
+    )
+    audit_log_include: Literal["web", "git", "all"] = Field(
+        default="all", description="Audit events to read: web (settings, membership), git (clone/push) or all"
+    )
+    mfa_status: bool = Field(
+        default=True, description="Read members without 2FA (filter=2fa_disabled, organization owners only)"
+    )
+
+
+class GitHubErrorPolicy(ErrorPolicy):
+    rate_limit_headers = RateLimitHeaders("x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset")
+
+    def parse_error_body(self, payload: Any) -> tuple[str | None, str | None]:
+        """``{"message", "documentation_url", "errors"?}``: the message is GitHub's error identity."""
+        if isinstance(payload, dict) and isinstance(payload.get("message"), str):
+            message = payload["message"]
+            problems = [
+                ": ".join(str(e[k]) for k in ("resource", "field", "code", "message") if e.get(k))
+                for e in payload.get("errors") or []
+                if isinstance(e, dict)
+            ]
+            text = message + (f" ({'; '.join(problems)})" if problems else "")
+            if payload.get("documentation_url"):
+                text += f" [{payload['documentation_url']}]"
+            return message, text
+        return super().parse_error_body(payload)
+
+    def is_throttle(self, response: httpx.Response, payload: Any) -> bool:
+        if response.status_code == 429:
+            return True
+        if response.status_code != 403:
+            return False
+        if response.headers.get("x-ratelimit-remaining") == "0" or "retry-after" in response.headers:
+            return True
+        message = payload.get("message") if isinstance(payload, dict) else None
+        return isinstance(message, str) and "rate limit" in message.lower()
+
+    def error_for(self, response: httpx.Response) -> ApiError:
+        error = super().error_for(response)
+        if isinstance(error, ThrottledError) and error.retry_after is None:
+            error.retry_after = SECONDARY_LIMIT_WAIT
+        if isinstance(error, NotFoundError) and response.request.url.path.endswith(ENTERPRISE_CLOUD_PATHS):
+            return FeatureUnavailableError(
+                f"{error.detail} (this endpoint needs GitHub Enterprise Cloud"
+                + (" with SAML single sign-on)" if "credential" in response.request.url.path else ")"),
+                status=error.status,
+                provider_code=error.provider_code,
+                method=error.method,
+                url=error.url,
+            )
+        return error
+
+
+@dataclass
+class GitHubAppInstallationProvider(TokenProvider):
+    """Installation access tokens for a GitHub App: an RS256 JWT signed with the app's private key is
+    exchanged at ``POST /app/installations/{id}/access_tokens`` for a token valid one hour."""
+
+    api_base: str
+    app_id: str
+    installation_id: str
+    private_key: str = field(repr=False)
+    max_attempts: int = 5
+
+    def __post_init__(self) -> None:
+        register_secret(self.private_key)
+        require_secure_url(self.api_base)
+
+    @property
+    def token_url(self) -> str:
+        return f"{self.api_base.rstrip('/')}/app/installations/{quote(self.installation_id)}/access_tokens"
+
+    def app_jwt(self) -> str:
+        now = int(time.time())
+        # iat 60 s back against clock drift; exp within GitHub's 10-minute maximum.
+        claims = {"iat": now - 60, "exp": now + 540, "iss": self.app_id}
+        try:
+            return jwt.encode(claims, self.private_key, algorithm="RS256")
+        except (ValueError, TypeError, jwt.PyJWTError) as exc:
+            raise AuthenticationError(
+                f"cannot sign the GitHub App JWT with the configured private key ({type(exc).__name__})"
+            ) from None
+
+    def fetch(self, http: httpx.Client) -> AccessToken:
+        policy = GitHubErrorPolicy()
+
+        def attempt() -> dict[str, Any]:
+            headers = {
+                "Authorization": f"Bearer {self.app_jwt()}",
+                "Accept": MEDIA_TYPE,
+                "X-GitHub-Api-Version": API_VERSION,
+                "User-Agent": USER_AGENT,
+            }
+            try:
+                response = http.post(self.token_url, headers=headers)
+            except httpx.TransportError as exc:
+                raise TransientError(f"{type(exc).__name__} calling the installation token endpoint") from None
+            if response.status_code == 201:
+                try:
+                    payload = orjson.loads(response.content)
+                except orjson.JSONDecodeError:
+                    payload = None
+                if isinstance(payload, dict) and payload.get("token"):
+                    return payload
+                raise TransientError("installation token response without a token", status=201)
+            error = policy.error_for(response)
+            if isinstance(error, ThrottledError | TransientError):
+                raise error
+            raise AuthenticationError(
+                error.detail,
+                status=error.status,
+                provider_code=error.provider_code,
+                method="POST",
+                url=redact_url(self.token_url),
+            )
+
+        def wait(state: Any) -> float:
+            exc = state.outcome.exception() if state.outcome else None
+            if isinstance(exc, ThrottledError) and exc.retry_after is not None:
+                return min(exc.retry_after, 120.0)
+            return wait_exponential_jitter(initial=0.5, max=8)(state)
+
+        retrying = Retrying(
+            retry=retry_if_exception_type(TransientError),
+            stop=stop_after_attempt(self.max_attempts),
+            wait=wait,
+            reraise=True,
+        )
+        payload = retrying(attempt)
+        value = str(payload["token"])
+        register_secret(value)
+        expires = _epoch(payload.get("expires_at")) or time.time() + 3600
+        permissions = payload.get("permissions") or {}
+        return AccessToken(
+            value=value,
+            expires_at=expires,
+            scopes=tuple(f"{name}:{level}" for name, level in sorted(permissions.items())),
+            extra={"permissions": permissions, "repository_selection": payload.get("repository_selection")},
+        )
+
+
+def _epoch(value: Any) -> float | None:
+    moment = parse_time(value) if value else None
+    return moment.timestamp() if moment else None
+
+
+def github_bucket(path: str) -> str:
+    """The audit log has its own budget (1,750 queries per hour); everything else is ``core``."""
+    return "audit_log" if path.rstrip("/").endswith("/audit-log") else "core"
+
+
+def audit_phrase(window: ActivityWindow) -> str:
+    """``created:A..B`` (inclusive, one-second resolution) covering the window."""
+    since = window.since.astimezone(UTC).replace(microsecond=0)
+    until = max(since, window.until.astimezone(UTC).replace(microsecond=0))
+    return f"created:{since.strftime('%Y-%m-%dT%H:%M:%S')}+00:00..{until.strftime('%Y-%m-%dT%H:%M:%S')}+00:00"
+
+
+class GitHubConnector(Connector):
+    app = "github"
+    title = "GitHub"
+    capabilities = frozenset(
+        {
+            Capability.LIST_ACCOUNTS,
+            Capability.LIST_GROUPS,
+            Capability.LIST_PRIVILEGES,
+            Capability.LOGON_ACTIVITY,
+            Capability.USER_ACTIVITY,
+            Capability.ADMIN_ACTIVITY,
+            Capability.VIEW_APP_PERMISSIONS,
+            # The API can also act: remove members and change roles, revoke SSO credential
+            # authorizations, and read organization/repository settings for posture checks.
+            Capability.USER_GOVERNANCE,
+            Capability.REVOKE_APP_PERMISSIONS,
+            Capability.SECURITY_POSTURE,
+        }
+    )
+    Options = GitHubOptions
+    options: GitHubOptions
+    # Audit events can take a few minutes to become searchable: re-read 10 minutes, stop 2 behind.
+    default_lookback_seconds = 600
+    default_lag_seconds = 120
+    activity_streams = ("audit_log",)
+    stage_permissions = {
+        "users": "read:org (classic PAT) or Members: read (fine-grained PAT, GitHub App); owner for 2FA state",
+        "groups": "read:org (classic PAT) or Members: read (fine-grained PAT, GitHub App)",
+        "privileges": "read:org (classic PAT) or Members: read (fine-grained PAT, GitHub App)",
+        "app_permissions": "organization owner with read:org, or Administration: read (GitHub App)",
+        "activities": "organization owner with read:audit_log (classic PAT), or Administration: read",
+    }
+
+    # -- declaration --------------------------------------------------------------------------
+
+    @property
+    def org(self) -> str:
+        return self.connection.require("org", "the organization login (e.g. octo-org)")
+
+    def _org_path(self, suffix: str = "") -> str:
+        return f"/orgs/{quote(self.org)}{suffix}"
+
+    def _uses_app(self) -> bool:
+        return bool(self.connection.extra.get("app_id") or self.connection.extra.get("client_id"))
+
+    def build_auth(self) -> httpx.Auth:
+        if not self._uses_app():
+            return StaticTokenAuth(self.connection.require("password", "a GitHub personal access token"))
+        extra = self.connection.extra
+        private_key = extra.get("private_key") or self.connection.password
+        if not private_key:
+            raise ConnectionInvalidError(
+                f"Airflow connection {self.connection.conn_id!r}: extra.private_key is empty; a GitHub App "
+                "signs its JWT with the app's private key"
+            )
+        installation_id = self.connection.require("installation_id", "the app's installation id in the organization")
+        provider = GitHubAppInstallationProvider(
+            api_base=self.connection.base_url,
+            app_id=str(extra.get("client_id") or extra["app_id"]),
+            installation_id=str(installation_id),
+            private_key=str(private_key),
+        )
+        http = httpx.Client(timeout=30.0, verify=True, transport=self._transport)
+        # Installation tokens live one hour; take a fresh one five minutes before the end.
+        return TokenAuth(provider, http, refresh_margin=300)
+
+    def error_policy(self) -> ErrorPolicy:
+        return GitHubErrorPolicy()
+
+    def default_headers(self) -> dict[str, str]:
+        return {"Accept": MEDIA_TYPE, "X-GitHub-Api-Version": API_VERSION}
+
+    def rate_limit_bucket(self, relative_path: str) -> str | None:
+        return github_bucket(relative_path)
+
+    def _per_page(self) -> int:
+        return min(self.options.page_size or 100, 100)
+
+    # -- authenticate -------------------------------------------------------------------------
+
+    def authenticate(self) -> AuthReport:
+        response, organization = self.client.request("GET", self._org_path())
+        scopes_header = response.headers.get("x-oauth-scopes")
+        identity, permissions = self._identity(scopes_header)
+        plan = (organization.get("plan") or {}).get("name") if isinstance(organization, dict) else None
+        identity += f" on organization {organization.get('login') or self.org}" + (f" (plan {plan})" if plan else "")
+        classic_scopes = None if scopes_header is None else {s.strip() for s in scopes_header.split(",") if s.strip()}
+        stages: dict[str, StageAccess] = {}
+        per_page = {"per_page": 1}
+        lacks_org_read = classic_scopes is not None and not classic_scopes & ORG_READ_SCOPES
+        members_reason = f"the classic token lacks read:org (it has: {scopes_header or 'no scopes'})"
+        for stage in ("users", "groups", "privileges"):
+            stages[stage] = StageAccess(False, members_reason) if lacks_org_read else StageAccess(True, None)
+        if not lacks_org_read:
+            stages["users"] = self._with_mfa_note(self.probe("users", self._org_path("/members"), per_page))
+            stages["groups"] = self.probe("groups", self._org_path("/teams"), per_page)
+            stages["privileges"] = self.probe("privileges", self._org_path("/members"), {"role": "admin", **per_page})
+        stages["app_permissions"] = (
+            StageAccess(False, members_reason)
+            if lacks_org_read
+            else self._with_credentials_note(self.probe("app_permissions", self._org_path("/installations"), per_page))
+        )
+        now = datetime.now(UTC)
+        window = ActivityWindow(now - timedelta(minutes=5), now)
+        stages["activities"] = self.probe(
+            "activities",
+            self._org_path("/audit-log"),
+            {"phrase": audit_phrase(window), "per_page": 1, "include": self.options.audit_log_include},
+        )
+        return AuthReport(identity=identity, permissions=permissions, stages=stages)
+
+    def _identity(self, scopes_header: str | None) -> tuple[str, dict[str, str]]:
+        auth = self.auth
+        if isinstance(auth, TokenAuth):
+            token = auth.token()
+            provider: GitHubAppInstallationProvider = auth.provider  # type: ignore[assignment]
+            permissions = {scope: "granted to the installation token" for scope in token.scopes}
+            return f"GitHub App {provider.app_id} installation {provider.installation_id}", permissions
+        user = self.client.get_json("/user")
+        login = user.get("login") if isinstance(user, dict) else None
+        if scopes_header is None:
+            # Fine-grained tokens have no scopes header: their permissions show in the probes below.
+            return f"fine-grained token of {login}", {}
+        scopes = [s.strip() for s in scopes_header.split(",") if s.strip()]
+        return f"classic token of {login}", {scope: "X-OAuth-Scopes" for scope in scopes}
+
+    def _with_mfa_note(self, access: StageAccess) -> StageAccess:
+        if not access.allowed or not self.options.mfa_status:
+            return access
+        reason = self._mfa_unavailable()
+        return StageAccess(True, f"mfa_enabled will be null: {reason}") if reason else access
+
+    def _mfa_unavailable(self) -> str | None:
+        try:
+            self.client.get_json(self._org_path("/members"), {"filter": "2fa_disabled", "per_page": 1})
+        except (PermissionDeniedError, FeatureUnavailableError) as exc:
+            return f"{exc.provider_code or exc.status} {exc.detail}"
+        except ApiError as exc:
+            if exc.status == 422:  # "Only owners can use this filter."
+                return f"{exc.provider_code or exc.status}"
+            raise
+        return None
+
+    def _with_credentials_note(self, access: StageAccess) -> StageAccess:
+        if not access.allowed:
+            return access
+        try:
+            self.client.get_json(self._org_path("/credential-authorizations"), {"per_page": 1})
+        except (PermissionDeniedError, FeatureUnavailableError) as exc:
+            return StageAccess(True, f"installed apps only; credential authorizations unavailable: {exc.detail}")
+        return access
+
+    # -- users --------------------------------------------------------------------------------
+
+    def _list(self, path: str, params: dict[str, Any] | None = None, items_path: str | None = None) -> Iterator[list]:
+        paginator = LinkHeaderPaginator(items_path)
+        for page in self.client.paginate(path, paginator, {"per_page": self._per_page(), **(params or {})}):
+            yield page.items
+
+    def _without_2fa(self, path: str) -> set[int] | None:
+        """Ids listed by ``filter=2fa_disabled``; None when the token may not use the filter."""
+        if not self.options.mfa_status:
+            return None
+        try:
+            return {user["id"] for page in self._list(path, {"filter": "2fa_disabled"}) for user in page}
+        except (PermissionDeniedError, FeatureUnavailableError):
+            return None
+        except ApiError as exc:
+            if exc.status == 422:  # only organization owners can use the filter
+                return None
+            raise
+
+    def scan_users(self) -> Iterator[list[dict[str, Any]]]:
+        members_path, collaborators_path = self._org_path("/members"), self._org_path("/outside_collaborators")
+        members_without_2fa = self._without_2fa(members_path)
+        collaborators_without_2fa = self._without_2fa(collaborators_path)
+        seen: set[int] = set()
+        listings = (
+            (members_path, {"role": "admin"}, "admin", members_without_2fa),
+            (members_path, {"role": "member"}, "member", members_without_2fa),
+            (collaborators_path, {}, "outside_collaborator", collaborators_without_2fa),
+        )
+        for path, params, role, without_2fa in listings:
+            for page in self._list(path, params):
+                rows = []
+                for user in page:
+                    # Lists can shift while a scan pages through them; keep the first listing.
+                    if user["id"] in seen:
+                        continue
+                    seen.add(user["id"])
+                    mfa = None if without_2fa is None else user["id"] not in without_2fa
+                    rows.append(transform.account_row(user, role, mfa))
+                yield rows
+
+    # -- groups -------------------------------------------------------------------------------
+
+    def _team_members(self, team: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
+        team_id = str(team["id"])
+        path = self._org_path(f"/teams/{quote(team['slug'])}/members")
+        members = [m for page in self._list(path) for m in page]
+        roles = {m["id"]: m["role"] for m in members if m.get("role")}
+        if len(roles) < len(members):
+            # Older organizations list members without their role: ask for the maintainers.
+            maintainers = {m["id"] for page in self._list(path, {"role": "maintainer"}) for m in page}
+            roles = {m["id"]: "maintainer" if m["id"] in maintainers else "member" for m in members}
+        rows = [transform.member_row(team_id, m, roles[m["id"]]) for m in members if transform.is_direct_member(m)]
+        return team_id, rows
+
+    def scan_groups(self) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+        teams: list[dict[str, Any]] = []
+        for page in self._list(self._org_path("/teams")):
+            teams += page
+            yield "groups", [transform.group_row(team) for team in page]
+        for _, rows in self.fan_out(teams, self._team_members):
+            yield "group_members", rows
+
+    # -- privileges ---------------------------------------------------------------------------
+
+    def scan_privileges(self) -> Iterator[list[dict[str, Any]]]:
+        for page in self._list(self._org_path("/members"), {"role": "admin"}):
+            yield [transform.privilege_row(user, self.org) for user in page]
+
+    # -- app permissions ----------------------------------------------------------------------
+
+    def _account_ids(self) -> dict[str, str]:
+        ids: dict[str, str] = {}
+        for path in (self._org_path("/members"), self._org_path("/outside_collaborators")):
+            for page in self._list(path):
+                ids.update({str(user["login"]).lower(): str(user["id"]) for user in page})
+        return ids
+
+    def _credential_authorizations(self) -> list[dict[str, Any]]:
+        try:
+            return [c for page in self._list(self._org_path("/credential-authorizations")) for c in page]
+        except (PermissionDeniedError, FeatureUnavailableError) as exc:
+            log.warning("%s: credential authorizations skipped: %s", self.org, redact(str(exc)))
+            return []
+
+    def scan_app_permissions(self) -> Iterator[list[dict[str, Any]]]:
+        for page in self._list(self._org_path("/installations"), items_path="installations"):
+            yield [transform.installation_row(installation) for installation in page]
+        authorizations = self._credential_authorizations()
+        if authorizations:
+            account_ids = self._account_ids()
+            now = datetime.now(UTC)
+            yield [transform.credential_row(a, account_ids, now) for a in authorizations]
+
+    # -- activities ---------------------------------------------------------------------------
+
+    def scan_activities(self, stream: str, window: ActivityWindow, resume: PageRequest | None) -> Iterator[EventBatch]:
+        params = {
+            "phrase": audit_phrase(window),
+            "include": self.options.audit_log_include,
+            "order": "asc",
+            "per_page": self._per_page(),
+        }
+        paginator = LinkHeaderPaginator()
+        for page in self.client.paginate(self._org_path("/audit-log"), paginator, params, resume=resume):
+            yield EventBatch([transform.activity_row(event) for event in page.items], page.next_request)
+
+    # -- inventory for posture checks (no canonical table yet) --------------------------------
+
+    def scan_repositories(self) -> Iterator[list[dict[str, Any]]]:
+        """Every repository with its visibility, for posture checks; not written to the lake."""
+        for page in self._list(self._org_path("/repos"), {"type": "all", "sort": "full_name"}):
+            yield [transform.repository_row(repo) for repo in page]

@@ -1,0 +1,3 @@
+from saaslens.connectors.slack.connector import SlackConnector
+
+__all__ = ["SlackConnector"]

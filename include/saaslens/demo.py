@@ -1,0 +1,118 @@
+"""`make demo`: two sandboxed Okta orgs scanned by the real Airflow scheduler into the lake.
+
+Everything it starts (sandbox, api-server, scheduler, dag-processor) lives under .demo/ and is
+stopped at the end, so running it twice works; the second run scans incrementally.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+from saaslens import settings
+from saaslens.config import load_connected_apps
+from saaslens.orchestration.local_airflow import AirflowStack, AirflowStackError, port_is_free
+from saaslens.sandbox.core import load_sandbox_config
+
+STATE_STYLE = {
+    "success": "green",
+    "failed": "red",
+    "upstream_failed": "red",
+    "skipped": "yellow",
+    "running": "cyan",
+    "queued": "blue",
+    "scheduled": "blue",
+    "up_for_retry": "magenta",
+}
+
+
+def _start_sandbox(demo_dir: Path, console: Console) -> subprocess.Popen:
+    config = load_sandbox_config(settings.sandbox_config_path())
+    if not port_is_free(config.port):
+        raise AirflowStackError(
+            f"port {config.port} is in use: is another sandbox running? (stop it, or change "
+            f"the port in {settings.sandbox_config_path()} and airflow_settings.yaml)"
+        )
+    log = open(demo_dir / "sandbox.log", "ab")  # noqa: SIM115 - lives as long as the process
+    process = subprocess.Popen(
+        [sys.executable, "-m", "saaslens.cli", "sandbox"], stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    url = f"http://{config.host}:{config.port}/_sandbox/tenants"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AirflowStackError(f"the sandbox exited; see {demo_dir / 'sandbox.log'}")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                tenants = ", ".join(f"{t.app}/{t.name} ({t.users:,} users)" for t in config.tenants)
+                console.print(f"[green]sandbox[/green] on {config.host}:{config.port}: {tenants}")
+                return process
+        except httpx.TransportError:
+            time.sleep(0.5)
+    raise AirflowStackError("the sandbox did not start within 120 s")
+
+
+def _progress_table(snapshot: dict[str, list[dict]]) -> Table:
+    table = Table(title="Airflow DAG runs (real scheduler, LocalExecutor, SQLite)", title_justify="left")
+    table.add_column("DAG")
+    stages = ["authenticate", "users", "groups", "privileges", "app_permissions", "activities", "files"]
+    for stage in stages:
+        table.add_column(stage)
+    for dag_id, tasks in sorted(snapshot.items()):
+        by_id = {t["task_id"]: t.get("state") or "none" for t in tasks}
+        cells = []
+        for stage in stages:
+            state = by_id.get(stage)
+            cells.append("" if state is None else f"[{STATE_STYLE.get(state, 'white')}]{state}[/]")
+        table.add_row(dag_id, *cells)
+    return table
+
+
+def run_demo(keep_running: bool = False) -> int:
+    console = Console()
+    demo_dir = (settings.PROJECT_ROOT / ".demo").resolve()
+    demo_dir.mkdir(exist_ok=True)
+    lake = settings.lake_root()
+    os.environ["SAASLENS_LAKE"] = str(lake)
+    apps = load_connected_apps()
+    dag_ids = [i.dag_id for i in apps.instances if i.enabled]
+    stack = AirflowStack(home=demo_dir / "airflow", extra_env={"SAASLENS_LAKE": str(lake)})
+    sandbox = None
+    try:
+        console.print(f"[bold]Airflow[/bold] home {stack.home} (SQLite, LocalExecutor)")
+        stack.migrate()
+        console.print(stack.bootstrap().strip())
+        sandbox = _start_sandbox(demo_dir, console)
+        stack.start()
+        console.print(f"Airflow API server and UI: {stack.api_url} (logs in {stack.log_dir})")
+        stack.wait_for_dags(dag_ids)
+        runs = {dag_id: stack.trigger(dag_id) for dag_id in dag_ids}
+        with Live(_progress_table({}), console=console, refresh_per_second=2) as live:
+            states = stack.wait_for_runs(runs, on_poll=lambda snap: live.update(_progress_table(snap)))
+        for dag_id, state in states.items():
+            colour = "green" if state == "success" else "red"
+            console.print(f"{dag_id}: [{colour}]{state}[/{colour}]")
+        from saaslens.summary import print_summary
+
+        print_summary(lake, console)
+        if keep_running:
+            console.print("[bold]--keep-running[/bold]: press Ctrl-C to stop Airflow and the sandbox")
+            signal.pause()
+        return 0 if all(state == "success" for state in states.values()) else 1
+    except AirflowStackError as exc:
+        console.print(f"[red]demo failed:[/red] {exc}")
+        return 1
+    finally:
+        stack.stop()
+        if sandbox is not None and sandbox.poll() is None:
+            os.killpg(sandbox.pid, signal.SIGTERM)
+            sandbox.wait(timeout=30)

@@ -1,0 +1,218 @@
+"""A real, local Airflow: metadata DB on SQLite, LocalExecutor, and the three Airflow 3 services
+(api-server, scheduler, dag-processor) as child processes. Used by `make demo` and by the test
+that proves pools bound concurrency under the real scheduler.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from saaslens import settings
+
+TERMINAL_RUN_STATES = {"success", "failed"}
+
+
+class AirflowStackError(RuntimeError):
+    pass
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+@dataclass
+class AirflowStack:
+    home: Path
+    dags_folder: Path = field(default_factory=lambda: settings.PROJECT_ROOT / "dags")
+    extra_env: dict[str, str] = field(default_factory=dict)
+    api_port: int = field(default_factory=free_port)
+    parallelism: int = 8
+    _processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.api_port}"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.home / "service-logs"
+
+    def env(self) -> dict[str, str]:
+        self.home.mkdir(parents=True, exist_ok=True)
+        secret_file = self.home / ".jwt_secret"
+        if not secret_file.exists():
+            secret_file.write_text(secrets.token_urlsafe(32))
+            secret_file.chmod(0o600)
+        bin_dir = str(Path(sys.executable).parent)
+        return {
+            **os.environ,
+            "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+            "AIRFLOW_HOME": str(self.home),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(self.dags_folder),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+            "AIRFLOW__CORE__PARALLELISM": str(self.parallelism),
+            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{self.home / 'airflow.db'}",
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.api_url}/execution/",
+            "AIRFLOW__API__PORT": str(self.api_port),
+            "AIRFLOW__API__BASE_URL": self.api_url,
+            # A local demo: the UI and REST API without a login. Never use this in a deployment.
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
+            "AIRFLOW__API_AUTH__JWT_SECRET": secret_file.read_text().strip(),
+            "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
+            "AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT": "300",
+            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
+            "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "5",
+            "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(self.home / "logs"),
+            **self.extra_env,
+        }
+
+    def airflow(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+        result = subprocess.run(
+            ["airflow", *args], env=self.env(), capture_output=True, text=True, timeout=timeout, check=False
+        )
+        if result.returncode != 0:
+            raise AirflowStackError(f"airflow {' '.join(args)} failed: {result.stderr[-2000:]}")
+        return result
+
+    def migrate(self) -> None:
+        self.airflow("db", "migrate")
+
+    def bootstrap(self, *, settings_file: Path | None = None, config: Path | None = None) -> str:
+        args = [sys.executable, "-m", "saaslens.cli", "airflow-bootstrap"]
+        if settings_file:
+            args += ["--settings", str(settings_file)]
+        if config:
+            args += ["--config", str(config)]
+        result = subprocess.run(args, env=self.env(), capture_output=True, text=True, timeout=300, check=False)
+        if result.returncode != 0:
+            raise AirflowStackError(f"saaslens airflow-bootstrap failed: {result.stderr[-2000:]}")
+        return result.stdout
+
+    def start(self) -> None:
+        if not port_is_free(self.api_port):
+            raise AirflowStackError(f"port {self.api_port} is in use; cannot start the Airflow API server")
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        commands = {
+            "api-server": ["airflow", "api-server", "--port", str(self.api_port), "--host", "127.0.0.1"],
+            "scheduler": ["airflow", "scheduler"],
+            "dag-processor": ["airflow", "dag-processor"],
+        }
+        for name, command in commands.items():
+            log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the process
+            self._processes[name] = subprocess.Popen(
+                command, env=self.env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        self.wait_until(self._api_ready, timeout=180, what="the Airflow API server to answer")
+
+    def stop(self) -> None:
+        for process in self._processes.values():
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 30
+        for process in self._processes.values():
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=10)
+        self._processes.clear()
+
+    def __enter__(self) -> AirflowStack:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- REST API (v2) ------------------------------------------------------------------------
+
+    def _check_alive(self) -> None:
+        for name, process in self._processes.items():
+            if process.poll() is not None:
+                tail = (self.log_dir / f"{name}.log").read_text(errors="replace")[-2000:]
+                raise AirflowStackError(f"airflow {name} exited with {process.returncode}:\n{tail}")
+
+    def _api_ready(self) -> bool:
+        self._check_alive()
+        try:
+            return httpx.get(f"{self.api_url}/api/v2/monitor/health", timeout=5).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    def api(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = httpx.request(method, f"{self.api_url}/api/v2{path}", timeout=30, **kwargs)
+        if response.status_code >= 400:
+            raise AirflowStackError(f"{method} {path}: HTTP {response.status_code}: {response.text[:500]}")
+        return response.json() if response.content else None
+
+    def wait_until(self, predicate: Callable[[], Any], *, timeout: float, what: str, interval: float = 1.0) -> Any:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = predicate()
+            if value:
+                return value
+            time.sleep(interval)
+        raise AirflowStackError(f"timed out after {timeout:.0f}s waiting for {what}")
+
+    def wait_for_dags(self, dag_ids: list[str], timeout: float = 300) -> None:
+        def parsed() -> bool:
+            self._check_alive()
+            known = {d["dag_id"] for d in self.api("GET", "/dags", params={"limit": 1000})["dags"]}
+            return set(dag_ids) <= known
+
+        self.wait_until(parsed, timeout=timeout, what=f"the DAG processor to parse {', '.join(dag_ids)}", interval=2)
+
+    def trigger(self, dag_id: str) -> str:
+        self.api("PATCH", f"/dags/{dag_id}", json={"is_paused": False})
+        run = self.api("POST", f"/dags/{dag_id}/dagRuns", json={"logical_date": None})
+        return run["dag_run_id"]
+
+    def run_state(self, dag_id: str, run_id: str) -> str:
+        return self.api("GET", f"/dags/{dag_id}/dagRuns/{run_id}")["state"]
+
+    def task_instances(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
+        return self.api("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances")["task_instances"]
+
+    def wait_for_runs(
+        self,
+        runs: dict[str, str],
+        *,
+        timeout: float = 1800,
+        on_poll: Callable[[dict[str, list[dict[str, Any]]]], None] | None = None,
+    ) -> dict[str, str]:
+        states: dict[str, str] = {}
+
+        def done() -> bool:
+            self._check_alive()
+            if on_poll:
+                on_poll({dag_id: self.task_instances(dag_id, run_id) for dag_id, run_id in runs.items()})
+            for dag_id, run_id in runs.items():
+                states[dag_id] = self.run_state(dag_id, run_id)
+            return all(state in TERMINAL_RUN_STATES for state in states.values())
+
+        self.wait_until(done, timeout=timeout, what="the DAG runs to finish", interval=2)
+        return states

@@ -1,0 +1,115 @@
+"""The generated DAGs: import cleanly, have the right shape and pools, and stay cheap to parse."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from saaslens.config import load_connected_apps
+from saaslens.orchestration.bootstrap import plan
+from saaslens.orchestration.dag_factory import build_dags
+
+ROOT = Path(__file__).resolve().parents[2]
+DAGS = ROOT / "dags"
+HEAVY = ("pandas", "pyarrow", "duckdb", "great_expectations")
+
+
+def dagbag(env: dict[str, str] | None = None):
+    """Parse dags/ in a subprocess (a clean interpreter, like Airflow's DAG processor)."""
+    code = textwrap.dedent(f"""
+        import json, sys
+        from airflow.dag_processing.dagbag import DagBag
+        bag = DagBag(dag_folder={str(DAGS)!r})
+        heavy = [m for m in {HEAVY!r} if m in sys.modules]
+        print(json.dumps({{
+            "errors": {{k: str(v) for k, v in bag.import_errors.items()}},
+            "dags": {{d.dag_id: {{
+                "tasks": sorted(t.task_id for t in d.tasks),
+                "pools": sorted({{t.pool for t in d.tasks}}),
+                "edges": sorted([t.task_id, u] for t in d.tasks for u in t.downstream_task_ids),
+                "tags": sorted(d.tags), "retries": sorted({{t.retries for t in d.tasks}}),
+                "trigger_rules": {{t.task_id: getattr(t.trigger_rule, "value", str(t.trigger_rule)) for t in d.tasks}},
+                "max_active_runs": d.max_active_runs, "schedule": str(d.schedule),
+            }} for d in bag.dags.values()}},
+            "heavy": heavy,
+        }}))
+    """)
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def parsed():
+    return dagbag()
+
+
+def test_no_import_errors_and_one_dag_per_enabled_instance(parsed):
+    assert parsed["errors"] == {}
+    expected = {i.dag_id for i in load_connected_apps().instances if i.enabled}
+    assert set(parsed["dags"]) == expected
+
+
+def test_okta_dag_shape(parsed):
+    dag = parsed["dags"]["saaslens_okta_acme"]
+    assert dag["tasks"] == sorted(["authenticate", "users", "groups", "privileges", "app_permissions", "activities"])
+    assert "files" not in dag["tasks"]  # Okta has no files capability
+    assert ["authenticate", "users"] in dag["edges"]
+    assert ["users", "groups"] in dag["edges"]
+    assert ["groups", "activities"] in dag["edges"]
+    assert ["users", "privileges"] in dag["edges"] and ["users", "app_permissions"] in dag["edges"]
+    assert dag["tags"] == ["app:okta", "instance:acme", "saaslens"]
+    assert dag["retries"] == [3] and dag["max_active_runs"] == 1
+    assert dag["trigger_rules"]["authenticate"] == "all_success"
+    assert all(rule == "none_failed" for task, rule in dag["trigger_rules"].items() if task != "authenticate")
+
+
+def test_every_task_pool_is_created_by_bootstrap(parsed):
+    pools = {p.name: p.slots for p in plan().pools}
+    for dag_id, dag in parsed["dags"].items():
+        assert dag["pools"] == [dag_id], f"{dag_id} uses pools {dag['pools']}"
+        assert dag_id in pools
+    acme = next(i for i in load_connected_apps().instances if i.name == "acme")
+    assert pools[acme.pool] == acme.pool_slots
+
+
+def test_parse_imports_nothing_heavy(parsed):
+    assert parsed["heavy"] == []
+
+
+def test_bad_entry_breaks_only_itself(tmp_path):
+    config = tmp_path / "apps.yaml"
+    config.write_text(
+        textwrap.dedent("""
+        instances:
+          - {app: okta, name: good, conn_id: c_good}
+          - {app: okta, name: broken, conn_id: c_broken, pool_slots: -1}
+          - {app: okta, name: paused, conn_id: c_paused, enabled: false}
+    """)
+    )
+    parsed = dagbag({"SAASLENS_CONFIG": str(config)})
+    assert set(parsed["dags"]) == {"saaslens_okta_good"}  # disabled: no DAG; broken: no DAG
+    ((path, message),) = parsed["errors"].items()
+    assert path.endswith("connected_apps_config_check.py")
+    assert str(config) in message and "'broken'" in message and "pool_slots" in message
+    # the disabled instance keeps its pool, so re-enabling needs no bootstrap
+    assert "saaslens_okta_paused" in {p.name for p in plan(config=config).pools}
+
+
+def test_parsing_context_builds_only_the_requested_dag():
+    assert set(build_dags(only_dag_id="saaslens_okta_globex")) == {"saaslens_okta_globex"}
+    parsed = dagbag({"_AIRFLOW_PARSING_CONTEXT_DAG_ID": "saaslens_okta_acme"})
+    assert set(parsed["dags"]) == {"saaslens_okta_acme"}
