@@ -155,7 +155,7 @@ def test_rejected_credentials_fail_at_once_without_retries_or_secret(server, lak
 def test_missing_connection_names_it(lake_root, monkeypatch):
     monkeypatch.setenv("SAASLENS_AIRFLOW_SETTINGS", str(lake_root / "none.yaml"))
     ctx = RunContext(run_id="x", snapshot_id="20261127T000000000000Z")
-    with pytest.raises(CredentialsRejected, match="'okta_nowhere'.*not found"):
+    with pytest.raises(CredentialsRejected, match=r"'okta_nowhere'.*not found"):
         run_stage(instance("nowhere"), "users", ctx, Lake(lake_root))
 
 

@@ -210,11 +210,14 @@ class Connector(abc.ABC):
         value = self.options.activities_lag_seconds
         return self.default_lag_seconds if value is None else value
 
-    def probe(self, stage: str, path: str, params: Mapping[str, Any] | None = None) -> StageAccess:
-        """Try the cheapest request a stage needs. Denied or unlicensed means the stage is
-        skipped with the provider's reason; rejected credentials raise at once."""
+    def probe(
+        self, stage: str, path: str, params: Mapping[str, Any] | None = None, *, client: ApiClient | None = None
+    ) -> StageAccess:
+        """Try the cheapest request a stage needs (on `client` when the stage uses another API
+        host or credential). Denied or unlicensed means the stage is skipped with the provider's
+        reason; rejected credentials raise at once."""
         try:
-            self.client.get_json(path, params)
+            (client or self.client).get_json(path, params)
         except AuthenticationError:
             raise
         except PermissionDeniedError as exc:

@@ -21,9 +21,10 @@ from typing import Any, Literal
 import httpx
 import jwt
 import orjson
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
-from saaslens.http.errors import AuthenticationError, TransientError
+from saaslens.http.errors import AuthenticationError, MalformedResponseError, ThrottledError, TransientError
+from saaslens.http.ratelimit import retry_after_seconds
 from saaslens.http.redaction import redact, redact_url, register_secret
 
 CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
@@ -59,43 +60,45 @@ class TokenProvider(abc.ABC):
 
 
 def post_token_request(http: httpx.Client, url: str, data: dict[str, str], **kwargs: Any) -> dict[str, Any]:
-    """POST a form to a token endpoint; retried on 5xx and network errors, never on 4xx."""
+    """POST a form to a token endpoint. Retried on 429 (after its Retry-After), 5xx, network
+    errors and garbled 200s; never on a 4xx rejection, which is the provider's final word."""
 
     def attempt() -> dict[str, Any]:
+        where = {"method": "POST", "url": redact_url(url)}
         try:
             response = http.post(url, data=data, **kwargs)
         except httpx.TransportError as exc:
-            raise TransientError(
-                f"{type(exc).__name__} calling the token endpoint", url=redact_url(url), method="POST"
-            ) from None
-        if response.status_code >= 500:
-            raise TransientError(
-                f"token endpoint returned HTTP {response.status_code}",
-                url=redact_url(url),
-                method="POST",
-                status=response.status_code,
-            )
+            raise TransientError(f"{type(exc).__name__} calling the token endpoint", **where) from None
+        status = response.status_code
+        if status == 429:
+            wait = retry_after_seconds(response, None, time.time())
+            raise ThrottledError("token endpoint is rate limiting", retry_after=wait, status=status, **where)
+        if status >= 500:
+            raise TransientError(f"token endpoint returned HTTP {status}", status=status, **where)
         try:
             payload = orjson.loads(response.content)
         except orjson.JSONDecodeError:
+            if status == 200:  # a proxy's page or a cut-off body: worth another try
+                raise MalformedResponseError(
+                    "token endpoint answered 200 with a body that is not JSON", status=status, **where
+                ) from None
             payload = {}
-        if response.status_code != 200 or "access_token" not in payload:
+        if status != 200 or not isinstance(payload, dict) or "access_token" not in payload:
             code = payload.get("error") if isinstance(payload, dict) else None
             description = payload.get("error_description") if isinstance(payload, dict) else None
             raise AuthenticationError(
-                redact(str(description or "token request was rejected")),
-                status=response.status_code,
-                provider_code=code,
-                method="POST",
-                url=redact_url(url),
+                redact(str(description or "token request was rejected")), status=status, provider_code=code, **where
             )
         return payload
 
+    def wait(state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, ThrottledError) and exc.retry_after is not None:
+            return min(exc.retry_after, 60.0)
+        return wait_exponential_jitter(initial=0.5, max=8)(state)
+
     retrying = Retrying(
-        retry=retry_if_exception_type(TransientError),
-        stop=stop_after_attempt(4),
-        wait=wait_exponential_jitter(initial=0.5, max=8),
-        reraise=True,
+        retry=retry_if_exception_type(TransientError), stop=stop_after_attempt(5), wait=wait, reraise=True
     )
     return retrying(attempt)
 

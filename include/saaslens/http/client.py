@@ -5,10 +5,12 @@ from __future__ import annotations
 import ipaddress
 import logging
 import random
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
+from functools import cache
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -31,6 +33,18 @@ from saaslens.http.redaction import install_log_redaction, redact_url
 log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=60.0, write=30.0, pool=30.0)
+
+
+@cache
+def default_ssl_context() -> ssl.SSLContext:
+    """One verifying context per process: building one costs tens of milliseconds, and a run
+    creates a client per API host, credential and token endpoint."""
+    return httpx.create_ssl_context(verify=True)
+
+
+def token_endpoint_client(transport: httpx.BaseTransport | None = None) -> httpx.Client:
+    """The plain client token providers use: same TLS rules and explicit timeouts as ApiClient."""
+    return httpx.Client(timeout=30.0, verify=default_ssl_context(), transport=transport, follow_redirects=False)
 
 
 def is_loopback(host: str | None) -> bool:
@@ -131,12 +145,12 @@ class ApiClient:
             if self.error_policy.rate_limit_headers
             else None
         )
-        # verify=True is httpx's default; spelled out because it must never be switched off here.
+        # A verifying context always: there is deliberately no option to switch TLS checks off.
         self._http = httpx.Client(
             auth=auth,
             headers=headers,
             timeout=timeout,
-            verify=True,
+            verify=default_ssl_context(),
             transport=transport,
             follow_redirects=False,
             http2=False,

@@ -33,6 +33,7 @@ from saaslens.connectors.base import (
 from saaslens.connectors.okta import transform
 from saaslens.http import ErrorPolicy, RateLimitHeaders
 from saaslens.http.auth import ClientCredentialsProvider, StaticTokenAuth, TokenAuth
+from saaslens.http.client import token_endpoint_client
 from saaslens.http.pagination import LinkHeaderPaginator, NextUrlPaginator, PageRequest
 from saaslens.transform_utils import iso_z
 
@@ -116,7 +117,7 @@ class OktaConnector(Connector):
                 f"Airflow connection {self.connection.conn_id!r}: extra.private_key is empty; an Okta service "
                 "app authenticates with private_key_jwt"
             )
-        return TokenAuth(provider, httpx.Client(timeout=30.0, verify=True, transport=self._transport))
+        return TokenAuth(provider, token_endpoint_client(self._transport))
 
     def error_policy(self) -> ErrorPolicy:
         return OktaErrorPolicy()
