@@ -95,9 +95,11 @@ def run_demo(keep_running: bool = False) -> int:
         stack.start()
         console.print(f"Airflow API server and UI: {stack.api_url} (logs in {stack.log_dir})")
         stack.wait_for_dags(dag_ids)
-        runs = {dag_id: stack.trigger(dag_id) for dag_id in dag_ids}
+        runs = {dag_id: stack.run_once(dag_id) for dag_id in dag_ids}
         with Live(_progress_table({}), console=console, refresh_per_second=2) as live:
             states = stack.wait_for_runs(runs, on_poll=lambda snap: live.update(_progress_table(snap)))
+        for dag_id in dag_ids:  # leave them as found: the next demo decides again what to run
+            stack.pause(dag_id)
         for dag_id, state in states.items():
             colour = "green" if state == "success" else "red"
             console.print(f"{dag_id}: [{colour}]{state}[/{colour}]")

@@ -191,6 +191,27 @@ class AirflowStack:
         run = self.api("POST", f"/dags/{dag_id}/dagRuns", json={"logical_date": None})
         return run["dag_run_id"]
 
+    def run_once(self, dag_id: str, *, wait_for_scheduler: float = 12) -> str:
+        """Unpause and return the run that does the work. Unpausing a scheduled DAG makes the
+        scheduler create the run for the latest interval; triggering as well would scan twice,
+        so trigger only when the scheduler created none (no schedule, or that interval ran)."""
+        before = {r["dag_run_id"] for r in self.api("GET", f"/dags/{dag_id}/dagRuns")["dag_runs"]}
+        self.api("PATCH", f"/dags/{dag_id}", json={"is_paused": False})
+        deadline = time.monotonic() + wait_for_scheduler
+        while time.monotonic() < deadline:
+            new = [
+                r["dag_run_id"]
+                for r in self.api("GET", f"/dags/{dag_id}/dagRuns")["dag_runs"]
+                if r["dag_run_id"] not in before
+            ]
+            if new:
+                return new[0]
+            time.sleep(1)
+        return self.api("POST", f"/dags/{dag_id}/dagRuns", json={"logical_date": None})["dag_run_id"]
+
+    def pause(self, dag_id: str) -> None:
+        self.api("PATCH", f"/dags/{dag_id}", json={"is_paused": True})
+
     def run_state(self, dag_id: str, run_id: str) -> str:
         return self.api("GET", f"/dags/{dag_id}/dagRuns/{run_id}")["state"]
 
