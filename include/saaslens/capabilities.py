@@ -27,6 +27,21 @@ class Capability(StrEnum):
     SENSITIVITY_LABELS = "sensitivity labels"
 
 
+# What saaslens itself does today with an app that has the capability. The rest of the
+# vocabulary (governance actions, content scanning, posture checks) is declared by connectors
+# whose provider API supports it, and shown as such, until those features are built.
+IMPLEMENTED = frozenset(
+    {
+        Capability.LIST_ACCOUNTS,
+        Capability.LIST_GROUPS,
+        Capability.LIST_PRIVILEGES,
+        Capability.LOGON_ACTIVITY,
+        Capability.USER_ACTIVITY,
+        Capability.ADMIN_ACTIVITY,
+        Capability.VIEW_APP_PERMISSIONS,
+    }
+)
+
 ACTIVITY_CAPABILITIES = frozenset({Capability.LOGON_ACTIVITY, Capability.USER_ACTIVITY, Capability.ADMIN_ACTIVITY})
 
 # Stages in the order a DAG runs them. A stage exists for an app only when the connector has

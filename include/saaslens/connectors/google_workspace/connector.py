@@ -40,6 +40,7 @@ import logging
 import threading
 from collections.abc import Generator, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import httpx
@@ -184,6 +185,17 @@ class ServiceAccountKey:
     private_key_id: str | None
     token_uri: str
 
+    @cached_property
+    def signing_key(self) -> Any:
+        """The private key, parsed once (it costs tens of milliseconds); unparseable = bad credentials."""
+        try:
+            return serialization.load_pem_private_key(self.private_key.encode(), password=None)
+        except (ValueError, TypeError):
+            raise AuthenticationError(
+                f"the private key of {self.client_email} is not a PEM private key (use the key file as downloaded "
+                "from the Google Cloud console)"
+            ) from None
+
 
 def load_service_account(connection_id: str, raw: Any, token_uri_override: str | None) -> ServiceAccountKey:
     """The JSON key file (a string or an already-parsed mapping) from the Airflow connection."""
@@ -220,7 +232,6 @@ class DelegatedAuth(httpx.Auth):
         self._http = http
         self._by_subject: dict[str, TokenAuth] = {}
         self._lock = threading.Lock()
-        self._signing_key: Any = None
         self._local = threading.local()
 
     @contextlib.contextmanager
@@ -232,18 +243,6 @@ class DelegatedAuth(httpx.Auth):
         finally:
             self._local.subject = previous
 
-    def signing_key(self) -> Any:
-        """The private key, parsed once; a key that does not parse is bad credentials."""
-        if self._signing_key is None:
-            try:
-                self._signing_key = serialization.load_pem_private_key(self.key.private_key.encode(), password=None)
-            except (ValueError, TypeError):
-                raise AuthenticationError(
-                    f"the private key of {self.key.client_email} is not a PEM private key (use the key file as "
-                    "downloaded from the Google Cloud console)"
-                ) from None
-        return self._signing_key
-
     def for_subject(self, subject: str) -> TokenAuth:
         with self._lock:
             auth = self._by_subject.get(subject)
@@ -251,7 +250,7 @@ class DelegatedAuth(httpx.Auth):
                 provider = DelegatedJwtProvider(
                     token_url=self.key.token_uri,
                     issuer=self.key.client_email,
-                    private_key=self.signing_key(),
+                    private_key=self.key.signing_key,
                     scopes=self.scopes,
                     subject=subject,
                     key_id=self.key.private_key_id,

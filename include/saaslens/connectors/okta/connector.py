@@ -76,6 +76,9 @@ class OktaConnector(Connector):
             Capability.USER_ACTIVITY,
             Capability.ADMIN_ACTIVITY,
             Capability.VIEW_APP_PERMISSIONS,
+            Capability.USER_GOVERNANCE,  # /lifecycle/suspend, /deactivate, /clear_sessions
+            Capability.REVOKE_APP_PERMISSIONS,  # DELETE /api/v1/users/{id}/grants/{grantId}
+            Capability.SECURITY_POSTURE,  # /api/v1/policies, authenticators, network zones
         }
     )
     Options = OktaOptions

@@ -1,0 +1,431 @@
+"""The Slack personality: Web API methods and the Audit Logs API for one generated workspace.
+
+Mounted at ``/slack/{tenant}``: Web API methods at ``{tenant}/<method>`` (as at
+``https://slack.com/api/<method>``) and the Audit Logs API at ``{tenant}/audit/v1/...`` (as at
+``https://api.slack.com/audit/v1/...``).
+
+Behaviour emulated, from Slack's documentation:
+
+* Web API errors are HTTP 200 with ``{"ok": false, "error": code}``; ``missing_scope`` adds
+  ``needed`` and ``provided`` (https://api.slack.com/web#evaluating_responses). Tokens come in the
+  ``Authorization: Bearer`` header or a ``token`` argument; none is ``not_authed``, an unknown one
+  ``invalid_auth``. Every authenticated answer carries ``x-oauth-scopes`` and
+  ``x-accepted-oauth-scopes`` (https://api.slack.com/authentication/oauth-v2#scopes).
+* Cursor pagination with ``limit`` / ``cursor`` and ``response_metadata.next_cursor`` ("" at the end)
+  for users.list (https://api.slack.com/docs/pagination); classic ``page`` / ``count`` with a
+  ``paging`` object for files.list and team.accessLogs, whose ``page`` may not exceed 100 nor
+  ``count`` 1000 (``over_pagination_limit``); team.accessLogs is ``paid_only`` on the free plan and
+  needs the ``admin`` scope of a user token. admin.apps.approved.list (``admin.apps:read``) pages
+  with a cursor and ``limit`` 1-1000 and exists only on Enterprise Grid.
+* Rate limits per method and tier (https://api.slack.com/docs/rate-limits): Tier 2 = 20, Tier 3 =
+  50, Tier 4 = 100 calls per minute; auth.test is a special tier (treated as Tier 4). Over the
+  limit: HTTP 429, ``Retry-After`` seconds, ``{"ok": false, "error": "ratelimited"}``. Slack sends
+  no remaining-budget headers.
+* The Audit Logs API (https://docs.slack.dev/reference/audit-logs-api/methods-actions-reference)
+  uses real HTTP statuses: 401 for a missing or invalid token, 403 ``missing_scope`` without
+  ``auditlogs:read``, 403 ``feature_not_enabled`` outside Enterprise Grid; ``oldest`` / ``latest``
+  (epoch seconds, inclusive), ``limit`` (max 9999), ``action`` / ``actor`` / ``entity`` filters,
+  newest first, cursor in ``response_metadata.next_cursor``; Tier 3 (50 per minute) per org.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import bisect
+import math
+import time
+from typing import Any
+
+import starlette.routing
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from saaslens.sandbox.core import Personality, Scope, TenantSpec, json_response, server_start_time
+from saaslens.sandbox.slack.generator import AUDIT_ACTIONS, AUDIT_KINDS, SlackSandboxOptions, SlackTenant, TokenSpec
+
+# method -> (scope it needs, rate-limit tier)
+METHODS: dict[str, tuple[str | None, int]] = {
+    "auth.test": (None, 4),
+    "users.list": ("users:read", 2),
+    "usergroups.list": ("usergroups:read", 2),
+    "usergroups.users.list": ("usergroups:read", 2),
+    "team.accessLogs": ("admin", 2),
+    "files.list": ("files:read", 3),
+    "admin.apps.approved.list": ("admin.apps:read", 2),
+}
+TIER_PER_MINUTE = {1: 1, 2: 20, 3: 50, 4: 100}
+AUDIT_BUCKET = "audit/logs"
+AUDIT_MAX_LIMIT = 9999
+AUDIT_DEFAULT_LIMIT = 100
+USERS_MAX_LIMIT = 1000
+USERS_UNPAGED_MAX = 1000
+CLASSIC_MAX_PAGE = 100
+CLASSIC_MAX_COUNT = 1000
+
+_TRUE = {"1", "true", "yes", "on"}
+
+
+class SlackError(Exception):
+    def __init__(self, code: str, status: int = 200, **extra: Any) -> None:
+        super().__init__(code)
+        self.code = code
+        self.status = status
+        self.extra = extra
+
+
+def _flag(params: dict[str, str], name: str) -> bool:
+    return params.get(name, "").strip().lower() in _TRUE
+
+
+def _int(params: dict[str, str], name: str, default: int | None) -> int | None:
+    value = params.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return int(float(value))
+    except ValueError:
+        raise SlackError("invalid_arguments") from None
+
+
+def _encode_cursor(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+def _decode_cursor(cursor: str, prefix: str) -> str:
+    try:
+        text = base64.b64decode(cursor.encode(), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise SlackError("invalid_cursor") from None
+    if not text.startswith(prefix):
+        raise SlackError("invalid_cursor")
+    return text[len(prefix) :]
+
+
+class SlackPersonality(Personality):
+    app = "slack"
+
+    def __init__(self, spec: TenantSpec, base_url_prefix: str) -> None:
+        super().__init__(spec, base_url_prefix)
+        self.options = SlackSandboxOptions.model_validate(spec.options)
+        anchor = self.options.anchor or server_start_time()
+        self.tenant = SlackTenant(name=spec.name, seed=spec.seed, users=spec.users, options=self.options, anchor=anchor)
+        self.tokens: dict[str, TokenSpec] = {t.token: t for t in self.tenant.tokens}
+
+    @classmethod
+    def validate_options(cls, options: dict[str, Any]) -> None:
+        SlackSandboxOptions.model_validate(options)
+
+    # ---- framework hooks --------------------------------------------------------------------
+
+    def routes(self) -> list[starlette.routing.BaseRoute]:
+        return [
+            Route("/audit/v1/logs", self._audit_logs, methods=["GET"]),
+            Route("/audit/v1/actions", self._audit_actions, methods=["GET"]),
+            Route("/{method:path}", self._web_api, methods=["GET", "POST"]),
+        ]
+
+    def ground_truth(self) -> dict[str, Any]:
+        return self.tenant.ground_truth()
+
+    def rate_limit_bucket(self, method: str, path: str) -> str | None:
+        name = path.strip("/")
+        if name.startswith("audit/v1/"):
+            return AUDIT_BUCKET if name == "audit/v1/logs" else None
+        return name if name in METHODS else None
+
+    def rate_limit_per_minute(self, bucket: str) -> int:
+        if bucket == AUDIT_BUCKET:
+            return TIER_PER_MINUTE[3]
+        return TIER_PER_MINUTE[METHODS[bucket][1]] if bucket in METHODS else TIER_PER_MINUTE[4]
+
+    def rate_limit_headers(self, limit: int, remaining: int, reset_epoch: int) -> list[tuple[str, str]]:
+        return []  # Slack publishes no remaining-budget headers
+
+    def too_many_requests(self, scope: Scope, limit: int, reset_epoch: int) -> Response:
+        retry = max(1, math.ceil(reset_epoch - time.time()))
+        return json_response({"ok": False, "error": "ratelimited"}, 429, [("Retry-After", str(retry))])
+
+    def server_error(self, scope: Scope, status: int) -> Response:
+        code = "internal_error" if status == 500 else "service_unavailable"
+        return json_response({"ok": False, "error": code}, status)
+
+    # ---- auth -------------------------------------------------------------------------------
+
+    @staticmethod
+    async def _params(request: Request) -> dict[str, str]:
+        params = dict(request.query_params)
+        if request.method == "POST":
+            content_type = request.headers.get("content-type", "")
+            if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+                form = await request.form()
+                params.update({k: v for k, v in form.items() if isinstance(v, str)})
+        return params
+
+    def _token(self, request: Request, params: dict[str, str]) -> TokenSpec:
+        header = request.headers.get("authorization", "")
+        value = header[7:].strip() if header.lower().startswith("bearer ") else params.get("token", "")
+        if not value:
+            raise SlackError("not_authed")
+        spec = self.tokens.get(value)
+        if spec is None:
+            raise SlackError("invalid_auth")
+        return spec
+
+    @staticmethod
+    def _require_scope(token: TokenSpec, scope: str | None) -> None:
+        if scope and scope not in token.scopes:
+            raise SlackError("missing_scope", needed=scope, provided=",".join(token.scopes))
+
+    def _check_team(self, params: dict[str, str]) -> None:
+        team_id = params.get("team_id")
+        if team_id and team_id != self.tenant.team_id:
+            raise SlackError("team_access_not_granted")
+
+    # ---- Web API ----------------------------------------------------------------------------
+
+    async def _web_api(self, request: Request) -> Response:
+        method = request.path_params["method"]
+        params = await self._params(request)
+        headers: list[tuple[str, str]] = []
+        try:
+            if method not in METHODS:
+                raise SlackError("unknown_method")
+            token = self._token(request, params)
+            needed, _tier = METHODS[method]
+            headers = [("x-oauth-scopes", ",".join(token.scopes)), ("x-accepted-oauth-scopes", needed or "")]
+            self._require_scope(token, needed)
+            self._check_team(params)
+            body = getattr(self, "_" + method.replace(".", "_"))(token, params)
+        except SlackError as exc:
+            return json_response({"ok": False, "error": exc.code, **exc.extra}, exc.status, headers)
+        return json_response({"ok": True, **body}, 200, headers)
+
+    def _auth_test(self, token: TokenSpec, params: dict[str, str]) -> dict[str, Any]:
+        user = self.tenant.token_users[token.token]
+        body: dict[str, Any] = {
+            "url": f"https://{self.tenant.name}.slack.com/",
+            "team": self.tenant.team_name,
+            "user": user.name,
+            "team_id": self.tenant.team_id,
+            "user_id": user.id,
+        }
+        if token.kind == "bot":
+            body["bot_id"] = self.tenant.bot_ids[user.id]
+        body["is_enterprise_install"] = False
+        return body
+
+    def _user_view(self, token: TokenSpec, doc: dict[str, Any]) -> dict[str, Any]:
+        """has_2fa is shown to admins and owners only; emails need users:read.email."""
+        caller = self.tenant.token_users[token.token]
+        show_2fa = token.kind == "user" and caller.admin
+        show_email = "users:read.email" in token.scopes
+        if show_2fa and show_email:
+            return doc
+        view = {k: v for k, v in doc.items() if show_2fa or k not in ("has_2fa", "two_factor_type")}
+        if not show_email and "email" in doc["profile"]:
+            view["profile"] = {k: v for k, v in doc["profile"].items() if k != "email"}
+        return view
+
+    def _users_list(self, token: TokenSpec, params: dict[str, str]) -> dict[str, Any]:
+        ids = self.tenant.user_ids
+        limit = _int(params, "limit", 0) or 0
+        cursor = params.get("cursor")
+        start = 0
+        if cursor:
+            start = self._cursor_index(ids, _decode_cursor(cursor, "user:"))
+        if limit <= 0:
+            if len(ids) - start > USERS_UNPAGED_MAX:
+                raise SlackError("limit_required")
+            limit = len(ids)
+        end = min(len(ids), start + min(limit, USERS_MAX_LIMIT))
+        members = [self._user_view(token, doc) for doc in self.tenant.users[start:end]]
+        next_cursor = _encode_cursor(f"user:{ids[end]}") if end < len(ids) else ""
+        return {
+            "members": members,
+            "cache_ts": int(time.time()),
+            "response_metadata": {"next_cursor": next_cursor},
+        }
+
+    @staticmethod
+    def _cursor_index(ids: list[str], user_id: str) -> int:
+        index = bisect.bisect_left(ids, user_id)
+        if index >= len(ids) or ids[index] != user_id:
+            raise SlackError("invalid_cursor")
+        return index
+
+    def _usergroups_list(self, token: TokenSpec, params: dict[str, str]) -> dict[str, Any]:
+        include_users, include_count = _flag(params, "include_users"), _flag(params, "include_count")
+        include_disabled = _flag(params, "include_disabled")
+        groups = []
+        for group in self.tenant.usergroups:
+            if group["date_delete"] and not include_disabled:
+                continue
+            view = {k: v for k, v in group.items() if k not in ("users", "user_count")}
+            if include_count:
+                view["user_count"] = group["user_count"]
+            if include_users:
+                view["users"] = group["users"]
+            groups.append(view)
+        return {"usergroups": groups}
+
+    def _usergroups_users_list(self, token: TokenSpec, params: dict[str, str]) -> dict[str, Any]:
+        group_id = params.get("usergroup")
+        if not group_id:
+            raise SlackError("invalid_arguments")
+        index = self.tenant.usergroup_index.get(group_id)
+        if index is None:
+            raise SlackError("no_such_subteam")
+        group = self.tenant.usergroups[index]
+        if group["date_delete"] and not _flag(params, "include_disabled"):
+            raise SlackError("no_such_subteam")
+        return {"users": group["users"]}
+
+    @staticmethod
+    def _classic_paging(params: dict[str, str], total: int, default_count: int) -> tuple[int, int, dict[str, int]]:
+        count = _int(params, "count", default_count) or default_count
+        page = _int(params, "page", 1) or 1
+        if count > CLASSIC_MAX_COUNT or page > CLASSIC_MAX_PAGE or count < 1 or page < 1:
+            raise SlackError("over_pagination_limit")
+        pages = max(1, math.ceil(total / count))
+        return (page - 1) * count, count, {"count": count, "total": total, "page": page, "pages": pages}
+
+    def _team_accessLogs(self, token: TokenSpec, params: dict[str, str]) -> dict[str, Any]:
+        if token.kind == "bot":
+            raise SlackError("not_allowed_token_type")
+        if self.options.plan == "free":
+            raise SlackError("paid_only")
+        before = _int(params, "before", None)
+        first = self.tenant.access_slice(before)
+        total = len(self.tenant.access_logs) - first
+        offset, count, paging = self._classic_paging(params, total, 100)
+        start = first + offset
+        return {"logins": self.tenant.access_logs[start : start + count], "paging": paging}
+
+    def _files_list(self, token: TokenSpec, params: dict[str, str]) -> dict[str, Any]:
+        files = self.tenant.files
+        ts_to, ts_from = _int(params, "ts_to", None), _int(params, "ts_from", None)
+        # files are newest first: bisect the created range, then apply the cheap filters.
+        lo = 0 if ts_to is None else self._bisect_desc(self.tenant.file_created_desc, ts_to, right=False)
+        hi = len(files) if ts_from is None else self._bisect_desc(self.tenant.file_created_desc, ts_from, right=True)
+        selected = files[lo:hi]
+        user, channel = params.get("user"), params.get("channel")
+        types = {t for t in (params.get("types") or "all").split(",") if t}
+        if user:
+            selected = [f for f in selected if f["user"] == user]
+        if channel:
+            selected = [f for f in selected if channel in f["channels"] + f["groups"] + f["ims"]]
+        if types and "all" not in types:
+            selected = [f for f in selected if _file_type_matches(f, types)]
+        offset, count, paging = self._classic_paging(params, len(selected), 100)
+        return {"files": selected[offset : offset + count], "paging": paging}
+
+    def _admin_apps_approved_list(self, token: TokenSpec, params: dict[str, str]) -> dict[str, Any]:
+        if token.kind == "bot":
+            raise SlackError("not_allowed_token_type")
+        if not self.tenant.enterprise_grid:
+            raise SlackError("feature_not_enabled")
+        enterprise_id = params.get("enterprise_id")
+        if enterprise_id and enterprise_id != self.tenant.enterprise_id:
+            raise SlackError("team_access_not_granted")
+        limit = _int(params, "limit", 100)
+        if limit is None or not 1 <= limit <= 1000:
+            raise SlackError("invalid_limit")
+        apps = self.tenant.approved_apps
+        start = 0
+        if params.get("cursor"):
+            index = _decode_cursor(params["cursor"], "app:")
+            if not index.isdigit() or int(index) >= len(apps):
+                raise SlackError("invalid_cursor")
+            start = int(index)
+        end = min(len(apps), start + limit)
+        next_cursor = _encode_cursor(f"app:{end}") if end < len(apps) else ""
+        return {"approved_apps": apps[start:end], "response_metadata": {"next_cursor": next_cursor}}
+
+    @staticmethod
+    def _bisect_desc(negated: list[int], bound: int, *, right: bool) -> int:
+        return (bisect.bisect_right if right else bisect.bisect_left)(negated, -bound)
+
+    # ---- Audit Logs API ---------------------------------------------------------------------
+
+    def _audit_error(self, code: str, status: int, **extra: Any) -> Response:
+        return json_response({"ok": False, "error": code, **extra}, status)
+
+    async def _audit_actions(self, request: Request) -> Response:
+        groups: dict[str, list[str]] = {}
+        for kind in AUDIT_KINDS:
+            group = {"self": "user", "user": "user", "workspace": "workspace_or_org"}.get(kind.entity, kind.entity)
+            groups.setdefault(group, []).append(kind.action)
+        return json_response({"actions": groups})
+
+    async def _audit_logs(self, request: Request) -> Response:
+        params = dict(request.query_params)
+        header = request.headers.get("authorization", "")
+        value = header[7:].strip() if header.lower().startswith("bearer ") else ""
+        if not value:
+            return self._audit_error("not_authed", 401)
+        token = self.tokens.get(value)
+        if token is None:
+            return self._audit_error("invalid_auth", 401)
+        if token.kind == "bot":
+            return self._audit_error("not_allowed_token_type", 403)
+        if not self.tenant.enterprise_grid:
+            return self._audit_error("feature_not_enabled", 403)
+        if "auditlogs:read" not in token.scopes:
+            return self._audit_error("missing_scope", 403, needed="auditlogs:read", provided=",".join(token.scopes))
+        try:
+            return json_response(self._audit_page(params))
+        except SlackError as exc:
+            return self._audit_error(exc.code, 400)
+
+    def _audit_page(self, params: dict[str, str]) -> dict[str, Any]:
+        tenant = self.tenant
+        oldest, latest = _int(params, "oldest", None), _int(params, "latest", None)
+        limit = _int(params, "limit", AUDIT_DEFAULT_LIMIT)
+        if limit is None or not 1 <= limit <= AUDIT_MAX_LIMIT:
+            raise SlackError("invalid_arguments")
+        if oldest is not None and latest is not None and oldest > latest:
+            raise SlackError("invalid_range")
+        action, actor, entity = params.get("action"), params.get("actor"), params.get("entity")
+        if action and action not in AUDIT_ACTIONS:
+            raise SlackError("invalid_action")
+        lo, hi = tenant.audit_bounds(oldest, latest)
+        position = hi - 1  # newest first: walk indexes downwards
+        if params.get("cursor"):
+            index_text, _, check = _decode_cursor(params["cursor"], "audit:").partition(":")
+            if not index_text.isdigit() or int(index_text) >= tenant.audit_count:
+                raise SlackError("invalid_cursor")
+            if tenant.audit_id(int(index_text))[:8] != check:
+                raise SlackError("invalid_cursor")
+            position = min(position, int(index_text))
+        entries: list[dict[str, Any]] = []
+        while position >= lo and len(entries) < limit:
+            entry = tenant.render_audit(position)
+            position -= 1
+            if action and entry["action"] != action:
+                continue
+            if actor and entry["actor"]["user"]["id"] != actor:
+                continue
+            if entity and (entry["entity"].get(entry["entity"]["type"]) or {}).get("id") != entity:
+                continue
+            entries.append(entry)
+        next_cursor = ""
+        if position >= lo:
+            next_cursor = _encode_cursor(f"audit:{position}:{tenant.audit_id(position)[:8]}")
+        return {"entries": entries, "response_metadata": {"next_cursor": next_cursor}}
+
+
+def _file_type_matches(file: dict[str, Any], types: set[str]) -> bool:
+    """files.list `types`: spaces, snippets, images, gdocs, zips, pdfs."""
+    kind = {
+        "png": "images",
+        "gif": "images",
+        "jpg": "images",
+        "zip": "zips",
+        "pdf": "pdfs",
+        "text": "snippets",
+    }.get(file["filetype"])
+    if file.get("external_type") == "gdrive":
+        kind = "gdocs"
+    return kind in types

@@ -1,0 +1,995 @@
+"""Deterministic synthetic Slack Enterprise Grid workspaces.
+
+Everything derives from ``(tenant name, seed, users, options)``: the same inputs give identical
+ground truth. Time is relative to an *anchor* (default: server start, whole seconds, UTC); audit
+events and access logs fill ``[anchor - history_days, anchor]`` and nothing is in the future.
+
+Object shapes follow Slack's published descriptions:
+
+* Web API objects as in slackapi/slack-api-specs ``web-api/slack_web_openapi_v2.json``: ``objs_user``
+  (the enterprise-user variant with ``enterprise_user`` and ``teams`` for Grid members, W-prefixed
+  ids), ``objs_user_profile``, ``objs_subteam`` (user groups, with Slack's built-in ``admins`` and
+  ``owners`` groups carrying ``auto_type``), ``objs_file`` and the ``team.accessLogs`` login object
+  (https://api.slack.com/methods/users.list, /usergroups.list, /files.list, /team.accessLogs).
+* Audit events as in https://docs.slack.dev/admins/audit-logs-api (actor, action, entity,
+  context with location, ua, ip_address, session_id; optional details) with action names from
+  https://docs.slack.dev/reference/audit-logs-api/methods-actions-reference.
+
+Audit events are stored compactly (parallel arrays of time / kind / actor / target, ascending by
+time) and rendered on demand, so serving a page costs time proportional to the page.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import random
+import unicodedata
+import uuid as uuidlib
+from array import array
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any, Literal, NamedTuple
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+DAY = 86_400
+_ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+WEB_SCOPES = ("users:read", "users:read.email", "usergroups:read", "files:read", "team:read", "admin.apps:read")
+
+
+# --------------------------------------------------------------------------------------------
+# Options
+# --------------------------------------------------------------------------------------------
+
+
+class TokenSpec(BaseModel):
+    """A token the tenant accepts. User tokens (xoxp) act as one of the generated users; a bot
+    token (xoxb) as the sandbox's bot user."""
+
+    model_config = ConfigDict(extra="forbid")
+    token: str = Field(min_length=1)
+    kind: Literal["user", "bot"] = "user"
+    scopes: list[str] = Field(default_factory=lambda: [*WEB_SCOPES, "admin", "auditlogs:read"])
+    acts_as: Literal["primary_owner", "admin", "member"] = "primary_owner"
+    """Which user a user token belongs to (the first of that kind)."""
+
+
+class SlackSandboxOptions(BaseModel):
+    """``TenantSpec.options`` for a Slack tenant (all optional)."""
+
+    model_config = ConfigDict(extra="forbid")
+    tokens: list[TokenSpec] | None = None
+    """Default: an org owner's token with every scope (``xoxp-sandbox-{tenant}-owner``), an admin's
+    token without ``admin`` and ``auditlogs:read`` (``xoxp-sandbox-{tenant}-noaudit``) and a bot
+    token (``xoxb-sandbox-{tenant}-bot``)."""
+    plan: Literal["free", "pro", "business_plus", "enterprise"] = "enterprise"
+    anchor: datetime | None = None
+    """"Now" for the generated data. Default: server start time, truncated to the second, UTC."""
+    history_days: int = Field(default=7, ge=1, le=365)
+    events: int | None = Field(default=None, ge=0)
+    """Audit events plus access-log entries. Default: 10 per user."""
+    access_log_share: float = Field(default=0.2, ge=0.0, le=1.0)
+    """Share of ``events`` served by team.accessLogs; the rest by the Audit Logs API."""
+    usergroups: int | None = Field(default=None, ge=0)
+    """User groups besides the built-in admins/owners groups (default scales with users)."""
+    files: int | None = Field(default=None, ge=0)
+    """Default: one per two users."""
+    team_name: str | None = None
+    domain: str | None = None
+
+    @field_validator("anchor")
+    @classmethod
+    def _utc(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+
+def default_tokens(tenant: str) -> list[TokenSpec]:
+    return [
+        TokenSpec(token=f"xoxp-sandbox-{tenant}-owner"),
+        TokenSpec(token=f"xoxp-sandbox-{tenant}-noaudit", scopes=list(WEB_SCOPES), acts_as="admin"),
+        TokenSpec(
+            token=f"xoxb-sandbox-{tenant}-bot", kind="bot", scopes=["users:read", "usergroups:read", "files:read"]
+        ),
+    ]
+
+
+# --------------------------------------------------------------------------------------------
+# Vocabularies
+# --------------------------------------------------------------------------------------------
+
+# fmt: off
+FIRST_NAMES = (
+    "Alice", "Aaron", "Amelia", "Ben", "Carla", "Chen", "Daniel", "Diana", "Elena", "Ethan", "Fatima", "Felix",
+    "Grace", "Hannah", "Hugo", "Isaac", "Ivy", "James", "Julia", "Kai", "Laura", "Leo", "Maria", "Mateo", "Maya",
+    "Noah", "Nora", "Olivia", "Omar", "Priya", "Quinn", "Rachel", "Ravi", "Sam", "Sofia", "Thomas", "Uma", "Victor",
+    "Wei", "Xavier", "Yara", "Zoe", "Liam", "Emma", "Lucas", "Mia", "Arjun", "Chloe",
+)
+LAST_NAMES = (
+    "Smith", "Johnson", "Brown", "Garcia", "Miller", "Davis", "Rodriguez", "Martinez", "Wilson", "Anderson", "Taylor",
+    "Moore", "Jackson", "Lee", "Thompson", "White", "Harris", "Clark", "Lewis", "Walker", "Hall", "Young", "King",
+    "Wright", "Scott", "Green", "Baker", "Adams", "Nelson", "Hill", "Campbell", "Mitchell", "Roberts", "Carter",
+    "Evans", "Turner", "Patel", "Kim", "Singh", "Okafor", "Nakamura", "Rossi", "Novak", "Silva", "Cohen",
+)
+UNICODE_NAMES = (("José", "Peña"), ("Zoë", "Müller"), ("Łukasz", "Kovač"), ("Søren", "Østergaard"),
+                 ("Siân", "O'Brien"), ("明", "李"), ("Анна", "Иванова"), ("Çağla", "Öztürk"))
+TITLES = ("Engineer", "Senior Engineer", "Manager", "Director", "Analyst", "Designer", "Account Executive",
+          "Support Specialist", "Recruiter", "Product Manager")
+TIMEZONES = (
+    ("America/Los_Angeles", "Pacific Standard Time", -28800),
+    ("America/New_York", "Eastern Standard Time", -18000),
+    ("Europe/London", "Greenwich Mean Time", 0),
+    ("Europe/Berlin", "Central European Time", 3600),
+    ("Asia/Tokyo", "Japan Standard Time", 32400),
+    ("Asia/Kolkata", "India Standard Time", 19800),
+)
+GROUP_TOPICS = ("Engineering", "Design", "Sales", "Marketing", "Support", "Finance", "People", "Legal", "Security",
+                "Data", "Product", "IT", "On-call", "Leads", "Berlin office", "Tokyo office", "Interns", "Platform")
+CHANNEL_TOPICS = ("general", "random", "announcements", "engineering", "design", "sales", "marketing", "support",
+                  "incidents", "deploys", "finance", "hiring", "security", "data", "product", "watercooler")
+# fmt: on
+
+
+class Location(NamedTuple):
+    ip_prefix: str
+    isp: str
+    country: str
+    region: str
+
+
+LOCATIONS = (
+    Location("73.202.14", "Comcast Cable", "US", "CA"),
+    Location("24.193.8", "Charter Communications", "US", "NY"),
+    Location("99.6.121", "AT&T Internet", "US", "TX"),
+    Location("86.150.33", "British Telecommunications", "GB", "ENG"),
+    Location("91.64.72", "Vodafone GmbH", "DE", "BE"),
+    Location("90.86.112", "Orange S.A.", "FR", "IDF"),
+    Location("126.25.40", "SoftBank Corp.", "JP", "13"),
+    Location("49.207.51", "Atria Convergence Technologies", "IN", "KA"),
+    Location("120.150.7", "Telstra Internet", "AU", "NSW"),
+    Location("177.102.30", "Claro S.A.", "BR", "SP"),
+)
+USER_AGENTS = (
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 "
+    "Safari/537.36",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Slack/4.38.125 "
+    "Chrome/124.0.6367.243 Electron/30.1.2 Safari/537.36 Sonic Slack_SSB/4.38.125",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Slack/4.38.125 "
+    "Chrome/124.0.6367.243 Electron/30.1.2 Safari/537.36 Sonic Slack_SSB/4.38.125",
+    "com.tinyspeck.chatlyio/24.05.10 (iPhone; iOS 17.5; Scale/3.00)",
+    "Slack/24.05.10.0 (Pixel 8; Android 14)",
+    "Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0",
+)
+APPS = (
+    ("Google Drive", ["files:read", "links:read", "links:write"]),
+    ("Jira Cloud", ["channels:read", "chat:write", "commands"]),
+    ("GitHub", ["channels:read", "chat:write", "commands", "links:read"]),
+    ("Zoom", ["calls:write", "chat:write", "users:read"]),
+    ("PagerDuty", ["chat:write", "commands", "incoming-webhook"]),
+    ("Polly", ["chat:write", "commands", "users:read"]),
+)
+SCOPE_DESCRIPTIONS = {
+    "files:read": ("View files shared in channels and conversations that the app has been added to", True),
+    "links:read": ("View URLs in messages", False),
+    "links:write": ("Show previews of URLs in messages", False),
+    "channels:read": ("View basic information about public channels in a workspace", False),
+    "chat:write": ("Send messages as the app", False),
+    "commands": ("Add shortcuts and/or slash commands that people can use", False),
+    "calls:write": ("Start and manage calls in a workspace", False),
+    "users:read": ("View people in a workspace", False),
+    "incoming-webhook": ("Post messages to specific channels in Slack", False),
+}
+FILE_KINDS = (
+    ("png", "image/png", "PNG", 420_000),
+    ("pdf", "application/pdf", "PDF", 1_800_000),
+    ("docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "Word Document", 90_000),
+    ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "Excel Spreadsheet", 160_000),
+    ("text", "text/plain", "Plain Text", 4_000),
+    ("zip", "application/zip", "Zip", 9_000_000),
+    ("gif", "image/gif", "GIF", 144_538),
+)
+FILE_STEMS = (
+    "roadmap",
+    "q3-forecast",
+    "screenshot",
+    "design-review",
+    "offer-letter",
+    "customer-list",
+    "runbook",
+    "invoice",
+    "architecture",
+    "meeting-notes",
+    "budget",
+    "contract-draft",
+    "logo",
+    "export",
+)
+
+
+# --------------------------------------------------------------------------------------------
+# Audit event kinds
+# --------------------------------------------------------------------------------------------
+
+
+class AuditKind(NamedTuple):
+    action: str
+    entity: str  # user | self | channel | file | app | workspace
+    by_admin: bool
+
+
+AUDIT_KINDS: tuple[AuditKind, ...] = (
+    AuditKind("user_login", "self", False),
+    AuditKind("user_logout", "self", False),
+    AuditKind("user_login_failed", "self", False),
+    AuditKind("user_channel_join", "channel", False),
+    AuditKind("public_channel_created", "channel", False),
+    AuditKind("private_channel_created", "channel", False),
+    AuditKind("file_uploaded", "file", False),
+    AuditKind("file_downloaded", "file", False),
+    AuditKind("file_shared", "file", False),
+    AuditKind("file_public_link_created", "file", False),
+    AuditKind("app_installed", "app", True),
+    AuditKind("app_scopes_expanded", "app", True),
+    AuditKind("user_created", "user", True),
+    AuditKind("user_deactivated", "user", True),
+    AuditKind("role_change_to_admin", "user", True),
+    AuditKind("guest_created", "user", True),
+    AuditKind("pref.two_factor_auth_changed", "workspace", True),
+    AuditKind("pref.sso_setting_changed", "workspace", True),
+)
+AUDIT_WEIGHTS = (30.0, 8.0, 4.0, 10.0, 1.5, 1.0, 8.0, 14.0, 6.0, 1.0, 0.4, 0.3, 1.0, 0.6, 0.3, 0.6, 0.1, 0.1)
+AUDIT_ACTIONS = tuple(kind.action for kind in AUDIT_KINDS)
+
+
+# --------------------------------------------------------------------------------------------
+# Helpers
+# --------------------------------------------------------------------------------------------
+
+
+class _Ids:
+    """Slack-looking ids: a type letter and uppercase alphanumerics, unique within the tenant."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.seen: set[str] = set()
+
+    def __call__(self, prefix: str, length: int = 10) -> str:
+        while True:
+            value = prefix + "".join(self.rng.choices(_ID_ALPHABET, k=length))
+            if value not in self.seen:
+                self.seen.add(value)
+                return value
+
+
+def _ascii(text: str) -> str:
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return "".join(c for c in folded.lower() if c.isalnum())
+
+
+def _hex(data: str, n: int) -> str:
+    return hashlib.blake2b(data.encode(), digest_size=16).hexdigest()[:n]
+
+
+class UserRec:
+    __slots__ = (
+        "admin",
+        "bot",
+        "deleted",
+        "email",
+        "first",
+        "guest",
+        "id",
+        "index",
+        "invited",
+        "last",
+        "name",
+        "owner",
+        "primary_owner",
+        "real_name",
+        "ultra",
+        "updated",
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# The tenant
+# --------------------------------------------------------------------------------------------
+
+
+class SlackTenant:
+    """All generated data for one Slack workspace in an Enterprise Grid org. No HTTP, no auth."""
+
+    def __init__(self, *, name: str, seed: int, users: int, options: SlackSandboxOptions, anchor: datetime) -> None:
+        self.name = name
+        self.seed = seed
+        self.options = options
+        self.anchor = int(anchor.astimezone(UTC).timestamp())
+        self.window_start = self.anchor - options.history_days * DAY
+        self.domain = options.domain or f"{name}.example.com"
+        self.team_name = options.team_name or f"{name.replace('-', ' ').replace('_', ' ').title()} Workspace"
+        self.enterprise_grid = options.plan == "enterprise"
+        self.tokens = options.tokens if options.tokens is not None else default_tokens(name)
+        self._ids = _Ids(random.Random(f"slack-ids:{name}:{seed}"))
+        self.team_id = self._ids("T")
+        self.enterprise_id = self._ids("E") if self.enterprise_grid else None
+        self.enterprise_name = f"{self.team_name.removesuffix(' Workspace')} Grid"
+        self._make_users(random.Random(f"slack-users:{seed}"), max(1, users))
+        self._make_channels_and_apps(random.Random(f"slack-channels:{seed}"))
+        self._make_usergroups(random.Random(f"slack-groups:{seed}"))
+        self._make_files(random.Random(f"slack-files:{seed}"))
+        total_events = options.events if options.events is not None else 10 * max(1, users)
+        access_target = round(total_events * options.access_log_share)
+        self._make_access_logs(random.Random(f"slack-access:{seed}"), access_target)
+        self._make_audit(random.Random(f"slack-audit:{seed}"), total_events - len(self.access_logs))
+        self._bind_tokens()
+
+    # ---------------------------------------------------------------- users
+
+    def _make_users(self, rng: random.Random, n: int) -> None:
+        recs: list[UserRec] = []
+        handles: set[str] = set()
+        for i in range(n):
+            u = UserRec()
+            u.id = self._ids("W")
+            if i > 0 and rng.random() < 0.06:
+                u.first, u.last = rng.choice(UNICODE_NAMES)
+            else:
+                u.first, u.last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+            base = f"{_ascii(u.first) or 'user'}.{_ascii(u.last) or 'x'}"
+            handle, k = base, 2
+            while handle in handles:
+                handle, k = f"{base}{k}", k + 1
+            handles.add(handle)
+            u.name, u.email, u.real_name = handle, f"{handle}@{self.domain}", f"{u.first} {u.last}"
+            draw = rng.random()
+            u.primary_owner = i == 0
+            u.owner = i == 0 or (draw < 0.005)
+            u.admin = u.owner or draw < 0.02
+            u.guest = not u.admin and 0.02 <= draw < 0.07
+            u.ultra = u.guest and draw >= 0.055
+            u.deleted = not u.admin and 0.07 <= draw < 0.13
+            u.invited = not u.admin and 0.13 <= draw < 0.14
+            u.bot = False
+            u.updated = self.anchor - rng.randrange(DAY, 3 * 365 * DAY)
+            recs.append(u)
+        for j in range(max(1, n // 200)):
+            u = UserRec()
+            u.id = self._ids("U")
+            u.first, u.last = APPS[j % len(APPS)][0], "bot"
+            u.name = _ascii(APPS[j % len(APPS)][0]) + ("" if j < len(APPS) else str(j))
+            u.email = None
+            u.real_name = APPS[j % len(APPS)][0]
+            u.primary_owner = u.owner = u.admin = u.guest = u.ultra = u.deleted = u.invited = False
+            u.bot = True
+            u.updated = self.anchor - rng.randrange(DAY, 365 * DAY)
+            recs.append(u)
+        recs.sort(key=lambda r: r.id)
+        for index, u in enumerate(recs):
+            u.index = index
+        self.urecs = recs
+        self.bot_app_ids = {u.id: self._ids("A") for u in recs if u.bot}
+        self.bot_ids = {u.id: self._ids("B") for u in recs if u.bot}
+        self.two_factor = {u.id: rng.random() < 0.7 for u in recs if not u.bot}
+        self.users = [self._slackbot(), *(self._user_doc(u, rng) for u in recs)]
+        self.users.sort(key=lambda d: d["id"])
+        self.user_ids = [d["id"] for d in self.users]
+        self.humans = [u for u in recs if not u.bot]
+        self.active = [u for u in self.humans if not u.deleted and not u.invited] or self.humans
+        self.admins = [u for u in self.active if u.admin] or self.active[:1]
+
+    def _slackbot(self) -> dict[str, Any]:
+        return {
+            "id": "USLACKBOT",
+            "team_id": self.team_id,
+            "name": "slackbot",
+            "deleted": False,
+            "color": "757575",
+            "real_name": "Slackbot",
+            "tz": "America/Los_Angeles",
+            "tz_label": "Pacific Standard Time",
+            "tz_offset": -28800,
+            "profile": {
+                "title": "",
+                "phone": "",
+                "skype": "",
+                "real_name": "Slackbot",
+                "real_name_normalized": "Slackbot",
+                "display_name": "Slackbot",
+                "display_name_normalized": "Slackbot",
+                "fields": {},
+                "status_text": "",
+                "status_emoji": "",
+                "avatar_hash": "sv41d8cd98f0",
+                "always_active": True,
+                "first_name": "slackbot",
+                "last_name": "",
+                "image_72": "https://a.slack-edge.com/80588/img/slackbot_72.png",
+                "team": self.team_id,
+            },
+            "is_admin": False,
+            "is_owner": False,
+            "is_primary_owner": False,
+            "is_restricted": False,
+            "is_ultra_restricted": False,
+            "is_bot": False,
+            "is_app_user": False,
+            "updated": self.anchor - 400 * DAY,
+        }
+
+    def _user_doc(self, u: UserRec, rng: random.Random) -> dict[str, Any]:
+        tz, tz_label, tz_offset = TIMEZONES[rng.randrange(len(TIMEZONES))]
+        avatar = _hex(f"{self.seed}:{u.id}", 12)
+        image = f"https://avatars.slack-edge.com/2024-01-01/{avatar}_72.png"
+        profile: dict[str, Any] = {
+            "title": "" if u.bot else rng.choice(TITLES),
+            "phone": "" if u.bot or rng.random() < 0.5 else f"+1 555 {rng.randrange(10**7):07d}",
+            "skype": "",
+            "real_name": u.real_name,
+            "real_name_normalized": unicodedata.normalize("NFKD", u.real_name).encode("ascii", "ignore").decode(),
+            "display_name": "" if u.bot else u.name,
+            "display_name_normalized": "" if u.bot else u.name,
+            "fields": {},
+            "status_text": "",
+            "status_emoji": "",
+            "avatar_hash": avatar,
+            "first_name": u.first,
+            "last_name": u.last,
+            "image_24": image.replace("_72", "_24"),
+            "image_72": image,
+            "image_192": image.replace("_72", "_192"),
+            "team": self.team_id,
+        }
+        if u.email:
+            profile["email"] = u.email
+        if u.bot:
+            profile.update(bot_id=self.bot_ids[u.id], api_app_id=self.bot_app_ids[u.id], always_active=True)
+        doc: dict[str, Any] = {
+            "id": u.id,
+            "team_id": self.team_id,
+            "name": u.name,
+            "deleted": u.deleted,
+            "color": _hex(f"color:{u.id}", 6),
+            "real_name": u.real_name,
+            "tz": tz,
+            "tz_label": tz_label,
+            "tz_offset": tz_offset,
+            "profile": profile,
+            "is_admin": u.admin,
+            "is_owner": u.owner,
+            "is_primary_owner": u.primary_owner,
+            "is_restricted": u.guest,
+            "is_ultra_restricted": u.ultra,
+            "is_bot": u.bot,
+            "is_app_user": False,
+            "updated": u.updated,
+        }
+        if not u.bot:
+            doc["has_2fa"] = self.two_factor[u.id]
+            if doc["has_2fa"]:
+                doc["two_factor_type"] = "app" if rng.random() < 0.85 else "sms"
+        if u.invited:
+            doc["is_invited_user"] = True  # the non-enterprise user shape: no `teams`
+        elif self.enterprise_grid and not u.bot:
+            doc["enterprise_user"] = {
+                "id": u.id,
+                "enterprise_id": self.enterprise_id,
+                "enterprise_name": self.enterprise_name,
+                "is_admin": u.primary_owner or (u.admin and rng.random() < 0.2),
+                "is_owner": u.primary_owner,
+                "teams": [self.team_id],
+            }
+            doc["teams"] = [self.team_id]
+        return doc
+
+    # ---------------------------------------------------------------- channels and apps
+
+    def _make_channels_and_apps(self, rng: random.Random) -> None:
+        n = len(self.urecs)
+        self.public_channels = [
+            (self._ids("C"), topic if k < len(CHANNEL_TOPICS) else f"{topic}-{k}")
+            for k, topic in ((k, CHANNEL_TOPICS[k % len(CHANNEL_TOPICS)]) for k in range(max(4, min(400, n // 20))))
+        ]
+        self.private_channels = [
+            (self._ids("G"), f"priv-{CHANNEL_TOPICS[k % len(CHANNEL_TOPICS)]}-{k}") for k in range(max(2, n // 60))
+        ]
+        self.external_team_id = self._ids("T")  # a Slack Connect partner's workspace
+        self.apps = [
+            {
+                "id": self._ids("A"),
+                "name": name,
+                "scopes": scopes,
+                "is_distributed": True,
+                "is_directory_approved": rng.random() < 0.7,
+            }
+            for name, scopes in APPS
+        ]
+        # Most apps are approved for the workspace; every fifth is installed without approval.
+        self.approved_apps = [self._approved_doc(app, rng) for k, app in enumerate(self.apps) if k % 5 != 4]
+
+    def _approved_doc(self, app: dict[str, Any], rng: random.Random) -> dict[str, Any]:
+        """An admin.apps.approved.list entry: the app, when and by whom it was approved, its scopes."""
+        slug = _ascii(app["name"])
+        return {
+            "app": {
+                "id": app["id"],
+                "name": app["name"],
+                "description": f"{app['name']} for Slack",
+                "help_url": f"https://{slug}.example.com/help",
+                "privacy_policy_url": f"https://{slug}.example.com/privacy",
+                "app_homepage_url": f"https://{slug}.example.com",
+                "app_directory_url": f"https://{self.name}.enterprise.slack.com/apps/{app['id']}-{slug}",
+                "is_app_directory_approved": app["is_directory_approved"],
+                "is_internal": False,
+                "additional_info": "",
+                "icons": {"image_72": f"https://avatars.slack-edge.com/apps/{app['id']}_72.png"},
+            },
+            "scopes": [
+                {
+                    "name": scope,
+                    "description": SCOPE_DESCRIPTIONS.get(scope, ("", False))[0],
+                    "is_sensitive": SCOPE_DESCRIPTIONS.get(scope, ("", False))[1],
+                    "token_type": "bot",
+                }
+                for scope in app["scopes"]
+            ],
+            "date_updated": self.anchor - rng.randrange(DAY, 700 * DAY),
+            "last_resolved_by": {"actor_id": rng.choice(self.admins).id, "actor_type": "user"},
+        }
+
+    # ---------------------------------------------------------------- user groups
+
+    def _make_usergroups(self, rng: random.Random) -> None:
+        n_groups = (
+            self.options.usergroups if self.options.usergroups is not None else min(300, max(3, len(self.urecs) // 40))
+        )
+        owner = self.admins[0]
+        groups: list[dict[str, Any]] = []
+        auto = (
+            (
+                "admin",
+                "Team Admins",
+                "admins",
+                "A group of all Administrators on your team.",
+                [u.id for u in self.active if u.admin],
+            ),
+            (
+                "owner",
+                "Team Owners",
+                "owners",
+                "A group of all Owners on your team.",
+                [u.id for u in self.active if u.owner],
+            ),
+        )
+        created0 = self.anchor - 3 * 365 * DAY
+        for auto_type, name, handle, description, members in auto:
+            groups.append(
+                self._group_doc(
+                    self._ids("S"),
+                    name,
+                    handle,
+                    description,
+                    auto_type,
+                    "USLACKBOT",
+                    created0,
+                    created0,
+                    0,
+                    sorted(members),
+                    [],
+                )
+            )
+        pool = [u.id for u in self.active]
+        for k in range(n_groups):
+            topic = GROUP_TOPICS[k % len(GROUP_TOPICS)]
+            name = topic if k < len(GROUP_TOPICS) else f"{topic} {k // len(GROUP_TOPICS) + 1}"
+            handle = _ascii(name.replace(" ", "-")) or f"group{k}"
+            created = self.anchor - rng.randrange(30 * DAY, 3 * 365 * DAY)
+            updated = created + rng.randrange(0, self.anchor - created)
+            disabled = rng.random() < 0.1
+            size = min(len(pool), max(1, int(rng.expovariate(1 / max(3.0, len(pool) / 15)))))
+            members = sorted(rng.sample(pool, size))
+            channels = [c for c, _ in rng.sample(self.public_channels, min(2, len(self.public_channels)))]
+            creator = rng.choice(self.admins).id
+            groups.append(
+                self._group_doc(
+                    self._ids("S"),
+                    name,
+                    f"{handle}-{k}",
+                    f"{name} team",
+                    None,
+                    creator,
+                    created,
+                    updated,
+                    updated if disabled else 0,
+                    members,
+                    channels,
+                    deleted_by=creator if disabled else None,
+                    updated_by=owner.id,
+                )
+            )
+        groups.sort(key=lambda g: g["name"].lower())
+        self.usergroups = groups
+        self.usergroup_index = {g["id"]: i for i, g in enumerate(groups)}
+
+    def _group_doc(
+        self,
+        group_id: str,
+        name: str,
+        handle: str,
+        description: str,
+        auto_type: str | None,
+        created_by: str,
+        created: int,
+        updated: int,
+        deleted: int,
+        members: list[str],
+        channels: list[str],
+        *,
+        deleted_by: str | None = None,
+        updated_by: str | None = None,
+    ) -> dict[str, Any]:
+        return {
+            "id": group_id,
+            "team_id": self.team_id,
+            "is_usergroup": True,
+            "is_subteam": True,
+            "name": name,
+            "description": description,
+            "handle": handle,
+            "is_external": False,
+            "date_create": created,
+            "date_update": updated,
+            "date_delete": deleted,
+            "auto_type": auto_type,
+            "auto_provision": False,
+            "enterprise_subteam_id": "",
+            "created_by": created_by,
+            "updated_by": updated_by or created_by,
+            "deleted_by": deleted_by,
+            "prefs": {"channels": channels, "groups": []},
+            "user_count": len(members),
+            "users": members,
+        }
+
+    # ---------------------------------------------------------------- files
+
+    def _make_files(self, rng: random.Random) -> None:
+        n = self.options.files if self.options.files is not None else len(self.humans) // 2
+        owners = self.active
+        files: list[dict[str, Any]] = []
+        for k in range(n):
+            u = owners[rng.randrange(len(owners))]
+            filetype, mimetype, pretty, size = FILE_KINDS[rng.randrange(len(FILE_KINDS))]
+            stem = FILE_STEMS[rng.randrange(len(FILE_STEMS))]
+            name = f"{stem}-{k}.{'txt' if filetype == 'text' else filetype}"
+            created = self.anchor - rng.randrange(0, 365 * DAY)
+            files.append(
+                self._file_doc(
+                    self._ids("F"),
+                    u,
+                    name,
+                    filetype,
+                    mimetype,
+                    pretty,
+                    max(1, int(size * rng.uniform(0.2, 2.0))),
+                    created,
+                    rng,
+                )
+            )
+        files.sort(key=lambda f: (-f["created"], f["id"]))  # files.list answers newest first
+        self.files = files
+        self.file_created_desc = [-f["created"] for f in files]
+
+    def _file_doc(
+        self,
+        file_id: str,
+        owner: UserRec,
+        name: str,
+        filetype: str,
+        mimetype: str,
+        pretty: str,
+        size: int,
+        created: int,
+        rng: random.Random,
+    ) -> dict[str, Any]:
+        url = f"https://files.slack.com/files-pri/{self.team_id}-{file_id}/{name}"
+        doc: dict[str, Any] = {
+            "id": file_id,
+            "created": created,
+            "timestamp": created,
+            "name": name,
+            "title": name.rsplit(".", 1)[0].replace("-", " ").capitalize(),
+            "mimetype": mimetype,
+            "filetype": filetype,
+            "pretty_type": pretty,
+            "user": owner.id,
+            "user_team": self.team_id,
+            "editable": filetype == "text",
+            "size": size,
+            "mode": "hosted",
+            "is_external": False,
+            "external_type": "",
+            "is_public": False,
+            "public_url_shared": False,
+            "display_as_bot": False,
+            "username": "",
+            "url_private": url,
+            "url_private_download": url.replace("files-pri", "files-pri/download", 1),
+            "permalink": f"https://{self.name}.slack.com/files/{owner.id}/{file_id}/{name}",
+            "permalink_public": f"https://slack-files.com/{self.team_id}-{file_id}-{_hex(file_id, 10)}",
+            "comments_count": 0,
+        }
+        if rng.random() < 0.04:  # a Google Drive file: shared in Slack, hosted elsewhere
+            doc.update(
+                mode="external",
+                is_external=True,
+                external_type="gdrive",
+                external_id=_hex(f"gdrive:{file_id}", 24),
+                external_url=f"https://docs.google.com/document/d/{_hex(f'doc:{file_id}', 32)}/edit",
+            )
+        public: dict[str, list[dict[str, Any]]] = {}
+        private: dict[str, list[dict[str, Any]]] = {}
+        channels, groups, ims = [], [], []
+        for _ in range(rng.choices((0, 1, 2, 3), weights=(25, 50, 18, 7))[0]):
+            draw = rng.random()
+            ts = f"{created + rng.randrange(0, 600)}.{rng.randrange(10**6):06d}"
+            if draw < 0.6:
+                channel_id, channel_name = self.public_channels[rng.randrange(len(self.public_channels))]
+                connect = rng.random() < 0.08
+                public[channel_id] = [self._share(ts, channel_name, owner.id, connect)]
+                channels.append(channel_id)
+            elif draw < 0.85:
+                channel_id, channel_name = self.private_channels[rng.randrange(len(self.private_channels))]
+                private[channel_id] = [self._share(ts, channel_name, owner.id, False)]
+                groups.append(channel_id)
+            else:
+                channel_id = "D" + _hex(f"im:{owner.id}:{ts}", 10).upper()
+                private[channel_id] = [self._share(ts, None, owner.id, False)]
+                ims.append(channel_id)
+        doc.update(channels=sorted(set(channels)), groups=sorted(set(groups)), ims=sorted(set(ims)))
+        doc["is_public"] = bool(public)
+        if public or private:
+            doc["shares"] = {key: value for key, value in (("public", public), ("private", private)) if value}
+        if rng.random() < 0.03:
+            doc["public_url_shared"] = True
+        return doc
+
+    def _share(self, ts: str, channel_name: str | None, owner_id: str, connect: bool) -> dict[str, Any]:
+        share: dict[str, Any] = {
+            "reply_users": [],
+            "reply_users_count": 0,
+            "reply_count": 0,
+            "ts": ts,
+            "team_id": self.external_team_id if connect else self.team_id,
+            "share_user_id": owner_id,
+            "source": "UNKNOWN",
+        }
+        if channel_name is not None:
+            share["channel_name"] = channel_name
+        return share
+
+    # ---------------------------------------------------------------- team.accessLogs
+
+    def _make_access_logs(self, rng: random.Random, target: int) -> None:
+        people = self.active
+        combos = len(people) * len(LOCATIONS) * len(USER_AGENTS)
+        target = min(target, combos)
+        seen: set[tuple[int, int, int]] = set()
+        home = {u.id: rng.randrange(len(LOCATIONS)) for u in people}
+        span = self.anchor - self.window_start
+        entries: list[dict[str, Any]] = []
+        while len(entries) < target:
+            u = people[rng.randrange(len(people))]
+            loc = home[u.id] if rng.random() < 0.8 else rng.randrange(len(LOCATIONS))
+            agent = rng.randrange(len(USER_AGENTS))
+            key = (u.index, loc, agent)
+            if key in seen:
+                continue
+            seen.add(key)
+            last = self.anchor - rng.randrange(span + 1)
+            first = last - rng.randrange(0, max(1, last - self.window_start) + 1)
+            location = LOCATIONS[loc]
+            octet = 1 + int(_hex(f"ip:{u.id}:{loc}", 4), 16) % 254
+            entries.append(
+                {
+                    "user_id": u.id,
+                    "username": u.name,
+                    "date_first": first,
+                    "date_last": last,
+                    "count": 1 if first == last else 2 + rng.randrange(40),
+                    "ip": f"{location.ip_prefix}.{octet}",
+                    "user_agent": USER_AGENTS[agent],
+                    "isp": location.isp,
+                    "country": location.country,
+                    "region": location.region,
+                }
+            )
+        # Newest first, as Slack answers; ties in a stable order.
+        entries.sort(key=lambda e: (-e["date_last"], e["user_id"], e["ip"], e["user_agent"]))
+        self.access_logs = entries
+        self.access_neg_last = [-e["date_last"] for e in entries]
+
+    def access_slice(self, before: int | None) -> int:
+        """Index of the first access-log entry with date_last <= before (entries are newest first)."""
+        return 0 if before is None else bisect.bisect_left(self.access_neg_last, -before)
+
+    # ---------------------------------------------------------------- audit logs
+
+    def _make_audit(self, rng: random.Random, target: int) -> None:
+        target = max(0, target)
+        span = self.anchor - self.window_start
+        picks = rng.choices(range(len(AUDIT_KINDS)), weights=AUDIT_WEIGHTS, k=target)
+        rows: list[tuple[int, int, int, int]] = []
+        for kind_index in picks:
+            kind = AUDIT_KINDS[kind_index]
+            actor = (rng.choice(self.admins) if kind.by_admin else self.active[rng.randrange(len(self.active))]).index
+            rows.append(
+                (self.window_start + rng.randrange(span + 1), kind_index, actor, self._audit_target(kind, actor, rng))
+            )
+        rows.sort()
+        self.ev_ts = array("q", (r[0] for r in rows))
+        self.ev_kind = array("B", (r[1] for r in rows))
+        self.ev_actor = array("i", (r[2] for r in rows))
+        self.ev_target = array("i", (r[3] for r in rows))
+
+    def _audit_target(self, kind: AuditKind, actor: int, rng: random.Random) -> int:
+        if kind.entity == "self":
+            return actor
+        if kind.entity == "user":
+            return rng.randrange(len(self.urecs))
+        if kind.entity == "channel":
+            return rng.randrange(len(self.public_channels) + len(self.private_channels))
+        if kind.entity == "file":
+            return rng.randrange(len(self.files)) if self.files else -1
+        if kind.entity == "app":
+            return rng.randrange(len(self.apps))
+        return 0
+
+    @property
+    def audit_count(self) -> int:
+        return len(self.ev_ts)
+
+    def audit_bounds(self, oldest: int | None, latest: int | None) -> tuple[int, int]:
+        """[lo, hi) indexes of events with oldest <= date_create <= latest."""
+        lo = 0 if oldest is None else bisect.bisect_left(self.ev_ts, oldest)
+        hi = len(self.ev_ts) if latest is None else bisect.bisect_right(self.ev_ts, latest)
+        return lo, max(lo, hi)
+
+    def audit_id(self, i: int) -> str:
+        digest = hashlib.blake2b(b"slack-audit:%d:%d" % (self.seed, i), digest_size=16).digest()
+        return str(uuidlib.UUID(bytes=digest, version=4))
+
+    def _user_ref(self, u: UserRec) -> dict[str, Any]:
+        ref = {"id": u.id, "name": u.real_name, "team": self.team_id}
+        if u.email:
+            ref["email"] = u.email
+        return ref
+
+    def _entity(self, kind: AuditKind, target: int) -> dict[str, Any]:
+        if kind.entity in ("self", "user"):
+            return {"type": "user", "user": self._user_ref(self.urecs[target])}
+        if kind.entity == "channel":
+            n_public = len(self.public_channels)
+            public = target < n_public
+            channel_id, name = self.public_channels[target] if public else self.private_channels[target - n_public]
+            return {
+                "type": "channel",
+                "channel": {
+                    "id": channel_id,
+                    "privacy": "public" if public else "private",
+                    "name": name,
+                    "is_shared": False,
+                    "is_org_shared": False,
+                },
+            }
+        if kind.entity == "file" and target >= 0:
+            f = self.files[target]
+            return {
+                "type": "file",
+                "file": {"id": f["id"], "name": f["name"], "filetype": f["filetype"], "title": f["title"]},
+            }
+        if kind.entity == "app":
+            app = self.apps[target]
+            return {
+                "type": "app",
+                "app": {
+                    "id": app["id"],
+                    "name": app["name"],
+                    "is_distributed": app["is_distributed"],
+                    "is_directory_approved": app["is_directory_approved"],
+                    "scopes": app["scopes"],
+                },
+            }
+        return {"type": "workspace", "workspace": {"id": self.team_id, "name": self.team_name, "domain": self.name}}
+
+    def render_audit(self, i: int) -> dict[str, Any]:
+        kind = AUDIT_KINDS[self.ev_kind[i]]
+        actor = self.urecs[self.ev_actor[i]]
+        digest = hashlib.blake2b(b"%d:%d" % (self.seed, i), digest_size=16).digest()
+        location = LOCATIONS[digest[0] % len(LOCATIONS)]
+        entry: dict[str, Any] = {
+            "id": self.audit_id(i),
+            "date_create": self.ev_ts[i],
+            "action": kind.action,
+            "actor": {"type": "user", "user": self._user_ref(actor)},
+            "entity": self._entity(kind, self.ev_target[i]),
+            "context": {
+                "location": (
+                    {"type": "enterprise", "id": self.enterprise_id, "name": self.enterprise_name, "domain": self.name}
+                    if self.enterprise_grid and kind.by_admin
+                    else {"type": "workspace", "id": self.team_id, "name": self.team_name, "domain": self.name}
+                ),
+                "ua": USER_AGENTS[digest[1] % len(USER_AGENTS)],
+                "ip_address": f"{location.ip_prefix}.{1 + digest[2] % 254}",
+                "session_id": str(int.from_bytes(digest[3:9], "big")),
+            },
+        }
+        if kind.action == "app_scopes_expanded":
+            scopes = self.apps[self.ev_target[i]]["scopes"]
+            entry["details"] = {"previous_scopes": scopes[:-1], "new_scopes": scopes}
+        elif kind.action.startswith("pref."):
+            entry["details"] = {
+                "name": kind.action.removeprefix("pref.").removesuffix("_changed"),
+                "previous_value": "false",
+                "new_value": "true",
+            }
+        return entry
+
+    def iter_audit(self) -> Iterator[dict[str, Any]]:
+        for i in range(self.audit_count):
+            yield self.render_audit(i)
+
+    # ---------------------------------------------------------------- tokens
+
+    def _bind_tokens(self) -> None:
+        by_kind = {
+            "primary_owner": self.admins[0]
+            if self.admins[0].primary_owner
+            else next((u for u in self.humans if u.primary_owner), self.admins[0]),
+            "admin": next((u for u in self.active if u.admin and not u.owner), self.admins[0]),
+            "member": next((u for u in self.active if not u.admin and not u.guest), self.active[0]),
+        }
+        bot = next((u for u in self.urecs if u.bot), None)
+        self.token_users: dict[str, UserRec] = {}
+        for spec in self.tokens:
+            self.token_users[spec.token] = bot if spec.kind == "bot" and bot is not None else by_kind[spec.acts_as]
+
+    # ---------------------------------------------------------------- ground truth
+
+    def ground_truth(self) -> dict[str, Any]:
+        return {
+            "app": "slack",
+            "tenant": self.name,
+            "seed": self.seed,
+            "anchor": datetime.fromtimestamp(self.anchor, UTC).isoformat(),
+            "history_days": self.options.history_days,
+            "plan": self.options.plan,
+            "team": {"id": self.team_id, "name": self.team_name, "domain": self.name},
+            "enterprise": {"id": self.enterprise_id, "name": self.enterprise_name} if self.enterprise_grid else None,
+            "credentials": [
+                {
+                    "token": spec.token,
+                    "kind": spec.kind,
+                    "scopes": spec.scopes,
+                    "user_id": self.token_users[spec.token].id,
+                }
+                for spec in self.tokens
+            ],
+            "users": self.users,
+            "usergroups": self.usergroups,
+            "files": self.files,
+            "approved_apps": self.approved_apps,
+            "access_logs": self.access_logs,
+            "audit_logs": list(self.iter_audit()),
+            "counts": {
+                "users": len(self.users),
+                "usergroups": len(self.usergroups),
+                "memberships": sum(len(g["users"]) for g in self.usergroups),
+                "files": len(self.files),
+                "approved_apps": len(self.approved_apps),
+                "access_logs": len(self.access_logs),
+                "audit_logs": self.audit_count,
+            },
+        }
