@@ -30,10 +30,9 @@ from __future__ import annotations
 
 import base64
 import logging
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -53,13 +52,12 @@ from saaslens.connectors.base import (
 from saaslens.connectors.microsoft365 import transform
 from saaslens.http import (
     ApiError,
-    AuthenticationError,
     ErrorPolicy,
     FeatureUnavailableError,
     NotFoundError,
     PermissionDeniedError,
 )
-from saaslens.http.auth import AccessToken, ClientCredentialsProvider, TokenAuth
+from saaslens.http.auth import ClientCredentialsProvider, TokenAuth
 from saaslens.http.pagination import NextUrlPaginator, PageRequest
 from saaslens.transform_utils import iso_z
 
@@ -137,23 +135,6 @@ class GraphErrorPolicy(ErrorPolicy):
                 error.detail, status=error.status, provider_code=error.provider_code, method=error.method, url=error.url
             )
         return error
-
-
-class EntraTokenProvider(ClientCredentialsProvider):
-    """Client credentials at the Microsoft identity platform. The token endpoint throttles too
-    (429), and a proxy can cut a 200 short; both are retried here, unlike a rejection."""
-
-    attempts: ClassVar[int] = 4
-
-    def fetch(self, http: httpx.Client) -> AccessToken:
-        for attempt in range(1, self.attempts + 1):
-            try:
-                return super().fetch(http)
-            except AuthenticationError as exc:
-                if exc.status not in (200, 429) or attempt == self.attempts:
-                    raise
-                time.sleep(min(8.0, 0.5 * 2 ** (attempt - 1)))
-        raise AssertionError("unreachable")
 
 
 def thumbprint_header(thumbprint: str) -> tuple[dict[str, str], str]:
@@ -262,7 +243,7 @@ class Microsoft365Connector(Connector):
                 f"Airflow connection {self.connection.conn_id!r}: set extra.client_secret (or password), or "
                 "extra.private_key with extra.certificate_thumbprint"
             )
-        provider = EntraTokenProvider(
+        provider = ClientCredentialsProvider(
             token_url=self._token_url(),
             client_id=str(client_id),
             client_secret=None if private_key else str(secret),
@@ -302,11 +283,9 @@ class Microsoft365Connector(Connector):
         token = auth.token()
         claims = jwt.decode(token.value, options={"verify_signature": False})  # our own token: read, not trusted
         roles = claims.get("roles") or []
-        identity = (
-            f"app {claims.get('app_displayname') or ''} ({claims.get('appid')}) in tenant {claims.get('tid')}".replace(
-                "app  (", "app ("
-            )
-        )
+        app_name = claims.get("app_displayname")
+        label = f"{app_name} ({claims.get('appid')})" if app_name else str(claims.get("appid"))
+        identity = f"app {label} in tenant {claims.get('tid')}"
         permissions = {str(role): "roles claim of the access token" for role in roles}
         stages = {
             "users": self.probe("users", "/v1.0/users", {"$top": 1, "$select": "id"}),
@@ -348,7 +327,12 @@ class Microsoft365Connector(Connector):
         except NotFoundError:
             pass  # that user has no OneDrive; the permission itself was accepted
         except PermissionDeniedError as exc:
-            return StageAccess(False, f"permission denied (needs {self.stage_permissions['files']}): {exc.detail}")
+            # Either the users listing or the drive was refused; both are needed to find OneDrives.
+            return StageAccess(
+                False,
+                f"permission denied (needs {self.stage_permissions['files']} and "
+                f"User.Read.All): {exc.provider_code or exc.status} {exc.detail}",
+            )
         if self.options.sharepoint:
             sites = self.probe("files", "/v1.0/sites", {"search": "*", "$top": 1})
             if not sites.allowed:

@@ -1,0 +1,902 @@
+"""The Microsoft 365 personality: the Microsoft identity platform token endpoint and Microsoft Graph v1.0.
+
+Built from Microsoft's published documentation, not from what a connector sends. Facts relied on:
+
+* Client credentials grant at ``/{tenant}/oauth2/v2.0/token`` with ``scope=https://graph.microsoft.com/.default``
+  and a ``client_secret`` or a certificate ``client_assertion`` (header ``x5t#S256`` with PS256 or the
+  older ``x5t`` SHA-1 thumbprint with RS256; claims ``aud`` = the token endpoint, ``iss`` = ``sub`` =
+  client id, ``exp``, ``nbf``, ``jti``); success body ``token_type``/``expires_in``/``ext_expires_in``/
+  ``access_token``; errors ``{"error", "error_description": "AADSTS...", "error_codes", "timestamp",
+  "trace_id", "correlation_id", "error_uri"}`` (AADSTS7000215 invalid secret, AADSTS700016 unknown
+  application, AADSTS90002 unknown tenant, AADSTS700027 assertion signature/certificate,
+  AADSTS700024 assertion lifetime, AADSTS1002012 scope without ``/.default``):
+  https://learn.microsoft.com/entra/identity-platform/v2-oauth2-client-creds-grant-flow ,
+  https://learn.microsoft.com/entra/identity-platform/certificate-credentials ,
+  https://learn.microsoft.com/entra/identity-platform/reference-error-codes
+* Application permissions arrive in the access token's ``roles`` claim:
+  https://learn.microsoft.com/entra/identity-platform/access-token-claims-reference
+* Errors ``{"error": {"code", "message", "innerError": {"date", "request-id", "client-request-id"}}}``,
+  401 ``InvalidAuthenticationToken``, 403 ``Authorization_RequestDenied``, 404 ``Request_ResourceNotFound``,
+  ``itemNotFound`` for drive items: https://learn.microsoft.com/graph/errors
+* Paging with ``@odata.nextLink`` (opaque ``$skiptoken``) until absent; ``$top`` 1..999 for directory
+  collections ("Invalid page size specified: '1000'. Must be between 1 and 999 inclusive."); at most
+  120 users per page when ``$select`` includes ``signInActivity``; sign-ins newest first with a
+  maximum and default page size of 1,000: https://learn.microsoft.com/graph/paging ,
+  api-reference/v1.0/api/user-list.md, signin-list.md, directoryaudit-list.md (microsoft-graph-docs-contrib)
+* ``/users`` returns a default property set unless ``$select`` names others; ``signInActivity`` needs
+  AuditLog.Read.All and an Entra ID P1/P2 licence, else 403 ``Authentication_RequestFromNonPremiumTenantOrB2CTenant``
+  "Neither tenant is B2C or tenant doesn't have premium license" (the same for ``auditLogs/signIns``):
+  user-list.md, signin-list.md, and microsoftgraph/microsoft-graph-docs-contrib issues #7276 and #3581.
+* Throttling: 429 with ``Retry-After`` (seconds) and a ``TooManyRequests`` error; 503 ``serviceNotAvailable``
+  may carry ``Retry-After``; directory responses carry ``x-ms-resource-unit`` and, past 80% of the
+  budget, ``x-ms-throttle-limit-percentage``: https://learn.microsoft.com/graph/throttling and
+  https://learn.microsoft.com/graph/throttling-limits
+* Drive item permissions (``grantedToV2``, ``link.scope`` anonymous/organization/users, ``roles``,
+  ``invitation``; OneDrive for Business and SharePoint do not return ``inheritedFrom``) and delta
+  responses (``@odata.deltaLink`` on the last page; ``parentReference.path`` is not returned):
+  api-reference/v1.0/resources/permission.md, driveitem-delta.md.
+
+Approximations: per-bucket request budgets stand in for Graph's resource-unit accounting (the
+per-minute figures are sandbox choices, not published limits); ``$filter`` is implemented only
+where saaslens-relevant (time ranges on the audit logs); access tokens are RS256 JWTs signed by a
+key of the sandbox.
+"""
+
+from __future__ import annotations
+
+import base64
+import bisect
+import hashlib
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any, ClassVar
+from urllib.parse import urlencode
+
+import jwt
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from saaslens.sandbox import core
+from saaslens.sandbox.core import Personality, Scope, TenantSpec, json_response, request_origin
+from saaslens.sandbox.microsoft365.tenant import (
+    GRAPH_APP_ID,
+    ClientSpec,
+    Microsoft365Options,
+    Microsoft365Tenant,
+)
+
+GRAPH_AUDIENCE = "https://graph.microsoft.com"
+CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+JSON_TYPE = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
+
+USER_DEFAULT_PROPERTIES = (
+    "businessPhones",
+    "displayName",
+    "givenName",
+    "jobTitle",
+    "mail",
+    "mobilePhone",
+    "officeLocation",
+    "preferredLanguage",
+    "surname",
+    "userPrincipalName",
+    "id",
+)
+
+# Application permissions that allow each operation (least to most privileged), from each
+# operation's "Permissions" table in the v1.0 API reference.
+DIRECTORY_READ = ("Directory.Read.All", "Directory.ReadWrite.All")
+PERMISSIONS: dict[str, tuple[str, ...]] = {
+    "users": ("User.Read.All", "User.ReadWrite.All", *DIRECTORY_READ),
+    "groups": ("GroupMember.Read.All", "Group.Read.All", "Group.ReadWrite.All", *DIRECTORY_READ),
+    "directoryRoles": ("RoleManagement.Read.Directory", "RoleManagement.ReadWrite.Directory", *DIRECTORY_READ),
+    "servicePrincipals": ("Application.Read.All", "Application.ReadWrite.All", *DIRECTORY_READ),
+    "oauth2PermissionGrants": ("DelegatedPermissionGrant.Read.All", *DIRECTORY_READ),
+    "organization": ("Organization.Read.All", "User.Read.All", *DIRECTORY_READ),
+    "auditLogs": ("AuditLog.Read.All",),
+    "files": ("Files.Read.All", "Files.ReadWrite.All", "Sites.Read.All", "Sites.ReadWrite.All"),
+    "sites": ("Sites.Read.All", "Sites.ReadWrite.All"),
+}
+
+# Sandbox budgets per minute for each throttling scope (see the module docstring).
+RATE_LIMITS = {"directory": 21_000, "reports": 600, "files": 12_000}
+
+
+class GraphError(Exception):
+    def __init__(self, status: int, code: str, message: str, headers: tuple[tuple[str, str], ...] = ()) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.headers = status, code, message, headers
+
+
+class TokenError(Exception):
+    """An error of the Microsoft identity platform token endpoint."""
+
+    def __init__(self, status: int, error: str, aadsts: int, message: str) -> None:
+        super().__init__(message)
+        self.status, self.error, self.aadsts, self.message = status, error, aadsts, message
+
+
+@dataclass(frozen=True)
+class Caller:
+    client_id: str
+    roles: frozenset[str]
+
+
+@cache
+def _signing_key() -> rsa.RSAPrivateKey:
+    """The sandbox's token-signing key: one per process (generating RSA keys costs ~50 ms)."""
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def _now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+def _request_id() -> str:
+    return str(_uuid_from(secrets.token_bytes(16)))
+
+
+def _uuid_from(raw: bytes) -> str:
+    h = raw.hex()
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:32]}"
+
+
+def _skiptoken(offset: int, salt: str) -> str:
+    digest = hashlib.blake2b(f"{salt}:{offset}".encode(), digest_size=6).hexdigest()
+    return _b64url(f"RFNwdAIAAQAAA{offset}:{digest}".encode())
+
+
+def _offset_from(token: str, salt: str) -> int:
+    try:
+        padded = token + "=" * (-len(token) % 4)
+        text = base64.urlsafe_b64decode(padded.encode()).decode()
+        offset_text, _digest = text.removeprefix("RFNwdAIAAQAAA").split(":")
+        offset = int(offset_text)
+    except (ValueError, UnicodeDecodeError):
+        offset = -1
+    if offset < 0 or _skiptoken(offset, salt) != token:
+        raise GraphError(
+            400,
+            "Directory_ExpiredPageToken",
+            "The specified page token value has expired and can no longer be included in your request.",
+        )
+    return offset
+
+
+def _parse_instant(text: str) -> int:
+    value = text.strip().strip("'")
+    if value.endswith("Z"):
+        value = value[:-1] + "+00:00"
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() * 1000)
+
+
+def time_range(expression: str | None, field: str) -> tuple[int | None, int | None, bool, bool]:
+    """(low ms, high ms, low inclusive, high inclusive) from ``field ge X and field le Y``.
+
+    Only comparisons of the log's timestamp joined by ``and`` are supported; anything else is
+    answered 400 like an unsupported filter.
+    """
+    low = high = None
+    low_inc = high_inc = True
+    if not expression:
+        return low, high, low_inc, high_inc
+    for clause in expression.split(" and "):
+        parts = clause.strip().split()
+        if len(parts) != 3 or parts[0] != field or parts[1] not in ("ge", "gt", "le", "lt"):
+            raise GraphError(400, "BadRequest", f"Invalid filter clause: {clause.strip()!r} is not supported.")
+        try:
+            instant = _parse_instant(parts[2])
+        except ValueError:
+            raise GraphError(
+                400, "BadRequest", f"Invalid filter clause: {parts[2]!r} is not a DateTimeOffset."
+            ) from None
+        if parts[1] in ("ge", "gt"):
+            low, low_inc = instant, parts[1] == "ge"
+        else:
+            high, high_inc = instant, parts[1] == "le"
+    return low, high, low_inc, high_inc
+
+
+class Microsoft365Personality(Personality):
+    """One Microsoft 365 tenant: Entra ID directory, audit logs, OneDrive and SharePoint."""
+
+    app: ClassVar[str] = "microsoft365"
+
+    def __init__(self, spec: TenantSpec, base_url_prefix: str):
+        super().__init__(spec, base_url_prefix)
+        self.options = Microsoft365Options.model_validate(spec.options)
+        anchor = self.options.anchor or core.server_start_time()
+        self.tenant = Microsoft365Tenant(
+            name=spec.name, seed=spec.seed, users=spec.users, options=self.options, anchor=anchor
+        )
+        t = self.tenant
+        self._clients: dict[str, ClientSpec] = {c.client_id: c for c in t.clients}
+        self._certificates: dict[str, tuple[ClientSpec, Any]] = {}
+        for client in t.clients:
+            if client.certificate_pem:
+                cert = x509.load_pem_x509_certificate(client.certificate_pem.encode())
+                self._certificates[_b64url(cert.fingerprint(hashes.SHA256()))] = (client, cert.public_key())
+                self._certificates[_b64url(cert.fingerprint(hashes.SHA1()))] = (client, cert.public_key())  # noqa: S303
+        self._tenant_names = {t.tenant_id, t.initial_domain, t.domain}
+        self._kid = _b64url(hashlib.sha1(b"saaslens-sandbox-m365").digest())  # noqa: S324
+        self._salt = f"{spec.name}:{spec.seed}"
+        self._user_positions = {uid: i for i, uid in enumerate(t.user_ids)}
+        self._group_positions = {g["id"]: i for i, g in enumerate(t.groups)}
+        self._role_positions = {r["id"]: i for i, r in enumerate(t.roles)}
+        self._sp_positions = {sp["id"]: i for i, sp in enumerate(t.service_principals)}
+        self._drive_positions = {d["id"]: i for i, d in enumerate(t.drives)}
+        self._site_positions = {s["id"]: i for i, s in enumerate(t.sites)}
+
+    # ---------------------------------------------------------------- framework hooks
+
+    @classmethod
+    def validate_options(cls, options: dict[str, Any]) -> None:
+        opts = Microsoft365Options.model_validate(options)
+        ids = [c.client_id for c in opts.clients or []]
+        if len(ids) != len(set(ids)):
+            raise ValueError("clients: duplicate client_id values")
+
+    def rate_limit_bucket(self, method: str, path: str) -> str | None:
+        parts = [p for p in path.split("/") if p]
+        if len(parts) >= 2 and parts[1] == "oauth2":
+            return None  # the token endpoint belongs to login.microsoftonline.com, not Graph
+        if parts[1:2] == ["auditLogs"]:
+            return "reports"
+        if parts[1:2] in (["drives"], ["sites"]) or parts[-1:] == ["drive"]:
+            return "files"
+        return "directory"
+
+    def rate_limit_per_minute(self, bucket: str) -> int:
+        return RATE_LIMITS.get(bucket, RATE_LIMITS["directory"])
+
+    def rate_limit_headers(self, limit: int, remaining: int, reset_epoch: int) -> list[tuple[str, str]]:
+        headers = [("x-ms-resource-unit", "1")]
+        used = (limit - remaining) / max(1, limit)
+        if used >= 0.8:
+            headers.append(("x-ms-throttle-limit-percentage", f"{min(used, 1.0):.1f}"))
+        return headers
+
+    def too_many_requests(self, scope: Scope, limit: int, reset_epoch: int) -> Response:
+        retry = max(1, reset_epoch - int(time.time()))
+        body = self._error_body(
+            "TooManyRequests",
+            f"Too many requests from Identifier:{self.tenant.tenant_id} under category:throttle.aad.ags. "
+            "Please try again later.",
+            scope,
+        )
+        return json_response(body, 429, [("Retry-After", str(retry)), *self._diagnostic_headers(scope)], JSON_TYPE)
+
+    def server_error(self, scope: Scope, status: int) -> Response:
+        if status == 503:
+            body = self._error_body(
+                "serviceNotAvailable",
+                "The service is temporarily unavailable for maintenance or is overloaded. You may repeat the "
+                "request after a delay.",
+                scope,
+            )
+            return json_response(body, 503, [("Retry-After", "1"), *self._diagnostic_headers(scope)], JSON_TYPE)
+        body = self._error_body("generalException", "An unspecified error has occurred.", scope)
+        return json_response(body, status, self._diagnostic_headers(scope), JSON_TYPE)
+
+    # ---------------------------------------------------------------- ground truth
+
+    def ground_truth(self) -> dict[str, Any]:
+        return self.ground_truth_for(self.origin or "http://127.0.0.1:8765")
+
+    def ground_truth_for(self, origin: str) -> dict[str, Any]:
+        t = self.tenant
+        truth = t.ground_truth()
+        base = origin + self.base_url_prefix
+        truth["base_url"] = base
+        truth["credentials"] = {
+            "tenant_id": t.tenant_id,
+            "token_url": f"{base}/{t.tenant_id}/oauth2/v2.0/token",
+            "clients": [
+                {
+                    "client_id": c.client_id,
+                    "client_secret": c.client_secret,
+                    "has_certificate": bool(c.certificate_pem),
+                    "roles": list(c.roles),
+                    "display_name": c.display_name,
+                }
+                for c in t.clients
+            ],
+        }
+        return truth
+
+    # ---------------------------------------------------------------- routes
+
+    def routes(self) -> list[BaseRoute]:
+        graph = [
+            ("/v1.0/users", "users", self.list_users),
+            ("/v1.0/users/{user_id}/drive", "files", self.get_user_drive),
+            ("/v1.0/groups", "groups", self.list_groups),
+            ("/v1.0/groups/{group_id}/members", "groups", self.list_group_members),
+            ("/v1.0/directoryRoles", "directoryRoles", self.list_directory_roles),
+            ("/v1.0/directoryRoles/{role_id}/members", "directoryRoles", self.list_role_members),
+            ("/v1.0/servicePrincipals", "servicePrincipals", self.list_service_principals),
+            ("/v1.0/servicePrincipals/{sp_id}/appRoleAssignments", "servicePrincipals", self.list_app_role_assignments),
+            ("/v1.0/oauth2PermissionGrants", "oauth2PermissionGrants", self.list_grants),
+            ("/v1.0/organization", "organization", self.list_organization),
+            ("/v1.0/auditLogs/signIns", "auditLogs", self.list_sign_ins),
+            ("/v1.0/auditLogs/directoryAudits", "auditLogs", self.list_directory_audits),
+            ("/v1.0/sites", "sites", self.list_sites),
+            ("/v1.0/sites/{site_id}/drives", "sites", self.list_site_drives),
+            ("/v1.0/drives/{drive_id}/root/delta", "files", self.drive_delta),
+            ("/v1.0/drives/{drive_id}/items/{item_id}/permissions", "files", self.list_item_permissions),
+        ]
+        routes: list[BaseRoute] = [Route("/{tenant}/oauth2/v2.0/token", self.token, methods=["GET", "POST"])]
+        routes += [Route(path, self._endpoint(area, handler), methods=["GET"]) for path, area, handler in graph]
+        routes.append(Route("/{path:path}", self.unknown_segment, methods=["GET", "POST", "PATCH", "DELETE"]))
+        return routes
+
+    def _endpoint(self, area: str, handler: Callable[[Request, Caller], dict[str, Any]]) -> Callable[..., Any]:
+        allowed = PERMISSIONS[area]
+
+        async def endpoint(request: Request) -> Response:
+            try:
+                caller = self._authorize(request)
+                if not caller.roles & set(allowed):
+                    raise self._denied(area)
+                body = handler(request, caller)
+            except GraphError as err:
+                return json_response(
+                    self._error_body(err.code, err.message, request.scope),
+                    err.status,
+                    [*err.headers, *self._diagnostic_headers(request.scope)],
+                    JSON_TYPE,
+                )
+            return json_response(body, 200, self._diagnostic_headers(request.scope), JSON_TYPE)
+
+        return endpoint
+
+    def _denied(self, area: str) -> GraphError:
+        if area == "auditLogs":
+            return GraphError(
+                403,
+                "Authentication_MSGraphPermissionMissing",
+                "Calling principal does not have required MSGraph permissions AuditLog.Read.All",
+            )
+        if area in ("files", "sites"):
+            return GraphError(403, "accessDenied", "Access denied")
+        return GraphError(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
+
+    async def unknown_segment(self, request: Request) -> Response:
+        segment = request.path_params["path"].split("/")[-1]
+        body = self._error_body("BadRequest", f"Resource not found for the segment '{segment}'.", request.scope)
+        return json_response(body, 400, self._diagnostic_headers(request.scope), JSON_TYPE)
+
+    # ---------------------------------------------------------------- errors and headers
+
+    def _error_body(self, code: str, message: str, scope: Scope) -> dict[str, Any]:
+        client_request_id = _header(scope, b"client-request-id") or _request_id()
+        return {
+            "error": {
+                "code": code,
+                "message": message,
+                "innerError": {
+                    "date": _now_utc().strftime("%Y-%m-%dT%H:%M:%S"),
+                    "request-id": _request_id(),
+                    "client-request-id": client_request_id,
+                },
+            }
+        }
+
+    def _diagnostic_headers(self, scope: Scope) -> list[tuple[str, str]]:
+        request_id = _request_id()
+        return [
+            ("request-id", request_id),
+            ("client-request-id", _header(scope, b"client-request-id") or request_id),
+            ("x-ms-ags-diagnostic", '{"ServerInfo":{"DataCenter":"Sandbox","Slice":"E","Ring":"5"}}'),
+            ("OData-Version", "4.0"),
+        ]
+
+    # ---------------------------------------------------------------- token endpoint
+
+    async def token(self, request: Request) -> Response:
+        try:
+            if request.method != "POST":
+                raise TokenError(400, "invalid_request", 900561, "The endpoint only accepts POST requests.")
+            form = await request.form()
+            fields = {k: str(v) for k, v in form.items()}
+            body = self._issue_token(request, request.path_params["tenant"], fields)
+        except TokenError as err:
+            return json_response(self._token_error_body(err), err.status)
+        return json_response(body, 200, [("Cache-Control", "no-store, no-cache"), ("Pragma", "no-cache")])
+
+    def _token_error_body(self, err: TokenError) -> dict[str, Any]:
+        now = _now_utc()
+        trace, correlation = _request_id(), _request_id()
+        stamp = now.strftime("%Y-%m-%d %H:%M:%SZ")
+        return {
+            "error": err.error,
+            "error_description": f"AADSTS{err.aadsts}: {err.message} Trace ID: {trace} Correlation ID: "
+            f"{correlation} Timestamp: {stamp}",
+            "error_codes": [err.aadsts],
+            "timestamp": stamp,
+            "trace_id": trace,
+            "correlation_id": correlation,
+            "error_uri": f"https://login.microsoftonline.com/error?code={err.aadsts}",
+        }
+
+    def _issue_token(self, request: Request, tenant: str, fields: dict[str, str]) -> dict[str, Any]:
+        t = self.tenant
+        if tenant not in self._tenant_names:
+            raise TokenError(
+                400,
+                "invalid_request",
+                90002,
+                f"Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing "
+                "into the correct cloud.",
+            )
+        if fields.get("grant_type") != "client_credentials":
+            raise TokenError(
+                400, "invalid_request", 900144, "The request body must contain the following parameter: 'grant_type'."
+            )
+        scope = fields.get("scope", "")
+        if scope.split() != [f"{GRAPH_AUDIENCE}/.default"] and scope.split() != [f"{GRAPH_APP_ID}/.default"]:
+            raise TokenError(
+                400,
+                "invalid_scope",
+                1002012,
+                f"The provided value for scope {scope} is not valid. Client credential flows must have a scope value "
+                "with /.default suffixed to the resource identifier (application ID URI).",
+            )
+        client_id = fields.get("client_id", "")
+        if "client_assertion" in fields:
+            client = self._verify_assertion(request, fields, client_id)
+            appidacr = "2"
+        else:
+            client = self._clients.get(client_id)
+            if client is None:
+                raise self._unknown_client(client_id)
+            if not fields.get("client_secret"):
+                raise TokenError(
+                    401,
+                    "invalid_client",
+                    7000216,
+                    "'client_assertion', 'client_secret' or 'request' is required for the 'client_credentials' "
+                    "grant type.",
+                )
+            if client.client_secret is None or not secrets.compare_digest(
+                fields["client_secret"], client.client_secret
+            ):
+                raise TokenError(
+                    401,
+                    "invalid_client",
+                    7000215,
+                    "Invalid client secret provided. Ensure the secret being sent in the request is the client secret "
+                    f"value, not the client secret ID, for a secret added to app '{client_id}'.",
+                )
+            appidacr = "1"
+        now = int(time.time())
+        ttl = self.options.access_token_ttl_seconds
+        sp = t.client_sp[client.client_id]
+        claims = {
+            "aud": GRAPH_AUDIENCE,
+            "iss": f"https://sts.windows.net/{t.tenant_id}/",
+            "iat": now - 300,
+            "nbf": now - 300,
+            "exp": now + ttl,
+            "app_displayname": client.display_name,
+            "appid": client.client_id,
+            "appidacr": appidacr,
+            "idp": f"https://sts.windows.net/{t.tenant_id}/",
+            "idtyp": "app",
+            "oid": sp["id"],
+            "roles": sorted(client.roles),
+            "sub": sp["id"],
+            "tenant_region_scope": "NA",
+            "tid": t.tenant_id,
+            "uti": _b64url(secrets.token_bytes(16)),
+            "ver": "1.0",
+        }
+        token = jwt.encode(claims, _signing_key(), algorithm="RS256", headers={"kid": self._kid, "x5t": self._kid})
+        return {"token_type": "Bearer", "expires_in": ttl, "ext_expires_in": ttl, "access_token": token}
+
+    def _unknown_client(self, client_id: str) -> TokenError:
+        return TokenError(
+            400,
+            "unauthorized_client",
+            700016,
+            f"Application with identifier '{client_id}' was not found in the directory '{self.tenant.name}'. This can "
+            "happen if the application has not been installed by the administrator of the tenant or consented to by "
+            "any user in the tenant. You may have sent your authentication request to the wrong tenant.",
+        )
+
+    def _verify_assertion(self, request: Request, fields: dict[str, str], client_id: str) -> ClientSpec:
+        if fields.get("client_assertion_type") != CLIENT_ASSERTION_TYPE:
+            raise TokenError(
+                400, "invalid_request", 50027, "Invalid client_assertion_type; expected the jwt-bearer assertion type."
+            )
+        assertion = fields["client_assertion"]
+        try:
+            header = jwt.get_unverified_header(assertion)
+        except jwt.PyJWTError:
+            raise TokenError(400, "invalid_request", 50027, "JWT token is invalid or malformed.") from None
+        thumbprint = header.get("x5t#S256") or header.get("x5t")
+        entry = self._certificates.get(str(thumbprint))
+        if entry is None:
+            if client_id and client_id not in self._clients:
+                raise self._unknown_client(client_id)
+            raise TokenError(
+                401,
+                "invalid_client",
+                700027,
+                "The certificate with identifier used to sign the client assertion is not registered on application. "
+                f"[Reason - The key was not found., Thumbprint of key used by client: '{thumbprint}']",
+            )
+        client, public_key = entry
+        if client_id and client_id != client.client_id:
+            raise TokenError(401, "invalid_client", 700027, "Client assertion failed signature validation.")
+        audience = request_origin(request.scope) + request.url.path
+        try:
+            claims = jwt.decode(
+                assertion,
+                public_key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo),
+                algorithms=["RS256", "PS256"],
+                audience=audience,
+                options={"require": ["exp", "iss", "sub", "aud"]},
+            )
+        except (jwt.ExpiredSignatureError, jwt.ImmatureSignatureError):
+            raise TokenError(
+                401, "invalid_client", 700024, "Client assertion is not within its valid time range."
+            ) from None
+        except jwt.InvalidAudienceError:
+            raise TokenError(
+                401, "invalid_client", 700027, f"Client assertion audience claim does not match '{audience}'."
+            ) from None
+        except jwt.PyJWTError:
+            raise TokenError(401, "invalid_client", 700027, "Client assertion failed signature validation.") from None
+        if claims.get("iss") != client.client_id or claims.get("sub") != client.client_id:
+            raise TokenError(
+                401, "invalid_client", 700023, "Client assertion issuer and subject must be the client id."
+            )
+        return client
+
+    # ---------------------------------------------------------------- bearer tokens
+
+    def _authorize(self, request: Request) -> Caller:
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise GraphError(401, "InvalidAuthenticationToken", "Access token is empty.", _www_authenticate())
+        public_key = _signing_key().public_key()
+        try:
+            claims = jwt.decode(token.strip(), public_key, algorithms=["RS256"], audience=GRAPH_AUDIENCE)
+        except jwt.ExpiredSignatureError:
+            raise GraphError(
+                401,
+                "InvalidAuthenticationToken",
+                "Lifetime validation failed, the token is expired.",
+                _www_authenticate(),
+            ) from None
+        except jwt.PyJWTError:
+            raise GraphError(
+                401,
+                "InvalidAuthenticationToken",
+                "IDX14100: JWT is not well formed, there are no dots (.).",
+                _www_authenticate(),
+            ) from None
+        if claims.get("tid") != self.tenant.tenant_id:
+            raise GraphError(401, "InvalidAuthenticationToken", "Access token validation failure. Invalid audience.")
+        if claims.get("appid") not in self._clients:
+            raise GraphError(401, "InvalidAuthenticationToken", "Access token validation failure.")
+        return Caller(client_id=claims["appid"], roles=frozenset(claims.get("roles") or ()))
+
+    # ---------------------------------------------------------------- paging helpers
+
+    def _page(
+        self,
+        request: Request,
+        total: int,
+        render: Callable[[int], dict[str, Any]],
+        *,
+        default_top: int,
+        max_top: int,
+        context: str,
+        clamp_top: int | None = None,
+    ) -> dict[str, Any]:
+        params = request.query_params
+        top = _top(params.get("$top"), default_top, max_top)
+        if clamp_top is not None:
+            top = min(top, clamp_top)
+        offset = _offset_from(params["$skiptoken"], self._salt + request.url.path) if "$skiptoken" in params else 0
+        end = min(total, offset + top)
+        base = self.base_url(request.scope)
+        body: dict[str, Any] = {
+            "@odata.context": f"{base}/v1.0/$metadata#{context}",
+            "value": [render(i) for i in range(offset, end)],
+        }
+        if end < total:
+            query = {k: v for k, v in params.items() if k != "$skiptoken"}
+            query["$skiptoken"] = _skiptoken(end, self._salt + request.url.path)
+            body["@odata.nextLink"] = f"{request_origin(request.scope)}{request.url.path}?" + urlencode(
+                query, safe="$,"
+            )
+        return body
+
+    # ---------------------------------------------------------------- directory
+
+    def list_users(self, request: Request, caller: Caller) -> dict[str, Any]:
+        t = self.tenant
+        select = _select(request, USER_DEFAULT_PROPERTIES, t.users[0].keys() if t.users else (), "user")
+        clamp = None
+        if "signInActivity" in select:
+            if not self.options.premium:
+                raise GraphError(
+                    403,
+                    "Authentication_RequestFromNonPremiumTenantOrB2CTenant",
+                    "Neither tenant is B2C or tenant doesn't have premium license",
+                )
+            if "AuditLog.Read.All" not in caller.roles:
+                raise GraphError(
+                    403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation."
+                )
+            clamp = 120
+        users = t.users
+        return self._page(
+            request,
+            len(users),
+            lambda i: {k: users[i][k] for k in select},
+            default_top=100,
+            max_top=999,
+            context="users",
+            clamp_top=clamp,
+        )
+
+    def list_groups(self, request: Request, caller: Caller) -> dict[str, Any]:
+        groups = self.tenant.groups
+        names = groups[0].keys() if groups else ()
+        select = _select(request, tuple(names), names, "group")
+        return self._page(
+            request,
+            len(groups),
+            lambda i: {k: groups[i][k] for k in select},
+            default_top=100,
+            max_top=999,
+            context="groups",
+        )
+
+    def list_group_members(self, request: Request, caller: Caller) -> dict[str, Any]:
+        position = self._group_positions.get(request.path_params["group_id"])
+        if position is None:
+            raise _not_found(request.path_params["group_id"])
+        return self._members(request, self.tenant.group_members[position], "directoryObjects")
+
+    def list_directory_roles(self, request: Request, caller: Caller) -> dict[str, Any]:
+        roles = self.tenant.roles
+        return {"@odata.context": f"{self.base_url(request.scope)}/v1.0/$metadata#directoryRoles", "value": roles}
+
+    def list_role_members(self, request: Request, caller: Caller) -> dict[str, Any]:
+        position = self._role_positions.get(request.path_params["role_id"])
+        if position is None:
+            raise _not_found(request.path_params["role_id"])
+        return self._members(request, self.tenant.role_members[position], "directoryObjects")
+
+    def _members(self, request: Request, members: list[tuple[str, int]], context: str) -> dict[str, Any]:
+        t = self.tenant
+        wanted = _select_names(request)
+
+        def render(i: int) -> dict[str, Any]:
+            doc = t.member_doc(members[i])
+            if wanted is None:
+                if doc["@odata.type"] == "#microsoft.graph.user":
+                    return {"@odata.type": doc["@odata.type"], **{k: doc[k] for k in USER_DEFAULT_PROPERTIES}}
+                return doc
+            return {"@odata.type": doc["@odata.type"], **{k: doc[k] for k in wanted if k in doc}}
+
+        return self._page(request, len(members), render, default_top=100, max_top=999, context=context)
+
+    def list_service_principals(self, request: Request, caller: Caller) -> dict[str, Any]:
+        sps = self.tenant.service_principals
+        names = sps[0].keys()
+        select = _select(request, tuple(names), names, "servicePrincipal")
+        return self._page(
+            request,
+            len(sps),
+            lambda i: {k: sps[i][k] for k in select},
+            default_top=100,
+            max_top=999,
+            context="servicePrincipals",
+        )
+
+    def list_app_role_assignments(self, request: Request, caller: Caller) -> dict[str, Any]:
+        sp_id = request.path_params["sp_id"]
+        if sp_id not in self._sp_positions:
+            raise _not_found(sp_id)
+        assignments = self.tenant.app_role_assignments.get(sp_id, [])
+        return self._page(
+            request,
+            len(assignments),
+            lambda i: assignments[i],
+            default_top=100,
+            max_top=999,
+            context=f"servicePrincipals('{sp_id}')/appRoleAssignments",
+        )
+
+    def list_grants(self, request: Request, caller: Caller) -> dict[str, Any]:
+        grants = self.tenant.grants
+        return self._page(
+            request, len(grants), lambda i: grants[i], default_top=100, max_top=999, context="oauth2PermissionGrants"
+        )
+
+    def list_organization(self, request: Request, caller: Caller) -> dict[str, Any]:
+        doc = self.tenant.organization_doc()
+        select = _select(request, tuple(doc), doc.keys(), "organization")
+        return {
+            "@odata.context": f"{self.base_url(request.scope)}/v1.0/$metadata#organization",
+            "value": [{k: doc[k] for k in select}],
+        }
+
+    # ---------------------------------------------------------------- audit logs
+
+    def list_sign_ins(self, request: Request, caller: Caller) -> dict[str, Any]:
+        if not self.options.premium:
+            raise GraphError(
+                403,
+                "Authentication_RequestFromNonPremiumTenantOrB2CTenant",
+                "Neither tenant is B2C or tenant doesn't have premium license",
+            )
+        t = self.tenant
+        return self._log_page(request, t.si_ts, t.sign_in_doc, "createdDateTime", "auditLogs/signIns")
+
+    def list_directory_audits(self, request: Request, caller: Caller) -> dict[str, Any]:
+        t = self.tenant
+        return self._log_page(request, t.au_ts, t.directory_audit_doc, "activityDateTime", "auditLogs/directoryAudits")
+
+    def _log_page(
+        self, request: Request, stamps: Any, render: Callable[[int], dict[str, Any]], field: str, context: str
+    ) -> dict[str, Any]:
+        """Newest first: position p of the filtered result is index ``hi - 1 - p`` of the ascending arrays."""
+        low, high, low_inc, high_inc = time_range(request.query_params.get("$filter"), field)
+        lo = 0 if low is None else (bisect.bisect_left(stamps, low) if low_inc else bisect.bisect_right(stamps, low))
+        hi = (
+            len(stamps)
+            if high is None
+            else (bisect.bisect_right(stamps, high) if high_inc else bisect.bisect_left(stamps, high))
+        )
+        count = max(0, hi - lo)
+        return self._page(request, count, lambda p: render(hi - 1 - p), default_top=1000, max_top=1000, context=context)
+
+    # ---------------------------------------------------------------- files
+
+    def get_user_drive(self, request: Request, caller: Caller) -> dict[str, Any]:
+        t = self.tenant
+        position = self._user_positions.get(request.path_params["user_id"])
+        if position is None:
+            raise _not_found(request.path_params["user_id"])
+        drive = t.user_drive.get(position)
+        if drive is None:
+            raise GraphError(404, "ResourceNotFound", "User's mysite not found.")
+        return {"@odata.context": f"{self.base_url(request.scope)}/v1.0/$metadata#drives/$entity", **t.drives[drive]}
+
+    def list_sites(self, request: Request, caller: Caller) -> dict[str, Any]:
+        sites = self.tenant.sites
+        search = request.query_params.get("search")
+        if search not in (None, "*", ""):
+            wanted = search.strip('"').lower()
+            sites = [s for s in sites if wanted in s["displayName"].lower() or wanted in s["name"].lower()]
+        return self._page(request, len(sites), lambda i: sites[i], default_top=200, max_top=999, context="sites")
+
+    def list_site_drives(self, request: Request, caller: Caller) -> dict[str, Any]:
+        position = self._site_positions.get(request.path_params["site_id"])
+        if position is None:
+            raise GraphError(404, "itemNotFound", "Requested site could not be found")
+        t = self.tenant
+        return {
+            "@odata.context": f"{self.base_url(request.scope)}/v1.0/$metadata#drives",
+            "value": [t.drives[d] for d in t.site_drives[position]],
+        }
+
+    def drive_delta(self, request: Request, caller: Caller) -> dict[str, Any]:
+        position = self._drive_positions.get(request.path_params["drive_id"])
+        if position is None:
+            raise GraphError(404, "itemNotFound", "The resource could not be found.")
+        items = self.tenant.drive_items[position]
+
+        def render(i: int) -> dict[str, Any]:
+            item = dict(items[i])
+            # Delta responses do not carry parentReference.path (driveitem-delta.md).
+            item["parentReference"] = {k: v for k, v in item["parentReference"].items() if k != "path"}
+            return item
+
+        body = self._page(request, len(items), render, default_top=200, max_top=1000, context="Collection(driveItem)")
+        if "@odata.nextLink" not in body:
+            token = _b64url(hashlib.blake2b(f"{self._salt}:{position}".encode(), digest_size=18).digest())
+            body["@odata.deltaLink"] = f"{request_origin(request.scope)}{request.url.path}?token={token}"
+        return body
+
+    def list_item_permissions(self, request: Request, caller: Caller) -> dict[str, Any]:
+        if request.path_params["drive_id"] not in self._drive_positions:
+            raise GraphError(404, "itemNotFound", "The resource could not be found.")
+        permissions = self.tenant.item_permissions.get(request.path_params["item_id"])
+        if permissions is None:
+            raise GraphError(404, "itemNotFound", "The resource could not be found.")
+        return {
+            "@odata.context": f"{self.base_url(request.scope)}/v1.0/$metadata#Collection(permission)",
+            "value": permissions,
+        }
+
+
+# --------------------------------------------------------------------------------------------
+# Query helpers
+# --------------------------------------------------------------------------------------------
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers") or ():
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+def _www_authenticate() -> tuple[tuple[str, str], ...]:
+    return (
+        (
+            "WWW-Authenticate",
+            'Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", '
+            'client_id="00000003-0000-0000-c000-000000000000"',
+        ),
+    )
+
+
+def _not_found(object_id: str) -> GraphError:
+    return GraphError(
+        404,
+        "Request_ResourceNotFound",
+        f"Resource '{object_id}' does not exist or one of its queried reference-property objects are not present.",
+    )
+
+
+def _top(raw: str | None, default: int, maximum: int) -> int:
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = -1
+    if not 1 <= value <= maximum:
+        raise GraphError(
+            400,
+            "Request_UnsupportedQuery",
+            f"Invalid page size specified: '{raw}'. Must be between 1 and {maximum} inclusive.",
+        )
+    return value
+
+
+def _select_names(request: Request) -> list[str] | None:
+    raw = request.query_params.get("$select")
+    if raw is None:
+        return None
+    return [name.strip() for name in raw.split(",") if name.strip()]
+
+
+def _select(request: Request, default: tuple[str, ...], known: Any, type_name: str) -> list[str]:
+    names = _select_names(request)
+    if names is None:
+        return list(default)
+    known_names = set(known)
+    for name in names:
+        if name not in known_names:
+            raise GraphError(
+                400,
+                "Request_BadRequest",
+                f"Could not find a property named '{name}' on type 'microsoft.graph.{type_name}'.",
+            )
+    return names
