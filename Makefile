@@ -6,7 +6,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test test-unit test-integration lint format bench docs clean
+
+.PHONY: setup specs demo test test-unit test-integration lint format bench docs clean
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,8 +30,12 @@ format: setup
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+## Published API descriptions that no Python package ships (GitHub's, from npm), for the contract tests.
+specs:
+	bash tests/contract/fetch_specs.sh
+
 ## Everything CI runs: lint, unit, contract, end-to-end and Airflow (scheduler included).
-test: lint
+test: lint specs
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test-unit: setup

@@ -62,8 +62,15 @@ def server():
         yield running
 
 
+_TRUTHS: dict[tuple[int, str], dict[str, Any]] = {}
+
+
 def truth(server, tenant: str) -> dict[str, Any]:
-    return server.personality("github", tenant).ground_truth()
+    """Ground truth renders every event: computed once per tenant (it does not change)."""
+    key = (id(server), tenant)
+    if key not in _TRUTHS:
+        _TRUTHS[key] = server.personality("github", tenant).ground_truth()
+    return _TRUTHS[key]
 
 
 def instance(name: str, **options: Any) -> InstanceConfig:
