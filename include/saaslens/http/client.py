@@ -129,7 +129,10 @@ class ApiClient:
         metrics: RunMetrics | None = None,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        http_client: httpx.Client | None = None,
     ) -> None:
+        """`http_client` wraps a client someone else owns (a token provider's), keeping its
+        transport and TLS settings; everything else builds its own."""
         require_secure_url(base_url)
         install_log_redaction()
         self.base_url = base_url.rstrip("/")
@@ -145,6 +148,12 @@ class ApiClient:
             if self.error_policy.rate_limit_headers
             else None
         )
+        if http_client is not None:
+            if auth is not None:
+                raise ValueError("pass auth to the wrapped http_client, not to ApiClient")
+            http_client.headers.update(headers)
+            self._http = http_client
+            return
         # A verifying context always: there is deliberately no option to switch TLS checks off.
         self._http = httpx.Client(
             auth=auth,

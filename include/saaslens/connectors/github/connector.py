@@ -43,9 +43,7 @@ from urllib.parse import quote
 
 import httpx
 import jwt
-import orjson
 from pydantic import Field
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
 from saaslens.capabilities import Capability
 from saaslens.connections import ConnectionInvalidError
@@ -59,6 +57,7 @@ from saaslens.connectors.base import (
 )
 from saaslens.connectors.github import transform
 from saaslens.http import (
+    ApiClient,
     ApiError,
     AuthenticationError,
     ErrorPolicy,
@@ -66,8 +65,8 @@ from saaslens.http import (
     NotFoundError,
     PermissionDeniedError,
     RateLimitHeaders,
+    RetryPolicy,
     ThrottledError,
-    TransientError,
 )
 from saaslens.http.auth import AccessToken, StaticTokenAuth, TokenAuth, TokenProvider
 from saaslens.http.client import require_secure_url
@@ -174,51 +173,33 @@ class GitHubAppInstallationProvider(TokenProvider):
             ) from None
 
     def fetch(self, http: httpx.Client) -> AccessToken:
-        policy = GitHubErrorPolicy()
-
-        def attempt() -> dict[str, Any]:
-            headers = {
-                "Authorization": f"Bearer {self.app_jwt()}",
-                "Accept": MEDIA_TYPE,
-                "X-GitHub-Api-Version": API_VERSION,
-                "User-Agent": USER_AGENT,
-            }
-            try:
-                response = http.post(self.token_url, headers=headers)
-            except httpx.TransportError as exc:
-                raise TransientError(f"{type(exc).__name__} calling the installation token endpoint") from None
-            if response.status_code == 201:
-                try:
-                    payload = orjson.loads(response.content)
-                except orjson.JSONDecodeError:
-                    payload = None
-                if isinstance(payload, dict) and payload.get("token"):
-                    return payload
-                raise TransientError("installation token response without a token", status=201)
-            error = policy.error_for(response)
-            if isinstance(error, ThrottledError | TransientError):
-                raise error
+        # The exchange is an ordinary GitHub API call: the shared client gives it GitHub's error
+        # policy, Retry-After handling and backoff; only the credential differs.
+        client = ApiClient(
+            self.api_base,
+            error_policy=GitHubErrorPolicy(),
+            headers={"Accept": MEDIA_TYPE, "X-GitHub-Api-Version": API_VERSION, "User-Agent": USER_AGENT},
+            retry=RetryPolicy(max_attempts=self.max_attempts),
+            http_client=http,
+        )
+        try:
+            _, payload = client.request("POST", self.token_url, headers={"Authorization": f"Bearer {self.app_jwt()}"})
+        except (AuthenticationError, PermissionDeniedError, NotFoundError) as exc:
+            # A wrong key, app id or installation is a credential problem: fail without retries.
             raise AuthenticationError(
-                error.detail,
-                status=error.status,
-                provider_code=error.provider_code,
+                exc.detail,
+                status=exc.status,
+                provider_code=exc.provider_code,
+                method="POST",
+                url=redact_url(self.token_url),
+            ) from None
+        if not isinstance(payload, dict) or not payload.get("token"):
+            raise AuthenticationError(
+                "the installation token response has no token",
+                status=201,
                 method="POST",
                 url=redact_url(self.token_url),
             )
-
-        def wait(state: Any) -> float:
-            exc = state.outcome.exception() if state.outcome else None
-            if isinstance(exc, ThrottledError) and exc.retry_after is not None:
-                return min(exc.retry_after, 120.0)
-            return wait_exponential_jitter(initial=0.5, max=8)(state)
-
-        retrying = Retrying(
-            retry=retry_if_exception_type(TransientError),
-            stop=stop_after_attempt(self.max_attempts),
-            wait=wait,
-            reraise=True,
-        )
-        payload = retrying(attempt)
         value = str(payload["token"])
         register_secret(value)
         expires = _epoch(payload.get("expires_at")) or time.time() + 3600
