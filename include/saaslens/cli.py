@@ -48,6 +48,7 @@ def _run_stages(instance, stages, lake, console) -> int:
 
     ctx = RunContext.for_cli()
     failures = 0
+    messages: list[str] = []
     with Progress(
         SpinnerColumn(),
         TextColumn("[bold]{task.description}"),
@@ -70,7 +71,8 @@ def _run_stages(instance, stages, lake, console) -> int:
                 result = run_stage(instance, stage, ctx, _lake(lake))
             except (CredentialsRejected, StageFailed) as exc:
                 failures += 1
-                progress.update(rows[stage], total=1, completed=1, status=f"[red]failed[/red]: {exc}")
+                messages.append(f"[red]{stage} failed:[/red] {exc}")
+                progress.update(rows[stage], total=1, completed=1, status="[red]failed[/red] (see below)")
                 if isinstance(exc, CredentialsRejected):
                     break
                 continue
@@ -80,8 +82,12 @@ def _run_stages(instance, stages, lake, console) -> int:
                 f"requests, {int(m.get('retries', 0))} retries, {int(m.get('throttled', 0))} throttled"
             )
             if result.status == "skipped":
-                text = f"[yellow]skipped[/yellow]: {result.detail}"
+                text = "[yellow]skipped[/yellow] (see below)"
+                messages.append(f"[yellow]{stage} skipped:[/yellow] {result.detail}")
             progress.update(rows[stage], total=1, completed=1, status=text)
+    # Full messages after the live display, which truncates to the terminal's width.
+    for message in messages:
+        console.print(message, soft_wrap=True)
     return failures
 
 
