@@ -124,6 +124,7 @@ class RateLimitConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     enabled: bool = True
+    """False: no limit. Headers are still sent, with a budget that never runs down."""
     scale: float = Field(default=1.0, gt=0.0)
     """Multiplies the provider's documented per-minute limits (e.g. 0.1 for tests/benchmarks)."""
     window_seconds: int = Field(default=60, ge=1)
@@ -422,9 +423,12 @@ class Personality(abc.ABC):
                 count = 0
             count += 1
             self._windows[bucket] = (start, count)
-        allowed = (not cfg.enabled) or count <= limit
+        if not cfg.enabled:
+            # Unlimited: still send the provider's headers, but with a budget that never runs
+            # down, or a client that paces from them (as it should) would slow itself for nothing.
+            return limit, limit, start + cfg.window_seconds, True
         remaining = max(0, limit - count)
-        return limit, remaining, start + cfg.window_seconds, allowed
+        return limit, remaining, start + cfg.window_seconds, count <= limit
 
     def reset_rate_limits(self) -> None:
         with self._lock:
