@@ -124,12 +124,27 @@ class RateLimitConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     enabled: bool = True
-    """False: no limit. Headers are still sent, with a budget that never runs down."""
+    """False: no limit, and no rate-limit headers (a benchmark of the client's own speed)."""
     scale: float = Field(default=1.0, gt=0.0)
     """Multiplies the provider's documented per-minute limits (e.g. 0.1 for tests/benchmarks)."""
     window_seconds: int = Field(default=60, ge=1)
     """Length of a rate-limit window. The ceiling per window is the documented per-minute limit x
     scale whatever the length, so a short window only makes resets come sooner."""
+
+
+class TenantOptions(BaseModel):
+    """Options every personality shares; each app's options model extends it."""
+
+    model_config = ConfigDict(extra="forbid")
+    anchor: datetime | None = None
+    """"Now" for the generated history. Default: server start time, truncated to the second, UTC."""
+
+    @field_validator("anchor")
+    @classmethod
+    def _utc(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
 
 
 class TenantSpec(BaseModel):
@@ -423,10 +438,6 @@ class Personality(abc.ABC):
                 count = 0
             count += 1
             self._windows[bucket] = (start, count)
-        if not cfg.enabled:
-            # Unlimited: still send the provider's headers, but with a budget that never runs
-            # down, or a client that paces from them (as it should) would slow itself for nothing.
-            return limit, limit, start + cfg.window_seconds, True
         remaining = max(0, limit - count)
         return limit, remaining, start + cfg.window_seconds, count <= limit
 
@@ -507,7 +518,9 @@ class TenantApp:
         rl_headers: list[tuple[str, str]] = []
         allowed = True
         limit = remaining = reset = 0
-        if bucket is not None:
+        if bucket is not None and p.spec.rate_limits.enabled:
+            # Disabled means unlimited: no rate-limit headers at all. Headers announcing a
+            # per-minute budget would (rightly) make a client pace itself to that budget.
             limit, remaining, reset, allowed = p._hit(bucket)
             rl_headers = p.rate_limit_headers(limit, remaining, reset)
 
@@ -521,7 +534,7 @@ class TenantApp:
             await send(message)
 
         if not allowed or fault == "429":
-            if bucket is not None:
+            if rl_headers:
                 rl_headers = p.rate_limit_headers(limit, 0, reset)
             else:
                 reset = int(time.time()) + p.spec.rate_limits.window_seconds

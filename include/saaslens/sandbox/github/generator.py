@@ -35,6 +35,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from saaslens.sandbox.core import TenantOptions
+
 ORIGIN_MARKER = "{{sandbox-origin}}"
 """Stands for ``scheme://host:port`` in stored API URLs; replaced in the serialized bytes per request."""
 
@@ -88,7 +90,7 @@ class AppSpec(BaseModel):
         return value
 
 
-class GitHubOptions(BaseModel):
+class GitHubOptions(TenantOptions):
     """``TenantSpec.options`` for a GitHub organization (all optional)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -97,8 +99,6 @@ class GitHubOptions(BaseModel):
     events: int | None = Field(default=None, ge=0)
     """Total audit log events (default: 10 per user)."""
     history_days: int = Field(default=7, ge=1, le=180)
-    anchor: datetime | None = None
-    """"Now" for the generated data. Default: server start time, truncated to the second, UTC."""
     plan: Literal["enterprise", "team", "free"] = "enterprise"
     """Only ``enterprise`` (GitHub Enterprise Cloud) serves the audit log and credential authorizations."""
     saml_sso: bool = True
@@ -115,13 +115,6 @@ class GitHubOptions(BaseModel):
     """The primary rate limit (5,000/h for a PAT, 15,000/h for a GHEC GitHub App installation)."""
     secondary_retry_after_seconds: int = Field(default=1, ge=0, le=3600)
     """``Retry-After`` on secondary rate limits (GitHub sends about 60; kept short for tests)."""
-
-    @field_validator("anchor")
-    @classmethod
-    def _utc(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        return value
 
 
 # --------------------------------------------------------------------------------------------

@@ -33,6 +33,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from saaslens.sandbox.core import TenantOptions
+
 APPLICATIONS = ("login", "admin", "token", "drive")
 
 # The Reports API's documented lag ("Data retention and lag times",
@@ -70,11 +72,10 @@ class ServiceAccountSpec(BaseModel):
     """Bring your own key; by default the sandbox generates one and hands it out in ground truth."""
 
 
-class GoogleWorkspaceOptions(BaseModel):
+class GoogleWorkspaceOptions(TenantOptions):
     """``TenantSpec.options`` for a Google Workspace tenant (all optional)."""
 
     model_config = ConfigDict(extra="forbid")
-    anchor: datetime | None = None
     history_days: int = Field(default=7, ge=1, le=180)
     events: int | None = Field(default=None, ge=0)
     """Total audit events over all four applications (default 10 per user)."""
@@ -88,13 +89,6 @@ class GoogleWorkspaceOptions(BaseModel):
     report_delays: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_REPORT_DELAYS))
     """Seconds before an event of each application becomes visible in the Reports API."""
     access_token_ttl_seconds: int = Field(default=3599, ge=1, le=3600)
-
-    @field_validator("anchor")
-    @classmethod
-    def _utc(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        return value
 
     @field_validator("report_delays")
     @classmethod

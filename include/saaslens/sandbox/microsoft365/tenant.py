@@ -29,7 +29,9 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from saaslens.sandbox.core import TenantOptions
 
 DAY_MS = 86_400_000
 
@@ -456,7 +458,7 @@ class ClientSpec(BaseModel):
         return self
 
 
-class Microsoft365Options(BaseModel):
+class Microsoft365Options(TenantOptions):
     """``TenantSpec.options`` for a Microsoft 365 tenant (all optional)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -468,7 +470,6 @@ class Microsoft365Options(BaseModel):
     """Total audit events (sign-ins + directory audits). Default: 10 per user."""
     sign_in_share: float = Field(default=0.7, ge=0.0, le=1.0)
     history_days: int = Field(default=7, ge=1, le=30)
-    anchor: datetime | None = None
     domain: str | None = None
     """Verified custom domain (default ``{tenant}.example.com``); the initial domain is ``{tenant}.onmicrosoft.com``."""
     groups: int | None = Field(default=None, ge=0)
@@ -478,13 +479,6 @@ class Microsoft365Options(BaseModel):
     files_per_drive: int = Field(default=3, ge=0, le=50)
     sites: int | None = Field(default=None, ge=0)
     access_token_ttl_seconds: int = Field(default=3599, ge=60, le=86_400)
-
-    @field_validator("anchor")
-    @classmethod
-    def _utc(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        return value
 
 
 def default_clients(name: str, seed: int) -> list[ClientSpec]:

@@ -41,6 +41,8 @@ from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from saaslens.sandbox.core import TenantOptions
+
 ORIGIN_MARKER = "{{sandbox-origin}}"
 """Stands for ``scheme://host:port`` in stored hrefs; replaced in the serialized bytes per request."""
 
@@ -132,15 +134,13 @@ class OAuthClientSpec(BaseModel):
         return value
 
 
-class OktaOptions(BaseModel):
+class OktaOptions(TenantOptions):
     """``TenantSpec.options`` for an Okta tenant (all optional)."""
 
     model_config = ConfigDict(extra="forbid")
     api_tokens: list[ApiTokenSpec] | None = None
     """Default: one token ``sandbox-okta-{tenant}-admin`` holding SUPER_ADMIN."""
     oauth_clients: list[OAuthClientSpec] = Field(default_factory=list)
-    anchor: datetime | None = None
-    """"Now" for the generated data. Default: server start time, truncated to the second, UTC."""
     history_days: int = Field(default=7, ge=1, le=90)
     events_per_user: float = Field(default=12.0, ge=0)
     log_events: int | None = Field(default=None, ge=0)
@@ -152,13 +152,6 @@ class OktaOptions(BaseModel):
     """Email domain (default ``{tenant}.example.com``)."""
     access_token_ttl_seconds: int = Field(default=3600, ge=1, le=86_400)
     rate_limit_tier: Literal["developer_free", "developer_paid", "one_app", "enterprise", "workforce"] = "workforce"
-
-    @field_validator("anchor")
-    @classmethod
-    def _utc(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        return value
 
 
 # --------------------------------------------------------------------------------------------

@@ -31,7 +31,9 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any, Literal, NamedTuple
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
+
+from saaslens.sandbox.core import TenantOptions
 
 DAY = 86_400
 _ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
@@ -56,7 +58,7 @@ class TokenSpec(BaseModel):
     """Which user a user token belongs to (the first of that kind)."""
 
 
-class SlackSandboxOptions(BaseModel):
+class SlackSandboxOptions(TenantOptions):
     """``TenantSpec.options`` for a Slack tenant (all optional)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -65,8 +67,6 @@ class SlackSandboxOptions(BaseModel):
     token without ``admin`` and ``auditlogs:read`` (``xoxp-sandbox-{tenant}-noaudit``) and a bot
     token (``xoxb-sandbox-{tenant}-bot``)."""
     plan: Literal["free", "pro", "business_plus", "enterprise"] = "enterprise"
-    anchor: datetime | None = None
-    """"Now" for the generated data. Default: server start time, truncated to the second, UTC."""
     history_days: int = Field(default=7, ge=1, le=365)
     events: int | None = Field(default=None, ge=0)
     """Audit events plus access-log entries. Default: 10 per user."""
@@ -78,13 +78,6 @@ class SlackSandboxOptions(BaseModel):
     """Default: one per two users."""
     team_name: str | None = None
     domain: str | None = None
-
-    @field_validator("anchor")
-    @classmethod
-    def _utc(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        return value
 
 
 def default_tokens(tenant: str) -> list[TokenSpec]:
