@@ -1259,7 +1259,8 @@ class Microsoft365Tenant:
                 "cTag": f'"c:{{{_hash_uuid(item_id).upper()}}},1"',
                 "webUrl": f"{web}/{name.replace(' ', '%20')}",
                 "createdDateTime": iso(stamp),
-                "lastModifiedDateTime": iso(stamp + rng.randrange(0, 30) * DAY_MS),
+                # Modified after creation, but never after the tenant's "now".
+                "lastModifiedDateTime": iso(min(self.anchor_ms, stamp + rng.randrange(0, 30) * DAY_MS)),
                 "size": 0 if is_folder else rng.randrange(10_000, 5_000_000),
                 "parentReference": {**ref, "id": parent["id"], "path": parent_path},
             }
