@@ -158,13 +158,36 @@ class StageRunner:
         detail = f"{report.identity}; " + (f"denied: {', '.join(denied)}" if denied else "all stages allowed")
         return writer.rows_written, detail
 
+    def _auditor(self, table: str, writer: SnapshotWriter) -> Callable[[Any], dict[str, Any]]:
+        """The quality gate for one staged snapshot (write, audit, publish)."""
+
+        def audit(data: Any) -> dict[str, Any]:
+            from saaslens.lake.quality import QualityGateFailed, validate
+
+            known = None
+            if table == "group_members":
+                accounts = self.lake.read_snapshot("accounts", self.instance.app, self.instance.name)
+                known = set(accounts.column("account_id").to_pylist()) if accounts is not None else None
+            report = validate(table, data, known_accounts=known)
+            if not report.success:
+                where = writer.quarantine(report.as_dict(), report.summary())
+                raise QualityGateFailed(
+                    f"the {table} snapshot failed the quality gate and was quarantined in {where}; the previous "
+                    f"snapshot stays current.\n{report.summary()}"
+                )
+            if report.warnings:
+                log.warning("%s: %s", self.label, report.summary())
+            return {"summary": report.summary(), "warnings": [f.describe() for f in report.warnings]}
+
+        return audit
+
     def _single_table(self, table: str, batches: Iterator[list[dict[str, Any]]]) -> int:
         with self._writer(table) as writer:
             chunked = _Chunked(writer, self._progress)
             for rows in batches:
                 chunked.add(rows)
             chunked.flush()
-            writer.publish()
+            writer.publish(audit=self._auditor(table, writer))
             return writer.rows_written
 
     def _multi_table(self, tables: tuple[str, ...], batches: Iterator[tuple[str, list[dict[str, Any]]]]) -> int:
@@ -177,7 +200,10 @@ class StageRunner:
                 chunked[table].add(rows)
             for table in tables:  # parents before children: groups before their members
                 chunked[table].flush()
-                writers[table].publish()
+            # Audit every table before publishing any, so groups never go live without members.
+            verdicts = {table: self._auditor(table, writers[table])(writers[table].staged()) for table in tables}
+            for table in tables:
+                writers[table].publish(audit=lambda _data, verdict=verdicts[table]: verdict)
             return sum(w.rows_written for w in writers.values())
         finally:
             for writer in writers.values():

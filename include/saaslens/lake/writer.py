@@ -19,7 +19,7 @@ import logging
 import os
 import shutil
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -166,7 +166,7 @@ class SnapshotWriter:
         self.rows_written = 0
         self._staging: Path | None = None
         self._parts = 0
-        self._keys: set[tuple[Any, ...]] = set()
+        self._keys: dict[tuple[Any, ...], int] = {}
         self.published = False
 
     def __enter__(self) -> SnapshotWriter:
@@ -184,9 +184,12 @@ class SnapshotWriter:
         batch = []
         for row in rows:
             key = tuple(row.get(k) for k in key_columns)
-            if key in self._keys:  # the same object on two pages (lists shifting under us)
+            fingerprint = hash(orjson.dumps(row, option=orjson.OPT_SORT_KEYS, default=str))
+            if self._keys.get(key) == fingerprint:
+                # The same object on two pages (a list shifting under us): harmless, drop it.
+                # The same key with different content is kept for the quality gate to refuse.
                 continue
-            self._keys.add(key)
+            self._keys.setdefault(key, fingerprint)
             batch.append(
                 {
                     **row,
@@ -203,8 +206,39 @@ class SnapshotWriter:
         self.rows_written += len(batch)
         return len(batch)
 
-    def publish(self) -> None:
+    def staged(self) -> pa.Table:
         assert self._staging is not None, "use SnapshotWriter as a context manager"
+        parts = sorted(self._staging.glob("*.parquet"))
+        if not parts:
+            return arrow_schema(self.table).empty_table()
+        return pq.read_table(parts, schema=arrow_schema(self.table))
+
+    def quarantine(self, report: dict[str, Any], summary: str) -> Path:
+        """Move the staged snapshot aside with its validation result; nothing is published."""
+        assert self._staging is not None, "use SnapshotWriter as a context manager"
+        target = (
+            self.lake.root
+            / "_quarantine"
+            / self.table
+            / f"app={self.app}"
+            / f"instance={self.instance}"
+            / f"snapshot={self.snapshot_id}-{uuid.uuid4().hex[:8]}"
+        )
+        target.parent.mkdir(parents=True, exist_ok=True)
+        (self._staging / "validation.json").write_bytes(orjson.dumps(report, default=str))
+        (self._staging / "summary.txt").write_text(summary + "\n", encoding="utf-8")
+        os.replace(self._staging, target)
+        self._staging = None
+        return target
+
+    def publish(self, audit: Callable[[pa.Table], Any] | None = None) -> None:
+        """Make the snapshot visible. `audit` sees the whole staged batch first and may refuse it
+        (it raises after quarantining); whatever it returns is kept beside the snapshot."""
+        assert self._staging is not None, "use SnapshotWriter as a context manager"
+        if audit is not None:
+            verdict = audit(self.staged())
+            if verdict is not None:
+                (self._staging / "quality.json").write_bytes(orjson.dumps(verdict, default=str))
         if self._parts == 0:  # an empty snapshot is a fact worth publishing ("no grants now")
             pq.write_table(arrow_schema(self.table).empty_table(), self._staging / "part-00000.parquet")
         for part in self._staging.iterdir():

@@ -72,7 +72,8 @@ def account_row(user: dict[str, Any], admin_ids: set[str] | None) -> dict[str, A
         "login": profile.get("login"),
         "email": lower(profile.get("email")),
         "display_name": name or None,
-        "status": STATUS_MAP.get(provider_status or "", "active"),
+        # An unknown status is passed on as is: the quality gate refuses it rather than guess.
+        "status": STATUS_MAP.get(provider_status or "", str(provider_status).lower()),
         "provider_status": provider_status,
         "account_type": "member",
         "is_admin": None if admin_ids is None else user["id"] in admin_ids,
