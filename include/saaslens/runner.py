@@ -31,6 +31,8 @@ from saaslens.transform_utils import parse_time
 log = logging.getLogger(__name__)
 
 FLUSH_ROWS = 50_000
+# Events are audited and written in chunks of this many; the stream's checkpoint moves after each.
+EVENT_CHUNK = 20_000
 
 
 class StageSkipped(Exception):
@@ -278,10 +280,30 @@ class StageRunner:
                 break
         return last_until
 
+    def _event_auditor(self, writer: EventWriter) -> Callable[[Any], None]:
+        def audit(data: Any) -> None:
+            from saaslens.lake.quality import QualityGateFailed, validate
+
+            report = validate("activities", data)
+            if not report.success:
+                where = writer.quarantine(data, report.as_dict(), report.summary())
+                raise QualityGateFailed(
+                    f"an activities batch failed the quality gate and was quarantined in {where}; the stream's "
+                    f"cursor stays before it.\n{report.summary()}"
+                )
+
+        return audit
+
     def _read_window(self, connector, stream, store, key, writer, window, resume, state) -> None:
         app, name = self.instance.app, self.instance.name
+        buffer: list[dict[str, Any]] = []
+        audit = self._event_auditor(writer)
         for batch in connector.scan_activities(stream, window, resume):
-            new = writer.write(batch.rows)
+            buffer.extend(batch.rows)
+            if batch.resume is not None and len(buffer) < EVENT_CHUNK:
+                continue  # gather pages, so each audited and written batch is a sensible size
+            new = writer.write(buffer, audit=audit)
+            buffer = []
             self._progress(new)
             if batch.resume is not None:
                 # The cursor moves only after the events before it are stored.
@@ -298,6 +320,8 @@ class StageRunner:
                         },
                     },
                 )
+        if buffer:  # a feed whose last page still carried a continuation
+            self._progress(writer.write(buffer, audit=audit))
 
     # -- entry point --------------------------------------------------------------------------
 

@@ -56,3 +56,40 @@ def test_unknown_group_member_is_only_a_warning():
     report = validate("group_members", to_arrow("group_members", [member]), known_accounts={"u1"})
     assert report.success
     assert report.warnings[0].sample_keys == ["g1/ghost"]
+
+
+def test_event_batches_are_audited_before_anything_is_stored(tmp_path):
+    import pytest
+
+    from saaslens.config import InstanceConfig
+    from saaslens.lake.quality import QualityGateFailed
+    from saaslens.lake.writer import Lake
+    from saaslens.runner import RunContext, StageRunner
+
+    lake = Lake(tmp_path)
+    runner = StageRunner(
+        InstanceConfig(app="okta", name="a", conn_id="c"),
+        "activities",
+        RunContext(run_id="r", snapshot_id="20261101T000000000000Z"),
+        lake,
+    )
+    writer = lake.event_writer("activities", "okta", "a", "r")
+    audit = runner._event_auditor(writer)
+
+    def event(event_id, category="logon", action="user.session.start"):
+        return {"event_id": event_id, "occurred_at": NOW, "category": category, "action": action, "outcome": "success"}
+
+    # The same event on two pages is harmless and dropped.
+    assert writer.write([event("e1"), event("e1"), event("e2")], audit=audit) == 2
+    # A different event reusing an id, and an unknown category, refuse the whole batch.
+    with pytest.raises(QualityGateFailed) as info:
+        writer.write(
+            [event("e3"), event("e4", action="other"), event("e4"), event("e5", category="weird")], audit=audit
+        )
+    assert "ExpectColumnValuesToBeUnique on event_id" in str(info.value) and "e4" in str(info.value)
+    assert "ExpectColumnValuesToBeInSet on category" in str(info.value) and "e5" in str(info.value)
+    assert sorted(lake.read_events("activities", "okta", "a").column("event_id").to_pylist()) == ["e1", "e2"]
+    (quarantined,) = (tmp_path / "_quarantine" / "activities").glob("app=okta/instance=a/batch-*")
+    assert (quarantined / "events.parquet").exists() and (quarantined / "validation.json").exists()
+    # Nothing of the refused batch counts as stored: a corrected retry writes e3 and e4.
+    assert writer.write([event("e3"), event("e4")], audit=audit) == 2

@@ -294,28 +294,48 @@ class EventWriter:
             self._known[event_date] = ids
         return self._known[event_date]
 
-    def write(self, rows: Iterable[Mapping[str, Any]]) -> int:
-        """Store the rows not stored before; returns how many were new."""
-        by_date: dict[str, list[dict[str, Any]]] = {}
+    def _prepare(self, rows: Iterable[Mapping[str, Any]], *, keep_conflicts: bool) -> list[dict[str, Any]]:
+        """Rows not stored before, with their partition fields. The same event seen twice (on
+        two pages) is dropped; two different events sharing an id are kept when
+        `keep_conflicts`, for the quality gate to refuse."""
         ingested_at = datetime.now(UTC)
+        seen: dict[Any, int] = {}
+        prepared: list[dict[str, Any]] = []
         for row in rows:
             occurred: datetime = row["occurred_at"]
             event_date = occurred.astimezone(UTC).strftime("%Y-%m-%d")
-            known = self._known_ids(event_date)
             event_id = row[self.key]
-            if event_id in known:
+            if event_id in self._known_ids(event_date):
                 self.duplicates_dropped += 1
                 continue
-            known.add(event_id)
-            by_date.setdefault(event_date, []).append(
-                {
-                    **row,
-                    "app": self.app,
-                    "instance": self.instance,
-                    "event_date": event_date,
-                    "ingested_at": row.get("ingested_at") or ingested_at,
-                }
-            )
+            fingerprint = hash(orjson.dumps(row, option=orjson.OPT_SORT_KEYS, default=str))
+            if event_id in seen and (seen[event_id] == fingerprint or not keep_conflicts):
+                self.duplicates_dropped += 1
+                continue
+            seen.setdefault(event_id, fingerprint)
+            prepared.append({**row, "app": self.app, "instance": self.instance, "event_date": event_date,
+                             "ingested_at": row.get("ingested_at") or ingested_at})
+        return prepared
+
+    def quarantine(self, data: pa.Table, report: dict[str, Any], summary: str) -> Path:
+        """Set a refused batch aside with its validation result; nothing of it is stored."""
+        target = (self.lake.root / "_quarantine" / self.table / f"app={self.app}" / f"instance={self.instance}"
+                  / f"batch-{self.run_tag}-{uuid.uuid4().hex[:8]}")
+        target.mkdir(parents=True)
+        pq.write_table(data, target / "events.parquet")
+        (target / "validation.json").write_bytes(orjson.dumps(report, default=str))
+        (target / "summary.txt").write_text(summary + "\n", encoding="utf-8")
+        return target
+
+    def write(self, rows: Iterable[Mapping[str, Any]], audit: Callable[[pa.Table], Any] | None = None) -> int:
+        """Store the rows not stored before; returns how many were new. `audit` sees the whole
+        batch before anything is written and may refuse it by raising."""
+        prepared = self._prepare(rows, keep_conflicts=audit is not None)
+        if audit is not None and prepared:
+            audit(to_arrow(self.table, prepared))
+        by_date: dict[str, list[dict[str, Any]]] = {}
+        for row in prepared:
+            by_date.setdefault(row["event_date"], []).append(row)
         new = 0
         for event_date, batch in sorted(by_date.items()):
             directory = self.lake.instance_dir(self.table, self.app, self.instance) / f"event_date={event_date}"
@@ -328,12 +348,10 @@ class EventWriter:
                 with open(staging / name, "rb") as handle:
                     os.fsync(handle.fileno())
                 os.replace(staging / name, directory / name)
-            except BaseException:
-                # The ids were never stored: forget them so a retry in this process writes them.
-                self._known[event_date].difference_update(r[self.key] for r in batch)
-                raise
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
+            # Known only once stored: a failed write leaves them to be written by a retry.
+            self._known[event_date].update(r[self.key] for r in batch)
             new += len(batch)
         if new:
             self.lake.ensure_schema_file(self.table)
