@@ -42,6 +42,7 @@ import re
 import sys
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, MutableMapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -130,6 +131,29 @@ class RateLimitConfig(BaseModel):
     window_seconds: int = Field(default=60, ge=1)
     """Length of a rate-limit window. The ceiling per window is the documented per-minute limit x
     scale whatever the length, so a short window only makes resets come sooner."""
+
+
+class ViewCache:
+    """A small LRU of computed listings (filtered and sorted index lists), so the next pages of
+    one query are served without recomputing it; old queries fall out."""
+
+    def __init__(self, size: int = 64) -> None:
+        self._size = size
+        self._views: OrderedDict[tuple[Any, ...], list[int]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[Any, ...], build: Callable[[], list[int]]) -> list[int]:
+        with self._lock:
+            view = self._views.get(key)
+            if view is not None:
+                self._views.move_to_end(key)
+                return view
+        view = build()
+        with self._lock:
+            self._views[key] = view
+            while len(self._views) > self._size:
+                self._views.popitem(last=False)
+        return view
 
 
 class TenantOptions(BaseModel):

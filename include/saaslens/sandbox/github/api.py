@@ -53,7 +53,6 @@ from __future__ import annotations
 import bisect
 import secrets
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -66,7 +65,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from saaslens.sandbox import core
-from saaslens.sandbox.core import Personality, Scope, TenantSpec, json_response
+from saaslens.sandbox.core import Personality, Scope, TenantSpec, ViewCache, json_response
 from saaslens.sandbox.github.audit_query import (
     AuditQuery,
     PhraseError,
@@ -172,7 +171,7 @@ class GitHubPersonality(Personality):
         self._apps = list(self.options.apps)
         self._app_keys: dict[int, Any] = {}
         self._issued: dict[str, tuple[Principal, float]] = {}
-        self._views: OrderedDict[tuple[Any, ...], list[int]] = OrderedDict()
+        self._views = ViewCache()
         self._throttle_flip = 0
 
     # ---------------------------------------------------------------- framework hooks
@@ -509,15 +508,7 @@ class GitHubPersonality(Personality):
         return self._bytes(body, headers=self._page_links(request, resource, len(items), page, per_page))
 
     def _cached_view(self, key: tuple[Any, ...], build: Callable[[], list[int]]) -> list[int]:
-        view = self._views.get(key)
-        if view is None:
-            view = build()
-            self._views[key] = view
-            if len(self._views) > 64:
-                self._views.popitem(last=False)
-        else:
-            self._views.move_to_end(key)
-        return view
+        return self._views.get(key, build)
 
     # ---------------------------------------------------------------- organization and user
 

@@ -61,7 +61,6 @@ import math
 import os
 import secrets
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -74,7 +73,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from saaslens.sandbox import core
-from saaslens.sandbox.core import Personality, Scope, TenantSpec, json_response
+from saaslens.sandbox.core import Personality, Scope, TenantSpec, ViewCache, json_response
 from saaslens.sandbox.okta import filters
 from saaslens.sandbox.okta.generator import (
     KINDS,
@@ -317,7 +316,7 @@ class OktaPersonality(Personality):
         self._client_keys: dict[str, Any] = {}
         self._jwt_secret = os.urandom(32)
         self._seen_jti: dict[str, float] = {}
-        self._views: OrderedDict[tuple[Any, ...], list[int]] = OrderedDict()
+        self._views = ViewCache()
         # default view: every user but DEPROVISIONED, in id order
         self._status_views: dict[str, list[int]] = {}
         for i, status in enumerate(t.user_status):
@@ -548,15 +547,7 @@ class OktaPersonality(Personality):
         return params
 
     def _cached_view(self, key: tuple[Any, ...], build: Callable[[], list[int]]) -> list[int]:
-        view = self._views.get(key)
-        if view is None:
-            view = build()
-            self._views[key] = view
-            while len(self._views) > 64:
-                self._views.popitem(last=False)
-        else:
-            self._views.move_to_end(key)
-        return view
+        return self._views.get(key, build)
 
     # ---------------------------------------------------------------- users
 
