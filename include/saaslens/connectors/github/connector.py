@@ -69,7 +69,7 @@ from saaslens.http import (
     ThrottledError,
 )
 from saaslens.http.auth import AccessToken, StaticTokenAuth, TokenAuth, TokenProvider
-from saaslens.http.client import require_secure_url
+from saaslens.http.client import require_secure_url, token_endpoint_client
 from saaslens.http.pagination import LinkHeaderPaginator, PageRequest
 from saaslens.http.redaction import redact, redact_url, register_secret
 from saaslens.transform_utils import parse_time
@@ -291,7 +291,7 @@ class GitHubConnector(Connector):
             installation_id=str(installation_id),
             private_key=str(private_key),
         )
-        http = httpx.Client(timeout=30.0, verify=True, transport=self._transport)
+        http = token_endpoint_client(self._transport)
         # Installation tokens live one hour; take a fresh one five minutes before the end.
         return TokenAuth(provider, http, refresh_margin=300)
 

@@ -67,7 +67,7 @@ from saaslens.http import (
     RetryPolicy,
 )
 from saaslens.http.auth import AccessToken, JwtBearerProvider, TokenAuth
-from saaslens.http.client import require_secure_url
+from saaslens.http.client import require_secure_url, token_endpoint_client
 from saaslens.http.errors import MalformedResponseError, ThrottledError
 from saaslens.http.pagination import PageRequest, PageTokenPaginator
 from saaslens.http.redaction import register_secret
@@ -354,7 +354,7 @@ class GoogleWorkspaceConnector(Connector):
         with self._setup_lock:
             if scope not in self._auths:
                 if self._token_http is None:
-                    self._token_http = httpx.Client(timeout=30.0, verify=True, transport=self._transport)
+                    self._token_http = token_endpoint_client(self._transport)
                 self._auths[scope] = DelegatedAuth(self.key, (scope,), self.subject, self._token_http)
             return self._auths[scope]
 

@@ -58,6 +58,7 @@ from saaslens.http import (
     PermissionDeniedError,
 )
 from saaslens.http.auth import ClientCredentialsProvider, TokenAuth
+from saaslens.http.client import token_endpoint_client
 from saaslens.http.pagination import NextUrlPaginator, PageRequest
 from saaslens.transform_utils import iso_z
 
@@ -253,7 +254,7 @@ class Microsoft365Connector(Connector):
             algorithm=algorithm,
             assertion_headers=headers,
         )
-        return TokenAuth(provider, httpx.Client(timeout=30.0, verify=True, transport=self._transport))
+        return TokenAuth(provider, token_endpoint_client(self._transport))
 
     def error_policy(self) -> ErrorPolicy:
         return GraphErrorPolicy()

@@ -288,6 +288,20 @@ def _parse_time(params: Any, name: str) -> int | None:
     return ms
 
 
+def _parse_expression(expr: str | None, allowed: Any) -> Any:
+    """Parse a `filter`/`search` expression; `filter` (allowed given) takes fewer attributes than
+    `search`. Okta answers an unparsable one with E0000031."""
+    if expr is None:
+        return None
+    try:
+        node = filters.parse(expr)
+        if allowed is not None:
+            filters.check_allowed(node, allowed)
+    except filters.FilterError as exc:
+        raise OktaError(400, "E0000031", "Invalid search criteria.", (str(exc),)) from None
+    return node
+
+
 class OktaPersonality(Personality):
     """An Okta org: ``/api/v1/...`` Management API endpoints and ``/oauth2/v1/token``."""
 
@@ -575,14 +589,7 @@ class OktaPersonality(Personality):
         key = ("users", "search" if search is not None else "filter", expr, q, sort_by, sort_desc)
 
         def build() -> list[int]:
-            node = None
-            if expr is not None:
-                try:
-                    node = filters.parse(expr)
-                    if search is None:
-                        filters.check_allowed(node, _USER_FILTER_ATTRS)
-                except filters.FilterError as exc:
-                    raise OktaError(400, "E0000031", "Invalid search criteria.", (str(exc),)) from None
+            node = _parse_expression(expr, None if search is not None else _USER_FILTER_ATTRS)
             mentions_status = node is not None and any(c.attr == "status" for c in filters.comparisons(node))
             simple_status = (
                 isinstance(node, filters.Comparison)
@@ -725,14 +732,7 @@ class OktaPersonality(Personality):
             expr = search if search is not None else flt
 
             def build() -> list[int]:
-                node = None
-                if expr is not None:
-                    try:
-                        node = filters.parse(expr)
-                        if search is None:
-                            filters.check_allowed(node, _GROUP_FILTER_ATTRS)
-                    except filters.FilterError as exc:
-                        raise OktaError(400, "E0000031", "Invalid search criteria.", (str(exc),)) from None
+                node = _parse_expression(expr, None if search is not None else _GROUP_FILTER_ATTRS)
                 qf = q.casefold() if q else None
                 out = []
                 for gi in self._group_order:
