@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
 
-.PHONY: setup specs demo test test-unit test-integration lint format bench docs clean
+.PHONY: setup specs chromium demo test test-unit test-integration lint format bench docs clean
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,8 +34,14 @@ format: setup
 specs:
 	bash tests/contract/fetch_specs.sh
 
+## Debian's chromium, for the test that renders the compliance report headless (docs/reports.md).
+## Installed with apt-get when missing: directly as root (CI and this machine), else through
+## passwordless sudo; otherwise it stops and says what to run.
+chromium:
+	bash tests/e2e/install_chromium.sh
+
 ## Everything CI runs: lint, unit, contract, end-to-end and Airflow (scheduler included).
-test: lint specs
+test: lint specs chromium
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test-unit: setup

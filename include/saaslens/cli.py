@@ -173,6 +173,31 @@ def cmd_summary(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from saaslens.findings import FindingError
+    from saaslens.reports.build import ReportError, build_report, parse_report_date
+
+    try:
+        result = build_report(
+            Path(args.lake).resolve() if args.lake else None,
+            report_date=parse_report_date(args.date) if args.date else None,
+            out_dir=Path(args.out) if args.out else None,
+            stale_after=timedelta(hours=args.stale_after_hours) if args.stale_after_hours else None,
+            config=args.config,
+        )
+    except (ReportError, FindingError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for label in result.not_current:
+        print(f"warning: {label} is not current (failed, stale or never scanned); see the report", file=sys.stderr)
+    for finding_id, error in result.failed_findings.items():
+        print(f"error: finding {finding_id} failed: {error}", file=sys.stderr)
+    print(result.html)
+    return 1 if result.failed_findings else 0
+
+
 def cmd_schema_doc(args: argparse.Namespace) -> int:
     from saaslens.lake.schema import schema_markdown
 
@@ -228,6 +253,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("summary", help="print a visibility summary of the lake")
     p.add_argument("--lake")
     p.set_defaults(func=cmd_summary)
+
+    p = sub.add_parser("report", help="write the compliance report to <lake>/reports/<date>/ and print its path")
+    p.add_argument("--date", help="report date YYYY-MM-DD, names the directory (default today, UTC)")
+    p.add_argument("--out", metavar="DIR", help="write the report here instead of <lake>/reports/<date>")
+    p.add_argument("--lake", help="lake root (default SAASLENS_LAKE or ./lake)")
+    p.add_argument("--config", help="connected-apps file, for schedules (default SAASLENS_CONFIG)")
+    p.add_argument(
+        "--stale-after-hours",
+        type=float,
+        help="flag an instance stale after this many hours (default twice its schedule, or 48)",
+    )
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("schema-doc", help="print (or --write) docs/schema.md")
     p.add_argument("--write", metavar="PATH")

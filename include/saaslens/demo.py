@@ -77,6 +77,20 @@ def _progress_table(snapshot: dict[str, list[dict]]) -> Table:
     return table
 
 
+def _write_report(lake: Path, console: Console) -> bool:
+    """The compliance report over what the scheduler just scanned; its path is the demo's last line."""
+    from saaslens.reports.build import build_report
+
+    result = build_report(lake)
+    for label in result.not_current:
+        console.print(f"[yellow]{label} is not current[/yellow] (the report flags it)")
+    for finding_id, error in result.failed_findings.items():
+        console.print(f"[red]finding {finding_id} failed:[/red] {error}")
+    rows = ", ".join(f"{finding} {count:,}" for finding, count in result.counts.items())
+    console.print(f"[bold]compliance report[/bold] ({rows}):\n{result.html}")
+    return not result.failed_findings
+
+
 def run_demo(keep_running: bool = False) -> int:
     console = Console()
     demo_dir = (settings.PROJECT_ROOT / ".demo").resolve()
@@ -106,10 +120,11 @@ def run_demo(keep_running: bool = False) -> int:
         from saaslens.summary import print_summary
 
         print_summary(lake, console)
+        report_ok = _write_report(lake, console)
         if keep_running:
             console.print("[bold]--keep-running[/bold]: press Ctrl-C to stop Airflow and the sandbox")
             signal.pause()
-        return 0 if all(state == "success" for state in states.values()) else 1
+        return 0 if report_ok and all(state == "success" for state in states.values()) else 1
     except AirflowStackError as exc:
         console.print(f"[red]demo failed:[/red] {exc}")
         return 1

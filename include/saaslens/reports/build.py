@@ -1,0 +1,215 @@
+"""Build `<lake>/reports/<YYYY-MM-DD>/`: report.html plus a CSV and a Parquet per finding.
+
+The directory is assembled under a temporary name beside its destination and renamed into place
+only when complete, so a report that fails half way leaves nothing behind and a reader never
+sees half a report. Rebuilding the same day replaces the previous directory.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from saaslens import settings
+from saaslens.findings import load_findings
+from saaslens.lake.catalog import view_statements
+from saaslens.lake.writer import Lake
+from saaslens.reports import collect
+from saaslens.reports.html import render
+
+log = logging.getLogger(__name__)
+DEFAULT_MAX_ROWS = 50
+
+
+class ReportError(Exception):
+    """The report cannot be built; the message says which input is at fault."""
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    directory: Path
+    html: Path
+    counts: dict[str, int]
+    failed_findings: dict[str, str]
+    not_current: list[str]
+    seconds: float
+    files: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """A small JSON-able summary (what an Airflow task returns through XCom)."""
+        return {
+            "directory": str(self.directory),
+            "html": str(self.html),
+            "counts": self.counts,
+            "failed_findings": self.failed_findings,
+            "not_current": self.not_current,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def parse_report_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ReportError(f"report date {text!r} is not a date in the form YYYY-MM-DD") from None
+
+
+def open_catalog(lake_root: Path) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB with the catalog's views: no lock on <lake>/saaslens.duckdb, so a
+    report never waits for (or blocks) a scan or an analyst holding the catalog file."""
+    if not lake_root.is_dir():
+        raise ReportError(f"lake {lake_root} does not exist (set SAASLENS_LAKE or pass --lake)")
+    Lake(lake_root).ensure_all_schema_files()
+    con = duckdb.connect(":memory:")
+    for statement in view_statements(lake_root):
+        con.execute(statement)
+    return con
+
+
+def build_report(
+    lake_root: Path | None = None,
+    *,
+    report_date: date | None = None,
+    out_dir: Path | None = None,
+    now: datetime | None = None,
+    stale_after: timedelta | None = None,
+    config: Path | str | None = None,
+    findings_dir: Path | None = None,
+    params: dict[str, dict[str, Any]] | None = None,
+    max_rows: int = DEFAULT_MAX_ROWS,
+) -> ReportResult:
+    started = datetime.now(UTC)
+    now = (now or started).astimezone(UTC)
+    report_date = report_date or now.date()
+    root = (lake_root or settings.lake_root()).resolve()
+    target = (out_dir or root / "reports" / report_date.isoformat()).resolve()
+    if max_rows < 1:
+        raise ReportError(f"max_rows must be at least 1, got {max_rows}")
+    findings = load_findings(findings_dir)
+    unknown = sorted(set(params or {}) - {f.id for f in findings})
+    if unknown:
+        known = ", ".join(f.id for f in findings)
+        raise ReportError(f"params given for unknown finding {unknown[0]!r} (findings: {known})")
+    apps, config_note = _connected_apps(config)
+
+    with open_catalog(root) as con:
+        instances = collect.instance_freshness(con, apps, now, stale_after)
+        accounts, admins, mfa = collect.account_summary(con)
+        charts = collect.chart_series(con, now)
+        results = collect.run_findings(con, findings, instances, now, params)
+    _add_notes(results, mfa)
+    data = collect.ReportData(
+        report_date, now, str(root), instances, accounts, admins, mfa, charts, results, config_note
+    )
+    html_text = render(data, max_rows)
+    files = _write_atomically(target, html_text, results, data)
+    seconds = (datetime.now(UTC) - started).total_seconds()
+    return ReportResult(
+        directory=target,
+        html=target / "report.html",
+        counts={r.finding.id: r.count for r in results if r.error is None},
+        failed_findings={r.finding.id: r.error for r in results if r.error},
+        not_current=[i.label for i in instances if i.enabled and not i.current],
+        seconds=seconds,
+        files=files,
+    )
+
+
+def _connected_apps(config: Path | str | None):
+    from saaslens.config import ConfigError, load_connected_apps
+
+    try:
+        apps = load_connected_apps(config)
+    except ConfigError as exc:
+        # The lake still tells which instances exist; schedules fall back to the 48 h default.
+        return None, f"connected-apps file not read ({exc}); instances come from the lake alone"
+    note = None
+    if apps.errors:
+        note = "invalid connected-app entries left out: " + "; ".join(str(e) for e in apps.errors)
+    return apps, note
+
+
+def _add_notes(results: list[collect.FindingResult], mfa: dict[tuple[str, str], tuple[int, int]]) -> None:
+    unknown = {f"{a}/{i}": n for (a, i), (n, _) in sorted(mfa.items()) if n}
+    for result in results:
+        if "mfa_enabled" in result.finding.sql and unknown:
+            listed = ", ".join(f"{name} ({n:,} admins)" for name, n in unknown.items())
+            result.notes.append(f"MFA unknown (the app does not report it), so not judged here: {listed}.")
+
+
+def _csv_ready(table: pa.Table) -> pa.Table:
+    """CSV has no lists or nested values: lists become '; '-joined text, other nested types JSON-ish text."""
+    for index, column_field in enumerate(table.schema):
+        kind = column_field.type
+        if pa.types.is_list(kind) or pa.types.is_large_list(kind):
+            values = pc.cast(table.column(index), pa.list_(pa.string()))
+            table = table.set_column(index, column_field.name, pc.binary_join(values, "; "))
+        elif pa.types.is_nested(kind) or pa.types.is_dictionary(kind):
+            table = table.set_column(index, column_field.name, pc.cast(table.column(index), pa.string()))
+    return table
+
+
+def _write_atomically(target: Path, html_text: str, results: list[collect.FindingResult], data) -> list[str]:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = target.parent / f".{target.name}.tmp-{uuid.uuid4().hex[:8]}"
+    staging.mkdir()
+    try:
+        files = ["report.html"]
+        (staging / "report.html").write_text(html_text, encoding="utf-8")
+        for result in results:
+            if result.table is None:
+                continue
+            pq.write_table(result.table, staging / f"{result.finding.id}.parquet")
+            pacsv.write_csv(_csv_ready(result.table), staging / f"{result.finding.id}.csv")
+            files += [f"{result.finding.id}.csv", f"{result.finding.id}.parquet"]
+        summary = {
+            "report_date": data.report_date.isoformat(),
+            "generated_at": data.generated_at.isoformat(),
+            "findings": {
+                r.finding.id: {"severity": r.finding.severity, "rows": r.count, "error": r.error} for r in results
+            },
+            "instances": {
+                i.label: {"state": i.state, "stages": {s: st.state for s, st in i.stages.items()}}
+                for i in data.instances
+            },
+        }
+        (staging / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+        files.append("summary.json")
+        for name in files:
+            with open(staging / name, "rb") as handle:
+                os.fsync(handle.fileno())
+        _swap_into_place(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return files
+
+
+def _swap_into_place(staging: Path, target: Path) -> None:
+    """Rename the finished directory into place; an older report of the same day is moved aside
+    first and deleted after, so the path holds either the old or the new report, whole."""
+    old = None
+    if target.exists():
+        old = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
+        target.rename(old)
+    try:
+        staging.rename(target)
+    except BaseException:
+        if old is not None:
+            old.rename(target)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
