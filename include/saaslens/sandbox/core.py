@@ -162,6 +162,18 @@ class TenantOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
     anchor: datetime | None = None
     """"Now" for the generated history. Default: server start time, truncated to the second, UTC."""
+    workforce: str | None = None
+    """Also hold the people of this org's shared workforce (saaslens.sandbox.workforce), in the
+    states its plan gives for this app; the email domain defaults to ``<org>.example.com``."""
+
+    @field_validator("workforce")
+    @classmethod
+    def _known_workforce(cls, value: str | None) -> str | None:
+        if value is not None:
+            from saaslens.sandbox.workforce import workforce
+
+            workforce(value)  # raises ValueError naming the bad org
+        return value
 
     @field_validator("anchor")
     @classmethod

@@ -36,6 +36,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from saaslens.sandbox.core import TenantOptions
+from saaslens.sandbox.workforce import workforce_of
 
 ORIGIN_MARKER = "{{sandbox-origin}}"
 """Stands for ``scheme://host:port`` in stored API URLs; replaced in the serialized bytes per request."""
@@ -251,6 +252,7 @@ class UserRec:
     role: str  # admin | member | outside_collaborator
     two_factor: str  # enabled | disabled | insecure (SMS)
     name: str
+    email: str | None = None  # the public email a workforce member shows (simple-user ``email``)
 
 
 @dataclass
@@ -370,11 +372,32 @@ class GitHubTenant:
         roles = [u.role for u in self.users]
         for i, j in enumerate(order):
             self.users[j].role = roles[i]
+        if workforce_of(self.options):
+            self.users += self._workforce_users(next_id)
         self.user_index = {u.login: i for i, u in enumerate(self.users)}
         self.owners = [i for i, u in enumerate(self.users) if u.role == "admin"]
         self.members = [i for i, u in enumerate(self.users) if u.role != "outside_collaborator"]
         self.collaborators = [i for i, u in enumerate(self.users) if u.role == "outside_collaborator"]
         self.plain_members = [i for i, u in enumerate(self.users) if u.role == "member"]
+
+    def _workforce_users(self, last_id: int) -> list[UserRec]:
+        """Accounts for the workforce's plan (saaslens.sandbox.workforce), after the generated
+        ones: admin an organization owner, guest an outside collaborator, MFA off ``2fa_disabled``.
+        GitHub has no suspended members (leavers are removed), so the plan only holds active ones.
+        Each shows its work email as its public profile email (the simple-user ``email``), which
+        stands in for the SAML identity that links a member to the identity provider."""
+        workforce = workforce_of(self.options)
+        assert workforce is not None
+        taken = {u.login for u in self.users}
+        users = []
+        for k, planned in enumerate(workforce.plan_for("github")):
+            login = planned.person.github_login
+            if login in taken:
+                raise ValueError(f"workforce login {login} collides with a generated GitHub member")
+            role = "outside_collaborator" if planned.guest else ("admin" if planned.admin else "member")
+            two_factor = "enabled" if planned.mfa else "disabled"
+            users.append(UserRec(last_id + 1 + k, login, role, two_factor, planned.person.display, planned.email))
+        return users
 
     def _token(self, label: str, prefix: str) -> str:
         return prefix + b62(digest(self.seed, self.name, "token", label, size=32), 36)
@@ -650,6 +673,7 @@ class GitHubTenant:
             "type": "User",
             "user_view_type": "public",
             "site_admin": False,
+            **({"email": u.email} if u.email else {}),
         }
 
     def user_bytes(self, ui: int) -> bytes:
@@ -1106,7 +1130,10 @@ class GitHubTenant:
             "history_days": self.options.history_days,
             "api_base": self.api_base,
             "org": {"login": self.org, "id": self.org_id, "plan": self.options.plan},
-            "users": [{"id": u.id, "login": u.login, "role": u.role, "two_factor": u.two_factor} for u in self.users],
+            "users": [
+                {"id": u.id, "login": u.login, "role": u.role, "two_factor": u.two_factor, "email": u.email}
+                for u in self.users
+            ],
             "teams": [self.team(t) for t in range(len(self.teams))],
             "team_memberships": memberships,
             "installations": [self.installation(k) for k in range(len(self.installations))],

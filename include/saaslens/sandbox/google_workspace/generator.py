@@ -34,6 +34,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from saaslens.sandbox.core import TenantOptions
+from saaslens.sandbox.workforce import days_before, stable_digest, workforce_of
 
 APPLICATIONS = ("login", "admin", "token", "drive")
 
@@ -356,7 +357,9 @@ class GoogleWorkspaceTenant:
         self.anchor = anchor.astimezone(UTC).replace(microsecond=0)
         self.anchor_ms = int(self.anchor.timestamp()) * 1000
         self.start_ms = self.anchor_ms - options.history_days * DAY_MS
-        self.domains = list(options.domains or [f"{name}.example.com"])
+        self.workforce = workforce_of(options)
+        default_domain = self.workforce.domain if self.workforce else f"{name}.example.com"
+        self.domains = list(options.domains or [default_domain])
         self.domain = self.domains[0]
         ids = _Unique(random.Random(f"gws-ids:{seed}"))
         self._ids = ids
@@ -368,6 +371,8 @@ class GoogleWorkspaceTenant:
         self._make_files(random.Random(f"gws-files:{seed}"))
         total = options.events if options.events is not None else 10 * len(self.users)
         self._make_activities(random.Random(f"gws-activities:{seed}"), total)
+        if self.workforce:
+            self._plant_workforce(random.Random(f"gws-workforce:{seed}"))
 
     # ---------------------------------------------------------------- users
 
@@ -433,6 +438,8 @@ class GoogleWorkspaceTenant:
         for user in users[1:]:
             if not user["suspended"] and rng.random() < 0.005:
                 user["isAdmin"] = True
+        if self.workforce:
+            users += self._workforce_users(emails)
         users.sort(key=lambda u: u["primaryEmail"])  # users.list with orderBy=email
         self.users = users
         self.user_index = {u["id"]: i for i, u in enumerate(users)}
@@ -908,6 +915,98 @@ class GoogleWorkspaceTenant:
             params.append({"name": "old_visibility", "value": "private"})
             params.append({"name": "visibility_change", "value": "external"})
         return params
+
+    # ---------------------------------------------------------------- the shared workforce
+
+    def _workforce_users(self, emails: set[str]) -> list[dict[str, Any]]:
+        """Directory users for the workforce's plan (saaslens.sandbox.workforce): suspended is
+        ``suspended``, deprovisioned an archived user (Archived User licence), admin ``isAdmin``
+        (given the super admin role by _make_roles), MFA ``isEnrolledIn2Sv``."""
+        assert self.workforce is not None
+        users = []
+        for planned in self.workforce.plan_for("google_workspace"):
+            person = planned.person
+            if planned.email in emails:
+                raise ValueError(f"workforce email {planned.email} collides with a generated Google user")
+            emails.add(planned.email)
+            user_id = "1" + str(int.from_bytes(stable_digest("gws-user", self.seed, planned.email), "big"))[:20]
+            self._ids.seen.add(user_id)
+            created = days_before(self.anchor_ms, planned.created_days)
+            last_login = days_before(self.anchor_ms, planned.last_login_days)
+            user = {
+                "kind": "admin#directory#user",
+                "id": user_id,
+                "etag": "",
+                "primaryEmail": planned.email,
+                "name": {"givenName": person.first, "familyName": person.last, "fullName": person.display},
+                "isAdmin": planned.admin,
+                "isDelegatedAdmin": False,
+                "lastLoginTime": NEVER_LOGGED_IN if last_login is None else iso(last_login),
+                "creationTime": iso(created),
+                "agreedToTerms": True,
+                "suspended": planned.status == "suspended",
+                "archived": planned.status == "deprovisioned",
+                "changePasswordAtNextLogin": False,
+                "ipWhitelisted": False,
+                "emails": [{"address": planned.email, "primary": True}],
+                "languages": [{"languageCode": "en", "preference": "preferred"}],
+                "nonEditableAliases": [f"{person.handle}@{self.name}.test-google-a.com"],
+                "customerId": self.customer_id,
+                "orgUnitPath": "/",
+                "isMailboxSetup": True,
+                "isEnrolledIn2Sv": planned.mfa,
+                "isEnforcedIn2Sv": False,
+                "includeInGlobalAddressList": True,
+            }
+            if user["suspended"]:
+                user["suspensionReason"] = "ADMIN"
+            users.append(user)
+        return users
+
+    def _plant_workforce(self, rng: random.Random) -> None:
+        """The plan's OAuth tokens (the catalogue app holding exactly the planned scopes) and
+        exposed Drive files (an ``anyone`` permission, or a reader at an outside address)."""
+        assert self.workforce is not None
+        for planned in self.workforce.plan_for("google_workspace"):
+            index = self.email_index[planned.email]
+            if planned.grant_scopes:
+                app = next((k for k, a in enumerate(OAUTH_APPS) if set(a[2]) == set(planned.grant_scopes)), None)
+                if app is None:
+                    raise ValueError(f"no OAuth app in the Google catalogue holds exactly {planned.grant_scopes}")
+                self.tokens[index] = tuple(sorted({*self.tokens[index], app}))
+            for exposure in planned.files:
+                item = self._file(rng, self._ids, index)
+                owner_permission = item["permissions"][0]
+                if exposure == "public":
+                    shared = {
+                        "kind": "drive#permission",
+                        "id": "anyone",
+                        "type": "anyone",
+                        "role": "reader",
+                        "allowFileDiscovery": True,
+                    }
+                else:
+                    address = f"buyer@{self.workforce.partner_domain}"
+                    shared = {
+                        "kind": "drive#permission",
+                        "id": self._ids.digits(20, "1"),
+                        "type": "user",
+                        "emailAddress": address,
+                        "role": "writer",
+                        "displayName": address.split("@")[0],
+                        "deleted": False,
+                        "pendingOwner": False,
+                    }
+                item.update(
+                    name=f"{planned.person.last} {exposure} share {len(self.files)}.pdf",
+                    permissions=[owner_permission, shared],
+                    permissionIds=[owner_permission["id"], shared["id"]],
+                    shared=True,
+                    trashed=False,
+                )
+                self.files_by_owner.setdefault(index, []).append(len(self.files))
+                self.files.append(item)
+                self.file_owner.append(index)
 
     # ---------------------------------------------------------------- ground truth
 

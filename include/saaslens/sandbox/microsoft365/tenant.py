@@ -32,6 +32,7 @@ from typing import Any, NamedTuple
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from saaslens.sandbox.core import TenantOptions
+from saaslens.sandbox.workforce import days_before, workforce_of
 
 DAY_MS = 86_400_000
 
@@ -576,7 +577,8 @@ class Microsoft365Tenant:
         self.anchor = anchor.astimezone(UTC).replace(microsecond=0)
         self.anchor_ms = int(self.anchor.timestamp()) * 1000
         self.history_ms = options.history_days * DAY_MS
-        self.domain = options.domain or f"{name}.example.com"
+        self.workforce = workforce_of(options)
+        self.domain = options.domain or (self.workforce.domain if self.workforce else f"{name}.example.com")
         self.initial_domain = f"{name}.onmicrosoft.com"
         self.sharepoint_host = f"{name}.sharepoint.com"
         rng = random.Random(f"m365-tenant:{name}:{seed}")
@@ -638,6 +640,8 @@ class Microsoft365Tenant:
                 u.last_noninteractive = max(u.created, anchor - rng.randrange(0, 3 * DAY_MS) // 1000 * 1000)
                 u.last_success = max(u.last_interactive, u.last_noninteractive)
             recs.append(u)
+        if self.workforce:
+            recs += self._workforce_recs(seen)
         recs.sort(key=lambda r: r.id)  # directory listings come back in object id order
         self.urecs = recs
         self.user_ids = [u.id for u in recs]
@@ -836,6 +840,8 @@ class Microsoft365Tenant:
             consenters = rng.sample(self.active_members, min(len(self.active_members), rng.randint(1, 12)))
             for ui in sorted(consenters):
                 grants.append(self._grant(client_id, "Principal", self.user_ids[ui], scope))
+        if self.workforce:
+            grants += self._workforce_grants(sps, delegated, {g["id"] for g in grants})
         self.grants = sorted(grants, key=lambda g: g["id"])
         self.consent_pairs = [(g["clientId"], g["principalId"]) for g in self.grants if g["principalId"]]
 
@@ -882,6 +888,10 @@ class Microsoft365Tenant:
             holders[
                 rng.choice((R_GLOBAL, R_USER, R_SHAREPOINT, R_EXCHANGE, R_SECREADER, R_GLOBALREADER, R_APPADMIN))
             ].append(("user", ui))
+        if self.workforce:  # the plan's admins are Global Administrators
+            holders[R_GLOBAL] += [
+                ("user", self.user_index[self._workforce_id(a.email)]) for a in self._planned(admin=True)
+            ]
         holders[R_HELPDESK].append(("group", self.helpdesk_group))
         hr_sync = self.sync_app
         holders[R_DIRREADERS].append(("sp", self.service_principals.index(hr_sync)))
@@ -1199,6 +1209,8 @@ class Microsoft365Tenant:
             self.site_drives.append([len(self.drives)])
             web = f"https://{self.sharepoint_host}{path}/Shared%20Documents"
             self._add_drive(rng, "documentLibrary", "Documents", owner, web, rng.choice(self.active_members), title)
+        if self.workforce:
+            self._workforce_files(random.Random(f"m365-workforce:{self.name}:{self.seed}"))
 
     def _add_drive(
         self,
@@ -1398,6 +1410,119 @@ class Microsoft365Tenant:
         if expires:
             perm["expirationDateTime"] = expires
         return perm
+
+    # ---------------------------------------------------------------- the shared workforce
+
+    def _workforce_id(self, email: str) -> str:
+        return _hash_uuid(self.seed, "workforce-user", email)
+
+    def _planned(self, **state: Any) -> list[Any]:
+        assert self.workforce is not None
+        return [a for a in self.workforce.plan_for("microsoft365") if all(getattr(a, k) == v for k, v in state.items())]
+
+    def _workforce_recs(self, seen: set[str]) -> list[UserRec]:
+        """Users for the workforce's plan (saaslens.sandbox.workforce): suspended is a disabled
+        account (accountEnabled false), guest an invited B2B guest who accepted (userType Guest,
+        #EXT# UPN), last sign-in signInActivity.lastSuccessfulSignInDateTime."""
+        recs = []
+        for planned in self._planned():
+            person = planned.person
+            if person.handle in seen:
+                raise ValueError(f"workforce user {person.handle} collides with a generated Microsoft 365 user")
+            seen.add(person.handle)
+            u = UserRec()
+            u.id = self._workforce_id(planned.email)
+            u.first, u.last, u.display = person.first, person.last, person.display
+            u.guest = planned.guest
+            u.mail = planned.email
+            if u.guest:
+                u.upn = f"{person.handle}_{planned.email.split('@')[1]}#EXT#@{self.initial_domain}"
+                u.state = "Accepted"
+            else:
+                u.upn, u.state = planned.email, None
+            u.enabled = planned.status == "active"
+            u.department = None if u.guest else person.department
+            u.job = None if u.guest else person.title
+            u.office = None if u.guest else OFFICES[0]
+            u.home = u.agent = 0
+            u.created = days_before(self.anchor_ms, planned.created_days)
+            last = days_before(self.anchor_ms, planned.last_login_days)
+            u.last_interactive = u.last_noninteractive = u.last_success = last
+            recs.append(u)
+        return recs
+
+    def _workforce_grants(
+        self, sps: list[dict[str, Any]], delegated: list[tuple[int, tuple[str, ...]]], existing: set[str]
+    ) -> list[dict[str, Any]]:
+        """A user's consent (consentType Principal) to the app whose delegated scopes are the plan's."""
+        grants = []
+        for planned in self._planned():
+            if not planned.grant_scopes:
+                continue
+            si = next((si for si, scopes in delegated if set(scopes) == set(planned.grant_scopes)), None)
+            if si is None:
+                raise ValueError(f"no app in the Microsoft 365 catalogue asks for exactly {planned.grant_scopes}")
+            grant = self._grant(
+                sps[si]["id"], "Principal", self._workforce_id(planned.email), " " + " ".join(planned.grant_scopes)
+            )
+            if grant["id"] not in existing:
+                grants.append(grant)
+        return grants
+
+    def _workforce_files(self, rng: random.Random) -> None:
+        """The plan's exposed files in the owner's OneDrive: an anyone-with-the-link sharing link
+        (public) or an invitation to an address at the partner domain (external)."""
+        assert self.workforce is not None
+        for planned in self._planned():
+            if not planned.files:
+                continue
+            ui = self.user_index[self._workforce_id(planned.email)]
+            u = self.urecs[ui]
+            owner = {"user": {"id": u.id, "displayName": u.display, "email": u.mail}}
+            if ui not in self.user_drive:
+                slug = u.upn.replace("@", "_").replace(".", "_")
+                self.user_drive[ui] = len(self.drives)
+                web = f"https://{self.name}-my.sharepoint.com/personal/{slug}/Documents"
+                self._add_drive(rng, "business", "OneDrive", owner, web, ui)
+            drive = self.drives[self.user_drive[ui]]
+            items = self.drive_items[self.user_drive[ui]]
+            root = items[0]
+            for exposure in planned.files:
+                name = f"{u.last} {exposure} share {len(items)}.pdf"
+                item_id = "01" + _opaque(self.seed, "workforce-item", drive["id"], name, n=32).upper().replace(
+                    "-", "A"
+                ).replace("_", "B")
+                stamp = self.anchor_ms - 10 * DAY_MS
+                creator = {"id": u.id, "displayName": u.display, "email": u.mail}
+                item = {
+                    "id": item_id,
+                    "name": name,
+                    "eTag": f'"{{{_hash_uuid(item_id).upper()}}},1"',
+                    "cTag": f'"c:{{{_hash_uuid(item_id).upper()}}},1"',
+                    "webUrl": f"{drive['webUrl']}/{name.replace(' ', '%20')}",
+                    "createdDateTime": iso(stamp),
+                    "lastModifiedDateTime": iso(stamp),
+                    "size": 120_000,
+                    "parentReference": {
+                        "driveId": drive["id"],
+                        "driveType": "business",
+                        "id": root["id"],
+                        "path": "/drive/root:",
+                    },
+                    "createdBy": {"user": dict(creator)},
+                    "lastModifiedBy": {"user": dict(creator)},
+                    "file": {"mimeType": "application/pdf", "hashes": {"quickXorHash": _opaque(item_id, n=28) + "="}},
+                }
+                root["folder"]["childCount"] += 1
+                items.append(item)
+                perms = self._permissions(random.Random(0), item, owner, None)[:1]  # the owner's own
+                if exposure == "public":
+                    perms.append(self._link(item_id, "anonymous", "view", item["webUrl"], None))
+                else:
+                    email = f"buyer@{self.workforce.partner_domain}"
+                    invitation = {"email": email, "signInRequired": True}
+                    perms.append(self._user_grant(item_id, None, email, email, ["write"], invitation))
+                self.item_permissions[item_id] = perms
 
     def item_count(self) -> int:
         return sum(len(items) - 1 for items in self.drive_items)

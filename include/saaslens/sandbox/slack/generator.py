@@ -34,6 +34,7 @@ from typing import Any, Literal, NamedTuple
 from pydantic import BaseModel, ConfigDict, Field
 
 from saaslens.sandbox.core import TenantOptions
+from saaslens.sandbox.workforce import stable_digest, workforce_of
 
 DAY = 86_400
 _ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
@@ -301,7 +302,8 @@ class SlackTenant:
         self.options = options
         self.anchor = int(anchor.astimezone(UTC).timestamp())
         self.window_start = self.anchor - options.history_days * DAY
-        self.domain = options.domain or f"{name}.example.com"
+        self.workforce = workforce_of(options)
+        self.domain = options.domain or (self.workforce.domain if self.workforce else f"{name}.example.com")
         self.team_name = options.team_name or f"{name.replace('-', ' ').replace('_', ' ').title()} Workspace"
         self.enterprise_grid = options.plan == "enterprise"
         self.tokens = options.tokens if options.tokens is not None else default_tokens(name)
@@ -359,6 +361,8 @@ class SlackTenant:
             u.bot = True
             u.updated = self.anchor - rng.randrange(DAY, 365 * DAY)
             recs.append(u)
+        if self.workforce:
+            recs += self._workforce_recs(handles)
         recs.sort(key=lambda r: r.id)
         for index, u in enumerate(recs):
             u.index = index
@@ -366,6 +370,8 @@ class SlackTenant:
         self.bot_app_ids = {u.id: self._ids("A") for u in recs if u.bot}
         self.bot_ids = {u.id: self._ids("B") for u in recs if u.bot}
         self.two_factor = {u.id: rng.random() < 0.7 for u in recs if not u.bot}
+        if self.workforce:
+            self.two_factor.update(self.workforce_2fa)
         self.users = [self._slackbot(), *(self._user_doc(u, rng) for u in recs)]
         self.users.sort(key=lambda d: d["id"])
         self.user_ids = [d["id"] for d in self.users]
@@ -476,6 +482,36 @@ class SlackTenant:
             }
             doc["teams"] = [self.team_id]
         return doc
+
+    def _workforce_recs(self, handles: set[str]) -> list[UserRec]:
+        """Members for the workforce's plan (saaslens.sandbox.workforce): deprovisioned is a
+        deactivated member (``deleted``), admin a workspace admin, guest a multi-channel guest
+        (``is_restricted``; an outside collaborator a single-channel one), MFA ``has_2fa``."""
+        assert self.workforce is not None
+        recs: list[UserRec] = []
+        self.workforce_2fa: dict[str, bool] = {}
+        for planned in self.workforce.plan_for("slack"):
+            person = planned.person
+            if person.handle in handles:
+                raise ValueError(f"workforce handle {person.handle} collides with a generated Slack member")
+            handles.add(person.handle)
+            u = UserRec()
+            u.id = "W" + "".join(
+                _ID_ALPHABET[b % len(_ID_ALPHABET)] for b in stable_digest("slack-user", self.seed, planned.email)[:10]
+            )
+            self._ids.seen.add(u.id)
+            u.first, u.last = person.first, person.last
+            u.name, u.email, u.real_name = person.handle, planned.email, person.display
+            u.primary_owner = u.owner = False
+            u.admin = planned.admin
+            u.guest = planned.guest
+            u.ultra = planned.guest and person.slot == "outside_collaborator"
+            u.deleted = planned.status != "active"
+            u.invited = u.bot = False
+            u.updated = self.anchor - planned.created_days * DAY
+            self.workforce_2fa[u.id] = planned.mfa
+            recs.append(u)
+        return recs
 
     # ---------------------------------------------------------------- channels and apps
 
