@@ -31,8 +31,6 @@ from saaslens.transform_utils import parse_time
 log = logging.getLogger(__name__)
 
 FLUSH_ROWS = 50_000
-# Events are audited and written in chunks of this many; the stream's checkpoint moves after each.
-EVENT_CHUNK = 20_000
 
 
 class StageSkipped(Exception):
@@ -300,7 +298,7 @@ class StageRunner:
         audit = self._event_auditor(writer)
         for batch in connector.scan_activities(stream, window, resume):
             buffer.extend(batch.rows)
-            if batch.resume is not None and len(buffer) < EVENT_CHUNK:
+            if batch.resume is not None and len(buffer) < connector.options.checkpoint_rows:
                 continue  # gather pages, so each audited and written batch is a sensible size
             new = writer.write(buffer, audit=audit)
             buffer = []

@@ -55,6 +55,13 @@ class ConnectorOptions(BaseModel):
     activities_lag_seconds: int | None = Field(
         default=None, ge=0, description="Stop this far before now (events still arriving); provider default"
     )
+    checkpoint_rows: int = Field(
+        default=20_000,
+        ge=1,
+        le=1_000_000,
+        description="Rows per committed chunk: events are audited and stored, and snapshot parts staged, this many "
+        "at a time, and a killed scan resumes after the last chunk",
+    )
 
 
 @dataclass(frozen=True)
