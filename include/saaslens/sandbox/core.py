@@ -21,6 +21,8 @@ The framework owns everything that is not provider-specific:
       GET  /_sandbox/{app}/{tenant}/stats
       POST /_sandbox/{app}/{tenant}/stats/reset
       POST /_sandbox/{app}/{tenant}/rate-limits/reset
+      POST /_sandbox/{app}/{tenant}/advance         JSON body: what changes (personality-specific);
+                                                    alias POST /_admin/tenants/{app}/{tenant}/advance
 
 * running it: :func:`build_app` (an ASGI app), :class:`SandboxServer` (uvicorn in a background
   thread, for tests and benchmarks) and :func:`serve` (blocking, for the CLI).
@@ -60,6 +62,7 @@ from starlette.routing import Mount, Route, Router
 
 __all__ = [
     "APP_REGISTRY",
+    "AdvanceNotSupported",
     "FaultConfig",
     "Personality",
     "RateLimitConfig",
@@ -228,6 +231,10 @@ class SandboxConfigError(ValueError):
     """A sandbox config that cannot be used; the message names the file, tenant and field."""
 
 
+class AdvanceNotSupported(NotImplementedError):
+    """The personality's data is static: it cannot move its tenant forward in time."""
+
+
 def _loc(loc: tuple[Any, ...]) -> str:
     return ".".join(str(p) for p in loc) or "(top level)"
 
@@ -386,6 +393,15 @@ class Personality(abc.ABC):
     def ground_truth_for(self, origin: str) -> dict[str, Any]:
         """Ground truth with absolute URLs under ``origin`` (the admin endpoint passes its own)."""
         return self.ground_truth()
+
+    def advance(self, change: dict[str, Any]) -> dict[str, Any]:
+        """Move the tenant forward: apply ``change`` (new events, changed users...) and return a
+        summary of what changed (ids). Personalities with a "live" tenant override this; the
+        admin route answers 400 for those that do not, and for a ``change`` they reject
+        (``ValueError`` / ``pydantic.ValidationError``)."""
+        raise AdvanceNotSupported(
+            f"the {self.app} personality (tenant {self.spec.name!r}) does not support advance: its data is static"
+        )
 
     def rate_limit_bucket(self, method: str, path: str) -> str | None:
         """The rate-limit/stats bucket for a request path (relative to the tenant), None = none."""
@@ -732,6 +748,26 @@ def _admin_routes(personalities: dict[tuple[str, str], Personality]) -> list[sta
         p.reset_stats()
         return json_response(p.stats())
 
+    async def advance(request: Request) -> Response:
+        p = lookup(request)
+        if isinstance(p, Response):
+            return p
+        try:
+            change = orjson.loads(await request.body() or b"{}")
+        except orjson.JSONDecodeError as exc:
+            return json_response({"error": "the advance body is not JSON", "detail": str(exc)}, 400)
+        if not isinstance(change, dict):
+            return json_response({"error": "the advance body must be a JSON object"}, 400)
+        try:
+            # Runs on the server's event loop, like every API handler: no request sees half a change.
+            return json_response(p.advance(change))
+        except AdvanceNotSupported as exc:
+            return json_response({"error": str(exc)}, 400)
+        except pydantic.ValidationError as exc:
+            return json_response({"error": "invalid advance body", "detail": str(exc)}, 400)
+        except ValueError as exc:
+            return json_response({"error": "invalid advance body", "detail": str(exc)}, 400)
+
     async def rate_limits_reset(request: Request) -> Response:
         p = lookup(request)
         if isinstance(p, Response):
@@ -746,6 +782,8 @@ def _admin_routes(personalities: dict[tuple[str, str], Personality]) -> list[sta
         Route("/_sandbox/{app}/{tenant}/stats", stats, methods=["GET"]),
         Route("/_sandbox/{app}/{tenant}/stats/reset", stats_reset, methods=["POST"]),
         Route("/_sandbox/{app}/{tenant}/rate-limits/reset", rate_limits_reset, methods=["POST"]),
+        Route("/_sandbox/{app}/{tenant}/advance", advance, methods=["POST"]),
+        Route("/_admin/tenants/{app}/{tenant}/advance", advance, methods=["POST"]),
     ]
 
 

@@ -74,7 +74,7 @@ from starlette.routing import BaseRoute, Route
 
 from saaslens.sandbox import core
 from saaslens.sandbox.core import Personality, Scope, TenantSpec, ViewCache, json_response
-from saaslens.sandbox.okta import filters
+from saaslens.sandbox.okta import filters, live
 from saaslens.sandbox.okta.generator import (
     KINDS,
     ORIGIN_MARKER,
@@ -330,14 +330,29 @@ class OktaPersonality(Personality):
         self._client_keys: dict[str, Any] = {}
         self._jwt_secret = os.urandom(32)
         self._seen_jti: dict[str, float] = {}
+        self._rebuild_views()
+
+    def _rebuild_views(self) -> None:
+        """(Re)compute the listings served without a query; forget cached query views."""
+        t = self.tenant
         self._views = ViewCache()
-        # default view: every user but DEPROVISIONED, in id order
+        # default view: every user but DEPROVISIONED (and deleted ones), in id order
         self._status_views: dict[str, list[int]] = {}
         for i, status in enumerate(t.user_status):
-            self._status_views.setdefault(status, []).append(i)
-        self._default_users = [i for i, s in enumerate(t.user_status) if s != "DEPROVISIONED"]
+            if i not in t.deleted:
+                self._status_views.setdefault(status, []).append(i)
+        self._default_users = [i for i, s in enumerate(t.user_status) if s != "DEPROVISIONED" and i not in t.deleted]
         self._group_order = sorted(range(len(t.groups)), key=lambda g: t.group_ids[g])
         self._group_sorted_ids = [t.group_ids[g] for g in self._group_order]
+
+    def advance(self, change: dict[str, Any]) -> dict[str, Any]:
+        """Move the tenant forward (see :mod:`saaslens.sandbox.okta.live`); returns what changed."""
+        parsed = live.AdvanceChange.model_validate(change)
+        with self._lock:
+            summary = live.advance(self.tenant, parsed, int(time.time() * 1000))
+            self._rebuild_views()
+        raw = orjson.dumps(summary).replace(ORIGIN_MARKER.encode(), (self.origin or "").encode())
+        return orjson.loads(raw)
 
     # ---------------------------------------------------------------- framework hooks
 
@@ -601,8 +616,9 @@ class OktaPersonality(Personality):
                 return list(self._status_views.get(node.value.upper(), []))  # type: ignore[union-attr]
             out = []
             qf = q.casefold() if q else None
+            deleted = t.deleted
             for i, doc in enumerate(t.users):
-                if not mentions_status and t.user_status[i] == "DEPROVISIONED":
+                if i in deleted or (not mentions_status and t.user_status[i] == "DEPROVISIONED"):
                     continue
                 if qf is not None:
                     p = doc["profile"]
@@ -899,19 +915,33 @@ class OktaPersonality(Personality):
         def pos_of(vi: int) -> int:
             return vi if view is None else view[vi]
 
+        # events that arrived "late" (advance(late_events=...)) are skipped until their visible_at
+        hidden = set(t.hidden_positions(now_ms)) if t.ev_pending else set()
+
+        def visible_run(indexes: range) -> tuple[list[int], bool]:
+            """Up to `limit` visible positions along `indexes`, and whether a visible one follows."""
+            if not hidden:
+                taken = indexes[:limit]
+                return [pos_of(v) for v in taken], len(indexes) > len(taken)
+            out: list[int] = []
+            for v in indexes:
+                p = pos_of(v)
+                if p in hidden:
+                    continue
+                if len(out) == limit:
+                    return out, True
+                out.append(p)
+            return out, False
+
         if order == "ASCENDING":
             start = max(lo, self._decode_cursor(after)) if after else lo
             vs, ve = view_range(start, max(start, hi))
-            vpage = range(vs, min(ve, vs + limit))
-            positions = [pos_of(v) for v in vpage]
-            more = vs + len(positions) < ve
+            positions, more = visible_run(range(vs, ve))
             boundary = positions[-1] + 1 if positions else start
         else:
             top = min(hi, self._decode_cursor(after)) if after else hi
             vs, ve = view_range(lo, max(lo, top))
-            vpage = range(ve - 1, max(vs, ve - limit) - 1, -1)
-            positions = [pos_of(v) for v in vpage]
-            more = ve - len(positions) > vs
+            positions, more = visible_run(range(ve - 1, vs - 1, -1))
             boundary = positions[-1] if positions else top
         docs = [t.render_event(i) for i in positions]
         nxt = None

@@ -33,6 +33,7 @@ import base64
 import bisect
 import hashlib
 import random
+import time
 import unicodedata
 from array import array
 from collections.abc import Iterator
@@ -151,6 +152,15 @@ class OktaOptions(TenantOptions):
     domain: str | None = None
     """Email domain (default ``{tenant}.example.com``)."""
     access_token_ttl_seconds: int = Field(default=3600, ge=1, le=86_400)
+    tie_runs: int = Field(default=0, ge=0, le=10_000)
+    """Extra runs of System Log events sharing one ``published`` millisecond (on top of the volume
+    above), so page boundaries fall inside runs of identical timestamps more often."""
+    tie_run_length: int = Field(default=40, ge=2, le=5_000)
+    """Events in each of those runs."""
+    hostile_share: float = Field(default=0.0, ge=0.0, le=1.0)
+    """Share of non-admin users with hostile profile values: emoji and ZWJ sequences, right-to-left
+    overrides, quotes and SQL-looking text, very long strings (up to 4,000 characters) and null
+    optional attributes (``title``, ``department``, ``mobilePhone``)."""
     rate_limit_tier: Literal["developer_free", "developer_paid", "one_app", "enterprise", "workforce"] = "workforce"
 
 
@@ -192,6 +202,24 @@ QUALIFIERS = _words(
     "EMEA|APAC|AMER|Platform|Contractors|Leads|On-call|Interns|Berlin|London|New York|Tokyo|Project Apollo|"
     "Project Atlas",
     "|",
+)
+# Hostile profile values (hostile_share): what a lake, a terminal or a CSV export must survive.
+HOSTILE_FIRST = (
+    "Zoë 🦄",
+    "👩\u200d💻",
+    "\u202eevil",
+    'Bobby "Tables"',
+    "Robert'); DROP TABLE accounts;--",
+    "e\u0301\u0301\u0301",
+    "名前",
+    "🇺🇳🏳️\u200d🌈",
+)
+HOSTILE_LAST = (
+    "Wolfeschlegelsteinhausenbergerdorff" * 40,
+    "O'Brien,\tNewline\nInside",
+    "\U0001d573\U0001d594\U0001d598\U0001d599\U0001d58e\U0001d591\U0001d58a",  # "Hostile" in Fraktur
+    "\u200b",
+    "<script>alert(1)</script>",
 )
 EXTRA_GROUPS = _words(
     "VPN Users|AWS Admins|GitHub Admins|All Contractors|Board|Wiki Editors|Zoom Webinar Hosts|Salesforce Power Users",
@@ -338,6 +366,9 @@ group.user_membership.remove|SUCCESS|-|INFO|Remove user from group membership|co
 app.oauth2.as.consent.grant|SUCCESS|-|INFO|User granted consent to app|-|/oauth2/v1/authorize|consent
 policy.lifecycle.update|SUCCESS|-|INFO|Update policy|core.policy.lifecycle.update|/api/v1/policies/{policy}|policy
 system.api_token.create|SUCCESS|-|INFO|Create API token|api.token.create|/api/internal/tokens|token
+user.account.update_profile|SUCCESS|-|INFO|Update user profile for Okta|core.user.config.profile_update.success|/api/v1/users/{user}|user
+user.lifecycle.delete.initiated|SUCCESS|-|INFO|Delete Okta user|-|/api/v1/users/{user}|user
+user.lifecycle.delete.completed|SUCCESS|-|INFO|Delete Okta user completed|-|/api/v1/users/{user}|user
 """.strip().splitlines()  # noqa: E501
 )
 (
@@ -360,7 +391,12 @@ system.api_token.create|SUCCESS|-|INFO|Create API token|api.token.create|/api/in
     K_CONSENT,
     K_POLICY,
     K_TOKEN,
+    K_UPDATE_PROFILE,
+    K_DELETE_INITIATED,
+    K_DELETE_COMPLETED,
 ) = range(len(KINDS))
+GU_SHIFT = 1 << 32
+"""A ``group_user`` event target is ``group index * GU_SHIFT + user index`` (users may be added later)."""
 EVENT_TYPES = tuple(sorted({k.event_type for k in KINDS}))
 _OUTCOMES = tuple({"result": k.result, "reason": k.reason} for k in KINDS)
 _GEO = {
@@ -542,13 +578,23 @@ class OktaTenant:
         self.user_type_id = self._ids("oty")
         self.user_schema_id = self._ids("osc")
         self._make_users(FastRandom(f"okta-users:{seed}"), max(users, len(self.api_tokens)))
+        if options.hostile_share:
+            self._make_hostile(FastRandom(f"okta-hostile:{seed}"), options.hostile_share)
         self._make_apps()
         self._make_groups(FastRandom(f"okta-groups:{seed}"))
         self._make_roles(FastRandom(f"okta-roles:{seed}"))
         self._make_grants(FastRandom(f"okta-grants:{seed}"))
         self._make_events(FastRandom(f"okta-events:{seed}"))
         self._finish_users()
+        self._finish_user_lists()
         self._finish_groups()
+        # "live" state, moved by saaslens.sandbox.okta.live.advance()
+        self.live_since_ms = self.anchor_ms
+        self.advance_count = 0
+        self.advances: list[dict[str, Any]] = []
+        self.next_seq = len(self.ev_ts)
+        self.ev_added: dict[int, int] = {}  # seq -> visible_at ms, for every event advance() added
+        self.ev_pending: dict[int, tuple[int, int]] = {}  # seq -> (published, visible_at) not yet visible
 
     # ---------------------------------------------------------------- users
 
@@ -666,6 +712,25 @@ class OktaTenant:
         self.user_index = {u.id: i for i, u in enumerate(recs)}
         self.login_index = {u.login.lower(): i for i, u in enumerate(recs)}
         self.owner_index = {u.owner_of: i for i, u in enumerate(recs) if u.owner_of is not None}
+
+    def _make_hostile(self, rng: FastRandom, share: float) -> None:
+        """Give a share of non-admin users hostile names and very long or null attributes.
+
+        Logins stay ASCII (Okta requires an email-like login); a separate random stream keeps the
+        rest of the tenant identical to one without hostile values."""
+        for u in self.urecs:
+            if u.owner_of is not None or rng.random() >= share:
+                continue
+            u.first = rng.pick(HOSTILE_FIRST)
+            u.last = rng.pick(HOSTILE_LAST)
+            u.display = f"{u.first} {u.last}"
+            variant = rng.fr(3)
+            if variant == 0:  # null optional attributes, as Okta returns them when unset
+                u.title = u.department = u.mobile = None
+            elif variant == 1:
+                u.title = ("Principal " + "🚀 Very Long Title " * 220)[:4000]
+            else:
+                u.title = '\u202eReverse\u202c "quoted", comma; semicolon\x7f'
 
     # ---------------------------------------------------------------- apps
 
@@ -903,7 +968,6 @@ class OktaTenant:
 
         # (ts, kinds, actor, target)
         scen: list[tuple[int, tuple[int, ...], int, int]] = []
-        n_users = len(self.urecs)
         for ui, u in enumerate(self.urecs):
             if in_window(u.created) and u.owner_of is None:
                 scen.append((jitter(u.created), (K_CREATE,), admin(), ui))
@@ -983,7 +1047,7 @@ class OktaTenant:
                     if not add_pairs or not self.active_admins:
                         continue
                     gi, ui = add_pairs[int(rnd() * n_pairs)]
-                    actor, target = admin(), gi * n_users + ui
+                    actor, target = admin(), gi * GU_SHIFT + ui
                 elif first == K_GROUP_REMOVE:
                     if not self.okta_group_idx or not self.active_admins:
                         continue
@@ -991,7 +1055,7 @@ class OktaTenant:
                     ui = login_pool[int(rnd() * n_login)]
                     if ui in self.members[gi]:
                         continue
-                    actor, target = admin(), gi * n_users + ui
+                    actor, target = admin(), gi * GU_SHIFT + ui
                 else:  # K_POLICY
                     if not self.active_admins:
                         continue
@@ -1001,6 +1065,7 @@ class OktaTenant:
                 append((ts, kinds, actor, target))
                 remaining -= len(kinds)
 
+        scen += self._tie_runs(FastRandom(f"okta-ties:{self.seed}"), login_pool, span)
         scen.sort()
         ts_l: list[int] = []
         kind_l: list[int] = []
@@ -1018,7 +1083,7 @@ class OktaTenant:
                     if actor >= 0 and ts - ts % 1000 > last_login[actor]:
                         last_login[actor] = ts - ts % 1000
                 elif k in (K_GROUP_ADD, K_GROUP_REMOVE):
-                    gi = target // n_users
+                    gi = target // GU_SHIFT
                     if ts - ts % 1000 > last_membership[gi]:
                         last_membership[gi] = ts - ts % 1000
         ts_arr, kind_arr = array("q", ts_l), array("B", kind_l)
@@ -1028,56 +1093,73 @@ class OktaTenant:
             if last_login[ui]:
                 u.last_login = last_login[ui]
         self.ev_ts, self.ev_kind, self.ev_actor, self.ev_target = ts_arr, kind_arr, actor_arr, target_arr
+        self.ev_seq = array("q", range(len(ts_arr)))  # creation order: the uuid's source
         self._uuid_cache: tuple[int, int, list[str]] = (-1, -1, [])
         self._home_cache: dict[int, tuple[Any, ...]] = {}
+
+    def _tie_runs(self, rng: FastRandom, pool: list[int], span: int) -> list[tuple[int, tuple[int, ...], int, int]]:
+        """``tie_runs`` runs of ``tie_run_length`` SSO events sharing one millisecond (a batch of
+        sign-ins processed together), from their own random stream."""
+        runs: list[tuple[int, tuple[int, ...], int, int]] = []
+        if not pool or not self.sso_apps:
+            return runs
+        for _ in range(self.options.tie_runs):
+            ts = self.window_start_ms + rng.fr(span)
+            for _ in range(self.options.tie_run_length):
+                runs.append((ts, (K_SSO,), rng.pick(pool), rng.pick(self.sso_apps)))
+        return runs
 
     # ---------------------------------------------------------------- served documents
 
     def _finish_users(self) -> None:
+        self.users: list[dict[str, Any]] = [self.user_doc(u) for u in self.urecs]
+        #: indexes of users deleted by advance(): gone from every listing, kept so old events render
+        self.deleted: set[int] = set()
+
+    def user_doc(self, u: UserRec) -> dict[str, Any]:
+        """The served User object for a user record."""
         lb = self.link_base
-        self.users: list[dict[str, Any]] = []
-        for u in self.urecs:
-            profile: dict[str, Any] = {
-                "firstName": u.first,
-                "lastName": u.last,
-                "mobilePhone": u.mobile,
-                "secondEmail": None,
-                "login": u.login,
-                "email": u.email,
-                "displayName": u.display,
-                "title": u.title,
-                "department": u.department,
-                "employeeNumber": u.employee_number,
-                "city": LOCATIONS[u.home].city,
-                "countryCode": LOCATIONS[u.home].country_code,
-                "timezone": LOCATIONS[u.home].timezone,
-                "userType": "Employee",
-            }
-            creds: dict[str, Any] = {}
-            if u.federated:
-                creds["provider"] = {"type": "FEDERATION", "name": "FEDERATION"}
-            else:
-                if u.password_changed is not None:
-                    creds["password"] = {}
-                if u.recovery_q and u.password_changed is not None:
-                    creds["recovery_question"] = {"question": "What is the food you least liked as a child?"}
-                creds["provider"] = {"type": "OKTA", "name": "OKTA"}
-            self.users.append(
-                {
-                    "id": u.id,
-                    "status": u.status,
-                    "created": iso(u.created),
-                    "activated": iso(u.activated),
-                    "statusChanged": iso(u.status_changed),
-                    "lastLogin": iso(u.last_login),
-                    "lastUpdated": iso(u.last_updated),
-                    "passwordChanged": iso(u.password_changed),
-                    "type": {"id": self.user_type_id},
-                    "profile": profile,
-                    "credentials": creds,
-                    "_links": {"self": {"href": f"{lb}/api/v1/users/{u.id}"}},
-                }
-            )
+        profile: dict[str, Any] = {
+            "firstName": u.first,
+            "lastName": u.last,
+            "mobilePhone": u.mobile,
+            "secondEmail": None,
+            "login": u.login,
+            "email": u.email,
+            "displayName": u.display,
+            "title": u.title,
+            "department": u.department,
+            "employeeNumber": u.employee_number,
+            "city": LOCATIONS[u.home].city,
+            "countryCode": LOCATIONS[u.home].country_code,
+            "timezone": LOCATIONS[u.home].timezone,
+            "userType": "Employee",
+        }
+        creds: dict[str, Any] = {}
+        if u.federated:
+            creds["provider"] = {"type": "FEDERATION", "name": "FEDERATION"}
+        else:
+            if u.password_changed is not None:
+                creds["password"] = {}
+            if u.recovery_q and u.password_changed is not None:
+                creds["recovery_question"] = {"question": "What is the food you least liked as a child?"}
+            creds["provider"] = {"type": "OKTA", "name": "OKTA"}
+        return {
+            "id": u.id,
+            "status": u.status,
+            "created": iso(u.created),
+            "activated": iso(u.activated),
+            "statusChanged": iso(u.status_changed),
+            "lastLogin": iso(u.last_login),
+            "lastUpdated": iso(u.last_updated),
+            "passwordChanged": iso(u.password_changed),
+            "type": {"id": self.user_type_id},
+            "profile": profile,
+            "credentials": creds,
+            "_links": {"self": {"href": f"{lb}/api/v1/users/{u.id}"}},
+        }
+
+    def _finish_user_lists(self) -> None:
         self.user_status = [u.status for u in self.urecs]
         self.user_last_updated = [u.last_updated for u in self.urecs]
 
@@ -1189,15 +1271,18 @@ class OktaTenant:
         return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
     def uuid_at(self, i: int) -> str:
-        """The uuid of the event at position i; ascending within a run of equal timestamps."""
+        """The uuid of the event at position i; ascending within a run of equal timestamps.
+
+        Derived from the event's sequence number (its creation order), not its position, so an
+        event keeps its uuid when later (late) events are inserted before it."""
         ts = self.ev_ts[i]
         lo, hi, cached = self._uuid_cache
         if not (lo <= i < hi):
             lo = bisect.bisect_left(self.ev_ts, ts, 0, i + 1)
             hi = bisect.bisect_right(self.ev_ts, ts, i)
             if hi - lo == 1:
-                return self._raw_uuid(i)
-            cached = sorted(self._raw_uuid(k) for k in range(lo, hi))
+                return self._raw_uuid(self.ev_seq[i])
+            cached = sorted(self._raw_uuid(self.ev_seq[k]) for k in range(lo, hi))
             self._uuid_cache = (lo, hi, cached)
         return cached[i - lo]
 
@@ -1298,7 +1383,7 @@ class OktaTenant:
             if tk == "role_user":
                 debug["privilegeGranted"] = ROLE_LABELS[self.roles[t]["type"]]
         elif tk == "group_user":
-            gi, ui = divmod(t, len(self.urecs))
+            gi, ui = divmod(t, GU_SHIFT)
             tu = self.urecs[ui]
             g = self.gdefs[gi]
             uri = uri.replace("{group}", g["id"]).replace("{user}", tu.id)
@@ -1390,8 +1475,38 @@ class OktaTenant:
 
     # ---------------------------------------------------------------- ground truth
 
+    def hidden_positions(self, now_ms: int) -> list[int]:
+        """Sorted positions of events advance() added that are not visible at ``now_ms`` yet."""
+        for seq in [s for s, (_, vis) in self.ev_pending.items() if vis <= now_ms]:
+            del self.ev_pending[seq]  # visible for good: stop checking it
+        out = []
+        ts, seqs = self.ev_ts, self.ev_seq
+        for seq, (published, _) in self.ev_pending.items():
+            k = bisect.bisect_left(ts, published)
+            while k < len(ts) and ts[k] == published and seqs[k] != seq:
+                k += 1
+            out.append(k)
+        return sorted(out)
+
+    def visibility(self, now_ms: int) -> list[dict[str, Any]]:
+        """``{uuid, published, visible_at, visible}`` for every event advance() added, in log order.
+        Events generated at start-up are visible from their ``published`` time."""
+        out = []
+        added = self.ev_added
+        if not added:
+            return out
+        for i, seq in enumerate(self.ev_seq):
+            vis = added.get(seq)
+            if vis is not None:
+                uuid, published = self.uuid_at(i), iso(self.ev_ts[i])
+                out.append({"uuid": uuid, "published": published, "visible_at": iso(vis), "visible": vis <= now_ms})
+        return out
+
     def ground_truth(self) -> dict[str, Any]:
         """Everything, with hrefs still carrying ORIGIN_MARKER (the caller substitutes it)."""
+        now_ms = int(time.time() * 1000)
+        visibility = self.visibility(now_ms)
+        live = [doc for ui, doc in enumerate(self.users) if ui not in self.deleted]
         return {
             "app": "okta",
             "tenant": self.name,
@@ -1400,7 +1515,8 @@ class OktaTenant:
             "history_days": self.options.history_days,
             "base_url": self.link_base,
             "org_id": self.org_id,
-            "users": self.users,
+            "users": live,
+            "deleted_users": sorted(self.user_ids[ui] for ui in self.deleted),
             "groups": self.groups,
             "memberships": [
                 {"group_id": self.group_ids[gi], "user_id": self.user_ids[ui]}
@@ -1425,13 +1541,20 @@ class OktaTenant:
             "grants": [self.grant_doc(gi) for gi in range(len(self.grants))],
             "apps": [{k: v for k, v in a.items() if k != "oidc"} for a in self.apps],
             "log_events": list(self.iter_events()),
+            "log_visibility": visibility,
+            "log_events_not_yet_visible": [v["uuid"] for v in visibility if not v["visible"]],
+            "advances": list(self.advances),
             "counts": {
-                "users": len(self.users),
-                "users_by_status": {s: self.user_status.count(s) for s in USER_STATUSES},
+                "users": len(live),
+                "users_by_status": {
+                    s: sum(1 for ui, st in enumerate(self.user_status) if st == s and ui not in self.deleted)
+                    for s in USER_STATUSES
+                },
                 "groups": len(self.groups),
                 "memberships": sum(len(m) for m in self.members),
                 "role_assignments": sum(len(r) for r in self.user_roles),
                 "grants": len(self.grants),
                 "log_events": self.event_count,
+                "log_events_visible": self.event_count - sum(1 for v in visibility if not v["visible"]),
             },
         }
