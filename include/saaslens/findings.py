@@ -259,3 +259,22 @@ def run_finding(con: duckdb.DuckDBPyConnection, finding: Finding, params: Mappin
     if missing:
         raise FindingError(f"finding {finding.id!r} ({finding.path}) returns no key column {missing[0]!r}")
     return table
+
+
+# -- the broad-scope list -----------------------------------------------------------------------
+
+
+def broad_scopes(path: Path | None = None) -> list[tuple[str, str, str]]:
+    """(app, scope pattern, why) rows of include/findings/broad_scopes.csv (or `path`)."""
+    from saaslens.lake.catalog import load_broad_scopes
+
+    return load_broad_scopes(path or findings_dir() / "broad_scopes.csv")
+
+
+def is_broad_scope(app: str, scope: str, rules: list[tuple[str, str, str]] | None = None) -> bool:
+    """Whether a granted scope is on the broad-scope list, matched as the broad_oauth_grants finding
+    does: case-insensitively, `*` matching any run of characters (DuckDB GLOB, Python fnmatchcase)."""
+    from fnmatch import fnmatchcase
+
+    rules = broad_scopes() if rules is None else rules
+    return any(rule_app == app and fnmatchcase(scope.lower(), pattern.lower()) for rule_app, pattern, _ in rules)

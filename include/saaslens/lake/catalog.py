@@ -3,21 +3,311 @@
 Views read the Parquet files by glob at query time, so a snapshot published after the catalog
 was built shows up without rebuilding it. The current-state view of a snapshot table keeps, per
 app and instance, only the newest published snapshot.
+
+On top of the canonical tables the catalog defines:
+
+- `activities_normalized`: every activity with OCSF class, activity, severity and status ids,
+  from the mapping tables `ocsf_activity_map` / `ocsf_category_defaults` (built from
+  saaslens.lake.ocsf, not a CASE expression);
+- `identity_keys` and `identities` (plus `identities_as_of(ts)`): accounts of every app and
+  instance linked to one person by normalized email and the identity links the providers give;
+- reference tables: `identity_provider_apps` and `broad_scopes` (include/findings/broad_scopes.csv).
+
+Every derived view and table is described in DERIVED (name, description, columns) so the DuckDB
+comments and docs/schema.md come from one definition, like the canonical tables.
 """
 
 from __future__ import annotations
 
+import csv
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
 from saaslens import settings
-from saaslens.lake.schema import TABLES
+from saaslens.lake import ocsf
+from saaslens.lake.schema import TABLES, Column
 from saaslens.lake.writer import Lake
+
+# Apps whose instances are identity providers: their accounts decide whether a person may sign in
+# to the apps federated behind them.
+IDENTITY_PROVIDER_APPS: dict[str, str] = {
+    "okta": "Okta",
+    "google_workspace": "Google Workspace (Cloud Identity)",
+    "microsoft365": "Microsoft Entra ID",
+}
+
+
+@dataclass(frozen=True)
+class IdentityKeySource:
+    """Where an account's identity keys (email addresses naming the person) come from.
+
+    `values` is a SQL expression over an accounts row that yields a list of strings; keys are
+    lowercased and trimmed, and only values shaped like an email address are kept, so handles
+    (GitHub logins, Slack names) and Entra guest UPNs (name_domain#EXT#@tenant) never link people.
+    """
+
+    app: str  # "*" for every app
+    source: str
+    values: str
+    why: str
+
+
+IDENTITY_KEY_SOURCES: tuple[IdentityKeySource, ...] = (
+    IdentityKeySource("*", "email", "[email]", "The account's primary email."),
+    IdentityKeySource(
+        "okta",
+        "login",
+        "[login]",
+        "Okta's login is the name the person signs in with and what Okta sends as the SAML NameID to "
+        "federated apps; it may differ from profile.email.",
+    ),
+    IdentityKeySource(
+        "microsoft365",
+        "user_principal_name",
+        "[login]",
+        "Entra ID's userPrincipalName is the sign-in name and the usual SAML NameID; it may differ from mail.",
+    ),
+    IdentityKeySource(
+        "microsoft365",
+        "proxy_address",
+        "list_transform(list_filter(json_extract_string(raw, '$.proxyAddresses[*]'), "
+        "lambda x: lower(x) like 'smtp:%'), lambda x: x[6:])",
+        "Entra ID proxyAddresses: every SMTP address that delivers to the user (SMTP: primary, smtp: aliases).",
+    ),
+    IdentityKeySource(
+        "google_workspace",
+        "alias",
+        "list_concat(json_extract_string(raw, '$.aliases[*]'), json_extract_string(raw, '$.nonEditableAliases[*]'))",
+        "Google Workspace aliases and domain aliases of the user's primary email (admin-managed).",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Derived:
+    """A view, table or table macro the catalog adds on top of the canonical tables."""
+
+    name: str
+    kind: str  # view | table | macro
+    description: str
+    columns: tuple[Column, ...]
+
+
+def _c(name: str, type_: str, description: str) -> Column:
+    return Column(name, type_, description)
+
+
+_ACTIVITY = TABLES["activities"]
+_ACCOUNTS = TABLES["accounts"]
+
+
+def _activity_column(name: str) -> Column:
+    return next(c for c in _ACTIVITY.columns if c.name == name)
+
+
+def _account_column(name: str) -> Column:
+    return next(c for c in _ACCOUNTS.columns if c.name == name)
+
+
+_OCSF_CLASS_COLUMNS = (
+    _c("class_uid", "int64", "OCSF event class id (3002 Authentication, 3001 Account Change, ...)."),
+    _c("class_name", "string", "OCSF event class name."),
+    _c("category_uid", "int64", "OCSF category id (3 Identity & Access Management, 6 Application Activity)."),
+    _c("category_name", "string", "OCSF category name."),
+)
+
+DERIVED: tuple[Derived, ...] = (
+    Derived(
+        "activities_normalized",
+        "view",
+        "Activities of every app in one shape, with OCSF class, activity, severity and status ids for "
+        "export to security data lakes (see saaslens/lake/ocsf.py for the mapping and its sources).",
+        (
+            *(
+                _activity_column(name)
+                for name in ("app", "instance", "event_id", "occurred_at", "event_date", "category", "action")
+            ),
+            _activity_column("outcome"),
+            _activity_column("outcome_reason"),
+            _activity_column("actor_id"),
+            _activity_column("actor_login"),
+            _c("actor_email", "string", "actor_login lowercased when it is an email address, else null."),
+            _activity_column("actor_type"),
+            _activity_column("target_id"),
+            _activity_column("target_name"),
+            _c("target_email", "string", "target_name lowercased when it is an email address, else null."),
+            _activity_column("target_type"),
+            _activity_column("ip"),
+            _activity_column("user_agent"),
+            _activity_column("country"),
+            *_OCSF_CLASS_COLUMNS,
+            _c(
+                "activity_id",
+                "int64",
+                "OCSF activity id within the class (1 Logon, 3 Add User, ...); 99 Other when the action is not mapped.",
+            ),
+            _c("activity_name", "string", "OCSF activity name; for 99 Other, the provider's action."),
+            _c("type_uid", "int64", "OCSF type id: class_uid * 100 + activity_id."),
+            _c(
+                "severity_id",
+                "int64",
+                "OCSF severity id: the mapping's (1 Informational, 2 Low, 3 Medium), at least 2 Low for a failure.",
+            ),
+            _c("severity", "string", "OCSF severity name."),
+            _c("status_id", "int64", "OCSF status id from outcome: 1 Success, 2 Failure, 0 Unknown."),
+            _c("status", "string", "OCSF status name."),
+            _c("is_mapped", "bool", "The action has its own entry in ocsf_activity_map (else the category's default)."),
+        ),
+    ),
+    Derived(
+        "identity_keys",
+        "view",
+        "The email-shaped keys that name the person behind each current account: its email, and the "
+        "identity links the provider gives (Okta login, Entra userPrincipalName and proxy addresses, "
+        "Google aliases). Accounts sharing a key belong to the same person.",
+        (
+            _c("app", "string", "Connector of the account."),
+            _c("instance", "string", "Instance of the account."),
+            _c("account_id", "string", "The account (accounts.account_id)."),
+            _c("key", "string", "An email address naming the account's person: lowercased and trimmed."),
+            _c(
+                "source",
+                "string",
+                "Where the key came from: " + ", ".join(s.source for s in IDENTITY_KEY_SOURCES) + ".",
+            ),
+        ),
+    ),
+    Derived(
+        "identities",
+        "view",
+        "Every current account of every app and instance, linked to one person: accounts sharing an "
+        "identity key (identity_keys) belong to the same person, transitively. identities_as_of(ts) "
+        "gives the same view over accounts_as_of(ts).",
+        (
+            _c(
+                "person_id",
+                "string",
+                "The person: their preferred email (person_email), or 'unlinked:<app>/<instance>/<account_id>' "
+                "for an account with no email-shaped key.",
+            ),
+            _c(
+                "person_email",
+                "string",
+                "The person's preferred email: the primary email of their identity-provider account, else the "
+                "smallest primary email among their accounts; null when unlinked.",
+            ),
+            _account_column("app"),
+            _account_column("instance"),
+            _account_column("account_id"),
+            _account_column("login"),
+            _account_column("email"),
+            _account_column("display_name"),
+            _account_column("status"),
+            _account_column("account_type"),
+            _account_column("is_admin"),
+            _account_column("mfa_enabled"),
+            _account_column("created_at"),
+            _account_column("last_login_at"),
+            _c(
+                "is_identity_provider",
+                "bool",
+                "The account's app is an identity provider (" + ", ".join(IDENTITY_PROVIDER_APPS) + ").",
+            ),
+            _c(
+                "linked_by",
+                "string",
+                "Sources of this account's keys shared with another account of the person (email, login, ...); "
+                "null when no other account shares a key.",
+            ),
+            _c("person_accounts", "int64", "How many accounts the person has, over all apps and instances."),
+            _c("person_apps", "list<string>", "Apps the person has an account in."),
+            _c("idp_instances", "list<string>", "Identity-provider instances ('<app>/<instance>') the person is in."),
+            _c(
+                "idp_active",
+                "bool",
+                "The person has an active account in at least one identity provider; null without any.",
+            ),
+            _c(
+                "idp_disabled_in",
+                "list<string>",
+                "Identity-provider instances where the person's account is suspended or deprovisioned.",
+            ),
+            _account_column("snapshot_id"),
+        ),
+    ),
+    Derived(
+        "identity_provider_apps",
+        "table",
+        "Apps whose instances are identity providers, from saaslens.lake.catalog.IDENTITY_PROVIDER_APPS.",
+        (
+            _c("app", "string", "Connector name."),
+            _c("provider", "string", "The identity provider's product name."),
+        ),
+    ),
+    Derived(
+        "broad_scopes",
+        "table",
+        "OAuth scopes broad enough to review every grant of them, per app, from include/findings/broad_scopes.csv. "
+        "A scope matches case-insensitively; `*` matches any run of characters.",
+        (
+            _c("app", "string", "Connector the scope belongs to."),
+            _c("scope", "string", "Scope or pattern (glob: `*` any characters)."),
+            _c("why", "string", "What a holder of the scope can do."),
+        ),
+    ),
+    Derived(
+        "ocsf_activity_map",
+        "table",
+        "Provider actions mapped to OCSF classes and activities, from saaslens.lake.ocsf.ACTION_MAPPINGS.",
+        (
+            _c("app", "string", "Connector the action comes from."),
+            _c("action", "string", "The provider's action (activities.action)."),
+            *_OCSF_CLASS_COLUMNS,
+            _c("activity_id", "int64", "OCSF activity id within the class."),
+            _c("activity_name", "string", "OCSF activity name."),
+            _c("severity_id", "int64", "OCSF severity id of a successful event of this kind."),
+        ),
+    ),
+    Derived(
+        "ocsf_category_defaults",
+        "table",
+        "The OCSF class an unmapped action falls back on, by canonical category (activity 99 Other).",
+        (
+            _c("category", "string", "Canonical activity category."),
+            *_OCSF_CLASS_COLUMNS,
+        ),
+    ),
+)
+
+
+# -- SQL helpers --------------------------------------------------------------------------------
 
 
 def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
+
+
+def _literal(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    return _quote(str(value))
+
+
+def _values_table(name: str, columns: Sequence[Column], rows: Iterable[Sequence[Any]]) -> str:
+    """`create or replace table` with typed columns and literal rows (rows may be empty)."""
+    sql_types = {"string": "varchar", "int64": "bigint", "bool": "boolean"}
+    column_sql = ", ".join(f"{c.name} {sql_types[c.type]}" for c in columns)
+    body = ", ".join("(" + ", ".join(_literal(v) for v in row) + ")" for row in rows)
+    statement = f"create or replace table {name} ({column_sql})"
+    return statement if not body else f"{statement}; insert into {name} values {body}"
 
 
 def _source(lake_root: Path, table: str) -> str:
@@ -25,7 +315,185 @@ def _source(lake_root: Path, table: str) -> str:
     return f"read_parquet({_quote(glob)}, union_by_name = true, hive_partitioning = false)"
 
 
-def view_statements(lake_root: Path) -> list[str]:
+# -- reference data -----------------------------------------------------------------------------
+
+
+def load_broad_scopes(path: Path) -> list[tuple[str, str, str]]:
+    """(app, scope, why) rows of the broad-scope list; a bad row raises naming the file and line."""
+    if not path.exists():
+        raise ValueError(f"broad-scope list {path} does not exist")
+    with path.open(newline="") as handle:
+        reader = csv.DictReader(handle)
+        if reader.fieldnames != ["app", "scope", "why"]:
+            raise ValueError(f"{path}:1: columns must be app,scope,why (found {','.join(reader.fieldnames or [])})")
+        rows = []
+        for row in reader:
+            line = reader.line_num
+            app, scope, why = ((row.get(k) or "").strip() for k in ("app", "scope", "why"))
+            if not app or not scope or not why:
+                raise ValueError(f"{path}:{line}: app, scope and why must all be given")
+            rows.append((app, scope, why))
+    return rows
+
+
+def _reference_tables(broad_scopes_path: Path) -> list[str]:
+    by_name = {d.name: d for d in DERIVED}
+    mappings = [
+        (
+            m.app,
+            m.action,
+            m.class_uid,
+            *ocsf.CLASSES[m.class_uid],
+            m.activity_id,
+            ocsf.ACTIVITIES[m.class_uid][m.activity_id],
+            m.severity_id,
+        )
+        for m in ocsf.ACTION_MAPPINGS
+    ]
+    defaults = [(category, uid, *ocsf.CLASSES[uid]) for category, uid in ocsf.CATEGORY_DEFAULTS.items()]
+    return [
+        _values_table(
+            "identity_provider_apps", by_name["identity_provider_apps"].columns, IDENTITY_PROVIDER_APPS.items()
+        ),
+        _values_table("broad_scopes", by_name["broad_scopes"].columns, load_broad_scopes(broad_scopes_path)),
+        _values_table("ocsf_activity_map", by_name["ocsf_activity_map"].columns, mappings),
+        _values_table("ocsf_category_defaults", by_name["ocsf_category_defaults"].columns, defaults),
+    ]
+
+
+# -- derived views ------------------------------------------------------------------------------
+
+_SEVERITY_NAMES = "[" + ", ".join(_quote(ocsf.SEVERITIES[i]) for i in range(len(ocsf.SEVERITIES))) + "]"
+
+ACTIVITIES_NORMALIZED_SQL = f"""
+select
+    a.app, a.instance, a.event_id, a.occurred_at, a.event_date, a.category, a.action,
+    a.outcome, a.outcome_reason,
+    a.actor_id, a.actor_login,
+    case when a.actor_login like '%_@_%' then lower(trim(a.actor_login)) end as actor_email,
+    a.actor_type,
+    a.target_id, a.target_name,
+    case when a.target_name like '%_@_%' then lower(trim(a.target_name)) end as target_email,
+    a.target_type,
+    a.ip, a.user_agent, a.country,
+    coalesce(m.class_uid, d.class_uid) as class_uid,
+    coalesce(m.class_name, d.class_name) as class_name,
+    coalesce(m.category_uid, d.category_uid) as category_uid,
+    coalesce(m.category_name, d.category_name) as category_name,
+    coalesce(m.activity_id, {ocsf.OTHER}) as activity_id,
+    case when coalesce(m.activity_id, {ocsf.OTHER}) = {ocsf.OTHER} then a.action else m.activity_name end
+        as activity_name,
+    coalesce(m.class_uid, d.class_uid) * 100 + coalesce(m.activity_id, {ocsf.OTHER}) as type_uid,
+    greatest(coalesce(m.severity_id, 1), case when a.outcome = 'failure' then 2 else 1 end) as severity_id,
+    {_SEVERITY_NAMES}[1 + greatest(coalesce(m.severity_id, 1), case when a.outcome = 'failure' then 2 else 1 end)]
+        as severity,
+    case a.outcome when 'success' then 1 when 'failure' then 2 else 0 end as status_id,
+    case a.outcome when 'success' then 'Success' when 'failure' then 'Failure' else 'Unknown' end as status,
+    m.action is not null as is_mapped
+from activities as a
+left join ocsf_activity_map as m on m.app = a.app and m.action = a.action
+left join ocsf_category_defaults as d on d.category = a.category
+"""
+
+
+def identity_keys_sql(accounts: str) -> str:
+    """The identity_keys query over an accounts relation (the current view or accounts_as_of(ts))."""
+    parts = []
+    for source in IDENTITY_KEY_SOURCES:
+        where = "" if source.app == "*" else f"where app = {_quote(source.app)}"
+        parts.append(
+            f"select app, instance, account_id, unnest({source.values}) as value, {_quote(source.source)} as source "
+            f"from {accounts} {where}"
+        )
+    union = "\n    union all\n    ".join(parts)
+    return f"""
+select distinct app, instance, account_id, lower(trim(value)) as key, source
+from (
+    {union}
+)
+where value like '%_@_%' and value not ilike '%#ext#%'
+"""
+
+
+def identities_sql(accounts: str) -> str:
+    """The identities query over an accounts relation. Accounts are nodes, shared keys are edges;
+    each account's person is its connected component, found by propagating key labels (a recursive
+    CTE that stops when no account learns a new label; components are one person's few emails)."""
+    idp_apps = ", ".join(_quote(app) for app in IDENTITY_PROVIDER_APPS)
+    return f"""
+with recursive
+acc as (
+    select *, app in ({idp_apps}) as is_identity_provider
+    from {accounts}
+),
+keys as ({identity_keys_sql("acc")}),
+reach(app, instance, account_id, label) as (
+    select app, instance, account_id, key from keys
+    union
+    select k2.app, k2.instance, k2.account_id, r.label
+    from reach as r
+    join keys as k1 on k1.app = r.app and k1.instance = r.instance and k1.account_id = r.account_id
+    join keys as k2 on k2.key = k1.key
+),
+component as (
+    select app, instance, account_id, min(label) as component from reach group by all
+),
+shared as (
+    -- Keys that link an account to another one: held by more than one account.
+    select key from keys group by key having count(distinct (app, instance, account_id)) > 1
+),
+linked as (
+    select k.app, k.instance, k.account_id, string_agg(distinct k.source, ', ' order by k.source) as linked_by
+    from keys as k semi join shared as s on s.key = k.key
+    group by all
+),
+joined as (
+    select acc.*, component.component, linked.linked_by
+    from acc
+    left join component using (app, instance, account_id)
+    left join linked using (app, instance, account_id)
+),
+person as (
+    select
+        component,
+        coalesce(
+            min(lower(trim(email))) filter (where is_identity_provider and email is not null),
+            min(lower(trim(email))),
+            min(component)
+        ) as person_email,
+        count(*) as person_accounts,
+        list(distinct app order by app) as person_apps,
+        list(distinct app || '/' || instance order by app || '/' || instance)
+            filter (where is_identity_provider) as idp_instances,
+        bool_or(status = 'active') filter (where is_identity_provider) as idp_active,
+        list(distinct app || '/' || instance order by app || '/' || instance)
+            filter (where is_identity_provider and status in ('suspended', 'deprovisioned')) as idp_disabled_in
+    from joined
+    where component is not null
+    group by component
+)
+select
+    coalesce(p.person_email, 'unlinked:' || j.app || '/' || j.instance || '/' || j.account_id) as person_id,
+    p.person_email,
+    j.app, j.instance, j.account_id, j.login, j.email, j.display_name, j.status, j.account_type,
+    j.is_admin, j.mfa_enabled, j.created_at, j.last_login_at, j.is_identity_provider, j.linked_by,
+    coalesce(p.person_accounts, 1) as person_accounts,
+    coalesce(p.person_apps, [j.app]) as person_apps,
+    coalesce(p.idp_instances, []::varchar[]) as idp_instances,
+    case when j.component is null then (case when j.is_identity_provider then j.status = 'active' end)
+         else p.idp_active end as idp_active,
+    coalesce(
+        p.idp_disabled_in,
+        case when j.component is null and j.is_identity_provider and j.status in ('suspended', 'deprovisioned')
+             then [j.app || '/' || j.instance] else []::varchar[] end
+    ) as idp_disabled_in,
+    j.snapshot_id
+from joined as j
+left join person as p using (component)
+"""
+
+
+def _table_statements(lake_root: Path) -> list[str]:
     statements = []
     for name, table in TABLES.items():
         columns = ", ".join(table.column_names)
@@ -47,14 +515,39 @@ def view_statements(lake_root: Path) -> list[str]:
     return statements
 
 
+def _derived_statements() -> list[str]:
+    statements = [
+        f"create or replace view activities_normalized as {ACTIVITIES_NORMALIZED_SQL}",
+        f"create or replace view identity_keys as {identity_keys_sql('accounts')}",
+        f"create or replace view identities as {identities_sql('accounts')}",
+        f"create or replace macro identities_as_of(ts) as table {identities_sql('accounts_as_of(ts)')}",
+    ]
+    for derived in DERIVED:
+        noun = "view" if derived.kind == "view" else "table"
+        statements.append(f"comment on {noun} {derived.name} is {_quote(derived.description)}")
+        statements += [
+            f"comment on column {derived.name}.{column.name} is {_quote(column.description)}"
+            for column in derived.columns
+        ]
+    return statements
+
+
+def view_statements(lake_root: Path, broad_scopes_path: Path | None = None) -> list[str]:
+    from saaslens.findings import findings_dir
+
+    scopes = broad_scopes_path or findings_dir() / "broad_scopes.csv"
+    return [*_table_statements(lake_root), *_reference_tables(scopes), *_derived_statements()]
+
+
 def build_catalog(lake_root: Path | None = None) -> Path:
     """Create or refresh `<lake>/saaslens.duckdb`. Safe to run while scans publish."""
     root = (lake_root or settings.lake_root()).resolve()
     lake = Lake(root)
     lake.ensure_all_schema_files()
     path = settings.catalog_path(root)
+    statements = view_statements(root)
     with duckdb.connect(str(path)) as con:
-        for statement in view_statements(root):
+        for statement in statements:
             con.execute(statement)
     return path
 
@@ -65,3 +558,31 @@ def connect(lake_root: Path | None = None, *, read_only: bool = True) -> duckdb.
     if not path.exists():
         build_catalog(root)
     return duckdb.connect(str(path), read_only=read_only)
+
+
+# -- documentation --------------------------------------------------------------------------------
+
+
+def catalog_markdown() -> str:
+    """The derived views and tables, for docs/schema.md (after the canonical tables)."""
+    lines = [
+        "# Catalog views and reference tables",
+        "",
+        "Defined in `include/saaslens/lake/catalog.py` on top of the canonical tables; each is commented",
+        "in DuckDB like the tables above.",
+        "",
+    ]
+    for derived in DERIVED:
+        lines += [
+            f"## {derived.name}",
+            "",
+            derived.description,
+            "",
+            f"Kind: {derived.kind}.",
+            "",
+            "| column | type | description |",
+            "|---|---|---|",
+        ]
+        lines += [f"| {c.name} | {c.type} | {c.description} |" for c in derived.columns]
+        lines.append("")
+    return "\n".join(lines)

@@ -282,4 +282,7 @@ def schema_markdown() -> str:
         ]
         lines += [f"| {c.name} | {c.type} | {'yes' if c.required else ''} | {c.description} |" for c in table.columns]
         lines.append("")
-    return "\n".join(lines)
+    # The catalog's derived views import this module, so they are read here, at call time.
+    from saaslens.lake.catalog import catalog_markdown
+
+    return "\n".join(lines) + "\n" + catalog_markdown()

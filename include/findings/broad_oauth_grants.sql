@@ -1,0 +1,40 @@
+-- title: OAuth grants with broad scopes
+-- description: App grants holding at least one scope from the broad-scope list (include/findings/broad_scopes.csv,
+--   the catalog table broad_scopes): full mailbox, drive, directory or organization-admin access. Scopes
+--   match case-insensitively and `*` in the list matches any characters.
+-- severity: medium
+-- key: app, instance, grant_id
+
+with matched as (
+    select
+        g.app,
+        g.instance,
+        g.grant_id,
+        s.scope as granted_scope,
+        b.why
+    from app_permissions as g,
+         unnest(g.scopes) as s(scope)
+    join broad_scopes as b
+      on b.app = g.app and lower(s.scope) glob lower(b.scope)
+)
+select
+    g.app,
+    g.instance,
+    g.grant_id,
+    g.account_id,
+    a.email as account_email,
+    a.status as account_status,
+    g.client_id,
+    g.client_name,
+    g.source,
+    g.status as grant_status,
+    list(distinct m.granted_scope order by m.granted_scope) as broad_scopes,
+    string_agg(distinct m.why, ' | ') as why,
+    g.scopes
+from app_permissions as g
+join matched as m
+  on m.app = g.app and m.instance = g.instance and m.grant_id = g.grant_id
+left join accounts as a
+  on a.app = g.app and a.instance = g.instance and a.account_id = g.account_id
+group by all
+order by g.app, g.instance, g.grant_id
