@@ -46,6 +46,9 @@ class ConnectorOptions(BaseModel):
     max_workers: int = Field(default=4, ge=1, le=32, description="Concurrent requests for per-item fan-out")
     retry_max_attempts: int = Field(default=8, ge=1, le=20, description="Tries per request before the stage fails")
     retry_initial_backoff_seconds: float = Field(default=0.5, gt=0, le=60, description="First backoff on 5xx")
+    read_timeout_seconds: float = Field(
+        default=60.0, gt=0, le=600, description="Give up on a response whose next byte takes longer, and retry"
+    )
     activities_initial_days: int = Field(
         default=30, ge=1, le=3650, description="How far back the first activities scan reaches"
     )
@@ -193,6 +196,7 @@ class Connector(abc.ABC):
                 headers=self.default_headers(),
                 metrics=self.metrics,
                 transport=self._transport,
+                timeout=httpx.Timeout(connect=10.0, read=self.options.read_timeout_seconds, write=30.0, pool=30.0),
                 retry=RetryPolicy(
                     max_attempts=self.options.retry_max_attempts,
                     initial_backoff=self.options.retry_initial_backoff_seconds,
