@@ -1,7 +1,7 @@
 -- title: OAuth grants with broad scopes
 -- description: App grants holding at least one scope from the broad-scope list (include/findings/broad_scopes.csv,
---   the catalog table broad_scopes): full mailbox, drive, directory or organization-admin access. Scopes
---   match case-insensitively and `*` in the list matches any characters.
+--   the catalog table broad_scopes): full mailbox, drive, directory or organization-admin access. A granted
+--   scope matches a listed scope of the same app exactly, as the provider spells it.
 -- severity: medium
 -- key: app, instance, grant_id
 
@@ -15,7 +15,7 @@ with matched as (
     from app_permissions as g,
          unnest(g.scopes) as s(scope)
     join broad_scopes as b
-      on b.app = g.app and lower(s.scope) glob lower(b.scope)
+      on b.app = g.app and b.scope = s.scope
 )
 select
     g.app,

@@ -265,7 +265,7 @@ def run_finding(con: duckdb.DuckDBPyConnection, finding: Finding, params: Mappin
 
 
 def broad_scopes(path: Path | None = None) -> list[tuple[str, str, str]]:
-    """(app, scope pattern, why) rows of include/findings/broad_scopes.csv (or `path`)."""
+    """(app, scope, why) rows of include/findings/broad_scopes.csv (or `path`)."""
     from saaslens.lake.catalog import load_broad_scopes
 
     return load_broad_scopes(path or findings_dir() / "broad_scopes.csv")
@@ -273,8 +273,6 @@ def broad_scopes(path: Path | None = None) -> list[tuple[str, str, str]]:
 
 def is_broad_scope(app: str, scope: str, rules: list[tuple[str, str, str]] | None = None) -> bool:
     """Whether a granted scope is on the broad-scope list, matched as the broad_oauth_grants finding
-    does: case-insensitively, `*` matching any run of characters (DuckDB GLOB, Python fnmatchcase)."""
-    from fnmatch import fnmatchcase
-
+    does: the same app and exactly the same scope string."""
     rules = broad_scopes() if rules is None else rules
-    return any(rule_app == app and fnmatchcase(scope.lower(), pattern.lower()) for rule_app, pattern, _ in rules)
+    return any(rule_app == app and rule_scope == scope for rule_app, rule_scope, _ in rules)

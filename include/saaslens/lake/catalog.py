@@ -251,11 +251,11 @@ DERIVED: tuple[Derived, ...] = (
     Derived(
         "broad_scopes",
         "table",
-        "OAuth scopes broad enough to review every grant of them, per app, from include/findings/broad_scopes.csv. "
-        "A scope matches case-insensitively; `*` matches any run of characters.",
+        "OAuth scopes broad enough to review every grant of them, per app, from include/findings/broad_scopes.csv; "
+        "a granted scope matches a listed one of the same app exactly.",
         (
             _c("app", "string", "Connector the scope belongs to."),
-            _c("scope", "string", "Scope or pattern (glob: `*` any characters)."),
+            _c("scope", "string", "The scope, exactly as the provider names it."),
             _c("why", "string", "What a holder of the scope can do."),
         ),
     ),
