@@ -287,3 +287,54 @@ def test_rate_limit_headers_count_down_then_429(server):
         assert users.status_code == 200 and users.headers["X-Rate-Limit-Limit"] == "30"
     assert p.stats()["rate_limited_429"] >= 1
     p.reset_rate_limits()
+
+
+def test_read_timeout_fault_stalls_past_the_clients_read_timeout(server, core_tenant):
+    core_tenant.set_faults(FaultConfig(burst_read_timeout=1, stall_ms=800))
+    url = server.tenant_url("okta", "core") + "/api/v1/users?limit=1"
+    with httpx.Client(headers={"Authorization": f"SSWS {TOKEN}"}, timeout=httpx.Timeout(5, read=0.3)) as c:
+        with pytest.raises(httpx.ReadTimeout):
+            c.get(url)
+        assert c.get(url).status_code == 200  # the burst is used up: the retry gets through
+    assert core_tenant.stats()["faults_injected"]["stall"] == 1
+
+
+def test_throttle_styles_provider_headers_or_retry_after_only(server, core_tenant):
+    url = server.tenant_url("okta", "core") + "/api/v1/users"
+    core_tenant.set_faults(FaultConfig(burst_429=1))
+    with client() as c:
+        r = c.get(url)
+    assert r.status_code == 429 and "retry-after" not in r.headers
+    assert int(r.headers["X-Rate-Limit-Reset"]) > time.time() - 1
+    core_tenant.set_faults(FaultConfig(burst_429=1, throttle_style="retry_after"))
+    with client() as c:
+        r = c.get(url)
+    assert r.status_code == 429 and r.json()["errorCode"] == "E0000047"
+    assert 1 <= int(r.headers["Retry-After"]) <= 60
+    assert not any(h.lower().startswith("x-rate-limit") for h in r.headers)
+
+
+def test_injected_429_says_when_to_return_even_with_limits_disabled():
+    spec = TenantSpec(app="okta", name="open", users=5, rate_limits=RateLimitConfig(enabled=False, window_seconds=5))
+    with SandboxServer([spec]) as sb:
+        p = sb.personality("okta", "open")
+        p.set_faults(FaultConfig(burst_429=1))
+        with httpx.Client(headers={"Authorization": "SSWS sandbox-okta-open-admin"}) as c:
+            r = c.get(sb.tenant_url("okta", "open") + "/api/v1/users")
+            assert r.status_code == 429
+            assert 0 <= int(r.headers["X-Rate-Limit-Reset"]) - time.time() <= 6
+            ok = c.get(sb.tenant_url("okta", "open") + "/api/v1/users")
+            assert ok.status_code == 200 and "x-rate-limit-reset" not in ok.headers
+
+
+def test_large_pages_serve_the_documented_maximum(server, core_tenant):
+    base = server.tenant_url("okta", "core")
+    with client() as c:
+        assert len(c.get(base + "/api/v1/users?limit=5").json()) == 5
+        core_tenant.set_faults(FaultConfig(large_pages=True))
+        users = c.get(base + "/api/v1/users?limit=5")
+        logs = c.get(base + "/api/v1/logs", params={"since": "2000-01-01T00:00:00Z", "limit": 5})
+    listed = [u for u in core_tenant.tenant.users if u["status"] != "DEPROVISIONED"]
+    assert len(users.json()) == len(listed) > 5  # all of them: the 200 maximum is more than the tenant has
+    assert "next" not in users.links
+    assert len(logs.json()) == min(1000, core_tenant.tenant.event_count)

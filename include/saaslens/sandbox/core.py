@@ -48,7 +48,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, MutableMapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import orjson
 import pydantic
@@ -122,6 +122,24 @@ class FaultConfig(BaseModel):
     """Probability of a 502 with an HTML error page (non-JSON body), as from a proxy."""
     rate_truncated: float = Field(default=0.0, ge=0.0, le=1.0)
     """Probability of a 200 whose JSON body is cut short (Content-Length matches the cut body)."""
+    rate_read_timeout: float = Field(default=0.0, ge=0.0, le=1.0)
+    """Probability a response stalls for ``stall_ms`` before its first byte (longer than the
+    client's read timeout, so the client gives up and must retry)."""
+    burst_read_timeout: int = Field(default=0, ge=0)
+    """The next N requests stall (after any 429 and 5xx bursts)."""
+    stall_ms: int = Field(default=3000, ge=0, le=600_000)
+    """How long a stalled response waits before it is sent (to a client that has usually left)."""
+    throttle_style: Literal["provider", "retry_after"] = "provider"
+    """How every 429 of the tenant looks: ``provider`` is the provider's own (Okta: the
+    ``X-Rate-Limit-*`` headers, reset as an epoch second, no ``Retry-After``); ``retry_after`` is a
+    gateway's: only ``Retry-After: <seconds until the window resets>``, no rate-limit headers."""
+    token_max_requests: int = Field(default=0, ge=0)
+    """OAuth access tokens the tenant issued stop working after this many API requests (0 = never):
+    the provider's invalid-token 401, as when a token expires or is revoked mid-scan."""
+    token_max_seconds: float = Field(default=0.0, ge=0.0)
+    """... or this many seconds after they were issued, whatever ``expires_in`` said (0 = never)."""
+    large_pages: bool = False
+    """List endpoints serve their documented maximum page size whatever ``limit`` asked for."""
 
 
 class RateLimitConfig(BaseModel):
@@ -457,12 +475,16 @@ class Personality(abc.ABC):
             if f.burst_5xx > 0:
                 f.burst_5xx -= 1
                 return "5xx", slow
+            if f.burst_read_timeout > 0:
+                f.burst_read_timeout -= 1
+                return "stall", slow
             for kind, rate in (
                 ("429", f.rate_429),
                 ("5xx", f.rate_5xx),
                 ("reset", f.rate_reset),
                 ("html", f.rate_html_error),
                 ("truncated", f.rate_truncated),
+                ("stall", f.rate_read_timeout),
             ):
                 if rate > 0 and self._fault_rng.random() < rate:
                     return kind, slow
@@ -507,7 +529,15 @@ class Personality(abc.ABC):
                 "rate_limited_429": 0,
                 "by_status": {},
                 "by_bucket": {},
-                "faults_injected": {"429": 0, "5xx": 0, "reset": 0, "html": 0, "truncated": 0},
+                "faults_injected": {
+                    "429": 0,
+                    "5xx": 0,
+                    "reset": 0,
+                    "html": 0,
+                    "truncated": 0,
+                    "stall": 0,
+                    "token_expired": 0,
+                },
                 "since": datetime.now(UTC).isoformat(),
             }
 
@@ -531,6 +561,12 @@ class Personality(abc.ABC):
                 s["rate_limited_429"] += 1
             if fault:
                 s["faults_injected"][fault] += 1
+
+    def note_fault(self, kind: str) -> None:
+        """Count a fault a personality applied itself (e.g. ``token_expired``)."""
+        with self._lock:
+            injected = self._stats["faults_injected"]
+            injected[kind] = injected.get(kind, 0) + 1
 
     # ---- helpers ----------------------------------------------------------------------------
 
@@ -588,9 +624,16 @@ class TenantApp:
         if not allowed or fault == "429":
             if rl_headers:
                 rl_headers = p.rate_limit_headers(limit, 0, reset)
-            else:
+            else:  # limits disabled: an injected 429 still says when to come back
+                limit = p._limit_for(bucket) if bucket is not None else 0
                 reset = int(time.time()) + p.spec.rate_limits.window_seconds
+                rl_headers = p.rate_limit_headers(limit, 0, reset) if bucket is not None else []
             response = p.too_many_requests(scope, limit, reset)
+            if p.faults.throttle_style == "retry_after":
+                # a gateway's 429: only Retry-After (delta seconds), none of the provider's headers
+                rl_headers = [("Retry-After", str(max(1, reset - int(time.time()))))]
+                if "retry-after" in response.headers:
+                    del response.headers["retry-after"]
             await _send_with_headers(response, scope, receive, send_counting, rl_headers)
             p._record(bucket, 429, sent["bytes"], fault if allowed else None)
             return
@@ -605,6 +648,11 @@ class TenantApp:
             p._record(bucket, sent["status"], sent["bytes"], fault)
             return
 
+        if fault == "stall":
+            # The first byte comes only after stall_ms: a client with a shorter read timeout gives
+            # up (and retries); the response is still produced, as a slow upstream would.
+            p.note_fault("stall")  # counted now: the client has long given up when it ends
+            await asyncio.sleep(p.faults.stall_ms / 1000)
         mangled = False
         if fault in ("truncated", "reset"):
             mangled = await self._mangled(scope, receive, send_counting, rl_headers, fault)

@@ -330,6 +330,8 @@ class OktaPersonality(Personality):
         self._client_keys: dict[str, Any] = {}
         self._jwt_secret = os.urandom(32)
         self._seen_jti: dict[str, float] = {}
+        self._token_uses: dict[str, int] = {}  # access token jti -> API requests (token-expiry fault)
+        self._token_issued: dict[str, float] = {}  # access token jti -> when it was issued
         self._rebuild_views()
 
     def _rebuild_views(self) -> None:
@@ -530,6 +532,7 @@ class OktaPersonality(Personality):
                         self._www_authenticate(request, "invalid_token", "The access token is invalid.", scope_needed),
                     ),
                 ) from None
+            self._check_token_fault(request, claims, scope_needed)
             client = self._clients.get(claims.get("cid", ""))
             if client is None:
                 raise OktaError(401, "E0000011", "Invalid token provided")
@@ -553,6 +556,28 @@ class OktaPersonality(Personality):
             )
         return principal
 
+    def _check_token_fault(self, request: Request, claims: dict[str, Any], scope_needed: str) -> None:
+        """The token-expiry fault: an access token stops working after ``token_max_requests``
+        requests or ``token_max_seconds`` seconds, with the 401 Okta sends for an expired token."""
+        faults = self.faults
+        if not (faults.token_max_requests or faults.token_max_seconds):
+            return
+        jti = str(claims.get("jti", ""))
+        with self._lock:
+            uses = self._token_uses.get(jti, 0) + 1
+            self._token_uses[jti] = uses
+            issued = self._token_issued.get(jti, float(claims.get("iat", 0)))
+        too_many = bool(faults.token_max_requests) and uses > faults.token_max_requests
+        too_old = bool(faults.token_max_seconds) and time.time() - issued > faults.token_max_seconds
+        if too_many or too_old:
+            self.note_fault("token_expired")
+            raise OktaError(
+                401,
+                "E0000011",
+                "Invalid token provided",
+                headers=(self._www_authenticate(request, "invalid_token", "The token has expired.", scope_needed),),
+            )
+
     def _page_response(
         self, request: Request, docs: list[dict[str, Any]], next_params: dict[str, str] | None, body: Any = None
     ) -> Response:
@@ -574,6 +599,12 @@ class OktaPersonality(Personality):
             else:
                 params[key] = value
         return params
+
+    def _limit(self, params: Any, default: int, maximum: int) -> int:
+        """The page size: ``limit`` (validated, clamped to the documented maximum), or the
+        maximum itself under the ``large_pages`` fault."""
+        value = _int_param(params, "limit", default, maximum)
+        return maximum if self.faults.large_pages and value else value
 
     def _cached_view(self, key: tuple[Any, ...], build: Callable[[], list[int]]) -> list[int]:
         return self._views.get(key, build)
@@ -641,7 +672,7 @@ class OktaPersonality(Personality):
     def list_users(self, request: Request, principal: Principal) -> Response:
         t = self.tenant
         params = request.query_params
-        limit = _int_param(params, "limit", 10 if params.get("q") else 200, 200)
+        limit = self._limit(params, 10 if params.get("q") else 200, 200)
         view = self._users_view(params)
         after = params.get("after")
         sorted_search = params.get("search") is not None and params.get("sortBy")
@@ -696,7 +727,7 @@ class OktaPersonality(Personality):
         t = self.tenant
         params = request.query_params
         idx = self._user_index(request.path_params["user_id"], principal)
-        limit = _int_param(params, "limit", 20, 200)
+        limit = self._limit(params, 20, 200)
         grants = t.user_grants[idx]
         scope_id = params.get("scopeId")
         if scope_id:
@@ -739,7 +770,7 @@ class OktaPersonality(Personality):
     def list_groups(self, request: Request, principal: Principal) -> Response:
         t = self.tenant
         params = request.query_params
-        limit = _int_param(params, "limit", 10000, 10000)
+        limit = self._limit(params, 10000, 10000)
         flt, search, q = params.get("filter"), params.get("search"), params.get("q")
         expand = set((params.get("expand") or "").split(","))
         if flt is None and search is None and not q:
@@ -781,7 +812,7 @@ class OktaPersonality(Personality):
         t = self.tenant
         params = request.query_params
         gi = self._group_index(request.path_params["group_id"])
-        limit = _int_param(params, "limit", 1000, 1000)
+        limit = self._limit(params, 1000, 1000)
         members = t.members[gi]
         after = params.get("after")
         start = bisect.bisect_left(members, bisect.bisect_right(t.user_ids, after)) if after else 0
@@ -795,7 +826,7 @@ class OktaPersonality(Personality):
     def list_role_assignees(self, request: Request, principal: Principal) -> Response:
         t = self.tenant
         params = request.query_params
-        limit = _int_param(params, "limit", 100, 100)
+        limit = self._limit(params, 100, 100)
         holders = t.role_holders
         after = params.get("after")
         start = bisect.bisect_left(holders, bisect.bisect_right(t.user_ids, after)) if after else 0
@@ -889,7 +920,7 @@ class OktaPersonality(Personality):
         t = self.tenant
         params = request.query_params
         now_ms = int(time.time() * 1000)
-        limit = _int_param(params, "limit", 100, 1000)
+        limit = self._limit(params, 100, 1000)
         since = _parse_time(params, "since")
         until = _parse_time(params, "until")
         order = (params.get("sortOrder") or "ASCENDING").upper()
@@ -1071,10 +1102,13 @@ class OktaPersonality(Personality):
             )
         ttl = self.options.access_token_ttl_seconds
         issued = int(now)
+        token_id = "AT." + secrets.token_urlsafe(24)
+        with self._lock:
+            self._token_issued[token_id] = now
         access = jwt.encode(
             {
                 "ver": 1,
-                "jti": "AT." + secrets.token_urlsafe(24),
+                "jti": token_id,
                 "iss": self.base_url(request.scope),
                 "aud": self.base_url(request.scope),
                 "iat": issued,
