@@ -46,6 +46,7 @@ def _doc(instance: InstanceConfig, stages: list[str]) -> str:
 def instance_dag(instance: InstanceConfig) -> DAG:
     from airflow.sdk import DAG, TriggerRule
 
+    from saaslens.orchestration.assets import stage_outlets
     from saaslens.orchestration.operators import SaaslensStageOperator
 
     stages = registry.connector_class(instance.app).stages()
@@ -67,6 +68,8 @@ def instance_dag(instance: InstanceConfig) -> DAG:
                 instance_name=instance.name,
                 stage=stage,
                 pool=instance.pool,
+                # The tables it publishes: a success tells the compliance-reports DAG there is new data.
+                outlets=stage_outlets(instance, stage),
                 # A skipped stage (permission missing) must not skip the stages after it.
                 trigger_rule=TriggerRule.ALL_SUCCESS if stage == "authenticate" else TriggerRule.NONE_FAILED,
             )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
 import uuid
 from dataclasses import dataclass, field
@@ -67,14 +68,17 @@ def parse_report_date(text: str) -> date:
         raise ReportError(f"report date {text!r} is not a date in the form YYYY-MM-DD") from None
 
 
-def open_catalog(lake_root: Path) -> duckdb.DuckDBPyConnection:
+def open_catalog(lake_root: Path, findings_dir: Path | None = None) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB with the catalog's views: no lock on <lake>/saaslens.duckdb, so a
     report never waits for (or blocks) a scan or an analyst holding the catalog file."""
     if not lake_root.is_dir():
         raise ReportError(f"lake {lake_root} does not exist (set SAASLENS_LAKE or pass --lake)")
     Lake(lake_root).ensure_all_schema_files()
+    scopes = (
+        findings_dir / "broad_scopes.csv" if findings_dir and (findings_dir / "broad_scopes.csv").exists() else None
+    )
     con = duckdb.connect(":memory:")
-    for statement in view_statements(lake_root):
+    for statement in view_statements(lake_root, scopes):
         con.execute(statement)
     return con
 
@@ -105,7 +109,7 @@ def build_report(
         raise ReportError(f"params given for unknown finding {unknown[0]!r} (findings: {known})")
     apps, config_note = _connected_apps(config)
 
-    with open_catalog(root) as con:
+    with open_catalog(root, findings_dir) as con:
         instances = collect.instance_freshness(con, apps, now, stale_after)
         accounts, admins, mfa = collect.account_summary(con)
         charts = collect.chart_series(con, now)
@@ -145,7 +149,8 @@ def _connected_apps(config: Path | str | None):
 def _add_notes(results: list[collect.FindingResult], mfa: dict[tuple[str, str], tuple[int, int]]) -> None:
     unknown = {f"{a}/{i}": n for (a, i), (n, _) in sorted(mfa.items()) if n}
     for result in results:
-        if "mfa_enabled" in result.finding.sql and unknown:
+        # Only findings that judge MFA (filter on it), not those that merely show the column.
+        if re.search(r"mfa_enabled\s*(=|<>|!=|is\b)", result.finding.sql) and unknown:
             listed = ", ".join(f"{name} ({n:,} admins)" for name, n in unknown.items())
             result.notes.append(f"MFA unknown (the app does not report it), so not judged here: {listed}.")
 

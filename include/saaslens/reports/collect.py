@@ -15,7 +15,6 @@ import pyarrow.compute as pc
 from saaslens.capabilities import STAGE_TABLES
 from saaslens.findings import Finding, resolve_params, run_finding
 from saaslens.http.redaction import redact
-from saaslens.lake.schema import TABLES
 from saaslens.reports.freshness import InstanceFreshness, StageRun, judge_stage, stale_after
 
 if TYPE_CHECKING:
@@ -35,6 +34,8 @@ _CREDENTIAL_HINT = (
     r"xox[abposr]-|gh[pousr]_|eyJ|PRIVATE KEY)"
 )
 _STAGE_OF_TABLE = {table: stage for stage, tables in STAGE_TABLES.items() for table in tables}
+# The catalog's derived views, by the canonical table they are built on.
+_STAGE_OF_TABLE.update({"identities": "users", "identity_keys": "users", "activities_normalized": "activities"})
 
 
 @dataclass
@@ -191,11 +192,7 @@ def _group_series(rows: list[tuple]) -> dict[str, list[tuple[datetime, float]]]:
 def stages_read_by(finding: Finding) -> set[str]:
     """The stages whose tables a finding's SQL reads; all stages if it names none we know."""
     sql = re.sub(r"--[^\n]*|'(?:[^']|'')*'", " ", finding.sql).lower()
-    stages = {
-        _STAGE_OF_TABLE[name]
-        for name in TABLES
-        if name in _STAGE_OF_TABLE and re.search(rf"\b{name}(_history|_as_of)?\b", sql)
-    }
+    stages = {_STAGE_OF_TABLE[name] for name in _STAGE_OF_TABLE if re.search(rf"\b{name}(_history|_as_of)?\b", sql)}
     return stages or set(STAGE_TABLES)
 
 

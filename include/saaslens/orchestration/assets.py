@@ -1,0 +1,51 @@
+"""Airflow Assets for what the instance DAGs publish: one per (app, instance, table).
+
+A stage task declares the tables it publishes as outlets, so Airflow records an asset event each
+time a snapshot (or a batch of events) goes live, and the compliance-reports DAG runs on them.
+Only names are built here; Airflow's Asset class is imported by the caller at DAG build time.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from saaslens.capabilities import STAGE_TABLES
+
+if TYPE_CHECKING:
+    from airflow.sdk import Asset
+
+    from saaslens.config import InstanceConfig
+
+SCHEME = "saaslens"
+# The report reads these; instance_permissions (what the credentials may do) changes no finding.
+REPORTED_TABLES = frozenset(
+    table for stage, tables in STAGE_TABLES.items() if stage != "authenticate" for table in tables
+)
+
+
+def table_uri(app: str, instance: str, table: str) -> str:
+    return f"{SCHEME}://{app}/{instance}/{table}"
+
+
+def stage_outlets(instance: InstanceConfig, stage: str) -> list[Asset]:
+    """The assets a stage task updates when it succeeds."""
+    from airflow.sdk import Asset
+
+    return [Asset(table_uri(instance.app, instance.name, t), group=SCHEME) for t in STAGE_TABLES.get(stage, ())]
+
+
+def report_trigger_assets(instances: list[InstanceConfig]) -> list[Asset]:
+    """Every reported table of every enabled instance whose connector has the stage that publishes it."""
+    from airflow.sdk import Asset
+
+    from saaslens.connectors import registry
+
+    assets = []
+    for instance in instances:
+        if not instance.enabled:
+            continue
+        for stage in registry.connector_class(instance.app).stages():
+            for table in STAGE_TABLES.get(stage, ()):
+                if table in REPORTED_TABLES:
+                    assets.append(Asset(table_uri(instance.app, instance.name, table), group=SCHEME))
+    return assets

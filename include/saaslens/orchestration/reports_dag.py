@@ -1,0 +1,84 @@
+"""The compliance-reports DAG: runs when any instance DAG publishes new data, and weekly regardless.
+
+Schedule: Airflow 3's AssetOrTimeSchedule, i.e. asset-triggered runs (any reported table of any
+enabled instance, see saaslens.orchestration.assets) or a CronTriggerTimetable, whichever comes
+first (https://airflow.apache.org/docs/apache-airflow/3.3.2/_api/airflow/timetables/assets/index.html).
+The weekly run guarantees a report even when every scan fails, which is exactly when the report
+must say so. max_active_runs=1: Airflow then defers new asset-triggered runs while one runs, so the
+several stages of one scan collapse into one or two reports instead of one per table.
+
+Parse time stays light: Airflow's SDK, the connected-apps file and the connector registry; the
+report code (duckdb, pyarrow) is imported inside the task.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseOperator
+
+from saaslens.config import load_connected_apps
+from saaslens.orchestration.assets import report_trigger_assets
+
+if TYPE_CHECKING:
+    from airflow.sdk import DAG
+
+log = logging.getLogger(__name__)
+
+DAG_ID = "saaslens_compliance_reports"
+WEEKLY_CRON = "0 6 * * 1"  # Mondays 06:00 UTC, before the working week starts in most time zones
+START_DATE = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+class SaaslensReportOperator(BaseOperator):
+    """Writes <lake>/reports/<date of the run>/ and returns its summary (paths and counts) to XCom."""
+
+    template_fields = ()
+    ui_color = "#fef3c7"
+
+    def __init__(self, *, stale_after_hours: float | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.stale_after_hours = stale_after_hours
+
+    def execute(self, context: Any) -> dict[str, Any]:
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from saaslens import settings
+        from saaslens.reports.build import build_report
+
+        dag_run = context["dag_run"]
+        moment = getattr(dag_run, "run_after", None) or getattr(dag_run, "logical_date", None) or datetime.now(UTC)
+        stale = timedelta(hours=self.stale_after_hours) if self.stale_after_hours else None
+        result = build_report(settings.lake_root(), report_date=moment.astimezone(UTC).date(), stale_after=stale)
+        log.info("compliance report written to %s in %.1f s: %s", result.html, result.seconds, result.counts)
+        for label in result.not_current:
+            log.warning("%s is not current (failed, stale or never scanned); the report flags it", label)
+        if result.failed_findings:
+            # The report is written (showing the errors); the task still fails so someone looks.
+            raise AirflowFailException(
+                "findings failed: " + "; ".join(f"{k}: {v}" for k, v in result.failed_findings.items())
+            )
+        return result.as_dict()
+
+
+def compliance_reports_dag(config: str | None = None, *, stale_after_hours: float | None = None) -> DAG:
+    from airflow.sdk import DAG, AssetAny, AssetOrTimeSchedule, CronTriggerTimetable
+
+    weekly = CronTriggerTimetable(WEEKLY_CRON, timezone="UTC")
+    assets = report_trigger_assets(load_connected_apps(config).instances)
+    schedule = AssetOrTimeSchedule(timetable=weekly, assets=AssetAny(*assets)) if assets else weekly
+    with DAG(
+        dag_id=DAG_ID,
+        description="saaslens compliance report: on new instance data, and weekly",
+        schedule=schedule,
+        start_date=START_DATE,
+        catchup=False,
+        max_active_runs=1,
+        default_args={"owner": "saaslens", "retries": 1, "retry_delay": timedelta(minutes=2)},
+        tags=["saaslens", "reports"],
+        doc_md=__doc__,
+    ) as dag:
+        SaaslensReportOperator(task_id="report", stale_after_hours=stale_after_hours)
+    return dag

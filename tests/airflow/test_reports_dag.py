@@ -1,0 +1,151 @@
+"""The compliance-reports DAG: scheduled by the instance DAGs' assets or weekly, cheap to parse,
+and, under `airflow dags test`, writes the report for the lake."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import yaml
+
+from saaslens.capabilities import STAGE_TABLES
+from saaslens.config import load_connected_apps
+from saaslens.connectors import registry
+from saaslens.orchestration.assets import REPORTED_TABLES, table_uri
+from saaslens.reports.freshness import schedule_interval
+
+ROOT = Path(__file__).resolve().parents[2]
+DAGS = ROOT / "dags"
+HEAVY = ("pandas", "pyarrow", "duckdb", "great_expectations")
+DAG_ID = "saaslens_compliance_reports"
+
+
+def parse_dags(env: dict[str, str] | None = None) -> dict:
+    """Parse dags/ in a clean interpreter, as Airflow's DAG processor does, and describe the result."""
+    code = textwrap.dedent(f"""
+        import json, sys
+        from airflow.dag_processing.dagbag import DagBag
+        bag = DagBag(dag_folder={str(DAGS)!r})
+        heavy = [m for m in {HEAVY!r} if m in sys.modules]
+        report = bag.dags.get({DAG_ID!r})
+        timetable = report.timetable if report else None
+        inner = getattr(timetable, "timetable", None)
+        condition = getattr(timetable, "asset_condition", None)
+        print(json.dumps({{
+            "errors": {{k: str(v) for k, v in bag.import_errors.items()}},
+            "heavy": heavy,
+            "dags": sorted(bag.dags),
+            "report": report and {{
+                "timetable": type(timetable).__name__,
+                "inner": type(inner).__name__,
+                "cron": getattr(inner, "_expression", None) or getattr(inner, "expression", None),
+                "timezone": str(getattr(inner, "_timezone", None) or getattr(inner, "timezone", None)),
+                "condition": type(condition).__name__,
+                "assets": sorted(a.uri for a in getattr(condition, "objects", [])),
+                "tasks": [t.task_id for t in report.tasks],
+                "max_active_runs": report.max_active_runs,
+            }},
+            "outlets": {{
+                d.dag_id: {{t.task_id: sorted(o.uri for o in t.outlets) for t in d.tasks}}
+                for d in bag.dags.values() if d.dag_id != {DAG_ID!r}
+            }},
+        }}))
+    """)
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def parsed():
+    return parse_dags()
+
+
+def test_reports_dag_imports_and_parsing_stays_light(parsed):
+    assert parsed["errors"] == {}
+    assert DAG_ID in parsed["dags"]
+    assert parsed["report"]["tasks"] == ["report"] and parsed["report"]["max_active_runs"] == 1
+    assert parsed["heavy"] == []
+
+
+def test_schedule_is_any_instance_asset_or_weekly(parsed):
+    report = parsed["report"]
+    assert report["timetable"] == "AssetOrTimeSchedule"
+    assert report["inner"] == "CronTriggerTimetable" and report["timezone"] == "UTC"
+    assert schedule_interval(report["cron"]).days == 7  # weekly
+    assert report["condition"] == "AssetAny"  # one instance publishing is enough
+    expected = {
+        table_uri(i.app, i.name, table)
+        for i in load_connected_apps().instances
+        if i.enabled
+        for stage in registry.connector_class(i.app).stages()
+        for table in STAGE_TABLES[stage]
+        if table in REPORTED_TABLES
+    }
+    assert set(report["assets"]) == expected and expected
+
+
+def test_instance_tasks_declare_the_tables_they_publish(parsed):
+    instances = {i.dag_id: i for i in load_connected_apps().instances if i.enabled}
+    assert set(parsed["outlets"]) == set(instances)
+    for dag_id, tasks in parsed["outlets"].items():
+        instance = instances[dag_id]
+        for task_id, uris in tasks.items():
+            assert uris == sorted(table_uri(instance.app, instance.name, t) for t in STAGE_TABLES[task_id]), task_id
+    # Everything the reports DAG waits for is some task's outlet: no trigger can never fire.
+    produced = {uri for tasks in parsed["outlets"].values() for uris in tasks.values() for uri in uris}
+    assert set(parsed["report"]["assets"]) <= produced
+
+
+def test_parsing_another_dag_skips_the_reports_dag():
+    parsed = parse_dags({"_AIRFLOW_PARSING_CONTEXT_DAG_ID": "saaslens_okta_acme"})
+    assert parsed["dags"] == ["saaslens_okta_acme"]
+
+
+@pytest.mark.integration
+def test_airflow_dags_test_writes_the_report(tmp_path):
+    """One run under Airflow (`airflow dags test`) over a lake with a scanned and a never-scanned instance."""
+    from bench.report_bench import generate_lake
+    from saaslens.orchestration.local_airflow import AirflowStack
+
+    lake = tmp_path / "lake"
+    config = tmp_path / "connected_apps.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "instances": [
+                    {"app": "okta", "name": "corp", "conn_id": "okta_corp", "schedule": "@daily"},
+                    {"app": "slack", "name": "idle", "conn_id": "slack_idle", "schedule": "@daily"},
+                ]
+            }
+        )
+    )
+    generate_lake(lake, [("okta", "corp")], accounts_per_instance=300, events_per_instance=3000, now=datetime.now(UTC))
+    env = {"SAASLENS_CONFIG": str(config), "SAASLENS_LAKE": str(lake)}
+    stack = AirflowStack(home=tmp_path / "airflow", extra_env=env)
+    stack.migrate()
+    stack.airflow("dags", "reserialize")
+    result = stack.airflow("dags", "test", DAG_ID, timeout=600)
+    assert "failed" not in result.stdout.lower().split("dagrun")[-1], result.stdout[-3000:]
+    (directory,) = (lake / "reports").iterdir()
+    datetime.strptime(directory.name, "%Y-%m-%d")  # named by the run's date
+    page = (directory / "report.html").read_text()
+    assert "okta/corp" in page and "slack/idle" in page and "never scanned" in page
+    assert (directory / "privileged_accounts.csv").exists() and (directory / "privileged_accounts.parquet").exists()
+    with sqlite3.connect(stack.home / "airflow.db") as db:
+        xcoms = [str(row[0]) for row in db.execute("select value from xcom where dag_id = ?", (DAG_ID,))]
+    assert any("report.html" in value and "slack/idle" in value for value in xcoms), xcoms
