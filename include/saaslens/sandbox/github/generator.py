@@ -1125,6 +1125,7 @@ class GitHubTenant:
         return {
             "app": "github",
             "tenant": self.name,
+            "workforce": self.options.workforce,
             "seed": self.seed,
             "anchor": iso(self.anchor_ms),
             "history_days": self.options.history_days,

@@ -1013,6 +1013,7 @@ class GoogleWorkspaceTenant:
     def ground_truth(self) -> dict[str, Any]:
         return {
             "customer_id": self.customer_id,
+            "workforce": self.options.workforce,
             "domains": list(self.domains),
             "admin_email": self.admin_email,
             "anchor": self.anchor.isoformat(),

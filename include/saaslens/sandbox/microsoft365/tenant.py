@@ -1585,6 +1585,7 @@ class Microsoft365Tenant:
         return {
             "app": "microsoft365",
             "tenant": self.name,
+            "workforce": self.options.workforce,
             "tenant_id": self.tenant_id,
             "seed": self.seed,
             "anchor": iso(self.anchor_ms),

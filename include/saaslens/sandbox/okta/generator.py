@@ -43,6 +43,7 @@ from typing import Any, Literal, NamedTuple
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from saaslens.sandbox.core import TenantOptions
+from saaslens.sandbox.workforce import days_before, failed_sign_in_times, stable_digest, workforce_of
 
 ORIGIN_MARKER = "{{sandbox-origin}}"
 """Stands for ``scheme://host:port`` in stored hrefs; replaced in the serialized bytes per request."""
@@ -369,6 +370,7 @@ system.api_token.create|SUCCESS|-|INFO|Create API token|api.token.create|/api/in
 user.account.update_profile|SUCCESS|-|INFO|Update user profile for Okta|core.user.config.profile_update.success|/api/v1/users/{user}|user
 user.lifecycle.delete.initiated|SUCCESS|-|INFO|Delete Okta user|-|/api/v1/users/{user}|user
 user.lifecycle.delete.completed|SUCCESS|-|INFO|Delete Okta user completed|-|/api/v1/users/{user}|user
+user.account.privilege.revoke|SUCCESS|-|INFO|Revoke user privilege|core.user.admin_privilege.revoked|/api/v1/users/{user}/roles|role_user
 """.strip().splitlines()  # noqa: E501
 )
 (
@@ -394,6 +396,7 @@ user.lifecycle.delete.completed|SUCCESS|-|INFO|Delete Okta user completed|-|/api
     K_UPDATE_PROFILE,
     K_DELETE_INITIATED,
     K_DELETE_COMPLETED,
+    K_PRIV_REVOKE,
 ) = range(len(KINDS))
 GU_SHIFT = 1 << 32
 """A ``group_user`` event target is ``group index * GU_SHIFT + user index`` (users may be added later)."""
@@ -531,6 +534,7 @@ class UserRec:
         "mobile",
         "owner_of",
         "password_changed",
+        "planted",
         "recovery_q",
         "status",
         "status_changed",
@@ -540,6 +544,7 @@ class UserRec:
 
     def __init__(self) -> None:
         self.owner_of: int | None = None
+        self.planted = False  # a workforce member: random admin roles and sign-ins leave them alone
 
 
 # --------------------------------------------------------------------------------------------
@@ -567,7 +572,9 @@ class OktaTenant:
         self.anchor = anchor.astimezone(UTC)
         self.anchor_ms = round(self.anchor.timestamp() * 1000)
         self.window_start_ms = self.anchor_ms - options.history_days * DAY_MS
-        self.domain = options.domain or f"{name}.example.com"
+        self.workforce = workforce_of(options)
+        self.domain = options.domain or (self.workforce.domain if self.workforce else f"{name}.example.com")
+        self.planted_ips: dict[tuple[int, int], str] = {}  # (published ms, actor) -> the planted source IP
         self.api_tokens = (
             options.api_tokens
             if options.api_tokens is not None
@@ -584,6 +591,8 @@ class OktaTenant:
         self._make_groups(FastRandom(f"okta-groups:{seed}"))
         self._make_roles(FastRandom(f"okta-roles:{seed}"))
         self._make_grants(FastRandom(f"okta-grants:{seed}"))
+        if self.workforce:
+            self._workforce_grants()
         self._make_events(FastRandom(f"okta-events:{seed}"))
         self._finish_users()
         self._finish_user_lists()
@@ -706,6 +715,8 @@ class OktaTenant:
             u.last_updated = max(updates)
             recs.append(u)
 
+        if self.workforce:
+            recs += self._workforce_recs(logins, len(recs))
         recs.sort(key=lambda r: r.id)  # Okta lists users in id order
         self.urecs = recs
         self.user_ids = [u.id for u in recs]
@@ -731,6 +742,67 @@ class OktaTenant:
                 u.title = ("Principal " + "🚀 Very Long Title " * 220)[:4000]
             else:
                 u.title = '\u202eReverse\u202c "quoted", comma; semicolon\x7f'
+
+    def _workforce_recs(self, logins: set[str], first_number: int) -> list[UserRec]:
+        """Users for the workforce's plan (saaslens.sandbox.workforce) with its statuses and last
+        sign-ins; ids come from a hash of the email, not the id stream."""
+        assert self.workforce is not None
+        recs = []
+        anchor = self.anchor_ms // 1000 * 1000
+        for k, planned in enumerate(self.workforce.plan_for("okta")):
+            person = planned.person
+            if planned.email.lower() in logins:
+                raise ValueError(f"workforce login {planned.email} collides with a generated Okta user")
+            logins.add(planned.email.lower())
+            u = UserRec()
+            u.id = "00u" + _b62(stable_digest("okta-user", self.seed, planned.email), 17)
+            self._ids.seen.add(u.id)
+            u.planted = True
+            u.first, u.last, u.display = person.first, person.last, person.display
+            u.login = u.email = planned.email
+            u.status = {"active": "ACTIVE", "suspended": "SUSPENDED", "deprovisioned": "DEPROVISIONED"}[planned.status]
+            u.department, u.title = person.department, person.title
+            u.employee_number = f"{100000 + first_number + k}"
+            u.mobile, u.home, u.ua, u.federated, u.recovery_q = None, 0, 0, False, False
+            u.created = days_before(anchor, planned.created_days)
+            u.activated = u.password_changed = u.created + DAY_MS
+            u.last_login = days_before(anchor, planned.last_login_days)
+            u.status_changed = u.activated
+            if planned.status != "active":  # a leaver: cut off a day after their last sign-in
+                u.status_changed = min(anchor, max(u.activated, (u.last_login or u.activated) + DAY_MS))
+            u.last_updated = u.status_changed
+            recs.append(u)
+        return recs
+
+    def _workforce_grants(self) -> None:
+        """The plan's consent grants (one per planned scope) to the first OIDC app, 30 days old."""
+        assert self.workforce is not None
+        for planned in self.workforce.plan_for("okta"):
+            ui = self.login_index[planned.email]
+            for scope in planned.grant_scopes:
+                self.user_grants[ui].append(len(self.grants))
+                self.grants.append(
+                    {
+                        "id": self._ids("oag"),
+                        "user": ui,
+                        "app": self.oidc_apps[0],
+                        "scope": scope,
+                        "created": max(self.urecs[ui].activated, self.anchor_ms // 1000 * 1000 - 30 * DAY_MS),
+                        "source": "END_USER",
+                        "by": ui,
+                    }
+                )
+
+    def _workforce_failures(self) -> list[tuple[int, tuple[int, ...], int, int]]:
+        """The plan's failed password sign-ins: a spike on one account and a spray from one IP."""
+        assert self.workforce is not None
+        rows = []
+        for ts, person, spray in failed_sign_in_times(self.workforce, self.anchor_ms):
+            ui = self.login_index[person.email]
+            rows.append((ts, (K_LOGIN_FAIL,), ui, 0))
+            if spray:
+                self.planted_ips[(ts, ui)] = self.workforce.failed_sign_ins.spray_ip
+        return rows
 
     # ---------------------------------------------------------------- apps
 
@@ -869,14 +941,18 @@ class OktaTenant:
             if role:
                 add(role, "GROUP", gi, g["created"] + DAY_MS)
                 # a few members for the admin groups
-                pool = [ui for ui, u in enumerate(self.urecs) if u.status == "ACTIVE" and u.owner_of is None]
+                pool = [
+                    ui
+                    for ui, u in enumerate(self.urecs)
+                    if u.status == "ACTIVE" and u.owner_of is None and not u.planted
+                ]
                 for ui in rng.sample(pool, min(len(pool), 2 + len(self.urecs) // 400)):
                     if ui not in self.members[gi]:
                         self.members[gi].append(ui)
                         self.user_groups[ui].append(gi)
                 self.members[gi].sort()
         # individually assigned admins: ~1% of users, a few of them no longer ACTIVE (stale admins)
-        candidates = [ui for ui, u in enumerate(self.urecs) if u.owner_of is None and u.activated]
+        candidates = [ui for ui, u in enumerate(self.urecs) if u.owner_of is None and u.activated and not u.planted]
         k = min(len(candidates), max(3, len(self.urecs) // 100)) if len(candidates) >= 3 else len(candidates)
         roles = (
             "SUPER_ADMIN",
@@ -899,6 +975,12 @@ class OktaTenant:
                 hi = u.status_changed if u.status != "ACTIVE" and u.status_changed else anchor
                 created = hi - hist // 2 if rng.random() < 0.15 else lo + rng.fr(0, max(1, hi - lo))
                 add(role, "USER", ui, max(lo, min(hi, created)) // 1000 * 1000)
+        if self.workforce:  # the plan's admins: SUPER_ADMIN for the admin of every app, else ORG_ADMIN
+            for planned in self.workforce.plan_for("okta"):
+                if planned.admin:
+                    ui = self.login_index[planned.email]
+                    role = "SUPER_ADMIN" if planned.person.slot == "admin_everywhere" else "ORG_ADMIN"
+                    add(role, "USER", ui, self.urecs[ui].activated + DAY_MS)
         self.roles = assignments
         self.user_roles: list[list[int]] = [[] for _ in self.urecs]  # direct + via group, in order
         for ri, ra in enumerate(assignments):
@@ -1011,10 +1093,10 @@ class OktaTenant:
         login_pool = [
             ui
             for ui, u in enumerate(self.urecs)
-            if u.status == "ACTIVE" and u.activated is not None and u.activated < ws
+            if u.status == "ACTIVE" and u.activated is not None and u.activated < ws and not u.planted
         ]
         if not login_pool:
-            login_pool = [ui for ui, u in enumerate(self.urecs) if u.status == "ACTIVE"]
+            login_pool = [ui for ui, u in enumerate(self.urecs) if u.status == "ACTIVE" and not u.planted]
         fail_pool = [ui for ui, u in enumerate(self.urecs) if u.status != "DEPROVISIONED" and u.activated]
         add_pairs = [
             (gi, ui) for gi in self.okta_group_idx for ui in self.members[gi] if self.urecs[ui].activated is not None
@@ -1066,6 +1148,8 @@ class OktaTenant:
                 remaining -= len(kinds)
 
         scen += self._tie_runs(FastRandom(f"okta-ties:{self.seed}"), login_pool, span)
+        if self.workforce:
+            scen += self._workforce_failures()
         scen.sort()
         ts_l: list[int] = []
         kind_l: list[int] = []
@@ -1331,13 +1415,15 @@ class OktaTenant:
         a = self.ev_actor[i]
         t = self.ev_target[i]
         h = hashlib.blake2b(b"%d:%d:%d" % (self.seed, ts, a), digest_size=32).digest()
-        anomaly = a < 0 or h[0] % 40 == 0
+        planted_ip = self.planted_ips.get((ts, a)) if self.planted_ips else None
+        anomaly = a < 0 or h[0] % 40 == 0 or planted_ip is not None
         if anomaly:
-            loc = ANOMALY_LOCATIONS[h[1] % 3]
-            ua = ANOMALY_AGENT if (a < 0 or h[2] % 3 == 0) else USER_AGENTS[self.urecs[a].ua]
+            loc = ANOMALY_LOCATIONS[2 if planted_ip else h[1] % 3]  # a spray comes through a Tor exit
+            ua = ANOMALY_AGENT if (a < 0 or h[2] % 3 == 0 or planted_ip) else USER_AGENTS[self.urecs[a].ua]
             actor_id, alt_id, display = self.event_actor_login(i)
             actor = {"id": actor_id, "type": "User", "alternateId": alt_id, "displayName": display, "detailEntry": None}
-            client, security, request = self._client_parts(loc, ua, f"{loc.ip_prefix}.{1 + h[8] % 254}")
+            ip = planted_ip or f"{loc.ip_prefix}.{1 + h[8] % 254}"
+            client, security, request = self._client_parts(loc, ua, ip)
         else:
             actor, client, security, request = self._home(a)
             alt_id, display = actor["alternateId"], actor["displayName"]
@@ -1510,6 +1596,7 @@ class OktaTenant:
         return {
             "app": "okta",
             "tenant": self.name,
+            "workforce": self.options.workforce,
             "seed": self.seed,
             "anchor": iso(self.anchor_ms),
             "history_days": self.options.history_days,

@@ -59,6 +59,8 @@ from saaslens.sandbox.okta.generator import (
     K_MFA,
     K_MFA_FAIL,
     K_POLICY,
+    K_PRIV,
+    K_PRIV_REVOKE,
     K_SSO,
     K_SSO_DENY,
     K_UPDATE_PROFILE,
@@ -113,6 +115,10 @@ class AdvanceChange(BaseModel):
     """Events published ``late_seconds`` before now that only become visible at now + visible_after_seconds."""
     late_seconds: float = Field(default=0.0, ge=0.0, le=90 * 86_400)
     visible_after_seconds: float = Field(default=0.0, ge=0.0, le=7 * 86_400)
+    admins_granted: list[str] = Field(default_factory=list)
+    """Logins (emails) of users given the ORG_ADMIN role, assigned directly (user.account.privilege.grant)."""
+    admins_revoked: list[str] = Field(default_factory=list)
+    """Logins of users whose directly assigned admin roles are removed (user.account.privilege.revoke)."""
     now: datetime | None = None
     """"Now" for this change (default: the wall clock); not before the previous advance, not in the future."""
 
@@ -398,6 +404,43 @@ class Advancer:
             c.late_events, lambda: self._free_ms(lo + self.rng.fr(newest - lo + 1), lo, newest), lambda ts: visible
         )
 
+    def _user_by_login(self, login: str, what: str) -> int:
+        ui = self.t.login_index.get(login.lower())
+        if ui is None or not self._live(ui):
+            raise ValueError(f"{what}: no user with login {login!r} in tenant {self.t.name!r}")
+        return ui
+
+    def admin_changes(self) -> None:
+        """Grant ORG_ADMIN to ``admins_granted`` and remove the direct role assignments of
+        ``admins_revoked``, each with its System Log event, so the next scan sees the change
+        (Okta's role assignment API: https://developer.okta.com/docs/api/openapi/okta-management/
+        management/tag/RoleAssignmentAUser/). A revoked assignment stays in ``t.roles`` (old
+        events still name it) but leaves the user's roles and the admin listings."""
+        t = self.t
+        granted: list[str] = []
+        revoked: list[str] = []
+        for login in self.change.admins_granted:
+            ui = self._user_by_login(login, "admins_granted")
+            ri = len(t.roles)
+            ts = self._event((K_PRIV,), self._admin(), ri)
+            t.roles.append(
+                {"id": _role_id(self.rng), "type": "ORG_ADMIN", "assignmentType": "USER", "who": ui, "created": ts}
+            )
+            t.user_roles[ui].append(ri)
+            granted.append(t.urecs[ui].id)
+        for login in self.change.admins_revoked:
+            ui = self._user_by_login(login, "admins_revoked")
+            direct = [ri for ri in t.user_roles[ui] if t.roles[ri]["assignmentType"] == "USER"]
+            if not direct:
+                raise ValueError(f"admins_revoked: {login!r} holds no directly assigned admin role")
+            for ri in direct:
+                self._event((K_PRIV_REVOKE,), self._admin(), ri)
+            t.user_roles[ui] = [ri for ri in t.user_roles[ui] if ri not in direct]
+            revoked.append(t.urecs[ui].id)
+        t.role_holders = [ui for ui, roles in enumerate(t.user_roles) if roles and ui not in t.deleted]
+        self.summary["admins_granted"] = granted
+        self.summary["admins_revoked"] = revoked
+
     # ---------------------------------------------------------------- apply
 
     def run(self) -> dict[str, Any]:
@@ -412,6 +455,8 @@ class Advancer:
             self.deleted_users()
         if c.membership_changes:
             self.membership_changes()
+        if c.admins_granted or c.admins_revoked:
+            self.admin_changes()
         self.events()
         late_first = len(self.rows.rows)
         self.late_events()
@@ -498,6 +543,11 @@ class Advancer:
             "log_events": t.event_count,
         }
         return summary
+
+
+def _role_id(rng: FastRandom) -> str:
+    """A role assignment id like Okta's ``ra1b2c3...`` (20 characters)."""
+    return "ra" + "".join(_ALNUM[rng.fr(62)] for _ in range(18))
 
 
 def _id_after(previous: str, rng: FastRandom) -> str:

@@ -991,6 +991,7 @@ class SlackTenant:
         return {
             "app": "slack",
             "tenant": self.name,
+            "workforce": self.options.workforce,
             "seed": self.seed,
             "anchor": datetime.fromtimestamp(self.anchor, UTC).isoformat(),
             "history_days": self.options.history_days,
