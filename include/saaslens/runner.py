@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,17 +20,21 @@ from saaslens.capabilities import STAGE_ORDER, STAGE_TABLES
 from saaslens.config import InstanceConfig
 from saaslens.connections import ConnectionInfo
 from saaslens.connectors import registry
-from saaslens.connectors.base import ActivityWindow, Connector, StageAccess
+from saaslens.connectors.base import ActivityWindow, Connector, SnapshotBatch, StageAccess
 from saaslens.http import ApiError, AuthenticationError, PermissionDeniedError, RunMetrics
 from saaslens.http.errors import FeatureUnavailableError
 from saaslens.http.pagination import PageRequest
 from saaslens.http.redaction import redact
-from saaslens.lake.writer import EventWriter, Lake, SnapshotWriter, StateStore, snapshot_id_for
+from saaslens.lake.schema import TABLES
+from saaslens.lake.writer import EventWriter, Lake, SnapshotWriter, StateStore, snapshot_id_for, snapshot_time
 from saaslens.transform_utils import parse_time
 
 log = logging.getLogger(__name__)
 
-FLUSH_ROWS = 50_000
+# Snapshot columns the writer adds; rows carried over from the previous snapshot drop them first.
+_SNAPSHOT_COLUMNS = ("app", "instance", "snapshot_id", "snapshot_at")
+# Rows buffered without a checkpoint before they are staged anyway (memory stays bounded).
+_BUFFER_LIMIT_CHUNKS = 5
 
 
 class StageSkipped(Exception):
@@ -73,26 +77,6 @@ class StageResult:
         return asdict(self)
 
 
-class _Chunked:
-    """Buffer rows so each Parquet part is a sensible size, however small the API's pages."""
-
-    def __init__(self, writer: SnapshotWriter, on_flush: Callable[[int], None]) -> None:
-        self.writer = writer
-        self.buffer: list[dict[str, Any]] = []
-        self.on_flush = on_flush
-
-    def add(self, rows: Iterable[dict[str, Any]]) -> None:
-        self.buffer.extend(rows)
-        if len(self.buffer) >= FLUSH_ROWS:
-            self.flush()
-
-    def flush(self) -> None:
-        if self.buffer:
-            written = self.writer.write(self.buffer)
-            self.buffer = []
-            self.on_flush(written)
-
-
 class StageRunner:
     def __init__(
         self,
@@ -112,6 +96,7 @@ class StageRunner:
         self.lake = lake
         self.label = f"{instance.app}/{instance.name}"
         self.metrics = RunMetrics()
+        self.scan_mode: str | None = None  # full, incremental or resumed, for snapshot stages
         self._connection = connection
         self._transport = transport
         self.connector_class = registry.connector_class(instance.app)
@@ -181,33 +166,174 @@ class StageRunner:
 
         return audit
 
-    def _single_table(self, table: str, batches: Iterator[list[dict[str, Any]]]) -> int:
-        with self._writer(table) as writer:
-            chunked = _Chunked(writer, self._progress)
-            for rows in batches:
-                chunked.add(rows)
-            chunked.flush()
-            writer.publish(audit=self._auditor(table, writer))
-            return writer.rows_written
+    # -- snapshot stages: full (resumable) or incremental -------------------------------------
 
-    def _multi_table(self, tables: tuple[str, ...], batches: Iterator[tuple[str, list[dict[str, Any]]]]) -> int:
-        writers = {table: self._writer(table) for table in tables}
+    def _snapshot_stage(self, connector: Connector, tables: tuple[str, ...]) -> tuple[int, str]:
+        app, name, stage = self.instance.app, self.instance.name, self.stage
+        store = StateStore(self.lake)
+        key = f"snapshot.{stage}"
+        state = store.get(app, name, key) or {}
+        if state.get("snapshot_id") != self.ctx.snapshot_id:
+            # Checkpoints belong to one run (retries share its snapshot id); older ones are abandoned.
+            state = {}
+            for table in tables:
+                self.lake.discard_staged(table, app, name, keep=self.ctx.snapshot_id)
+        meta = self.lake.snapshot_meta(tables[0], app, name, "cursor.json")
+        if not state and self._incremental_due(connector, meta):
+            assert meta is not None
+            try:
+                return self._incremental(connector, tables[0], meta)
+            except ApiError as exc:
+                if exc.retryable or isinstance(exc, AuthenticationError | PermissionDeniedError):
+                    raise
+                # The provider forgot the cursor (an expired delta token): a full listing resyncs.
+                log.warning("%s %s: change cursor refused (%s); listing in full", self.label, stage, exc)
+        return self._full(connector, tables, store, key, state)
+
+    def _incremental_due(self, connector: Connector, meta: dict[str, Any] | None) -> bool:
+        hours = connector.options.snapshot_reconcile_hours
+        if self.stage not in connector.incremental_stages or hours <= 0 or not meta or not meta.get("cursor"):
+            return False
+        full_at = parse_time(meta.get("full_at"))
+        return full_at is not None and datetime.now(UTC) - full_at < timedelta(hours=hours)
+
+    def _scan(self, connector: Connector, resume: dict[str, Any] | None) -> Iterator[Any]:
+        method = {
+            "users": connector.scan_users,
+            "groups": connector.scan_groups,
+            "privileges": connector.scan_privileges,
+            "app_permissions": connector.scan_app_permissions,
+            "files": connector.scan_files,
+        }[self.stage]
+        return method(resume=resume) if self.stage in connector.resumable_stages else method()
+
+    @staticmethod
+    def _batch(item: Any, tables: tuple[str, ...]) -> SnapshotBatch:
+        if isinstance(item, SnapshotBatch):
+            return item
+        if isinstance(item, tuple):
+            return SnapshotBatch(item[0], item[1])
+        return SnapshotBatch(tables[0], item)
+
+    def _full(
+        self, connector: Connector, tables: tuple[str, ...], store: StateStore, key: str, state: dict[str, Any]
+    ) -> tuple[int, str]:
+        """A complete listing, staged in parts with a checkpoint after each chunk; a retry of the
+        same run continues from the last checkpoint. Nothing is visible until every table of the
+        stage passed the quality gate."""
+        app, name = self.instance.app, self.instance.name
+        chunk = connector.options.checkpoint_rows
+        writers = {t: self.lake.snapshot_writer(t, app, name, self.ctx.snapshot_id, resumable=True) for t in tables}
         for writer in writers.values():
             writer.__enter__()
         try:
-            chunked = {table: _Chunked(writer, self._progress) for table, writer in writers.items()}
-            for table, rows in batches:
-                chunked[table].add(rows)
-            for table in tables:  # parents before children: groups before their members
-                chunked[table].flush()
-            # Audit every table before publishing any, so groups never go live without members.
-            verdicts = {table: self._auditor(table, writers[table])(writers[table].staged()) for table in tables}
-            for table in tables:
-                writers[table].publish(audit=lambda _data, verdict=verdicts[table]: verdict)
-            return sum(w.rows_written for w in writers.values())
+            if state:
+                for table, writer in writers.items():
+                    writer.truncate(int(state["parts"].get(table, 0)))
+                if any(writers[t].parts < int(state["parts"].get(t, 0)) for t in tables):
+                    log.warning("%s %s: staged parts of the checkpoint are gone; starting over", self.label, self.stage)
+                    state = {}
+            if not state:
+                for writer in writers.values():
+                    writer.truncate(0)
+            resumed = bool(state)
+            self.scan_mode = "resumed" if resumed else "full"
+            cursor = state.get("cursor") if resumed else None
+            if not resumed and self.stage in connector.incremental_stages:
+                cursor = connector.start_cursor(self.stage)
+            buffers: dict[str, list[dict[str, Any]]] = {t: [] for t in tables}
+            since_checkpoint = 0
+
+            def stage_buffers() -> None:
+                for table in tables:  # parents before children: groups before their members
+                    if buffers[table]:
+                        self._progress(writers[table].write(buffers[table]))
+                        buffers[table] = []
+
+            for item in self._scan(connector, state.get("resume") if resumed else None):
+                batch = self._batch(item, tables)
+                buffers[batch.table].extend(batch.rows)
+                since_checkpoint += len(batch.rows)
+                if batch.checkpoint is not None and since_checkpoint >= chunk:
+                    stage_buffers()
+                    # The checkpoint is committed only after the parts it covers are durable.
+                    store.put(
+                        app,
+                        name,
+                        key,
+                        {
+                            "snapshot_id": self.ctx.snapshot_id,
+                            "parts": {t: w.parts for t, w in writers.items()},
+                            "resume": batch.checkpoint,
+                            "cursor": cursor,
+                        },
+                    )
+                    since_checkpoint = 0
+                elif sum(len(rows) for rows in buffers.values()) >= _BUFFER_LIMIT_CHUNKS * chunk:
+                    stage_buffers()
+            stage_buffers()
+            extra = {"cursor.json": {"cursor": cursor, "full_at": snapshot_time(self.ctx.snapshot_id)}}
+            self._publish(writers, tables, extra if cursor is not None else None)
+            store.put(app, name, key, {"snapshot_id": None})
+            total = sum(w.rows_written for w in writers.values())
+            return total, f"full listing{' resumed from its checkpoint' if resumed else ''}: {total} rows"
         finally:
             for writer in writers.values():
                 writer.__exit__(None, None, None)
+
+    def _publish(
+        self, writers: dict[str, SnapshotWriter], tables: tuple[str, ...], extra: dict[str, Any] | None
+    ) -> None:
+        # Audit every table before publishing any, so groups never go live without members.
+        verdicts = {table: self._auditor(table, writers[table])(writers[table].staged()) for table in tables}
+        for table in tables:
+            writers[table].publish(
+                audit=lambda _data, verdict=verdicts[table]: verdict, extra=extra if table == tables[0] else None
+            )
+
+    def _incremental(self, connector: Connector, table: str, meta: dict[str, Any]) -> tuple[int, str]:
+        """The previous snapshot with the provider's changes applied, published as a new complete
+        snapshot together with the new cursor. Rows leave only on the provider's own deletion
+        signal; a change listing that fails publishes nothing and leaves the cursor where it was."""
+        app, name = self.instance.app, self.instance.name
+        self.scan_mode = "incremental"
+        key_column = TABLES[table].key[0]
+        previous_table = self.lake.read_snapshot(table, app, name)
+        previous = {
+            row[key_column]: {k: v for k, v in row.items() if k not in _SNAPSHOT_COLUMNS}
+            for row in (previous_table.to_pylist() if previous_table is not None else [])
+        }
+        changed: dict[str, dict[str, Any]] = {}
+        removed: set[str] = set()
+        cursor = None
+        for batch in connector.scan_changes(self.stage, meta["cursor"]):
+            for row in batch.upserts:
+                changed[row[key_column]] = row
+                removed.discard(row[key_column])
+            for gone in batch.removed:
+                removed.add(gone)
+                changed.pop(gone, None)
+            cursor = batch.cursor or cursor
+        if cursor is None:
+            raise StageFailed(f"{self.label}: the {self.stage} change listing ended without a new cursor")
+        rows = [
+            connector.merge_incremental(table, old, changed.get(key))
+            for key, old in previous.items()
+            if key not in removed
+        ]
+        rows += [connector.merge_incremental(table, None, row) for key, row in changed.items() if key not in previous]
+        with self.lake.snapshot_writer(table, app, name, self.ctx.snapshot_id) as writer:
+            for start in range(0, len(rows), connector.options.checkpoint_rows):
+                self._progress(writer.write(rows[start : start + connector.options.checkpoint_rows]))
+            extra = {"cursor.json": {"cursor": cursor, "full_at": meta.get("full_at"), "mode": "incremental"}}
+            writer.publish(audit=self._auditor(table, writer), extra=extra)
+            gone = len(removed & previous.keys())
+            added = len(changed.keys() - previous.keys())
+            detail = (
+                f"incremental: {len(changed) - added} changed, {added} new, {gone} removed by the provider's "
+                f"deletion signal, {len(rows) - len(changed)} carried over"
+            )
+            return writer.rows_written, detail
 
     def _activities(self, connector: Connector) -> tuple[int, str]:
         app, name = self.instance.app, self.instance.name
@@ -365,6 +491,7 @@ class StageRunner:
                     "ended_at": ended,
                     "status": status,
                     "snapshot_id": snapshot,
+                    "scan_mode": self.scan_mode,
                     "records": records,
                     "requests": self.metrics.requests,
                     "retries": self.metrics.retries,
@@ -393,17 +520,8 @@ class StageRunner:
             return self._authenticate(connector)
         if stage == "activities":
             return self._activities(connector)
-        tables = STAGE_TABLES[stage]
-        if stage == "users":
-            return self._single_table("accounts", connector.scan_users()), None
-        if stage == "groups":
-            return self._multi_table(tables, connector.scan_groups()), None
-        if stage == "privileges":
-            return self._single_table("privileges", connector.scan_privileges()), None
-        if stage == "app_permissions":
-            return self._single_table("app_permissions", connector.scan_app_permissions()), None
-        if stage == "files":
-            return self._multi_table(tables, connector.scan_files()), None
+        if stage in STAGE_TABLES:
+            return self._snapshot_stage(connector, tuple(STAGE_TABLES[stage]))
         raise ValueError(f"unknown stage {stage!r}")
 
 

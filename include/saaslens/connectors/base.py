@@ -65,6 +65,13 @@ class ConnectorOptions(BaseModel):
         description="Rows per committed chunk: events are audited and stored, and snapshot parts staged, this many "
         "at a time, and a killed scan resumes after the last chunk",
     )
+    snapshot_reconcile_hours: float = Field(
+        default=24,
+        ge=0,
+        le=24 * 90,
+        description="Where the provider has a change filter (Okta lastUpdated, Graph delta), snapshots between "
+        "full listings are incremental; a full listing reconciles (and detects deletions) this often. 0: always full",
+    )
 
 
 @dataclass(frozen=True)
@@ -101,6 +108,30 @@ class EventBatch:
     resume: PageRequest | None
 
 
+@dataclass
+class SnapshotBatch:
+    """Rows for one snapshot table, plus where a killed scan may resume after them.
+
+    `checkpoint` is the connector's own JSON-able resume state (paginator requests via
+    PageRequest.to_state, what was already enumerated); None: no safe resume point here.
+    Connectors may still yield plain lists / (table, rows) pairs: those never checkpoint."""
+
+    table: str
+    rows: list[dict[str, Any]]
+    checkpoint: dict[str, Any] | None = None
+
+
+@dataclass
+class ChangeBatch:
+    """What changed since a cursor: rows to add or replace, keys the provider said are gone (its own
+    deletion signal), and, on the last batch, the cursor to store with the published snapshot."""
+
+    table: str
+    upserts: list[dict[str, Any]] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    cursor: dict[str, Any] | None = None
+
+
 @dataclass(frozen=True)
 class ActivityWindow:
     since: datetime
@@ -119,6 +150,11 @@ class Connector(abc.ABC):
     activity_streams: ClassVar[tuple[str, ...]] = ("events",)
     # Which provider permission each stage needs, for the capability matrix and skip messages.
     stage_permissions: ClassVar[Mapping[str, str]] = {}
+    # Snapshot stages whose scan_* method takes `resume` (a checkpoint it yielded) and yields
+    # SnapshotBatch with checkpoints, so a killed scan continues instead of starting over.
+    resumable_stages: ClassVar[frozenset[str]] = frozenset()
+    # Snapshot stages the provider can list incrementally (start_cursor / scan_changes).
+    incremental_stages: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(
         self,
@@ -173,6 +209,26 @@ class Connector(abc.ABC):
 
     def scan_files(self) -> Iterator[tuple[str, list[dict[str, Any]]]]:
         raise NotImplementedError(f"{self.app} has no files stage")
+
+    # -- incremental snapshots (for stages in incremental_stages) ------------------------------
+
+    def start_cursor(self, stage: str) -> dict[str, Any]:
+        """Taken just before a full listing: the point the next incremental scan reads changes
+        from. Taken before, not after, so changes made during the listing are read again."""
+        raise NotImplementedError(f"{self.app} has no incremental {stage} stage")
+
+    def scan_changes(self, stage: str, cursor: dict[str, Any]) -> Iterator[ChangeBatch]:
+        """Changes since `cursor`; the last batch carries the new cursor."""
+        raise NotImplementedError(f"{self.app} has no incremental {stage} stage")
+
+    def merge_incremental(
+        self, table: str, previous: dict[str, Any] | None, changed: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        """The row an incremental snapshot keeps: the provider's new state over the previous one.
+        Override to carry columns a change listing does not report, or to refresh derived ones."""
+        row = changed if changed is not None else previous
+        assert row is not None
+        return row
 
     # -- shared behaviour ---------------------------------------------------------------------
 

@@ -219,6 +219,13 @@ TABLES: dict[str, Table] = {
                 Column("ended_at", "timestamp", "Stage end (UTC).", True),
                 Column("status", "string", "success, failed or skipped.", True),
                 Column("snapshot_id", "string", "Snapshot the stage published, if any."),
+                Column(
+                    "scan_mode",
+                    "string",
+                    "How a snapshot stage read the provider: full (a complete listing), incremental (the "
+                    "provider's changes since the cursor applied to the previous snapshot) or resumed (a full "
+                    "listing continued from the checkpoint of a killed attempt); null for other stages.",
+                ),
                 Column("records", "int64", "Records stored."),
                 Column("requests", "int64", "HTTP requests made, retries included."),
                 Column("retries", "int64", "Requests retried."),
@@ -228,6 +235,42 @@ TABLES: dict[str, Table] = {
                 Column("error", "string", "Why it failed or was skipped (redacted)."),
             ),
             ("run_id", "stage", "attempt"),
+        ),
+        Table(
+            "activity_completeness",
+            "runs",
+            "How complete each scanned window of an activity stream is: events its first pass stored, and "
+            "events later re-scans (the lookback) added to it: late arrivals. See docs/completeness.md.",
+            (
+                _APP,
+                _INSTANCE,
+                Column("stream", "string", "The connector's activity stream (system_log, sign_ins, ...).", True),
+                Column(
+                    "window_start",
+                    "timestamp",
+                    "Start of the window's own span: the stream's high-water mark before the window was read "
+                    "(the lookback re-read before it belongs to earlier windows).",
+                    True,
+                ),
+                Column("window_end", "timestamp", "End of the window: now minus the stream's lag when read.", True),
+                Column("pass", "string", "first (the scan that read the window first) or rescan (a later one).", True),
+                Column("run_id", "string", "The run whose scan this row describes.", True),
+                Column("scanned_at", "timestamp", "When the scan committed this row, with the stream's cursor.", True),
+                Column(
+                    "events_added",
+                    "int64",
+                    "Events with occurred_at in [window_start, window_end) this pass stored; for a rescan, "
+                    "the late arrivals it found.",
+                    True,
+                ),
+                Column(
+                    "read_since",
+                    "timestamp",
+                    "Start of what the scan asked the provider for (window_start of its own window minus lookback).",
+                ),
+                Column("read_until", "timestamp", "End of what the scan asked the provider for."),
+            ),
+            ("stream", "window_start", "pass", "run_id"),
         ),
     )
 }

@@ -15,6 +15,7 @@ dropping ids the partition already holds, so retries and overlapping windows add
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import shutil
@@ -45,6 +46,21 @@ def snapshot_id_for(moment: datetime) -> str:
 
 def snapshot_time(snapshot_id: str) -> datetime:
     return datetime.strptime(snapshot_id, SNAPSHOT_ID_FORMAT).replace(tzinfo=UTC)
+
+
+def _fsync_file(path: Path) -> None:
+    with open(path, "rb") as handle:
+        os.fsync(handle.fileno())
+
+
+def _write_durably(path: Path, content: bytes) -> None:
+    """Write via a temporary name, fsync, rename: the file is whole or absent."""
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
+    with open(tmp, "wb") as handle:
+        handle.write(content)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -98,8 +114,45 @@ class Lake:
 
     # -- snapshots ----------------------------------------------------------------------------
 
-    def snapshot_writer(self, table: str, app: str, instance: str, snapshot_id: str) -> SnapshotWriter:
-        return SnapshotWriter(self, table, app, instance, snapshot_id)
+    def snapshot_writer(
+        self, table: str, app: str, instance: str, snapshot_id: str, *, resumable: bool = False
+    ) -> SnapshotWriter:
+        return SnapshotWriter(self, table, app, instance, snapshot_id, resumable=resumable)
+
+    def resumable_staging_dir(self, table: str, app: str, instance: str, snapshot_id: str) -> Path:
+        """Where an in-progress snapshot's parts wait for the rest of the scan (never in the catalog)."""
+        base = self.root / "_staging" / "snapshots" / table / f"app={app}" / f"instance={instance}"
+        return base / f"snapshot={snapshot_id}"
+
+    def discard_staged(self, table: str, app: str, instance: str, keep: str | None = None) -> None:
+        """Remove in-progress snapshots of an instance's table, except snapshot `keep`."""
+        base = self.root / "_staging" / "snapshots" / table / f"app={app}" / f"instance={instance}"
+        for path in base.glob("snapshot=*") if base.exists() else []:
+            if keep is None or path.name != f"snapshot={keep}":
+                shutil.rmtree(path, ignore_errors=True)
+        if base.exists():
+            self.prune_staging(base)
+
+    def prune_staging(self, directory: Path) -> None:
+        """Remove empty directories from `directory` up to `_staging` (left by published snapshots)."""
+        stop = self.root / "_staging"
+        while directory != stop and stop in directory.parents:
+            try:
+                directory.rmdir()
+            except OSError:  # not empty: another table or instance is staging there
+                return
+            directory = directory.parent
+
+    def snapshot_meta(self, table: str, app: str, instance: str, name: str) -> dict[str, Any] | None:
+        """A JSON file published with the latest snapshot (`cursor.json`, `quality.json`), if any."""
+        ids = self.snapshot_ids(table, app, instance)
+        if not ids:
+            return None
+        path = self.instance_dir(table, app, instance) / f"snapshot={ids[-1]}" / name
+        try:
+            return orjson.loads(path.read_bytes())
+        except FileNotFoundError:
+            return None
 
     def snapshot_ids(self, table: str, app: str, instance: str) -> list[str]:
         base = self.instance_dir(table, app, instance)
@@ -151,10 +204,14 @@ class SnapshotWriter:
 
     Re-publishing the same snapshot id (a retried Airflow task of the same run) replaces it, so
     reruns are idempotent. Leaving the context without publishing discards the staged parts and
-    leaves the current snapshot untouched.
+    leaves the current snapshot untouched, unless the writer is `resumable`: then the parts stay
+    in `_staging/snapshots/<table>/app=/instance=/snapshot=<id>/` for a retry of the same run
+    (same snapshot id) to continue from, and `truncate()` drops parts written after the last
+    checkpoint. Each part has a sidecar of its rows' key fingerprints, so a resumed writer still
+    tells the identical object seen twice from two different objects sharing a key.
     """
 
-    def __init__(self, lake: Lake, table: str, app: str, instance: str, snapshot_id: str) -> None:
+    def __init__(self, lake: Lake, table: str, app: str, instance: str, snapshot_id: str, *, resumable: bool = False):
         if TABLES[table].kind != "snapshot":
             raise LakeError(f"{table!r} is not a snapshot table")
         self.lake = lake
@@ -163,33 +220,71 @@ class SnapshotWriter:
         self.instance = instance
         self.snapshot_id = snapshot_id
         self.snapshot_at = snapshot_time(snapshot_id)
+        self.resumable = resumable
         self.rows_written = 0
         self._staging: Path | None = None
         self._parts = 0
-        self._keys: dict[tuple[Any, ...], int] = {}
+        self._keys: dict[tuple[Any, ...], str] = {}
         self.published = False
 
     def __enter__(self) -> SnapshotWriter:
-        self._staging = self.lake.staging_dir()
+        if self.resumable:
+            # Created with the first part, so a scan that fails before any leaves nothing behind.
+            self._staging = self.lake.resumable_staging_dir(self.table, self.app, self.instance, self.snapshot_id)
+            self._load_staged()
+        else:
+            self._staging = self.lake.staging_dir()
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        if self._staging is not None:
+        if self._staging is not None and not self.resumable:
             shutil.rmtree(self._staging, ignore_errors=True)
-            self._staging = None
+        self._staging = None
+
+    @property
+    def parts(self) -> int:
+        return self._parts
+
+    def _part_paths(self) -> list[Path]:
+        assert self._staging is not None
+        return sorted(self._staging.glob("part-*.parquet")) if self._staging.exists() else []
+
+    def _load_staged(self) -> None:
+        """Pick up the parts a killed attempt left, with their key fingerprints."""
+        self._keys, self.rows_written, self._parts = {}, 0, 0
+        for part in self._part_paths():
+            sidecar = part.with_suffix(".keys.json")
+            if not sidecar.exists():  # killed between the part and its sidecar: not committed
+                part.unlink()
+                continue
+            entries = orjson.loads(sidecar.read_bytes())
+            for key, fingerprint in entries:
+                self._keys.setdefault(tuple(key), fingerprint)
+            self.rows_written += len(entries)
+            self._parts = max(self._parts, int(part.name[5:10]) + 1)
+
+    def truncate(self, parts: int) -> None:
+        """Keep only the first `parts` parts: those the last checkpoint covers."""
+        for part in self._part_paths():
+            if int(part.name[5:10]) >= parts:
+                part.unlink()
+                part.with_suffix(".keys.json").unlink(missing_ok=True)
+        self._load_staged()
 
     def write(self, rows: Iterable[Mapping[str, Any]]) -> int:
         assert self._staging is not None, "use SnapshotWriter as a context manager"
         key_columns = TABLES[self.table].key
-        batch = []
+        batch, fingerprints = [], []
         for row in rows:
             key = tuple(row.get(k) for k in key_columns)
-            fingerprint = hash(orjson.dumps(row, option=orjson.OPT_SORT_KEYS, default=str))
+            digest = hashlib.blake2b(orjson.dumps(row, option=orjson.OPT_SORT_KEYS, default=str), digest_size=12)
+            fingerprint = digest.hexdigest()
             if self._keys.get(key) == fingerprint:
                 # The same object on two pages (a list shifting under us): harmless, drop it.
                 # The same key with different content is kept for the quality gate to refuse.
                 continue
             self._keys.setdefault(key, fingerprint)
+            fingerprints.append((key, fingerprint))
             batch.append(
                 {
                     **row,
@@ -201,17 +296,28 @@ class SnapshotWriter:
             )
         if not batch:
             return 0
-        pq.write_table(to_arrow(self.table, batch), self._staging / f"part-{self._parts:05d}.parquet")
+        self._staging.mkdir(parents=True, exist_ok=True)
+        part = self._staging / f"part-{self._parts:05d}.parquet"
+        pq.write_table(to_arrow(self.table, batch), part)
+        if self.resumable:  # durable before a checkpoint may point past it
+            _fsync_file(part)
+            _write_durably(part.with_suffix(".keys.json"), orjson.dumps(fingerprints, default=str))
         self._parts += 1
         self.rows_written += len(batch)
         return len(batch)
 
     def staged(self) -> pa.Table:
         assert self._staging is not None, "use SnapshotWriter as a context manager"
-        parts = sorted(self._staging.glob("*.parquet"))
+        parts = self._part_paths()
         if not parts:
             return arrow_schema(self.table).empty_table()
         return pq.read_table(parts, schema=arrow_schema(self.table))
+
+    def discard(self) -> None:
+        """Drop what is staged (a resumable writer's parts included)."""
+        if self._staging is not None:
+            shutil.rmtree(self._staging, ignore_errors=True)
+            self._staging = None
 
     def quarantine(self, report: dict[str, Any], summary: str) -> Path:
         """Move the staged snapshot aside with its validation result; nothing is published."""
@@ -225,25 +331,34 @@ class SnapshotWriter:
             / f"snapshot={self.snapshot_id}-{uuid.uuid4().hex[:8]}"
         )
         target.parent.mkdir(parents=True, exist_ok=True)
+        self._staging.mkdir(parents=True, exist_ok=True)
         (self._staging / "validation.json").write_bytes(orjson.dumps(report, default=str))
         (self._staging / "summary.txt").write_text(summary + "\n", encoding="utf-8")
         os.replace(self._staging, target)
+        if self.resumable:
+            self.lake.prune_staging(self._staging.parent)
         self._staging = None
         return target
 
-    def publish(self, audit: Callable[[pa.Table], Any] | None = None) -> None:
+    def publish(self, audit: Callable[[pa.Table], Any] | None = None, extra: Mapping[str, Any] | None = None) -> None:
         """Make the snapshot visible. `audit` sees the whole staged batch first and may refuse it
-        (it raises after quarantining); whatever it returns is kept beside the snapshot."""
+        (it raises after quarantining); whatever it returns is kept beside the snapshot. `extra`
+        JSON files (name -> content) are published in the same rename, e.g. the change cursor the
+        snapshot was read up to: a cursor can then never be ahead of the data it covers."""
         assert self._staging is not None, "use SnapshotWriter as a context manager"
+        self._staging.mkdir(parents=True, exist_ok=True)
         if audit is not None:
             verdict = audit(self.staged())
             if verdict is not None:
                 (self._staging / "quality.json").write_bytes(orjson.dumps(verdict, default=str))
+        for name, content in (extra or {}).items():
+            (self._staging / name).write_bytes(orjson.dumps(content, default=str))
+        for sidecar in self._staging.glob("*.keys.json"):
+            sidecar.unlink()
         if self._parts == 0:  # an empty snapshot is a fact worth publishing ("no grants now")
             pq.write_table(arrow_schema(self.table).empty_table(), self._staging / "part-00000.parquet")
         for part in self._staging.iterdir():
-            with open(part, "rb") as handle:
-                os.fsync(handle.fileno())
+            _fsync_file(part)
         _fsync_dir(self._staging)
         self.lake.ensure_schema_file(self.table)
         target = self.lake.instance_dir(self.table, self.app, self.instance) / f"snapshot={self.snapshot_id}"
@@ -254,6 +369,8 @@ class SnapshotWriter:
             os.replace(target, replaced)
         os.replace(self._staging, target)
         _fsync_dir(target.parent)
+        if self.resumable:
+            self.lake.prune_staging(self._staging.parent)
         self._staging = None
         self.published = True
         if replaced is not None:
@@ -313,14 +430,27 @@ class EventWriter:
                 self.duplicates_dropped += 1
                 continue
             seen.setdefault(event_id, fingerprint)
-            prepared.append({**row, "app": self.app, "instance": self.instance, "event_date": event_date,
-                             "ingested_at": row.get("ingested_at") or ingested_at})
+            prepared.append(
+                {
+                    **row,
+                    "app": self.app,
+                    "instance": self.instance,
+                    "event_date": event_date,
+                    "ingested_at": row.get("ingested_at") or ingested_at,
+                }
+            )
         return prepared
 
     def quarantine(self, data: pa.Table, report: dict[str, Any], summary: str) -> Path:
         """Set a refused batch aside with its validation result; nothing of it is stored."""
-        target = (self.lake.root / "_quarantine" / self.table / f"app={self.app}" / f"instance={self.instance}"
-                  / f"batch-{self.run_tag}-{uuid.uuid4().hex[:8]}")
+        target = (
+            self.lake.root
+            / "_quarantine"
+            / self.table
+            / f"app={self.app}"
+            / f"instance={self.instance}"
+            / f"batch-{self.run_tag}-{uuid.uuid4().hex[:8]}"
+        )
         target.mkdir(parents=True)
         pq.write_table(data, target / "events.parquet")
         (target / "validation.json").write_bytes(orjson.dumps(report, default=str))
