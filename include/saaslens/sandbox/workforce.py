@@ -1056,6 +1056,7 @@ def planted_cases(org: str) -> dict[str, list[str]]:
     ``privilege_changes`` needs the Okta tenant advanced with ``admins_granted`` /
     ``admins_revoked`` (emails of the ``promoted`` and ``okta_admin`` people) between two scans."""
     wf = workforce(org)
+    broad = load_broad_scopes()
     cases: dict[str, list[str]] = {f: [] for f in FINDING_IDS}
     for app in APPS:
         for planned in wf.plan_for(app):
@@ -1084,14 +1085,16 @@ def planted_cases(org: str) -> dict[str, list[str]]:
             for exposure in planned.files:
                 cases["exposed_files"].append(f"{who} owns a file shared {exposure}")
             if planned.grant_scopes:
-                cases["broad_oauth_grants"].append(f"{who} holds a grant of {' '.join(planned.grant_scopes)}")
+                wide = [scope for scope in planned.grant_scopes if (app, scope) in broad]
+                if wide:
+                    cases["broad_oauth_grants"].append(f"{who} holds a grant of {' '.join(wide)}")
                 if planned.status in INACTIVE:
                     cases["grants_of_inactive_accounts"].append(f"{who} is {planned.status} and holds a grant")
     plan = wf.failed_sign_ins
     spiked = wf.person(plan.spike_slot)
     cases["failed_signin_spikes"] += [
         f"okta: {spiked.display} <{spiked.email}> fails to sign in {plan.spike_count} times within one hour, "
-        f"{plan.spike_hours_ago:g} hours before the anchor",
+        f"{plan.spike_hours_ago:g} hours before the anchor (from their home IP, which so spikes too)",
         f"okta: {len(plan.spray_slots)} people fail to sign in from {plan.spray_ip} within one hour, "
         f"{plan.spray_hours_ago:g} hours before the anchor (a password spray)",
     ]
