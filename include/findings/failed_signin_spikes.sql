@@ -1,7 +1,7 @@
 -- title: Failed sign-in spikes
 -- description: UTC hours in the last `days` days (up to as_of, default now) with at least `threshold`
---   failed sign-ins for one account (dimension 'account': the target, else the actor) or from one
---   source IP (dimension 'ip'): password spraying, credential stuffing or a locked-out user.
+--   failed sign-ins for one account (dimension 'account': the user the sign-in was for, else the actor)
+--   or from one source IP (dimension 'ip'): password spraying, credential stuffing or a locked-out user.
 -- severity: medium
 -- key: app, instance, dimension, subject, hour
 -- param threshold: 10
@@ -16,7 +16,10 @@ failures as (
         a.app,
         a.instance,
         a.occurred_at,
-        coalesce(a.target_name, a.actor_login) as account,
+        -- The account is a user-typed target (Okta, Slack, GitHub name the account signed in to
+        -- there), else the actor: a Microsoft 365 sign-in targets the application and an Okta SSO
+        -- denial the app instance, and neither is an account.
+        coalesce(case when lower(a.target_type) = 'user' then a.target_name end, a.actor_login) as account,
         a.ip,
         -- The hour in UTC whatever the session time zone, as a timestamp with time zone.
         timezone('UTC', date_trunc('hour', timezone('UTC', a.occurred_at))) as hour

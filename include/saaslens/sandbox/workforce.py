@@ -478,8 +478,10 @@ def _okta(truth: Mapping[str, Any], app: str, instance: str, out: Facts) -> None
             continue
         if (event.get("outcome") or {}).get("result") not in ("FAILURE", "DENY"):
             continue
+        # The account is the User-typed target (the one the sign-in was for), else the actor: an SSO
+        # denial targets the app and a sign-on policy its rule, neither of which is an account.
         targets = event.get("target") or []
-        target = next((t for t in targets if (t.get("type") or "").lower() == "user"), targets[0] if targets else {})
+        target = next((t for t in targets if (t.get("type") or "").lower() == "user"), {})
         subject = (
             target.get("alternateId") or target.get("displayName") or (event.get("actor") or {}).get("alternateId")
         )
@@ -620,7 +622,7 @@ def _microsoft365(truth: Mapping[str, Any], app: str, instance: str, out: Facts)
         code = (sign_in.get("status") or {}).get("errorCode")
         if code is None or code == 0:
             continue
-        subject = sign_in.get("appDisplayName") or sign_in.get("userPrincipalName")
+        subject = sign_in.get("userPrincipalName")  # the account; appDisplayName is the app signed in to
         when = parse_time(sign_in["createdDateTime"])
         out.failures.append(FailureFact(app, instance, when, subject, sign_in.get("ipAddress")))
 
@@ -692,9 +694,8 @@ def _slack(truth: Mapping[str, Any], app: str, instance: str, out: Facts, *, tea
         entity = entry.get("entity") or {}
         detail = entity.get(entity.get("type")) if isinstance(entity.get("type"), str) else None
         target = None
-        if isinstance(detail, dict):
-            target = (detail.get("email") if entity.get("type") == "user" else None) or detail.get("name")
-            target = target or detail.get("title")
+        if isinstance(detail, dict) and entity.get("type") == "user":  # only a user entity is an account
+            target = detail.get("email") or detail.get("name")
         actor = (entry.get("actor") or {}).get("user") or {}
         subject = target or actor.get("email") or actor.get("name")
         ip = (entry.get("context") or {}).get("ip_address") or None
@@ -757,7 +758,7 @@ def _github(truth: Mapping[str, Any], app: str, instance: str, out: Facts) -> No
         failed = declared == "failure" or (declared != "success" and ("_failed" in action or "failed_login" in action))
         if not failed:
             continue
-        subject = event.get("user") or event.get("team") or event.get("repo") or event.get("org") or event.get("actor")
+        subject = event.get("user") or event.get("actor")  # the account: the user acted on, else the actor
         ip = event.get("actor_ip") or (event.get("actor_location") or {}).get("ip")
         when = parse_time(event.get("@timestamp") or event.get("created_at"))
         out.failures.append(FailureFact(app, instance, when, subject, ip))
