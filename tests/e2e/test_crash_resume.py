@@ -1,6 +1,10 @@
 """Crash proof: SIGKILL a sync at random points, retry it, and the lake ends exactly equal to the
 ground truth, with the retry re-reading only what came after the last checkpoint.
 
+Snapshots: a users scan stages its parts and commits a checkpoint (the next page's request) after
+each chunk; a retry of the same run (same snapshot id) continues from there, and nothing is
+published before the whole listing passed the quality gate.
+
 Events: the stream's cursor is written after the chunk it covers, never before. The victim is a
 real `saaslens sync` process; the retry runs in this process (the same runner code) so the ten
 trials do not pay for importing Great Expectations ten more times.
@@ -8,6 +12,7 @@ trials do not pay for importing Great Expectations ten more times.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -16,11 +21,14 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 import yaml
 
 from saaslens.config import InstanceConfig
+from saaslens.connections import ConnectionInfo
 from saaslens.lake.writer import Lake
 from saaslens.runner import RunContext, run_stage
 from saaslens.sandbox.core import FaultConfig, RateLimitConfig, SandboxServer, TenantSpec
@@ -31,6 +39,11 @@ CHUNK = 2_000  # the instance's checkpoint_rows
 EVENTS = 3 * CHUNK + 700  # four chunks, so kills land before, between and after checkpoints
 PAGE = 200
 TRIALS = 10
+
+
+def _runs(lake_root: Path, app: str, name: str) -> list[dict]:
+    files = sorted((lake_root / "scan_runs").glob(f"app={app}/instance={name}/*/*.parquet"))
+    return [row for f in files for row in pq.read_table(f).to_pylist()]
 
 
 def _victim_env(server, config_path, lake_root) -> dict[str, str]:
@@ -116,4 +129,102 @@ def test_sigkill_at_random_points_then_retry_ends_exact(tmp_path):
     print(
         f"event trials (events stored at kill, requests re-made by the retry): {figures} of {total_pages} pages, "
         f"{time.monotonic() - started:.0f} s"
+    )
+
+
+# -- snapshot stages: a killed users scan resumes from its last checkpoint -------------------------
+
+M365_USERS = 1_200
+M365_PAGE = 50  # $top; 24 pages
+M365_CHUNK = 100  # checkpoint_rows: a checkpoint every second page
+SNAPSHOT_TRIALS = 5
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _m365_connection(server, tenant: str) -> ConnectionInfo:
+    creds = server.personality("microsoft365", tenant).ground_truth()["credentials"]
+    client = creds["clients"][0]
+    return ConnectionInfo(
+        conn_id=f"m365_{tenant}",
+        conn_type="http",
+        host=server.tenant_url("microsoft365", tenant),
+        extra={
+            "tenant_id": creds["tenant_id"],
+            "client_id": client["client_id"],
+            "client_secret": client["client_secret"],
+            "token_url": creds["token_url"],
+        },
+    )
+
+
+def _staged_rows(lake: Lake, snapshot_id: str) -> int:
+    staged = lake.resumable_staging_dir("accounts", "microsoft365", "crashusers", snapshot_id)
+    files = sorted(staged.glob("part-*.parquet")) if staged.exists() else []
+    return sum(pq.read_metadata(f).num_rows for f in files if f.with_suffix(".keys.json").exists())
+
+
+def test_sigkill_during_a_users_scan_then_retry_resumes_from_the_checkpoint(tmp_path):
+    options = {"page_size": M365_PAGE, "checkpoint_rows": M365_CHUNK, "max_workers": 2}
+    spec = TenantSpec(
+        app="microsoft365",
+        name="crashusers",
+        seed=62,
+        users=M365_USERS,
+        options={"anchor": ANCHOR.isoformat(), "events": 10},
+        rate_limits=RateLimitConfig(enabled=False),
+    )
+    inst = InstanceConfig(app="microsoft365", name="crashusers", conn_id="m365_crashusers", options=options)
+    rng = random.Random(11)
+    figures = []
+    started = time.monotonic()
+    with SandboxServer([spec]) as server:
+        graph = server.personality("microsoft365", "crashusers")
+        truth = {u["id"]: u["accountEnabled"] for u in graph.ground_truth()["users"]}
+        pages = math.ceil(len(truth) / M365_PAGE)
+        conn = _m365_connection(server, "crashusers")
+        # A clean run: how many requests a scan from scratch makes (pages, plus role holders etc.).
+        baseline = run_stage(
+            inst, "users", RunContext("baseline", "20260101T000000000000Z"), Lake(tmp_path / "base"), connection=conn
+        )
+        from_scratch = int(baseline.metrics["requests"])
+        overhead = from_scratch - pages
+        graph.set_faults(FaultConfig(slow_ms=20))
+        try:
+            for trial in range(SNAPSHOT_TRIALS):
+                lake_root = tmp_path / f"users{trial}"
+                snapshot_id = f"2026010{trial + 1}T000000000000Z"
+                victim_spec = {
+                    "instance": inst.model_dump(),
+                    "connection": dataclasses.asdict(conn),
+                    "stage": "users",
+                    "snapshot_id": snapshot_id,
+                    "lake": str(lake_root),
+                }
+                command = [sys.executable, "-m", "tests.e2e.crash_victim", json.dumps(victim_spec)]
+                target = rng.randint(overhead + 1, from_scratch - 1)
+                _kill_after_requests(command, {**os.environ, "PYTHONPATH": str(REPO)}, graph, target, 0.0)
+                lake = Lake(lake_root)
+                covered = _staged_rows(lake, snapshot_id)
+                assert lake.snapshot_ids("accounts", "microsoft365", "crashusers") == [], "published half a scan"
+                ctx = RunContext(run_id=f"retry-{trial}", snapshot_id=snapshot_id, attempt=2)
+                retry = run_stage(inst, "users", ctx, lake, connection=conn)
+                assert retry.status == "success", retry.detail
+                accounts = lake.read_snapshot("accounts", "microsoft365", "crashusers").to_pylist()
+                ids = [a["account_id"] for a in accounts]
+                assert len(ids) == len(set(ids)), f"trial {trial}: duplicated accounts"
+                assert set(ids) == set(truth), f"trial {trial}: {len(set(truth) - set(ids))} accounts lost"
+                requests = int(retry.metrics["requests"])
+                remaining = math.ceil((len(truth) - covered) / M365_PAGE)
+                # Resumed: only the pages after the checkpoint; from scratch: the whole scan.
+                assert requests <= (remaining if covered else from_scratch), (trial, covered, requests)
+                runs = [r for r in _runs(lake_root, "microsoft365", "crashusers") if r["status"] == "success"]
+                assert runs[-1]["scan_mode"] == ("resumed" if covered else "full")
+                assert not lake.resumable_staging_dir("accounts", "microsoft365", "crashusers", snapshot_id).exists()
+                figures.append((covered, requests))
+        finally:
+            graph.set_faults(FaultConfig())
+    assert any(covered for covered, _ in figures), "no kill landed after a checkpoint"
+    print(
+        f"users trials (accounts staged at kill, requests re-made by the retry): {figures}; a scan from scratch "
+        f"makes {from_scratch} requests ({pages} pages), {time.monotonic() - started:.0f} s"
     )

@@ -29,6 +29,7 @@ References (Microsoft Learn, and the v1.0 API reference sources in microsoftgrap
 from __future__ import annotations
 
 import base64
+import itertools
 import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -44,9 +45,11 @@ from saaslens.connections import ConnectionInvalidError
 from saaslens.connectors.base import (
     ActivityWindow,
     AuthReport,
+    ChangeBatch,
     Connector,
     ConnectorOptions,
     EventBatch,
+    SnapshotBatch,
     StageAccess,
 )
 from saaslens.connectors.microsoft365 import transform
@@ -54,11 +57,12 @@ from saaslens.http import (
     ApiError,
     ErrorPolicy,
     FeatureUnavailableError,
+    MalformedResponseError,
     NotFoundError,
     PermissionDeniedError,
 )
 from saaslens.http.auth import ClientCredentialsProvider, TokenAuth
-from saaslens.http.client import token_endpoint_client
+from saaslens.http.client import Page, token_endpoint_client
 from saaslens.http.pagination import NextUrlPaginator, PageRequest
 from saaslens.transform_utils import iso_z
 
@@ -200,6 +204,10 @@ class Microsoft365Connector(Connector):
     # can take longer; windows stop short of now and re-read the last half hour.
     default_lookback_seconds = 1800
     default_lag_seconds = 300
+    resumable_stages = frozenset({"users"})
+    incremental_stages = frozenset({"users"})
+    # Role holders read by the last change scan, to refresh is_admin on every carried-over row.
+    _merge_admin_ids: set[str] | None = None
     stage_permissions = {
         "users": "User.Read.All",
         "groups": "GroupMember.Read.All",
@@ -367,28 +375,72 @@ class Microsoft365Connector(Connector):
             log.warning("%s: cannot read directory roles (%s); is_admin left unknown", self.app, exc.detail)
             return None
 
-    def _user_pages(self) -> Iterator[list[dict[str, Any]]]:
-        """Users with signInActivity where the licence and permissions allow, else without it (the
-        last sign-in is then unknown)."""
-        base = {"$select": ",".join(USER_FIELDS), "$top": self._top(999)}
-        if self.options.sign_in_activity:
-            with_activity = {**base, "$select": base["$select"] + ",signInActivity"}
-            pages = self._paginate("/v1.0/users", with_activity)
-            try:
-                first = next(pages, None)
-            except (PermissionDeniedError, FeatureUnavailableError) as exc:
-                log.warning("%s: signInActivity unavailable (%s); last sign-in left unknown", self.app, exc)
-            else:
-                if first is not None:
-                    yield first.items
-                    yield from (page.items for page in pages)
-                return
-        yield from (page.items for page in self._paginate("/v1.0/users", base))
+    def _user_listing(self, activity: bool, resume: PageRequest | None) -> Iterator[Page]:
+        fields = USER_FIELDS + (("signInActivity",) if activity else ())
+        return self._paginate("/v1.0/users", {"$select": ",".join(fields), "$top": self._top(999)}, resume=resume)
 
-    def scan_users(self) -> Iterator[list[dict[str, Any]]]:
-        admin_ids = self._admin_ids()
-        for users in self._user_pages():
-            yield [transform.account_row(user, admin_ids) for user in users]
+    def scan_users(self, resume: dict[str, Any] | None = None) -> Iterator[SnapshotBatch]:
+        """Users with signInActivity where the licence and permissions allow, else without it (the
+        last sign-in is then unknown). Each page is a checkpoint: the next page's request, plus
+        what a resumed scan must not ask again (the role holders, whether signInActivity works)."""
+        if resume is not None:
+            admin_list = resume.get("admin_ids")
+            admin_ids = set(admin_list) if admin_list is not None else None
+            activity = bool(resume["activity"])
+            pages = self._user_listing(activity, PageRequest.from_state(resume["request"]))
+        else:
+            admin_ids = self._admin_ids()
+            activity = self.options.sign_in_activity
+            pages = self._user_listing(activity, None)
+            if activity:
+                try:
+                    first = next(pages, None)
+                except (PermissionDeniedError, FeatureUnavailableError) as exc:
+                    log.warning("%s: signInActivity unavailable (%s); last sign-in left unknown", self.app, exc)
+                    activity, pages = False, self._user_listing(False, None)
+                else:
+                    pages = itertools.chain([first] if first is not None else [], pages)
+        admin_state = sorted(admin_ids) if admin_ids is not None else None
+        for page in pages:
+            checkpoint = None
+            if page.next_request is not None:
+                checkpoint = {"admin_ids": admin_state, "activity": activity, "request": page.next_request.to_state()}
+            yield SnapshotBatch("accounts", [transform.account_row(user, admin_ids) for user in page.items], checkpoint)
+
+    # -- incremental users (Graph delta query) ------------------------------------------------
+
+    def start_cursor(self, stage: str) -> dict[str, Any]:
+        """Graph's "sync from now": a deltaLink for the current state, without listing anything."""
+        body = self.client.get_json("/v1.0/users/delta", {"$deltatoken": "latest", "$select": ",".join(USER_FIELDS)})
+        link = body.get("@odata.deltaLink") if isinstance(body, dict) else None
+        if not link:
+            raise MalformedResponseError("users/delta with $deltatoken=latest returned no @odata.deltaLink")
+        return {"delta_link": link}
+
+    def scan_changes(self, stage: str, cursor: dict[str, Any]) -> Iterator[ChangeBatch]:
+        """Follow the stored deltaLink: changed and new users in full, deleted ones as @removed.
+        Delta does not report signInActivity; merge_incremental keeps the last known sign-in."""
+        self._merge_admin_ids = self._admin_ids()
+        for page in self.client.paginate(cursor["delta_link"], NextUrlPaginator("value")):
+            upserts = [transform.account_row(u, self._merge_admin_ids) for u in page.items if "@removed" not in u]
+            batch = ChangeBatch("accounts", upserts, [u["id"] for u in page.items if "@removed" in u])
+            if page.next_request is None:
+                link = page.payload.get("@odata.deltaLink") if isinstance(page.payload, dict) else None
+                if not link:
+                    raise MalformedResponseError("the last users/delta page carried no @odata.deltaLink")
+                batch.cursor = {"delta_link": link}
+            yield batch
+
+    def merge_incremental(
+        self, table: str, previous: dict[str, Any] | None, changed: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        row = dict(changed if changed is not None else previous or {})
+        if changed is not None and previous is not None and row.get("last_login_at") is None:
+            row["last_login_at"] = previous.get("last_login_at")
+        admin_ids = self._merge_admin_ids
+        if admin_ids is not None:  # role assignments are not user changes: refresh is_admin for everyone
+            row["is_admin"] = row["account_id"] in admin_ids
+        return row
 
     # -- groups -------------------------------------------------------------------------------
 

@@ -36,6 +36,10 @@ Built from Microsoft's published documentation, not from what a connector sends.
   responses (``@odata.deltaLink`` on the last page; ``parentReference.path`` is not returned):
   api-reference/v1.0/resources/permission.md, driveitem-delta.md.
 
+* Delta query on users (``/users/delta``, ``@odata.nextLink`` / ``@odata.deltaLink``, ``@removed``,
+  ``$deltatoken=latest``) and a directory that changes (``advance``): see
+  :mod:`saaslens.sandbox.microsoft365.delta` for the pages relied on.
+
 Approximations: per-bucket request budgets stand in for Graph's resource-unit accounting (the
 per-minute figures are sandbox choices, not published limits); ``$filter`` is implemented only
 where saaslens-relevant (time ranges on the audit logs); access tokens are RS256 JWTs signed by a
@@ -66,6 +70,7 @@ from starlette.routing import BaseRoute, Route
 
 from saaslens.sandbox import core
 from saaslens.sandbox.core import Personality, Scope, TenantSpec, json_response, request_origin
+from saaslens.sandbox.microsoft365.delta import DELTA_PAGE, DeltaTokenError, DirectoryChange, DirectoryChanges
 from saaslens.sandbox.microsoft365.tenant import (
     GRAPH_APP_ID,
     ClientSpec,
@@ -241,6 +246,15 @@ class Microsoft365Personality(Personality):
         self._sp_positions = {sp["id"]: i for i, sp in enumerate(t.service_principals)}
         self._drive_positions = {d["id"]: i for i, d in enumerate(t.drives)}
         self._site_positions = {s["id"]: i for i, s in enumerate(t.sites)}
+        self.changes = DirectoryChanges(t, self._salt)
+
+    def advance(self, change: dict[str, Any]) -> dict[str, Any]:
+        """Change the directory (see :mod:`saaslens.sandbox.microsoft365.delta`); returns the ids."""
+        parsed = DirectoryChange.model_validate(change)
+        with self._lock:
+            summary = self.changes.advance(parsed)
+            self._user_positions = {uid: i for i, uid in enumerate(self.tenant.user_ids)}
+        return summary
 
     # ---------------------------------------------------------------- framework hooks
 
@@ -303,6 +317,12 @@ class Microsoft365Personality(Personality):
         truth = t.ground_truth()
         base = origin + self.base_url_prefix
         truth["base_url"] = base
+        gone = {self.tenant.users[i]["id"] for i in self.changes.deleted}
+        if gone:
+            truth["users"] = [u for u in truth["users"] if u["id"] not in gone]
+            truth["group_user_members"] = [m for m in truth["group_user_members"] if m["user_id"] not in gone]
+            truth["group_members"] = [m for m in truth["group_members"] if m["member_id"] not in gone]
+            truth["counts"]["users"] = len(truth["users"])
         truth["credentials"] = {
             "tenant_id": t.tenant_id,
             "token_url": f"{base}/{t.tenant_id}/oauth2/v2.0/token",
@@ -324,6 +344,7 @@ class Microsoft365Personality(Personality):
     def routes(self) -> list[BaseRoute]:
         graph = [
             ("/v1.0/users", "users", self.list_users),
+            ("/v1.0/users/delta", "users", self.users_delta),
             ("/v1.0/users/{user_id}/drive", "files", self.get_user_drive),
             ("/v1.0/groups", "groups", self.list_groups),
             ("/v1.0/groups/{group_id}/members", "groups", self.list_group_members),
@@ -650,10 +671,11 @@ class Microsoft365Personality(Personality):
                 )
             clamp = 120
         users = t.users
+        live = self.changes.live_positions() if self.changes.deleted else range(len(users))
         return self._page(
             request,
-            len(users),
-            lambda i: {k: users[i][k] for k in select},
+            len(live),
+            lambda i: {k: users[live[i]][k] for k in select},
             default_top=100,
             max_top=999,
             context="users",
@@ -677,7 +699,10 @@ class Microsoft365Personality(Personality):
         position = self._group_positions.get(request.path_params["group_id"])
         if position is None:
             raise _not_found(request.path_params["group_id"])
-        return self._members(request, self.tenant.group_members[position], "directoryObjects")
+        members = self.tenant.group_members[position]
+        if self.changes.deleted:  # a deleted user leaves its groups
+            members = [m for m in members if not (m[0] == "user" and m[1] in self.changes.deleted)]
+        return self._members(request, members, "directoryObjects")
 
     def list_directory_roles(self, request: Request, caller: Caller) -> dict[str, Any]:
         roles = self.tenant.roles
@@ -743,6 +768,57 @@ class Microsoft365Personality(Personality):
             "@odata.context": f"{self.base_url(request.scope)}/v1.0/$metadata#organization",
             "value": [{k: doc[k] for k in select}],
         }
+
+    def users_delta(self, request: Request, caller: Caller) -> dict[str, Any]:
+        """``/users/delta``: a full round, then rounds of changes (see the delta module)."""
+        params = request.query_params
+        changes = self.changes
+        try:
+            if "$skiptoken" in params:
+                state = changes.decode(params["$skiptoken"])
+            elif "$deltatoken" in params and params["$deltatoken"] != "latest":
+                previous = changes.decode(params["$deltatoken"])
+                state = {"since": previous["upto"], "upto": changes.sequence, "offset": 0, "select": previous["select"]}
+            else:
+                names = _select(request, USER_DEFAULT_PROPERTIES, self.tenant.users[0].keys(), "user")
+                state = {"since": None, "upto": changes.sequence, "offset": 0, "select": names}
+        except DeltaTokenError:
+            raise GraphError(400, "Request_BadRequest", "The delta token or skip token is invalid.") from None
+        select: list[str] = state["select"]
+        if "signInActivity" in select and not self.options.premium:
+            raise GraphError(
+                403,
+                "Authentication_RequestFromNonPremiumTenantOrB2CTenant",
+                "Neither tenant is B2C or tenant doesn't have premium license",
+            )
+        body: dict[str, Any] = {"@odata.context": f"{self.base_url(request.scope)}/v1.0/$metadata#users"}
+        origin_path = f"{request_origin(request.scope)}{request.url.path}"
+        if params.get("$deltatoken") == "latest":  # "sync from now": no data, only a deltaLink
+            body["value"] = []
+            token = changes.encode({"upto": changes.sequence, "select": select})
+            body["@odata.deltaLink"] = f"{origin_path}?$deltatoken={token}"
+            return body
+        if state["since"] is None:
+            positions = changes.live_positions()
+        else:
+            positions = changes.changed_since(state["since"], state["upto"])
+        offset = state["offset"]
+        page = positions[offset : offset + DELTA_PAGE]
+        users = self.tenant.users
+        value = []
+        for i in page:
+            if i in changes.deleted:
+                value.append({"id": users[i]["id"], "@removed": {"reason": "changed"}})
+            else:  # a property never set is not in a delta response at all
+                value.append({k: users[i][k] for k in select if users[i].get(k) is not None} | {"id": users[i]["id"]})
+        body["value"] = value
+        if offset + DELTA_PAGE < len(positions):
+            skiptoken = changes.encode({**state, "offset": offset + DELTA_PAGE})
+            body["@odata.nextLink"] = f"{origin_path}?$skiptoken={skiptoken}"
+        else:
+            token = changes.encode({"upto": state["upto"], "select": select})
+            body["@odata.deltaLink"] = f"{origin_path}?$deltatoken={token}"
+        return body
 
     # ---------------------------------------------------------------- audit logs
 
