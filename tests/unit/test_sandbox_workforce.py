@@ -342,3 +342,36 @@ def test_an_okta_advance_changes_admins_and_the_oracle_sees_it(server):
     }
     bad = httpx.post(f"{server.url}/_admin/tenants/okta/acme/advance", json={"admins_revoked": ["nobody@x.com"]})
     assert bad.status_code == 400 and "nobody@x.com" in bad.text
+
+
+def test_github_audit_times_are_milliseconds_and_slack_times_seconds():
+    github = {
+        "users": [],
+        "audit_events": [
+            {
+                "action": "org.recovery_code_failed",
+                "@timestamp": 1_764_000_000_123,
+                "actor": "ana",
+                "actor_ip": "1.2.3.4",
+            }
+        ],
+    }
+    slack = {
+        "users": [],
+        "audit_logs": [
+            {
+                "action": "user_login_failed",
+                "date_create": 1_764_000_000,
+                "entity": {"type": "user", "user": {"id": "W1", "email": "ana@acme.example.com"}},
+                "context": {"ip_address": "1.2.3.4"},
+            }
+        ],
+    }
+    facts = collect_facts({("github", "a"): github, ("slack", "a"): slack}, {("github", "a"): "g", ("slack", "a"): "s"})
+    moments = {f.app: f.occurred_at for f in facts.failures}
+    assert moments["github"] == datetime(2025, 11, 24, 16, 0, 0, 123000, tzinfo=UTC)
+    assert moments["slack"] == datetime(2025, 11, 24, 16, 0, 0, tzinfo=UTC)
+    assert {(f.app, f.subject, f.ip) for f in facts.failures} == {
+        ("github", "ana", "1.2.3.4"),
+        ("slack", "ana@acme.example.com", "1.2.3.4"),
+    }

@@ -414,12 +414,13 @@ class Facts:
     failures: list[FailureFact] = field(default_factory=list)
 
 
-def parse_time(value: Any) -> datetime | None:
-    """ISO 8601 (any number of fraction digits, ``Z``) or epoch seconds, as an aware UTC datetime."""
+def parse_time(value: Any, *, epoch_ms: bool = False) -> datetime | None:
+    """ISO 8601 (any number of fraction digits, ``Z``) or epoch seconds (``epoch_ms``: milliseconds,
+    as GitHub's audit log ``@timestamp``), as an aware UTC datetime."""
     if value in (None, ""):
         return None
     if isinstance(value, int | float):
-        return datetime.fromtimestamp(value, UTC)
+        return datetime.fromtimestamp(value / 1000 if epoch_ms else value, UTC)
     text = str(value).replace("Z", "+00:00")
     match = re.match(r"^(.*T\d\d:\d\d:\d\d)(?:\.(\d+))?(.*)$", text)
     if match:  # Graph's audit logs carry 7 fraction digits; datetime keeps 6
@@ -760,7 +761,9 @@ def _github(truth: Mapping[str, Any], app: str, instance: str, out: Facts) -> No
             continue
         subject = event.get("user") or event.get("actor")  # the account: the user acted on, else the actor
         ip = event.get("actor_ip") or (event.get("actor_location") or {}).get("ip")
-        when = parse_time(event.get("@timestamp") or event.get("created_at"))
+        # https://docs.github.com/enterprise-cloud@latest/rest/orgs/orgs#get-the-audit-log-for-an-organization :
+        # @timestamp and created_at are milliseconds since the epoch.
+        when = parse_time(event.get("@timestamp") or event.get("created_at"), epoch_ms=True)
         out.failures.append(FailureFact(app, instance, when, subject, ip))
 
 
