@@ -157,3 +157,13 @@ def test_shipped_findings_load():
     assert findings, "include/findings holds no finding"
     for finding in findings:
         assert finding.key[:2] == ("app", "instance"), finding.id
+
+
+def test_the_analyst_guide_lists_every_finding_with_its_params():
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "analysts.md").read_text()
+    for finding in load_findings():
+        row = next((line for line in guide.splitlines() if line.startswith(f"| `{finding.id}` |")), None)
+        assert row is not None, f"docs/analysts.md has no row for finding {finding.id}"
+        assert f"| {finding.severity} |" in row and ", ".join(finding.key) in row, finding.id
+        for name, default in finding.params.items():
+            assert f"`{name}` {default}" in row, (finding.id, name)
