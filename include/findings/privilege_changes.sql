@@ -2,8 +2,7 @@
 -- description: Accounts that became admins ('added', including accounts new in the newest snapshot as
 --   admins) or stopped being admins ('removed', including admins gone from the newest snapshot),
 --   comparing the newest and the previous accounts snapshot of each instance. An instance with a single
---   snapshot has no previous one to compare with, and an account whose admin flag is unknown (null) in
---   either snapshot is not counted as a change.
+--   snapshot has no previous one to compare with.
 -- severity: high
 -- key: app, instance, account_id, change
 
