@@ -148,3 +148,49 @@ def test_graph_delta_incremental_users_equal_ground_truth(server, tmp_path):
     assert run_stage(always_full, "users", clock.ctx(), lake, connection=conn).status == "success"
     assert last_run(lake, "microsoft365", "deltaco")["scan_mode"] == "full"
     assert_m365_accounts_equal_truth(lake, server, "deltaco")
+
+
+def assert_okta_accounts_equal_truth(lake: Lake, server, name: str) -> dict[str, dict[str, Any]]:
+    accounts = {a["account_id"]: a for a in lake.read_snapshot("accounts", "okta", name).to_pylist()}
+    truth = server.personality("okta", name).ground_truth()
+    assert {i: a["provider_status"] for i, a in accounts.items()} == {u["id"]: u["status"] for u in truth["users"]}
+    assert {i for i, a in accounts.items() if a["is_admin"]} == {r["user_id"] for r in truth["role_assignments"]}
+    return accounts
+
+
+def test_okta_last_updated_incremental_users_equal_ground_truth(server, tmp_path):
+    lake, clock, conn = Lake(tmp_path / "lake"), Clock(), okta_connection(server, "incokta")
+    inst = InstanceConfig(app="okta", name="incokta", conn_id="okta_incokta", options={"max_workers": 2})
+    okta = server.personality("okta", "incokta")
+    # The sandbox dates an advance's events within (previous advance, now]: an empty advance first
+    # keeps the deletions it will report after this full listing, as they would be in a real org.
+    okta.advance({})
+
+    full = run_stage(inst, "users", clock.ctx(), lake, connection=conn)
+    assert full.status == "success" and last_run(lake, "okta", "incokta")["scan_mode"] == "full"
+    before = assert_okta_accounts_equal_truth(lake, server, "incokta")
+
+    change = okta.advance(
+        {"changed_users": 6, "new_users": 3, "deactivated_users": 2, "deleted_users": 2, "events": 20}
+    )
+    incremental = run_stage(inst, "users", clock.ctx(), lake, connection=conn)
+    assert incremental.status == "success", incremental.detail
+    assert last_run(lake, "okta", "incokta")["scan_mode"] == "incremental"
+    after = assert_okta_accounts_equal_truth(lake, server, "incokta")
+    deleted = set(change.get("deleted_users") or [])
+    assert deleted and deleted <= set(before) and not deleted & set(after), change
+    assert incremental.metrics["requests"] < full.metrics["requests"] + 2
+
+    # Denied or failing: nothing published, nothing removed, the watermark stays; then it catches up.
+    snapshots = lake.snapshot_ids("accounts", "okta", "incokta")
+    okta.advance({"deleted_users": 1, "changed_users": 2})
+    okta.set_faults(FaultConfig(rate_5xx=1.0))
+    try:
+        flaky = inst.model_copy(update={"options": {"retry_max_attempts": 1}})
+        with pytest.raises(StageFailed):
+            run_stage(flaky, "users", clock.ctx(), lake, connection=conn)
+    finally:
+        okta.set_faults(FaultConfig())
+    assert lake.snapshot_ids("accounts", "okta", "incokta") == snapshots
+    assert run_stage(inst, "users", clock.ctx(), lake, connection=conn).status == "success"
+    assert_okta_accounts_equal_truth(lake, server, "incokta")

@@ -7,6 +7,10 @@ References (Okta developer documentation):
 - List users excludes DEPROVISIONED unless asked: the listUsers operation in the OpenAPI description.
 - System Log polling (ascending order, bounded queries with `until`):
   https://developer.okta.com/docs/reference/api/system-log/
+- Incremental users: `filter=lastUpdated gt "..."` (List users, filter parameter:
+  https://developer.okta.com/docs/api/openapi/okta-management/management/tag/User/#tag/User/operation/listUsers);
+  deletions from the System Log's user.lifecycle.delete.completed events
+  (https://developer.okta.com/docs/reference/api/event-types/)
 - Service apps with private_key_jwt: https://developer.okta.com/docs/guides/implement-oauth-for-okta-serviceapp/
 """
 
@@ -25,9 +29,11 @@ from saaslens.connections import ConnectionInvalidError
 from saaslens.connectors.base import (
     ActivityWindow,
     AuthReport,
+    ChangeBatch,
     Connector,
     ConnectorOptions,
     EventBatch,
+    SnapshotBatch,
     StageAccess,
 )
 from saaslens.connectors.okta import transform
@@ -87,6 +93,10 @@ class OktaConnector(Connector):
     default_lookback_seconds = 300
     default_lag_seconds = 30
     activity_streams = ("system_log",)
+    resumable_stages = frozenset({"users"})
+    incremental_stages = frozenset({"users"})
+    # Admin ids read by the last change scan, to refresh is_admin on every carried-over row.
+    _merge_admin_ids: set[str] | None = None
     stage_permissions = {
         "users": "okta.users.read",
         "groups": "okta.groups.read",
@@ -192,10 +202,83 @@ class OktaConnector(Connector):
                 return None
             raise
 
-    def scan_users(self) -> Iterator[list[dict[str, Any]]]:
-        admin_ids = self._admin_ids()
-        for users in self._user_listings():
-            yield [transform.account_row(user, admin_ids) for user in users]
+    def _user_queries(self, expression: str | None = None) -> list[dict[str, Any]]:
+        """Okta's list omits DEPROVISIONED users unless the expression asks for that status."""
+        if expression is None:
+            queries: list[dict[str, Any]] = [{}]
+            deprovisioned = {"search": 'status eq "DEPROVISIONED"'}
+        else:
+            queries = [{"filter": expression}]
+            deprovisioned = {"filter": f'{expression} and status eq "DEPROVISIONED"'}
+        if self.options.deprovisioned_users:
+            queries.append(deprovisioned)
+        return queries
+
+    def scan_users(self, resume: dict[str, Any] | None = None) -> Iterator[SnapshotBatch]:
+        """Every user, in two listings; each page is a checkpoint (which listing, its next request,
+        and the admin ids, so a resumed scan asks for nothing it already read)."""
+        if resume is not None:
+            admin_list = resume.get("admin_ids")
+            admin_ids = set(admin_list) if admin_list is not None else None
+            first_query = int(resume["query"])
+            request = PageRequest.from_state(resume["request"]) if resume.get("request") else None
+        else:
+            admin_ids, first_query, request = self._admin_ids(), 0, None
+        admin_state = sorted(admin_ids) if admin_ids is not None else None
+        queries = self._user_queries()
+        for index in range(first_query, len(queries)):
+            params = {"limit": self._page_size(200, 200), **queries[index]}
+            pages = self.client.paginate("/api/v1/users", LinkHeaderPaginator(), params, resume=request)
+            request = None
+            for page in pages:
+                checkpoint: dict[str, Any] | None = None
+                if page.next_request is not None:
+                    checkpoint = {"admin_ids": admin_state, "query": index, "request": page.next_request.to_state()}
+                elif index + 1 < len(queries):
+                    checkpoint = {"admin_ids": admin_state, "query": index + 1, "request": None}
+                yield SnapshotBatch("accounts", [transform.account_row(u, admin_ids) for u in page.items], checkpoint)
+
+    # -- incremental users: lastUpdated filter and deletion events ----------------------------
+
+    def start_cursor(self, stage: str) -> dict[str, Any]:
+        return {"watermark": iso_z(datetime.now(UTC))}
+
+    def scan_changes(self, stage: str, cursor: dict[str, Any]) -> Iterator[ChangeBatch]:
+        """Users whose lastUpdated is after the watermark (minus the lookback, for Okta's eventual
+        consistency), and users whose deletion the System Log reports (a deleted user is gone from
+        every listing; user.lifecycle.delete.completed is Okta's own signal)."""
+        now = datetime.now(UTC)
+        since = iso_z(datetime.fromisoformat(cursor["watermark"].replace("Z", "+00:00")) - self._change_lookback())
+        self._merge_admin_ids = self._admin_ids()
+        for query in self._user_queries(f'lastUpdated gt "{since}"'):
+            params = {"limit": self._page_size(200, 200), **query}
+            for page in self.client.paginate("/api/v1/users", LinkHeaderPaginator(), params):
+                yield ChangeBatch("accounts", [transform.account_row(u, self._merge_admin_ids) for u in page.items])
+        params = {
+            "since": since,
+            "until": iso_z(now),
+            "filter": 'eventType eq "user.lifecycle.delete.completed"',
+            "sortOrder": "ASCENDING",
+            "limit": self._page_size(1000, 1000),
+        }
+        removed = [
+            target["id"]
+            for event in self.client.iter_items("/api/v1/logs", LinkHeaderPaginator(), params)
+            for target in event.get("target") or []
+            if (target.get("type") or "").lower() == "user" and target.get("id")
+        ]
+        yield ChangeBatch("accounts", [], removed, cursor={"watermark": iso_z(now)})
+
+    def _change_lookback(self) -> timedelta:
+        return timedelta(seconds=self.lookback_seconds("system_log"))
+
+    def merge_incremental(
+        self, table: str, previous: dict[str, Any] | None, changed: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        row = dict(changed if changed is not None else previous or {})
+        if self._merge_admin_ids is not None:  # admin roles change without lastUpdated moving
+            row["is_admin"] = row["account_id"] in self._merge_admin_ids
+        return row
 
     def _group_members(self, group_id: str) -> tuple[str, list[dict[str, Any]]]:
         params = {"limit": self._page_size(1000, 1000)}
