@@ -469,19 +469,41 @@ def pandas_findings(root: Path, now: datetime, params: dict[str, dict[str, Any]]
     matched = exploded.merge(listed, on=["app", "scope"])
     out["broad_oauth_grants"] = int(matched[["app", "instance", "grant_id"]].drop_duplicates().shape[0])
 
-    # Orphaned accounts: people linked by normalized email (the generated lake has no aliases or
-    # distinct logins, so that is the whole identity graph); an identity-provider account of the
-    # person suspended or deprovisioned in another instance, and this account active.
-    people = accounts.assign(person=accounts["email"].str.strip().str.lower())
-    email_shaped = people["person"].str.match(r".+@.+") & ~people["person"].str.contains("#ext#", regex=False)
-    people = people[email_shaped.fillna(False).astype(bool)]
-    idp = people["app"].isin(["okta", "google_workspace", "microsoft365"])
-    disabled = people[idp & people["status"].isin(["suspended", "deprovisioned"])][["person", "app", "instance"]]
-    active = people[people["status"] == "active"]
-    pairs = active.merge(disabled, on="person", suffixes=("", "_idp"))
-    pairs = pairs[(pairs["app"] != pairs["app_idp"]) | (pairs["instance"] != pairs["instance_idp"])]
-    out["orphaned_accounts"] = int(pairs[key].drop_duplicates().shape[0])
+    # Orphaned accounts, through the same identity graph as the catalog's identities view: keys are
+    # email-shaped values (primary email; Okta and Entra sign-in names), lowercased and trimmed;
+    # accounts sharing a key are one person, transitively (label propagation to a fixpoint). The
+    # raw-JSON aliases the view also reads are null in the generated lake, so they are left out.
+    out["orphaned_accounts"] = _pandas_orphaned(accounts)
     return out
+
+
+def _pandas_orphaned(accounts) -> int:
+    import pandas as pd
+
+    key = ["app", "instance", "account_id"]
+    frame = accounts.reset_index(drop=True)
+    frame["node"] = frame.index
+    sources = [frame[["node", "email"]].rename(columns={"email": "value"})]
+    named_by_login = frame["app"].isin(["okta", "microsoft365"])
+    sources.append(frame.loc[named_by_login, ["node", "login"]].rename(columns={"login": "value"}))
+    keys = pd.concat(sources).dropna()
+    keys = keys[keys["value"].str.match(r".+@.+") & ~keys["value"].str.lower().str.contains("#ext#", regex=False)]
+    keys = keys.assign(key=keys["value"].str.strip().str.lower())[["node", "key"]].drop_duplicates()
+    label = keys.groupby("node")["key"].min()
+    while True:
+        by_key = keys.assign(label=keys["node"].map(label)).groupby("key")["label"].min()
+        moved = keys.assign(label=keys["key"].map(by_key)).groupby("node")["label"].min()
+        if moved.equals(label):
+            break
+        label = moved
+    frame["component"] = frame["node"].map(label)
+    linked = frame[frame["component"].notna()]
+    idp = linked["app"].isin(["okta", "google_workspace", "microsoft365"])
+    disabled = linked[idp & linked["status"].isin(["suspended", "deprovisioned"])][["component", "app", "instance"]]
+    active = linked[linked["status"] == "active"]
+    pairs = active.merge(disabled, on="component", suffixes=("", "_idp"))
+    pairs = pairs[(pairs["app"] != pairs["app_idp"]) | (pairs["instance"] != pairs["instance_idp"])]
+    return int(pairs[key].drop_duplicates().shape[0])
 
 
 def duckdb_findings(root: Path, now: datetime) -> dict[str, int]:

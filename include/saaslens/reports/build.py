@@ -12,6 +12,7 @@ import logging
 import os
 import re
 import shutil
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -27,6 +28,7 @@ import pyarrow.parquet as pq
 from saaslens import settings
 from saaslens.findings import load_findings
 from saaslens.lake.catalog import view_statements
+from saaslens.lake.schema import SNAPSHOT_TABLES
 from saaslens.lake.writer import Lake
 from saaslens.reports import collect
 from saaslens.reports.html import render
@@ -48,6 +50,7 @@ class ReportResult:
     not_current: list[str]
     seconds: float
     files: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         """A small JSON-able summary (what an Airflow task returns through XCom)."""
@@ -58,6 +61,7 @@ class ReportResult:
             "failed_findings": self.failed_findings,
             "not_current": self.not_current,
             "seconds": round(self.seconds, 3),
+            "timings": self.timings,
         }
 
 
@@ -68,9 +72,17 @@ def parse_report_date(text: str) -> date:
         raise ReportError(f"report date {text!r} is not a date in the form YYYY-MM-DD") from None
 
 
-def open_catalog(lake_root: Path, findings_dir: Path | None = None) -> duckdb.DuckDBPyConnection:
+# Current-state views the report pins once: every finding then reads the same snapshot (a scan
+# publishing mid-report cannot make two findings disagree), and views that several findings or a
+# self-join read (identities: a recursive query over all accounts) are computed once, not per use.
+PINNED_DERIVED = ("identities",)
+
+
+def open_catalog(lake_root: Path, findings_dir: Path | None = None, *, pin: bool = False) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB with the catalog's views: no lock on <lake>/saaslens.duckdb, so a
-    report never waits for (or blocks) a scan or an analyst holding the catalog file."""
+    report never waits for (or blocks) a scan or an analyst holding the catalog file. With `pin`,
+    the current snapshot tables and PINNED_DERIVED become temporary tables of the same names,
+    which DuckDB resolves before the views (views built on them read the pinned data too)."""
     if not lake_root.is_dir():
         raise ReportError(f"lake {lake_root} does not exist (set SAASLENS_LAKE or pass --lake)")
     Lake(lake_root).ensure_all_schema_files()
@@ -80,6 +92,11 @@ def open_catalog(lake_root: Path, findings_dir: Path | None = None) -> duckdb.Du
     con = duckdb.connect(":memory:")
     for statement in view_statements(lake_root, scopes):
         con.execute(statement)
+    if pin:
+        views = {row[0] for row in con.execute("select view_name from duckdb_views() where not internal").fetchall()}
+        for name in [*SNAPSHOT_TABLES, *PINNED_DERIVED]:
+            if name in views:
+                con.execute(f"create temp table {name} as select * from main.{name}")
     return con
 
 
@@ -109,17 +126,32 @@ def build_report(
         raise ReportError(f"params given for unknown finding {unknown[0]!r} (findings: {known})")
     apps, config_note = _connected_apps(config)
 
-    with open_catalog(root, findings_dir) as con:
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        timings[name] = round(time.perf_counter() - clock, 3)
+        clock = time.perf_counter()
+
+    with open_catalog(root, findings_dir, pin=True) as con:
+        lap("catalog")
         instances = collect.instance_freshness(con, apps, now, stale_after)
         accounts, admins, mfa = collect.account_summary(con)
+        lap("summary")
         charts = collect.chart_series(con, now)
+        lap("charts")
         results = collect.run_findings(con, findings, instances, now, params)
+        lap("findings")
     _add_notes(results, mfa)
     data = collect.ReportData(
         report_date, now, str(root), instances, accounts, admins, mfa, charts, results, config_note
     )
     html_text = render(data, max_rows)
+    lap("html")
     files = _write_atomically(target, html_text, results, data)
+    lap("write")
+    log.info("report %s built: %s", target, timings)
     seconds = (datetime.now(UTC) - started).total_seconds()
     return ReportResult(
         directory=target,
@@ -128,6 +160,7 @@ def build_report(
         failed_findings={r.finding.id: r.error for r in results if r.error},
         not_current=[i.label for i in instances if i.enabled and not i.current],
         seconds=seconds,
+        timings=timings,
         files=files,
     )
 

@@ -28,10 +28,12 @@ SEVERITY_ORDER = ("high", "medium", "low", "info")
 _DROPPED_COLUMN = re.compile(
     r"(?i)(^raw$|_raw$|^raw_|secret|password|credential|private_key|access_token|refresh_token)"
 )
-# Cheap RE2 prefilter for credential-shaped text; matching values go through the full redactor.
+# An RE2 prefilter that matches wherever saaslens.http.redaction's credential patterns could
+# (an auth scheme followed by a token, `secret=`-style pairs, PEM keys, Slack/GitHub tokens, JWTs);
+# only matching values go through the full (Python) redactor, so large findings stay fast.
 _CREDENTIAL_HINT = (
-    r"(?i)(ssws|bearer|basic |token|secret|password|api_?key|sig=|signature|assertion|"
-    r"xox[abposr]-|gh[pousr]_|eyJ|PRIVATE KEY)"
+    r"(?i)(\b(ssws|bearer|basic|token)\s+[a-z0-9._~+/=-]{8}|(access_token|refresh_token|id_token|client_secret|"
+    r"assertion|password|api_?key|secret|sig|signature)[\"']?\s*[=:]|-----BEGIN|xox[abposr]-|gh[pousr]_|eyJ)"
 )
 _STAGE_OF_TABLE = {table: stage for stage, tables in STAGE_TABLES.items() for table in tables}
 # The catalog's derived views, by the canonical table they are built on.
