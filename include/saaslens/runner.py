@@ -77,6 +77,86 @@ class StageResult:
         return asdict(self)
 
 
+class _Tally:
+    """Completeness accounting for one activity window.
+
+    The window's own span is [own_start, until): own_start is the stream's high-water mark before
+    the scan; the lookback before it was covered by earlier windows. An event stored with
+    occurred_at in the own span counts for this window's first pass, and so does one found already
+    stored there (only a killed attempt of this same window can have stored it). An event stored
+    before own_start is a late arrival, counted against the earlier window it falls in."""
+
+    UNTRACKED = "untracked"
+
+    def __init__(
+        self, own_start: datetime, window: ActivityWindow, recent: list[dict[str, str]], pending: dict | None
+    ) -> None:
+        self.own_start = own_start
+        self.window = window
+        self.recent = [(parse_time(w["start"]), parse_time(w["end"])) for w in recent]
+        counts = (pending or {}).get("counts") or {}
+        self.first = int(counts.get("first", 0))
+        self.late: dict[str, int] = dict(counts.get("late") or {})
+
+    def counts(self) -> dict[str, Any]:
+        return {"first": self.first, "late": self.late}
+
+    def restart_first_pass(self) -> None:
+        self.first = 0  # the whole window is read again: its own events are all seen again
+
+    def add(self, writer: EventWriter) -> None:
+        self.first += sum(1 for t in writer.last_known_times if t >= self.own_start)
+        for moment in writer.last_stored_times:
+            if moment >= self.own_start:
+                self.first += 1
+                continue
+            owner = next((start for start, end in self.recent if start <= moment < end), None)
+            label = owner.isoformat() if owner is not None else self.UNTRACKED
+            self.late[label] = self.late.get(label, 0) + 1
+
+    def window_name(self) -> str:
+        return f"{snapshot_id_for(self.own_start)}-{snapshot_id_for(self.window.until)}"
+
+    def rows(self, run_id: str) -> list[dict[str, Any]]:
+        now = datetime.now(UTC)
+        common = {"run_id": run_id, "scanned_at": now, "read_since": self.window.since, "read_until": self.window.until}
+        rows = [
+            {
+                **common,
+                "window_start": self.own_start,
+                "window_end": self.window.until,
+                "pass": "first",
+                "events_added": self.first,
+            }
+        ]
+        for start, end in self.recent:
+            if end > self.window.since:  # re-read by this scan's lookback, late arrivals or not
+                rows.append(
+                    {
+                        **common,
+                        "window_start": start,
+                        "window_end": end,
+                        "pass": "rescan",
+                        "events_added": self.late.get(start.isoformat(), 0),
+                    }
+                )
+        if self.late.get(self.UNTRACKED):  # older than any window this stream remembers
+            rows.append(
+                {
+                    **common,
+                    "window_start": self.window.since,
+                    "window_end": self.own_start,
+                    "pass": "rescan",
+                    "events_added": self.late[self.UNTRACKED],
+                }
+            )
+        return rows
+
+    def recent_after(self, horizon: datetime) -> list[dict[str, str]]:
+        windows = [*self.recent, (self.own_start, self.window.until)]
+        return [{"start": s.isoformat(), "end": e.isoformat()} for s, e in windows if e > horizon]
+
+
 class StageRunner:
     def __init__(
         self,
@@ -362,11 +442,11 @@ class StageRunner:
             now = datetime.now(UTC)
             pending = state.get("window")
             resume: PageRequest | None = None
+            high_water = parse_time(state.get("high_water"))
             if pending:
                 window = ActivityWindow(parse_time(pending["since"]), parse_time(pending["until"]))
                 resume = PageRequest.from_state(pending["resume"]) if pending.get("resume") else None
             else:
-                high_water = parse_time(state.get("high_water"))
                 since = (
                     high_water - timedelta(seconds=connector.lookback_seconds(stream))
                     if high_water
@@ -376,15 +456,21 @@ class StageRunner:
             if window.until <= window.since:
                 break
             before = writer.written
+            tally = _Tally(high_water or window.since, window, state.get("recent_windows") or [], pending)
             try:
-                self._read_window(connector, stream, store, key, writer, window, resume, state)
+                self._read_window(connector, stream, store, key, writer, window, resume, state, tally)
             except ApiError as exc:
                 if resume is None or exc.retryable or isinstance(exc, AuthenticationError | PermissionDeniedError):
                     raise
                 # A stale opaque cursor (the provider forgot it): re-read the whole window; the
                 # writer drops the events already stored.
                 log.warning("%s %s: resume cursor refused (%s); re-reading the window", self.label, stream, exc)
-                self._read_window(connector, stream, store, key, writer, window, None, state)
+                tally.restart_first_pass()
+                self._read_window(connector, stream, store, key, writer, window, None, state, tally)
+            # Completeness rows first (named after the window, so a retry rewrites them), then the
+            # cursor: the table never describes a window the cursor has not passed.
+            self.lake.write_completeness(app, name, stream, tally.window_name(), tally.rows(self.ctx.run_id))
+            horizon = window.until - timedelta(seconds=connector.lookback_seconds(stream))
             store.put(
                 app,
                 name,
@@ -397,6 +483,8 @@ class StageRunner:
                         "until": window.until.isoformat(),
                         "new_events": writer.written - before,
                     },
+                    # Windows a later scan's lookback still re-reads, for late arrivals to be counted against.
+                    "recent_windows": tally.recent_after(horizon),
                 },
             )
             last_until = window.until
@@ -418,7 +506,7 @@ class StageRunner:
 
         return audit
 
-    def _read_window(self, connector, stream, store, key, writer, window, resume, state) -> None:
+    def _read_window(self, connector, stream, store, key, writer, window, resume, state, tally) -> None:
         app, name = self.instance.app, self.instance.name
         buffer: list[dict[str, Any]] = []
         audit = self._event_auditor(writer)
@@ -427,6 +515,7 @@ class StageRunner:
             if batch.resume is not None and len(buffer) < connector.options.checkpoint_rows:
                 continue  # gather pages, so each audited and written batch is a sensible size
             new = writer.write(buffer, audit=audit)
+            tally.add(writer)
             buffer = []
             self._progress(new)
             if batch.resume is not None:
@@ -441,11 +530,13 @@ class StageRunner:
                             "since": window.since.isoformat(),
                             "until": window.until.isoformat(),
                             "resume": batch.resume.to_state(),
+                            "counts": tally.counts(),
                         },
                     },
                 )
         if buffer:  # a feed whose last page still carried a continuation
             self._progress(writer.write(buffer, audit=audit))
+            tally.add(writer)
 
     # -- entry point --------------------------------------------------------------------------
 

@@ -183,6 +183,23 @@ class Lake:
 
     # -- runs ---------------------------------------------------------------------------------
 
+    def write_completeness(self, app: str, instance: str, stream: str, name: str, rows: list[dict[str, Any]]) -> Path:
+        """One scanned window's activity_completeness rows. The name is the window's, so a retry
+        that finishes the same window replaces the file instead of adding to it."""
+        safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)
+        directory = self.instance_dir("activity_completeness", app, instance) / f"stream={stream}"
+        directory.mkdir(parents=True, exist_ok=True)
+        self.ensure_schema_file("activity_completeness")
+        rows = [{**row, "app": app, "instance": instance, "stream": stream} for row in rows]
+        staging = self.staging_dir()
+        try:
+            pq.write_table(to_arrow("activity_completeness", rows), staging / f"{safe}.parquet")
+            _fsync_file(staging / f"{safe}.parquet")
+            os.replace(staging / f"{safe}.parquet", directory / f"{safe}.parquet")
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        return directory / f"{safe}.parquet"
+
     def append_run(self, row: Mapping[str, Any]) -> Path:
         started: datetime = row["started_at"]
         directory = self.instance_dir("scan_runs", row["app"], row["instance"]) / f"run_date={started:%Y-%m-%d}"
@@ -401,6 +418,10 @@ class EventWriter:
         self._seq = 0
         self.written = 0
         self.duplicates_dropped = 0
+        # occurred_at of the events the last write() stored, and of those it found already stored
+        # (by an earlier scan or a killed attempt): what completeness accounting needs.
+        self.last_stored_times: list[datetime] = []
+        self.last_known_times: list[datetime] = []
 
     def _known_ids(self, event_date: str) -> set[str]:
         if event_date not in self._known:
@@ -424,6 +445,7 @@ class EventWriter:
             event_id = row[self.key]
             if event_id in self._known_ids(event_date):
                 self.duplicates_dropped += 1
+                self.last_known_times.append(row["occurred_at"])
                 continue
             fingerprint = hash(orjson.dumps(row, option=orjson.OPT_SORT_KEYS, default=str))
             if event_id in seen and (seen[event_id] == fingerprint or not keep_conflicts):
@@ -460,6 +482,7 @@ class EventWriter:
     def write(self, rows: Iterable[Mapping[str, Any]], audit: Callable[[pa.Table], Any] | None = None) -> int:
         """Store the rows not stored before; returns how many were new. `audit` sees the whole
         batch before anything is written and may refuse it by raising."""
+        self.last_stored_times, self.last_known_times = [], []
         prepared = self._prepare(rows, keep_conflicts=audit is not None)
         if audit is not None and prepared:
             audit(to_arrow(self.table, prepared))
@@ -482,6 +505,7 @@ class EventWriter:
                 shutil.rmtree(staging, ignore_errors=True)
             # Known only once stored: a failed write leaves them to be written by a retry.
             self._known[event_date].update(r[self.key] for r in batch)
+            self.last_stored_times.extend(r["occurred_at"] for r in batch)
             new += len(batch)
         if new:
             self.lake.ensure_schema_file(self.table)
