@@ -590,7 +590,7 @@ def main() -> int:
                 failed=frozenset(instances[1:2]),
                 stale=frozenset(instances[2:3]),
             )
-            generated = {"seconds": round(time.perf_counter() - started, 1), **counts}
+            generated = {"seconds": round(time.perf_counter() - started, 1), **{k: int(v) for k, v in counts.items()}}
             print(f"generated {counts} in {generated['seconds']} s at {root}", file=sys.stderr)
         phases = {name: _run_phase(name, root, now) for name in ("report", "duckdb", "pandas")}
     finally:

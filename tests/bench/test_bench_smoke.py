@@ -40,3 +40,33 @@ def test_sync_throughput_smoke(tmp_path):
     assert {r["app"] for r in results} == set(registry.known_apps())
     for r in results:
         assert r["records"] > 120 and r["requests"] > 0 and not r["failed"], r
+
+
+@pytest.mark.integration
+def test_report_bench_smoke(tmp_path):
+    """The report benchmark at a tiny size: it runs, and DuckDB and pandas agree on every finding."""
+    out = tmp_path / "report.json"
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "report_bench.py"),
+            "--instances",
+            "5",
+            "--accounts",
+            "1000",
+            "--events",
+            "20000",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(out.read_text())
+    assert result["mismatched"] == {}
+    assert set(result["compared_findings"]) == set(result["phases"]["report"]["counts"])  # every finding compared
+    assert result["generated"]["activities"] == 20000 and result["generated"]["accounts"] == 1000
+    assert all(p["wall_s"] > 0 and p["peak_rss_mb"] > 0 for p in result["phases"].values())

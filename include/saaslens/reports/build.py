@@ -26,7 +26,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from saaslens import settings
-from saaslens.findings import load_findings
+from saaslens.findings import load_findings, resolve_params
 from saaslens.lake.catalog import view_statements
 from saaslens.lake.schema import SNAPSHOT_TABLES
 from saaslens.lake.writer import Lake
@@ -124,6 +124,9 @@ def build_report(
     if unknown:
         known = ", ".join(f.id for f in findings)
         raise ReportError(f"params given for unknown finding {unknown[0]!r} (findings: {known})")
+    for finding in findings:  # a wrong value given by the caller is an input error, not a broken finding
+        if finding.id in (params or {}):
+            resolve_params(finding, (params or {})[finding.id])
     apps, config_note = _connected_apps(config)
 
     timings: dict[str, float] = {}
