@@ -427,23 +427,50 @@ acc as (
     from {accounts}
 ),
 keys as ({identity_keys_sql("acc")}),
-reach(app, instance, account_id, label) as (
-    select app, instance, account_id, key from keys
+key_ids as (
+    -- Keys as integers in key order, so the propagation below joins on one small column and the
+    -- smallest id of a component is its smallest key.
+    select key, dense_rank() over (order by key) as kid from (select distinct key from keys)
+),
+account_keys as (
+    select k.app, k.instance, k.account_id, i.kid from keys as k join key_ids as i using (key)
+),
+key_pairs as (
+    -- Two keys of one account name the same person.
+    select distinct a.kid as kid, b.kid as other
+    from account_keys as a join account_keys as b using (app, instance, account_id)
+),
+-- Each key starts with the smallest key it is paired with and takes the smallest label of any key
+-- paired with it, until no label shrinks; keys sharing a label then name one person. USING KEY
+-- keeps one row per key, so each round carries only the keys whose label changed.
+key_label(kid, label) using key (kid) as (
+    select kid, min(other) from key_pairs group by kid
     union
-    select k2.app, k2.instance, k2.account_id, r.label
-    from reach as r
-    join keys as k1 on k1.app = r.app and k1.instance = r.instance and k1.account_id = r.account_id
-    join keys as k2 on k2.key = k1.key
+    select p.kid, min(l.label)
+    from key_label as l
+    join key_pairs as p on p.other = l.kid
+    join recurring.key_label as current on current.kid = p.kid
+    group by p.kid
+    having min(l.label) < min(current.label)
 ),
 component as (
-    select app, instance, account_id, min(label) as component from reach group by all
+    select a.app, a.instance, a.account_id, min(l.label) as component
+    from account_keys as a join key_label as l using (kid)
+    group by all
+),
+component_key as (
+    select l.label as component, i.key as smallest_key
+    from (select distinct label from key_label) as l
+    join key_ids as i on i.kid = l.label
 ),
 shared as (
     -- Keys that link an account to another one: held by more than one account.
-    select key from keys group by key having count(distinct (app, instance, account_id)) > 1
+    -- (min <> max on any part of the account's identity is cheaper than counting distinct tuples.)
+    select key from keys group by key
+    having min(app) <> max(app) or min(instance) <> max(instance) or min(account_id) <> max(account_id)
 ),
 linked as (
-    select k.app, k.instance, k.account_id, string_agg(distinct k.source, ', ' order by k.source) as linked_by
+    select k.app, k.instance, k.account_id, array_to_string(list_sort(list_distinct(list(k.source))), ', ') as linked_by
     from keys as k semi join shared as s on s.key = k.key
     group by all
 ),
@@ -459,17 +486,18 @@ person as (
         coalesce(
             min(lower(trim(email))) filter (where is_identity_provider and email is not null),
             min(lower(trim(email))),
-            min(component)
+            min(smallest_key)
         ) as person_email,
         count(*) as person_accounts,
-        list(distinct app order by app) as person_apps,
-        list(distinct app || '/' || instance order by app || '/' || instance)
-            filter (where is_identity_provider) as idp_instances,
+        list_sort(list_distinct(list(app))) as person_apps,
+        list_sort(list_distinct(list(app || '/' || instance) filter (where is_identity_provider))) as idp_instances,
         bool_or(status = 'active') filter (where is_identity_provider) as idp_active,
-        list(distinct app || '/' || instance order by app || '/' || instance)
-            filter (where is_identity_provider and status in ('suspended', 'deprovisioned')) as idp_disabled_in
+        list_sort(list_distinct(
+            list(app || '/' || instance)
+                filter (where is_identity_provider and status in ('suspended', 'deprovisioned'))
+        )) as idp_disabled_in
     from joined
-    where component is not null
+    join component_key using (component)
     group by component
 )
 select
