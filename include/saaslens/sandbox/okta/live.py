@@ -112,7 +112,7 @@ class AdvanceChange(BaseModel):
     membership_changes: int = Field(default=0, ge=0)
     """Group membership adds or removes in OKTA_GROUP groups."""
     late_events: int = Field(default=0, ge=0, le=1_000_000)
-    """Events published ``late_seconds`` before now that only become visible at now + visible_after_seconds."""
+    """Events published ``late_seconds`` (to 0.1 s more) before now, visible from now + visible_after_seconds."""
     late_seconds: float = Field(default=0.0, ge=0.0, le=90 * 86_400)
     visible_after_seconds: float = Field(default=0.0, ge=0.0, le=7 * 86_400)
     admins_granted: list[str] = Field(default_factory=list)
@@ -154,7 +154,6 @@ class Advancer:
         self.rows = _Rows()
         self.touched_users: set[int] = set()
         self.touched_groups: set[int] = set()
-        self.taken_ms: set[int] = set()
         self.summary: dict[str, Any] = {}
 
     # ---------------------------------------------------------------- helpers
@@ -164,14 +163,16 @@ class Advancer:
         return self.since + 1 + self.rng.fr(max(1, self.now - self.since))
 
     def _free_ms(self, ts: int, lo: int, hi: int) -> int:
-        """``ts``, or the nearest millisecond in [lo, hi] no existing event uses (see module doc)."""
+        """``ts``, or the nearest millisecond in [lo, hi] no older event uses (see module doc).
+
+        Events of this call may share a millisecond with each other: they are inserted together.
+        (last advance, now] never holds an older event, so only late events ever move."""
         ev = self.t.ev_ts
         for step in range(0, 10_000):
             for cand in (ts + step, ts - step):
-                if lo <= cand <= hi and cand not in self.taken_ms:
+                if lo <= cand <= hi:
                     k = bisect.bisect_left(ev, cand)
                     if k == len(ev) or ev[k] != cand:
-                        self.taken_ms.add(cand)
                         return cand
         raise ValueError(f"no free millisecond near {iso(ts)}: the System Log is too dense there")
 
@@ -399,7 +400,7 @@ class Advancer:
         c = self.change
         newest = self.now - round(c.late_seconds * 1000)
         visible = max(self.wall, self.now) + round(c.visible_after_seconds * 1000)
-        lo = newest - 999
+        lo = newest - 99  # a tenth of a second of spread: lateness is late_seconds + [0, 0.1) s
         self._background(
             c.late_events, lambda: self._free_ms(lo + self.rng.fr(newest - lo + 1), lo, newest), lambda ts: visible
         )
