@@ -233,17 +233,22 @@ class ApiClient:
     ) -> tuple[httpx.Response, Any]:
         bucket = self.bucket(url)
         if self.pacer is not None:
-            before = self.pacer.total_wait
-            self.pacer.before_request(bucket)
-            if self.pacer.total_wait > before:
-                self.metrics.add(pacing_wait_seconds=self.pacer.total_wait - before)
+            waited = self.pacer.before_request(bucket)  # this thread's own wait, not its neighbours'
+            if waited:
+                self.metrics.add(pacing_wait_seconds=waited)
         try:
             response = self._http.request(method, url, params=params, **kwargs)
         except httpx.TransportError as exc:
+            if self.pacer is not None:
+                self.pacer.abandon(bucket)
             self.metrics.add(requests=1)
             raise TransientError(
                 f"{type(exc).__name__}: {exc}".split(" for url")[0], method=method, url=redact_url(url)
             ) from None
+        except BaseException:  # e.g. a token endpoint refusing: no response to learn from
+            if self.pacer is not None:
+                self.pacer.abandon(bucket)
+            raise
         self.metrics.add(requests=1, bytes=len(response.content))
         if self.pacer is not None:
             self.pacer.observe(bucket, response)
