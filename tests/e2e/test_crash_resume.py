@@ -29,7 +29,7 @@ import yaml
 
 from saaslens.config import InstanceConfig
 from saaslens.connections import ConnectionInfo
-from saaslens.lake.writer import Lake
+from saaslens.lake.writer import Lake, StateStore
 from saaslens.runner import RunContext, run_stage
 from saaslens.sandbox.core import FaultConfig, RateLimitConfig, SandboxServer, TenantSpec
 from tests.e2e.okta_helpers import ANCHOR, ssws
@@ -228,3 +228,58 @@ def test_sigkill_during_a_users_scan_then_retry_resumes_from_the_checkpoint(tmp_
         f"users trials (accounts staged at kill, requests re-made by the retry): {figures}; a scan from scratch "
         f"makes {from_scratch} requests ({pages} pages), {time.monotonic() - started:.0f} s"
     )
+
+
+def test_sigkill_during_a_files_scan_then_retry_resumes_after_the_last_drive(tmp_path):
+    options = {"checkpoint_rows": 20, "max_workers": 2}
+    spec = TenantSpec(
+        app="microsoft365",
+        name="crashfiles",
+        seed=63,
+        users=20,
+        options={"anchor": ANCHOR.isoformat(), "events": 10},
+        rate_limits=RateLimitConfig(enabled=False),
+    )
+    inst = InstanceConfig(app="microsoft365", name="crashfiles", conn_id="m365_crashfiles", options=options)
+    figures = []
+    with SandboxServer([spec]) as server:
+        graph = server.personality("microsoft365", "crashfiles")
+        truth = graph.ground_truth()
+        files = {f["item"]["id"] for f in truth["files"]}
+        shares = sum(len(f["permissions"]) for f in truth["files"])
+        conn = _m365_connection(server, "crashfiles")
+        baseline = run_stage(
+            inst, "files", RunContext("baseline", "20260101T000000000000Z"), Lake(tmp_path / "base"), connection=conn
+        )
+        from_scratch = int(baseline.metrics["requests"])
+        graph.set_faults(FaultConfig(slow_ms=10))
+        try:
+            for trial, fraction in enumerate((0.65, 0.85)):
+                lake_root, snapshot_id = tmp_path / f"files{trial}", f"2026020{trial + 1}T000000000000Z"
+                victim_spec = {
+                    "instance": inst.model_dump(),
+                    "connection": dataclasses.asdict(conn),
+                    "stage": "files",
+                    "snapshot_id": snapshot_id,
+                    "lake": str(lake_root),
+                }
+                command = [sys.executable, "-m", "tests.e2e.crash_victim", json.dumps(victim_spec)]
+                env = {**os.environ, "PYTHONPATH": str(REPO)}
+                _kill_after_requests(command, env, graph, int(from_scratch * fraction), 0.0)
+                lake = Lake(lake_root)
+                checkpoint = StateStore(lake).get("microsoft365", "crashfiles", "snapshot.files") or {}
+                assert lake.snapshot_ids("files", "microsoft365", "crashfiles") == []
+                ctx = RunContext(run_id=f"retry-{trial}", snapshot_id=snapshot_id, attempt=2)
+                retry = run_stage(inst, "files", ctx, lake, connection=conn)
+                assert retry.status == "success", retry.detail
+                stored = lake.read_snapshot("files", "microsoft365", "crashfiles").column("file_id").to_pylist()
+                assert len(stored) == len(set(stored)) and set(stored) == files, f"trial {trial}"
+                assert lake.read_snapshot("file_shares", "microsoft365", "crashfiles").num_rows == shares
+                requests = int(retry.metrics["requests"])
+                if checkpoint.get("resume"):  # drives before the checkpoint are not read again
+                    assert requests < from_scratch - 1, (trial, requests, from_scratch)
+                figures.append((checkpoint.get("resume", {}).get("next"), requests))
+        finally:
+            graph.set_faults(FaultConfig())
+    assert any(drive for drive, _ in figures), "no kill landed after a drive checkpoint"
+    print(f"files trials (next drive at kill, requests re-made by the retry): {figures} of {from_scratch}")

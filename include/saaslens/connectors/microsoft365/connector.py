@@ -204,7 +204,7 @@ class Microsoft365Connector(Connector):
     # can take longer; windows stop short of now and re-read the last half hour.
     default_lookback_seconds = 1800
     default_lag_seconds = 300
-    resumable_stages = frozenset({"users"})
+    resumable_stages = frozenset({"users", "files"})
     incremental_stages = frozenset({"users"})
     # Role holders read by the last change scan, to refresh is_admin on every carried-over row.
     _merge_admin_ids: set[str] | None = None
@@ -538,9 +538,18 @@ class Microsoft365Connector(Connector):
         drive_id, item_id = key
         return item_id, list(self._items(f"/v1.0/drives/{drive_id}/items/{item_id}/permissions"))
 
-    def scan_files(self) -> Iterator[tuple[str, list[dict[str, Any]]]]:
-        domains = self._verified_domains()
-        for drive in self._drives():
+    def scan_files(self, resume: dict[str, Any] | None = None) -> Iterator[SnapshotBatch]:
+        """Drive by drive. The drives are enumerated once, and after each drive the checkpoint is
+        the list and the index of the next one, so a resumed scan lists no drive twice."""
+        if resume is not None:
+            domain_list = resume.get("domains")
+            domains = set(domain_list) if domain_list is not None else None
+            drives, start = list(resume["drives"]), int(resume["next"])
+        else:
+            domains, drives, start = self._verified_domains(), list(self._drives()), 0
+        domain_state = sorted(domains) if domains is not None else None
+        for index in range(start, len(drives)):
+            drive = drives[index]
             items = list(self._items(f"/v1.0/drives/{drive['id']}/root/delta"))
             paths = transform.folder_paths(items)
             files = [item for item in items if "root" not in item and "deleted" not in item]
@@ -550,6 +559,8 @@ class Microsoft365Connector(Connector):
                 shares = [transform.share_row(item_id, p, domains) for p in permissions]
                 file_rows.append(transform.file_row(by_id[item_id], drive, paths[item_id], shares))
                 share_rows += shares
-            if file_rows:
-                yield "files", file_rows
-                yield "file_shares", share_rows
+            checkpoint = None
+            if index + 1 < len(drives):
+                checkpoint = {"domains": domain_state, "drives": drives, "next": index + 1}
+            yield SnapshotBatch("files", file_rows)
+            yield SnapshotBatch("file_shares", share_rows, checkpoint)
