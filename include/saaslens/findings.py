@@ -58,6 +58,9 @@ class Finding:
     sql: str
     path: Path
 
+    def __hash__(self) -> int:  # params is a dict: hash by identity of the file instead
+        return hash((self.id, self.path))
+
 
 def findings_dir() -> Path:
     """include/findings, or the directory in SAASLENS_FINDINGS (read at call time)."""

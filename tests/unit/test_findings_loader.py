@@ -167,3 +167,8 @@ def test_the_analyst_guide_lists_every_finding_with_its_params():
         assert f"| {finding.severity} |" in row and ", ".join(finding.key) in row, finding.id
         for name, default in finding.params.items():
             assert f"`{name}` {default}" in row, (finding.id, name)
+
+
+def test_findings_are_hashable_values():
+    first, again = load_findings(), load_findings()
+    assert first == again and len(set(first) | set(again)) == len(first)
