@@ -115,3 +115,18 @@ def test_every_example_query_in_the_analyst_guide_runs(synced, query):
     with connect(synced["lake_root"]) as con:
         rows = con.execute(query).fetchall()
     assert rows, "the example returns nothing on a synced workforce lake: it shows the reader nothing"
+
+
+_PYTHON_BLOCK = re.compile(r"```python\n(.*?)```", re.DOTALL)
+
+
+def test_every_python_example_in_the_analyst_guide_runs(synced, monkeypatch, capsys):
+    blocks = _PYTHON_BLOCK.findall((ROOT / "docs" / "analysts.md").read_text())
+    assert len(blocks) >= 2
+    monkeypatch.setenv("SAASLENS_LAKE", str(synced["lake_root"]))
+    for block in blocks:
+        namespace: dict[str, Any] = {}
+        exec(compile(block, "docs/analysts.md", "exec"), namespace)  # noqa: S102 - our own documentation
+        if "con" in namespace:
+            namespace["con"].close()
+    assert "orphaned_accounts high" in capsys.readouterr().out
