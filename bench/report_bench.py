@@ -528,7 +528,12 @@ def _phase(name: str, root: Path, now: datetime) -> dict[str, Any]:
 
         out = Path(tempfile.mkdtemp(prefix="report-bench-")) / now.date().isoformat()
         result = build_report(root, now=now, out_dir=out)
-        extra = {"counts": result.counts, "failed": result.failed_findings, "html_bytes": result.html.stat().st_size}
+        extra = {
+            "counts": result.counts,
+            "failed": result.failed_findings,
+            "timings": result.timings,
+            "html_bytes": result.html.stat().st_size,
+        }
         shutil.rmtree(out.parent, ignore_errors=True)
     elif name == "duckdb":
         extra = {"counts": duckdb_findings(root, now)}

@@ -149,3 +149,53 @@ def test_airflow_dags_test_writes_the_report(tmp_path):
     with sqlite3.connect(stack.home / "airflow.db") as db:
         xcoms = [str(row[0]) for row in db.execute("select value from xcom where dag_id = ?", (DAG_ID,))]
     assert any("report.html" in value and "slack/idle" in value for value in xcoms), xcoms
+
+
+@pytest.mark.scheduler
+@pytest.mark.integration
+def test_real_scheduler_runs_the_report_when_an_instance_publishes(tmp_path):
+    """Under the real scheduler: a scan's published tables (asset events) start the reports DAG."""
+    from saaslens.orchestration.local_airflow import AirflowStack
+    from saaslens.sandbox.core import SandboxServer, TenantSpec
+    from tests.airflow.test_airflow_runs import write_project_files
+    from tests.e2e.okta_helpers import ANCHOR
+
+    spec = TenantSpec(app="okta", name="airflowe2e", seed=23, users=30, options={"anchor": ANCHOR.isoformat()})
+    lake = tmp_path / "lake"
+    with SandboxServer([spec]) as sandbox:
+        config, settings_file = write_project_files(tmp_path, sandbox, pool_slots=3)
+        env = {
+            "SAASLENS_CONFIG": str(config),
+            "SAASLENS_LAKE": str(lake),
+            "SAASLENS_AIRFLOW_SETTINGS": str(settings_file),
+        }
+        stack = AirflowStack(home=tmp_path / "airflow", extra_env=env)
+        try:
+            stack.migrate()
+            stack.bootstrap(settings_file=settings_file, config=config)
+            stack.start()
+            stack.wait_for_dags(["saaslens_okta_airflowe2e", DAG_ID])
+            stack.api("PATCH", f"/dags/{DAG_ID}", json={"is_paused": False})
+            scan = stack.trigger("saaslens_okta_airflowe2e")
+            assert stack.wait_for_runs({"saaslens_okta_airflowe2e": scan}, timeout=600) == {
+                "saaslens_okta_airflowe2e": "success"
+            }
+
+            def asset_run():
+                runs = stack.api("GET", f"/dags/{DAG_ID}/dagRuns")["dag_runs"]
+                done = [r for r in runs if r["run_type"] == "asset_triggered" and r["state"] in ("success", "failed")]
+                return done[0] if done else None
+
+            run = stack.wait_until(asset_run, timeout=420, what="an asset-triggered report run", interval=3)
+            events = stack.api("GET", f"/dags/{DAG_ID}/dagRuns/{run['dag_run_id']}/upstreamAssetEvents")
+            runs = stack.api("GET", f"/dags/{DAG_ID}/dagRuns")["dag_runs"]
+        finally:
+            stack.stop()
+    assert run["state"] == "success", run
+    # Unpausing also made the time-based half create the latest weekly run (catchup=False): Monday 06:00 UTC.
+    weekly = [r for r in runs if r["run_type"] == "scheduled"]
+    assert weekly and all(datetime.fromisoformat(r["logical_date"]).strftime("%a %H:%M") == "Mon 06:00" for r in weekly)
+    uris = {e["uri"] for e in events["asset_events"]}
+    assert uris and uris <= {table_uri("okta", "airflowe2e", t) for t in REPORTED_TABLES}, uris
+    (html,) = (lake / "reports").glob("*/report.html")
+    assert "okta/airflowe2e" in html.read_text()
