@@ -9,6 +9,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, fields
 from functools import cache
 from typing import Any
@@ -308,24 +309,51 @@ class ApiClient:
         params: Mapping[str, Any] | None = None,
         *,
         resume: PageRequest | None = None,
+        prefetch: bool = False,
     ) -> Iterator[Page]:
         """Yield pages until the paginator finds no next request. `resume` restarts from a
-        checkpointed request instead of the first page."""
+        checkpointed request instead of the first page.
+
+        `prefetch` asks for the next page while the caller works on this one, so a sequential
+        listing costs max(server, caller) instead of their sum. At most one request is ahead; an
+        error it meets is raised when the caller asks for that page, as without prefetch."""
         first_params = getattr(paginator, "first_params", dict)()
         request = resume or PageRequest(url=self.url_for(path_or_url), params={**first_params, **(params or {})})
+        if prefetch:
+            yield from self._paginate_ahead(request, paginator)
+            return
         while request is not None:
-            response, payload = self.request("GET", request.url, params=request.params or None)
+            page = self._page(request, paginator, self.request("GET", request.url, params=request.params or None))
+            yield page
+            request = page.next_request
+
+    def _paginate_ahead(self, request: PageRequest, paginator: Paginator) -> Iterator[Page]:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="saaslens-prefetch") as ahead:
+            pending: Future | None = ahead.submit(self.request, "GET", request.url, params=request.params or None)
             try:
-                items = paginator.items(payload)
-            except TypeError as exc:
-                raise MalformedResponseError(
-                    str(exc), status=response.status_code, method="GET", url=redact_url(request.url)
-                ) from None
-            next_request = paginator.next_request(request, response, payload, items)
-            if next_request is not None:
-                next_request = PageRequest(url=self.url_for(next_request.url), params=next_request.params)
-            yield Page(items=items, request=request, next_request=next_request, response=response, payload=payload)
-            request = next_request
+                while pending is not None:
+                    page = self._page(request, paginator, pending.result())
+                    pending = None
+                    if page.next_request is not None:
+                        request = page.next_request
+                        pending = ahead.submit(self.request, "GET", request.url, params=request.params or None)
+                    yield page
+            finally:
+                if pending is not None:  # the caller stopped early: let the request in flight finish
+                    pending.cancel()
+
+    def _page(self, request: PageRequest, paginator: Paginator, answer: tuple[httpx.Response, Any]) -> Page:
+        response, payload = answer
+        try:
+            items = paginator.items(payload)
+        except TypeError as exc:
+            raise MalformedResponseError(
+                str(exc), status=response.status_code, method="GET", url=redact_url(request.url)
+            ) from None
+        next_request = paginator.next_request(request, response, payload, items)
+        if next_request is not None:
+            next_request = PageRequest(url=self.url_for(next_request.url), params=next_request.params)
+        return Page(items=items, request=request, next_request=next_request, response=response, payload=payload)
 
     def iter_items(
         self, path_or_url: str, paginator: Paginator, params: Mapping[str, Any] | None = None

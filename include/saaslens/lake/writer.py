@@ -25,8 +25,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from saaslens.lake.schema import TABLES, arrow_schema
@@ -69,6 +71,11 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _fingerprint(row: Mapping[str, Any]) -> int:
+    """Content identity of a row, to tell a repeated object from a different one under the same key."""
+    return hash(orjson.dumps(row, option=orjson.OPT_SORT_KEYS, default=str))
 
 
 def to_arrow(table: str, rows: list[Mapping[str, Any]]) -> pa.Table:
@@ -402,6 +409,53 @@ class SnapshotWriter:
         )
 
 
+def _id_hashes(ids: list[Any]) -> np.ndarray:
+    return np.fromiter((hash(i) for i in ids), dtype=np.int64, count=len(ids))
+
+
+class KnownIds:
+    """The event ids one date partition already holds, kept as a sorted array of their 64-bit
+    hashes: 8 bytes an id, so a writer's memory stays flat however many events a partition
+    gathers (a set of the id strings costs ~110 bytes each). A hash match is confirmed against
+    the ids stored on disk, so a collision can never drop a new event."""
+
+    def __init__(self, directory: Path, key: str) -> None:
+        self.directory = directory
+        self.key = key
+        self.hashes = np.empty(0, dtype=np.int64)
+        stored = self._read_stored()
+        if stored is not None:
+            self.add(stored.to_pylist())
+
+    def _read_stored(self) -> pa.ChunkedArray | None:
+        files = sorted(self.directory.glob("*.parquet")) if self.directory.exists() else []
+        if not files:
+            return None
+        # File by file: read as one dataset, the hive path (app=, event_date=) would add columns.
+        return pa.chunked_array(
+            [pq.ParquetFile(f).read(columns=[self.key]).column(self.key).combine_chunks() for f in files]
+        )
+
+    def add(self, ids: list[Any]) -> None:
+        self.hashes = np.union1d(self.hashes, _id_hashes(ids))
+
+    def stored(self, ids: list[Any]) -> set[Any]:
+        """Those of `ids` this partition already holds."""
+        if not ids or not len(self.hashes):
+            return set()
+        hashes = _id_hashes(ids)
+        at = np.minimum(np.searchsorted(self.hashes, hashes), len(self.hashes) - 1)
+        maybe = [ids[i] for i in np.flatnonzero(self.hashes[at] == hashes)]
+        if not maybe:
+            return set()
+        on_disk = self._read_stored()
+        if on_disk is None:
+            return set()
+        candidates = pa.array(maybe)
+        present = pc.is_in(candidates, value_set=on_disk.combine_chunks())
+        return set(candidates.filter(present).to_pylist())
+
+
 class EventWriter:
     """Append events, dropping ids already stored, one staged-and-renamed file per date and batch."""
 
@@ -414,7 +468,7 @@ class EventWriter:
         self.instance = instance
         self.run_tag = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in run_tag)
         self.key = TABLES[table].key[0]
-        self._known: dict[str, set[str]] = {}
+        self._known: dict[str, KnownIds] = {}
         self._seq = 0
         self.written = 0
         self.duplicates_dropped = 0
@@ -423,45 +477,70 @@ class EventWriter:
         self.last_stored_times: list[datetime] = []
         self.last_known_times: list[datetime] = []
 
-    def _known_ids(self, event_date: str) -> set[str]:
+    def _known_ids(self, event_date: str) -> KnownIds:
         if event_date not in self._known:
             directory = self.lake.instance_dir(self.table, self.app, self.instance) / f"event_date={event_date}"
-            ids: set[str] = set()
-            for file in directory.glob("*.parquet") if directory.exists() else []:
-                ids.update(pq.read_table(file, columns=[self.key]).column(self.key).to_pylist())
-            self._known[event_date] = ids
+            self._known[event_date] = KnownIds(directory, self.key)
         return self._known[event_date]
 
-    def _prepare(self, rows: Iterable[Mapping[str, Any]], *, keep_conflicts: bool) -> list[dict[str, Any]]:
-        """Rows not stored before, with their partition fields. The same event seen twice (on
+    def _prepare(
+        self, rows: Iterable[Mapping[str, Any]], *, keep_conflicts: bool
+    ) -> tuple[list[Mapping[str, Any]], list[str]]:
+        """Rows not stored before, and each one's partition date. The same event seen twice (on
         two pages) is dropped; two different events sharing an id are kept when
-        `keep_conflicts`, for the quality gate to refuse."""
-        ingested_at = datetime.now(UTC)
-        seen: dict[Any, int] = {}
-        prepared: list[dict[str, Any]] = []
+        `keep_conflicts`, for the quality gate to refuse. Content is compared only when an id
+        repeats, so the common case costs a set lookup per row."""
+        rows = list(rows)
+        day_names: dict[Any, str] = {}
+        row_dates = []
         for row in rows:
-            occurred: datetime = row["occurred_at"]
-            event_date = occurred.astimezone(UTC).strftime("%Y-%m-%d")
+            day = row["occurred_at"].astimezone(UTC).date()
+            row_dates.append(day_names.get(day) or day_names.setdefault(day, day.isoformat()))
+        stored: set[Any] = set()
+        for event_date in day_names.values():
+            stored |= self._known_ids(event_date).stored(
+                [row[self.key] for row, d in zip(rows, row_dates, strict=True) if d == event_date]
+            )
+        first_seen: dict[Any, int] = {}
+        prepared: list[Mapping[str, Any]] = []
+        dates: list[str] = []
+        for row, event_date in zip(rows, row_dates, strict=True):
             event_id = row[self.key]
-            if event_id in self._known_ids(event_date):
+            if event_id in stored:
                 self.duplicates_dropped += 1
                 self.last_known_times.append(row["occurred_at"])
                 continue
-            fingerprint = hash(orjson.dumps(row, option=orjson.OPT_SORT_KEYS, default=str))
-            if event_id in seen and (seen[event_id] == fingerprint or not keep_conflicts):
+            first = first_seen.get(event_id)
+            if first is not None and (not keep_conflicts or _fingerprint(prepared[first]) == _fingerprint(row)):
                 self.duplicates_dropped += 1
                 continue
-            seen.setdefault(event_id, fingerprint)
-            prepared.append(
-                {
-                    **row,
-                    "app": self.app,
-                    "instance": self.instance,
-                    "event_date": event_date,
-                    "ingested_at": row.get("ingested_at") or ingested_at,
-                }
-            )
-        return prepared
+            first_seen.setdefault(event_id, len(prepared))
+            prepared.append(row)
+            dates.append(event_date)
+        return prepared, dates
+
+    def _table(self, rows: list[Mapping[str, Any]], dates: list[str]) -> pa.Table:
+        """One Arrow table of the canonical schema; the partition and bookkeeping columns are
+        added as whole columns rather than copied into every row."""
+        schema = arrow_schema(self.table)
+        derived = {"app", "instance", "event_date"}
+        given = pa.schema([f.with_nullable(True) for f in schema if f.name not in derived])
+        try:
+            body = pa.Table.from_pylist(rows, schema=given)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError) as exc:
+            raise LakeError(f"rows for table {self.table!r} do not fit its schema: {exc}") from None
+        ingested = body.column("ingested_at")
+        if ingested.null_count:  # stored now, unless the row says when (a replayed quarantine)
+            ingested = pc.fill_null(ingested, pa.scalar(datetime.now(UTC), ingested.type))
+        n = len(rows)
+        columns = {
+            "app": pa.repeat(pa.scalar(self.app), n) if n else pa.array([], pa.string()),
+            "instance": pa.repeat(pa.scalar(self.instance), n) if n else pa.array([], pa.string()),
+            "event_date": pa.array(dates, pa.string()),
+            "ingested_at": ingested,
+        }
+        arrays = [columns[f.name] if f.name in columns else body.column(f.name) for f in schema]
+        return pa.Table.from_arrays(arrays, schema=schema)
 
     def quarantine(self, data: pa.Table, report: dict[str, Any], summary: str) -> Path:
         """Set a refused batch aside with its validation result; nothing of it is stored."""
@@ -483,32 +562,33 @@ class EventWriter:
         """Store the rows not stored before; returns how many were new. `audit` sees the whole
         batch before anything is written and may refuse it by raising."""
         self.last_stored_times, self.last_known_times = [], []
-        prepared = self._prepare(rows, keep_conflicts=audit is not None)
-        if audit is not None and prepared:
-            audit(to_arrow(self.table, prepared))
-        by_date: dict[str, list[dict[str, Any]]] = {}
-        for row in prepared:
-            by_date.setdefault(row["event_date"], []).append(row)
+        prepared, dates = self._prepare(rows, keep_conflicts=audit is not None)
+        if not prepared:
+            return 0
+        table = self._table(prepared, dates)
+        del prepared
+        if audit is not None:
+            audit(table)
         new = 0
-        for event_date, batch in sorted(by_date.items()):
+        for event_date in sorted(set(dates)):
+            batch = table if len(set(dates)) == 1 else table.filter(pc.equal(table.column("event_date"), event_date))
             directory = self.lake.instance_dir(self.table, self.app, self.instance) / f"event_date={event_date}"
             directory.mkdir(parents=True, exist_ok=True)
             name = f"part-{self.run_tag}-{uuid.uuid4().hex[:8]}-{self._seq:05d}.parquet"
             self._seq += 1
             staging = self.lake.staging_dir()
             try:
-                pq.write_table(to_arrow(self.table, batch), staging / name)
+                pq.write_table(batch, staging / name)
                 with open(staging / name, "rb") as handle:
                     os.fsync(handle.fileno())
                 os.replace(staging / name, directory / name)
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
             # Known only once stored: a failed write leaves them to be written by a retry.
-            self._known[event_date].update(r[self.key] for r in batch)
-            self.last_stored_times.extend(r["occurred_at"] for r in batch)
-            new += len(batch)
-        if new:
-            self.lake.ensure_schema_file(self.table)
+            self._known_ids(event_date).add(batch.column(self.key).to_pylist())
+            self.last_stored_times.extend(batch.column("occurred_at").to_pylist())
+            new += batch.num_rows
+        self.lake.ensure_schema_file(self.table)
         self.written += new
         return new
 

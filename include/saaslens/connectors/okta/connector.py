@@ -188,7 +188,7 @@ class OktaConnector(Connector):
             queries.append({"search": 'status eq "DEPROVISIONED"'})
         for query in queries:
             params = {"limit": self._page_size(200, 200), **query}
-            for page in self.client.paginate("/api/v1/users", LinkHeaderPaginator(), params):
+            for page in self.client.paginate("/api/v1/users", LinkHeaderPaginator(), params, prefetch=True):
                 yield page.items
 
     def _admin_ids(self) -> set[str] | None:
@@ -320,5 +320,6 @@ class OktaConnector(Connector):
             "sortOrder": "ASCENDING",
             "limit": self._page_size(1000, 1000),
         }
-        for page in self.client.paginate("/api/v1/logs", LinkHeaderPaginator(), params, resume=resume):
+        pages = self.client.paginate("/api/v1/logs", LinkHeaderPaginator(), params, resume=resume, prefetch=True)
+        for page in pages:
             yield EventBatch([transform.activity_row(event) for event in page.items], page.next_request)
