@@ -416,9 +416,10 @@ where value like '%_@_%' and value not ilike '%#ext#%'
 
 
 def identities_sql(accounts: str) -> str:
-    """The identities query over an accounts relation. Accounts are nodes, shared keys are edges;
-    each account's person is its connected component, found by propagating key labels (a recursive
-    CTE that stops when no account learns a new label; components are one person's few emails)."""
+    """The identities query over an accounts relation. Keys held by one account are linked; a
+    person is a connected component of that key graph (found by propagating the smallest key id in
+    a recursive CTE, each round carrying only the keys whose label shrank), and an account belongs
+    to the person its keys belong to. Accounts without a key are their own, unlinked, person."""
     idp_apps = ", ".join(_quote(app) for app in IDENTITY_PROVIDER_APPS)
     return f"""
 with recursive
