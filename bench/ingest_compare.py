@@ -118,9 +118,11 @@ def _iso_z(moment: datetime) -> str:
 
 
 def _parquet_rows(directory: Path) -> int:
+    """Rows in a Parquet file, or in every Parquet file below a directory."""
     import pyarrow.parquet as pq
 
-    return sum(pq.ParquetFile(f).metadata.num_rows for f in directory.rglob("*.parquet") if f.stat().st_size)
+    files = [directory] if directory.is_file() else directory.rglob("*.parquet")
+    return sum(pq.ParquetFile(f).metadata.num_rows for f in files if f.stat().st_size)
 
 
 def _without_quality_gate() -> None:
