@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
 
-.PHONY: setup specs chromium demo test test-unit test-integration lint format bench docs clean
+.PHONY: setup specs chromium demo test test-unit test-integration lint format bench bench-ingest docs clean
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,9 +47,31 @@ test: lint specs chromium
 test-unit: setup
 	$(BIN)/pytest -m "not integration and not scheduler" $(PYTEST_ARGS)
 
+## Issue 6's benchmarks on the sandbox (most of an hour): ingest speed against dlt and a bare loop
+## (bench-ingest), quota use, DAG parsing, incremental cost and the real scheduler end to end. Each tool
+## runs in its own process and writes bench/results/<name>.json; one table at the end.
+bench: setup bench-ingest
+	$(BIN)/python -m bench
+
 docs: setup
 	$(BIN)/saaslens schema-doc --write docs/schema.md
 	$(BIN)/saaslens capabilities --format markdown > docs/capabilities.md
 
 clean:
 	rm -rf lake .demo .pytest_cache .ruff_cache
+
+BENCH_VENV := .venv-bench
+INGEST_ARGS ?=
+
+# dlt only ever lives here: a virtualenv of its own, so its dependencies never meet Airflow's.
+$(BENCH_VENV)/.installed: bench/requirements.txt
+	@test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(BENCH_VENV)/bin/python -m pip install --quiet -r bench/requirements.txt
+	@touch $@
+
+## Ingest speed and memory (issue 6, item 1): saaslens, dlt's rest_api source and a bare httpx loop pull
+## the same sandbox Okta tenant into Parquet, each in its own process (about an hour; INGEST_ARGS to change).
+bench-ingest: setup $(BENCH_VENV)/.installed
+	$(BIN)/python bench/ingest_compare.py --dlt-python $(BENCH_VENV)/bin/python \
+		--out bench/results/ingest_compare.json $(INGEST_ARGS)
