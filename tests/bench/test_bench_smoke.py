@@ -70,3 +70,47 @@ def test_report_bench_smoke(tmp_path):
     assert set(result["compared_findings"]) == set(result["phases"]["report"]["counts"])  # every finding compared
     assert result["generated"]["activities"] == 20000 and result["generated"]["accounts"] == 1000
     assert all(p["wall_s"] > 0 and p["peak_rss_mb"] > 0 for p in result["phases"].values())
+
+
+def _dlt_installed() -> bool:
+    bench_python = ROOT / ".venv-bench" / "bin" / "python"
+    candidates = [str(bench_python)] if bench_python.exists() else []
+    candidates.append(sys.executable)
+    return any(subprocess.run([c, "-c", "import dlt"], capture_output=True).returncode == 0 for c in candidates)
+
+
+@pytest.mark.integration
+def test_ingest_compare_smoke(tmp_path):
+    """saaslens (with and without the gate), dlt when `make bench-ingest` installed it, and the
+    bare loop pull the same small tenant; each must store all of it, or the script fails."""
+    out = tmp_path / "ingest.json"
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "ingest_compare.py"),
+            "--sizes",
+            "150:1500",
+            "--reps",
+            "1",
+            "--tools",
+            "saaslens,saaslens-nogate,dlt,bare",
+            "--skip-missing-dlt",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    size = json.loads(out.read_text())["sizes"][0]
+    expected_tools = {"saaslens", "saaslens-nogate", "bare"} | ({"dlt"} if _dlt_installed() else set())
+    assert set(size["summary"]) == expected_tools
+    assert size["tenant"]["events"] == 1500
+    for run in size["runs"]:
+        assert run["events"] == 1500 and run["users"] == size["tenant"]["users"], run
+        assert run["peak_rss_mb"] > 20 and run["seconds"] > 0, run
+    assert "saaslens_time_vs_bare_time" in size["ratios"]
+    assert ("saaslens_vs_dlt_records_per_second" in size["ratios"]) == ("dlt" in size["summary"])
+    assert "| 150 users / 1,500 events | saaslens |" in done.stdout
