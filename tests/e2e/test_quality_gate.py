@@ -30,8 +30,8 @@ def test_duplicate_ids_and_unknown_status_are_quarantined_and_the_previous_snaps
         served[5]["id"] = served[4]["id"]  # two different users, one id
         try:
             with pytest.raises(StageFailed) as info:
-                sync(
-                    instance("qa"),
+                sync(  # a full listing: an incremental one would only ask for users changed since
+                    instance("qa", snapshot_reconcile_hours=0),
                     ssws(server, "qa"),
                     lake,
                     stages=["users"],
