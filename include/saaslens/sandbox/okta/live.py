@@ -340,8 +340,9 @@ class Advancer:
                 ui = self.rng.pick(members)
                 self._remove_member(gi, ui, event=True)
             else:
+                current = set(members)
                 ui = self.rng.pick(users)
-                while ui in set(members):
+                while ui in current:
                     ui = self.rng.pick(users)
                 self._add_member(gi, ui, event=True)
             change = "remove" if remove else "add"
