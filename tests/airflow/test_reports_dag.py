@@ -197,5 +197,7 @@ def test_real_scheduler_runs_the_report_when_an_instance_publishes(tmp_path):
     assert weekly and all(datetime.fromisoformat(r["logical_date"]).strftime("%a %H:%M") == "Mon 06:00" for r in weekly)
     uris = {e["uri"] for e in events["asset_events"]}
     assert uris and uris <= {table_uri("okta", "airflowe2e", t) for t in REPORTED_TABLES}, uris
-    (html,) = (lake / "reports").glob("*/report.html")
-    assert "okta/airflowe2e" in html.read_text()
+    # Each run wrote the report named after its run_after date (the weekly one after its Monday).
+    for report_run in [run, *weekly]:
+        day = datetime.fromisoformat(report_run["run_after"]).astimezone(UTC).date().isoformat()
+        assert "okta/airflowe2e" in (lake / "reports" / day / "report.html").read_text()
