@@ -262,7 +262,7 @@ class StageRunner:
         if not state and self._incremental_due(connector, meta):
             assert meta is not None
             try:
-                return self._incremental(connector, tables[0], meta)
+                return self._incremental(connector, tables, meta)
             except ApiError as exc:
                 if exc.retryable or isinstance(exc, AuthenticationError | PermissionDeniedError):
                     raise
@@ -371,49 +371,78 @@ class StageRunner:
                 audit=lambda _data, verdict=verdicts[table]: verdict, extra=extra if table == tables[0] else None
             )
 
-    def _incremental(self, connector: Connector, table: str, meta: dict[str, Any]) -> tuple[int, str]:
+    def _previous_rows(self, table: str) -> list[dict[str, Any]]:
+        data = self.lake.read_snapshot(table, self.instance.app, self.instance.name)
+        rows = data.to_pylist() if data is not None else []
+        return [{k: v for k, v in row.items() if k not in _SNAPSHOT_COLUMNS} for row in rows]
+
+    def _incremental(self, connector: Connector, tables: tuple[str, ...], meta: dict[str, Any]) -> tuple[int, str]:
         """The previous snapshot with the provider's changes applied, published as a new complete
         snapshot together with the new cursor. Rows leave only on the provider's own deletion
-        signal; a change listing that fails publishes nothing and leaves the cursor where it was."""
-        app, name = self.instance.app, self.instance.name
+        signal; a change listing that fails publishes nothing and leaves the cursor where it was.
+        Child tables (group_members) are replaced parent by parent: a changed group comes with
+        its complete member list, a removed group takes its members with it."""
         self.scan_mode = "incremental"
-        key_column = TABLES[table].key[0]
-        previous_table = self.lake.read_snapshot(table, app, name)
-        previous = {
-            row[key_column]: {k: v for k, v in row.items() if k not in _SNAPSHOT_COLUMNS}
-            for row in (previous_table.to_pylist() if previous_table is not None else [])
-        }
+        main = tables[0]
+        key_column = TABLES[main].key[0]
+        previous = {row[key_column]: row for row in self._previous_rows(main)}
         changed: dict[str, dict[str, Any]] = {}
         removed: set[str] = set()
+        replaced: dict[str, dict[str, list[dict[str, Any]]]] = {t: {} for t in tables[1:]}
         cursor = None
         for batch in connector.scan_changes(self.stage, meta["cursor"]):
-            for row in batch.upserts:
-                changed[row[key_column]] = row
-                removed.discard(row[key_column])
-            for gone in batch.removed:
-                removed.add(gone)
-                changed.pop(gone, None)
+            if batch.table == main:
+                for row in batch.upserts:
+                    changed[row[key_column]] = row
+                    removed.discard(row[key_column])
+                for gone in batch.removed:
+                    removed.add(gone)
+                    changed.pop(gone, None)
+            for parent, rows in batch.children.items():
+                replaced[batch.table][parent] = rows
             cursor = batch.cursor or cursor
         if cursor is None:
             raise StageFailed(f"{self.label}: the {self.stage} change listing ended without a new cursor")
-        rows = [
-            connector.merge_incremental(table, old, changed.get(key))
-            for key, old in previous.items()
-            if key not in removed
-        ]
-        rows += [connector.merge_incremental(table, None, row) for key, row in changed.items() if key not in previous]
-        with self.lake.snapshot_writer(table, app, name, self.ctx.snapshot_id) as writer:
-            for start in range(0, len(rows), connector.options.checkpoint_rows):
-                self._progress(writer.write(rows[start : start + connector.options.checkpoint_rows]))
+        merged = {
+            main: [
+                connector.merge_incremental(main, old, changed.get(k))
+                for k, old in previous.items()
+                if k not in removed
+            ]
+            + [connector.merge_incremental(main, None, row) for k, row in changed.items() if k not in previous]
+        }
+        for child in tables[1:]:
+            parent_column = TABLES[child].key[0]
+            kept = [
+                row
+                for row in self._previous_rows(child)
+                if row[parent_column] not in removed and row[parent_column] not in replaced[child]
+            ]
+            merged[child] = kept + [row for rows in replaced[child].values() for row in rows if rows]
+        writers = {
+            t: self.lake.snapshot_writer(t, self.instance.app, self.instance.name, self.ctx.snapshot_id) for t in tables
+        }
+        for writer in writers.values():
+            writer.__enter__()
+        try:
+            chunk = connector.options.checkpoint_rows
+            for table in tables:
+                for start in range(0, len(merged[table]), chunk):
+                    self._progress(writers[table].write(merged[table][start : start + chunk]))
             extra = {"cursor.json": {"cursor": cursor, "full_at": meta.get("full_at"), "mode": "incremental"}}
-            writer.publish(audit=self._auditor(table, writer), extra=extra)
-            gone = len(removed & previous.keys())
-            added = len(changed.keys() - previous.keys())
-            detail = (
-                f"incremental: {len(changed) - added} changed, {added} new, {gone} removed by the provider's "
-                f"deletion signal, {len(rows) - len(changed)} carried over"
-            )
-            return writer.rows_written, detail
+            self._publish(writers, tables, extra)
+        finally:
+            for writer in writers.values():
+                writer.__exit__(None, None, None)
+        gone = len(removed & previous.keys())
+        added = len(changed.keys() - previous.keys())
+        detail = (
+            f"incremental: {len(changed) - added} changed, {added} new, {gone} removed by the provider's "
+            f"deletion signal, {len(merged[main]) - len(changed)} carried over"
+        )
+        if len(tables) > 1:
+            detail += f"; children of {sum(len(r) for r in replaced.values())} re-read"
+        return sum(w.rows_written for w in writers.values()), detail
 
     def _activities(self, connector: Connector) -> tuple[int, str]:
         app, name = self.instance.app, self.instance.name

@@ -158,6 +158,15 @@ def assert_okta_accounts_equal_truth(lake: Lake, server, name: str) -> dict[str,
     return accounts
 
 
+def assert_okta_groups_equal_truth(lake: Lake, server, name: str) -> None:
+    truth = server.personality("okta", name).ground_truth()
+    groups = lake.read_snapshot("groups", "okta", name).to_pylist()
+    assert sorted(g["group_id"] for g in groups) == sorted(g["id"] for g in truth["groups"])
+    members = [(m["group_id"], m["account_id"]) for m in lake.read_snapshot("group_members", "okta", name).to_pylist()]
+    assert len(members) == len(set(members)), "duplicate memberships"
+    assert set(members) == {(m["group_id"], m["user_id"]) for m in truth["memberships"]}
+
+
 def test_okta_last_updated_incremental_users_equal_ground_truth(server, tmp_path):
     lake, clock, conn = Lake(tmp_path / "lake"), Clock(), okta_connection(server, "incokta")
     inst = InstanceConfig(app="okta", name="incokta", conn_id="okta_incokta", options={"max_workers": 2})
@@ -169,10 +178,25 @@ def test_okta_last_updated_incremental_users_equal_ground_truth(server, tmp_path
     full = run_stage(inst, "users", clock.ctx(), lake, connection=conn)
     assert full.status == "success" and last_run(lake, "okta", "incokta")["scan_mode"] == "full"
     before = assert_okta_accounts_equal_truth(lake, server, "incokta")
+    full_groups = run_stage(inst, "groups", clock.ctx(), lake, connection=conn)
+    assert full_groups.status == "success"
+    assert_okta_groups_equal_truth(lake, server, "incokta")
 
     change = okta.advance(
-        {"changed_users": 6, "new_users": 3, "deactivated_users": 2, "deleted_users": 2, "events": 20}
+        {
+            "changed_users": 6,
+            "new_users": 3,
+            "deactivated_users": 2,
+            "deleted_users": 2,
+            "membership_changes": 8,
+            "events": 20,
+        }
     )
+    groups = run_stage(inst, "groups", clock.ctx(), lake, connection=conn)
+    assert groups.status == "success", groups.detail
+    assert last_run(lake, "okta", "incokta")["scan_mode"] == "incremental"
+    assert_okta_groups_equal_truth(lake, server, "incokta")
+    assert groups.metrics["requests"] < full_groups.metrics["requests"]
     incremental = run_stage(inst, "users", clock.ctx(), lake, connection=conn)
     assert incremental.status == "success", incremental.detail
     assert last_run(lake, "okta", "incokta")["scan_mode"] == "incremental"

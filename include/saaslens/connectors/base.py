@@ -130,6 +130,8 @@ class ChangeBatch:
     upserts: list[dict[str, Any]] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     cursor: dict[str, Any] | None = None
+    # For a child table (group_members): parent key -> that parent's complete current rows.
+    children: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

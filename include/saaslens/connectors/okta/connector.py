@@ -94,7 +94,7 @@ class OktaConnector(Connector):
     default_lag_seconds = 30
     activity_streams = ("system_log",)
     resumable_stages = frozenset({"users"})
-    incremental_stages = frozenset({"users"})
+    incremental_stages = frozenset({"users", "groups"})
     # Admin ids read by the last change scan, to refresh is_admin on every carried-over row.
     _merge_admin_ids: set[str] | None = None
     stage_permissions = {
@@ -244,6 +244,44 @@ class OktaConnector(Connector):
         return {"watermark": iso_z(datetime.now(UTC))}
 
     def scan_changes(self, stage: str, cursor: dict[str, Any]) -> Iterator[ChangeBatch]:
+        if stage == "groups":
+            return self._group_changes(cursor)
+        return self._user_changes(cursor)
+
+    def _deleted_since(self, since: str, until: str, event_type: str, target_type: str) -> list[str]:
+        """Ids the System Log says were deleted: Okta's own deletion signal."""
+        params = {
+            "since": since,
+            "until": until,
+            "filter": f'eventType eq "{event_type}"',
+            "sortOrder": "ASCENDING",
+            "limit": self._page_size(1000, 1000),
+        }
+        return [
+            target["id"]
+            for event in self.client.iter_items("/api/v1/logs", LinkHeaderPaginator(), params)
+            for target in event.get("target") or []
+            if (target.get("type") or "").lower() == target_type.lower() and target.get("id")
+        ]
+
+    def _group_changes(self, cursor: dict[str, Any]) -> Iterator[ChangeBatch]:
+        """Groups whose profile or membership changed since the watermark (minus the lookback),
+        each with its complete member list; groups the System Log reports deleted."""
+        now = datetime.now(UTC)
+        since = iso_z(datetime.fromisoformat(cursor["watermark"].replace("Z", "+00:00")) - self._change_lookback())
+        expression = f'lastUpdated gt "{since}" or lastMembershipUpdated gt "{since}"'
+        group_ids: list[str] = []
+        params = {"limit": self._page_size(1000, 10000), "filter": expression}
+        for page in self.client.paginate("/api/v1/groups", LinkHeaderPaginator(), params):
+            group_ids += [g["id"] for g in page.items]
+            yield ChangeBatch("groups", [transform.group_row(g) for g in page.items])
+        for group_id, members in self.fan_out(group_ids, self._group_members):
+            rows = [transform.member_row(group_id, user) for user in members]
+            yield ChangeBatch("group_members", children={group_id: rows})
+        removed = self._deleted_since(since, iso_z(now), "group.lifecycle.delete", "UserGroup")
+        yield ChangeBatch("groups", [], removed, cursor={"watermark": iso_z(now)})
+
+    def _user_changes(self, cursor: dict[str, Any]) -> Iterator[ChangeBatch]:
         """Users whose lastUpdated is after the watermark (minus the lookback, for Okta's eventual
         consistency), and users whose deletion the System Log reports (a deleted user is gone from
         every listing; user.lifecycle.delete.completed is Okta's own signal)."""
@@ -254,19 +292,7 @@ class OktaConnector(Connector):
             params = {"limit": self._page_size(200, 200), **query}
             for page in self.client.paginate("/api/v1/users", LinkHeaderPaginator(), params):
                 yield ChangeBatch("accounts", [transform.account_row(u, self._merge_admin_ids) for u in page.items])
-        params = {
-            "since": since,
-            "until": iso_z(now),
-            "filter": 'eventType eq "user.lifecycle.delete.completed"',
-            "sortOrder": "ASCENDING",
-            "limit": self._page_size(1000, 1000),
-        }
-        removed = [
-            target["id"]
-            for event in self.client.iter_items("/api/v1/logs", LinkHeaderPaginator(), params)
-            for target in event.get("target") or []
-            if (target.get("type") or "").lower() == "user" and target.get("id")
-        ]
+        removed = self._deleted_since(since, iso_z(now), "user.lifecycle.delete.completed", "User")
         yield ChangeBatch("accounts", [], removed, cursor={"watermark": iso_z(now)})
 
     def _change_lookback(self) -> timedelta:
@@ -276,7 +302,7 @@ class OktaConnector(Connector):
         self, table: str, previous: dict[str, Any] | None, changed: dict[str, Any] | None
     ) -> dict[str, Any]:
         row = dict(changed if changed is not None else previous or {})
-        if self._merge_admin_ids is not None:  # admin roles change without lastUpdated moving
+        if table == "accounts" and self._merge_admin_ids is not None:  # roles change without lastUpdated moving
             row["is_admin"] = row["account_id"] in self._merge_admin_ids
         return row
 
