@@ -349,11 +349,16 @@ class SnapshotWriter:
         return len(batch)
 
     def staged(self) -> pa.Table:
+        """The staged snapshot as the quality gate sees it: every column but `raw`. The provider's
+        JSON is most of a snapshot's bytes and no expectation reads it, so leaving it on disk
+        keeps the audit's memory small at any tenant size."""
         assert self._staging is not None, "use SnapshotWriter as a context manager"
+        schema = arrow_schema(self.table)
+        audited = pa.schema([f for f in schema if f.name != "raw"])
         parts = self._part_paths()
         if not parts:
-            return arrow_schema(self.table).empty_table()
-        return pq.read_table(parts, schema=arrow_schema(self.table))
+            return audited.empty_table()
+        return pq.read_table(parts, schema=schema, columns=audited.names)
 
     def discard(self) -> None:
         """Drop what is staged (a resumable writer's parts included)."""
