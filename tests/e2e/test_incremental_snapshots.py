@@ -29,7 +29,19 @@ def server():
             name="deltaco",
             seed=31,
             users=260,
-            options={"anchor": ANCHOR.isoformat(), "events": 10},
+            options={
+                "anchor": ANCHOR.isoformat(),
+                "events": 10,
+                "clients": [
+                    {"client_id": "7c1d2e3f-0000-4000-8000-00000000a001", "client_secret": "sandbox-full"},
+                    # Consented to audit logs only: every directory read is denied.
+                    {
+                        "client_id": "7c1d2e3f-0000-4000-8000-00000000a002",
+                        "client_secret": "sandbox-audit-only",
+                        "roles": ["AuditLog.Read.All"],
+                    },
+                ],
+            },
             rate_limits=RateLimitConfig(enabled=False),
         ),
         TenantSpec(
@@ -45,9 +57,9 @@ def server():
         yield running
 
 
-def m365_connection(server, tenant: str) -> ConnectionInfo:
+def m365_connection(server, tenant: str, client_index: int = 0) -> ConnectionInfo:
     creds = server.personality("microsoft365", tenant).ground_truth()["credentials"]
-    client = creds["clients"][0]
+    client = creds["clients"][client_index]
     return ConnectionInfo(
         conn_id=f"m365_{tenant}",
         conn_type="http",
@@ -139,6 +151,10 @@ def test_graph_delta_incremental_users_equal_ground_truth(server, tmp_path):
             )
     finally:
         graph.set_faults(FaultConfig())
+    assert lake.snapshot_ids("accounts", "microsoft365", "deltaco") == snapshots
+    # A denied change listing: the stage is skipped, nothing is removed, the cursor stays.
+    denied = run_stage(inst, "users", clock.ctx(), lake, connection=m365_connection(server, "deltaco", 1))
+    assert denied.status == "skipped" and "denied" in denied.detail.lower()
     assert lake.snapshot_ids("accounts", "microsoft365", "deltaco") == snapshots
     assert run_stage(inst, "users", clock.ctx(), lake, connection=conn).status == "success"
     assert_m365_accounts_equal_truth(lake, server, "deltaco")
