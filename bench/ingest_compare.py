@@ -16,7 +16,7 @@ the child's own ru_maxrss, read by the parent with wait4. dlt runs from a separa
 (`make bench-ingest` builds .venv-bench from bench/requirements.txt) so it never becomes a
 dependency of saaslens.
 
-    .venv/bin/python bench/ingest_compare.py                                   # 10k/200k and 100k/2M, 3 reps
+    .venv/bin/python bench/ingest_compare.py              # 10k/200k x3 and 100k/2M x2 (make bench-ingest)
     .venv/bin/python bench/ingest_compare.py --sizes 500:5000 --reps 1         # smoke size
 """
 
@@ -425,6 +425,7 @@ def bench_size(users: int, events: int, tools: list[str], reps: int, pythons: di
     return {
         "users": users,
         "events": events,
+        "reps": reps,
         "tenant": expected,
         "sandbox_build_seconds": round(sandbox.build_seconds, 1),
         "runs": runs,
@@ -454,13 +455,17 @@ def machine() -> dict[str, Any]:
     }
 
 
-def parse_sizes(text: str) -> list[tuple[int, int]]:
+def parse_sizes(text: str, default_reps: int) -> list[tuple[int, int, int]]:
+    """USERS:EVENTS[:REPS],... e.g. 10000:200000:3,100000:2000000:2 (REPS defaults to --reps)."""
     sizes = []
     for part in text.split(","):
-        users, sep, events = part.partition(":")
-        if not sep or not users.strip().isdigit() or not events.strip().isdigit():
-            raise SystemExit(f"--sizes: {part!r} is not USERS:EVENTS (e.g. 10000:200000)")
-        sizes.append((int(users), int(events)))
+        fields = [f.strip() for f in part.split(":")]
+        if len(fields) not in (2, 3) or not all(f.isdigit() for f in fields):
+            raise SystemExit(f"--sizes: {part!r} is not USERS:EVENTS or USERS:EVENTS:REPS (e.g. 10000:200000:3)")
+        reps = int(fields[2]) if len(fields) == 3 else default_reps
+        if reps < 1:
+            raise SystemExit(f"--sizes: {part!r} asks for {reps} repetitions; at least 1")
+        sizes.append((int(fields[0]), int(fields[1]), reps))
     return sizes
 
 
@@ -479,9 +484,11 @@ def print_table(report: dict[str, Any]) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", default="10000:200000,100000:2000000", help="USERS:EVENTS,... tenants to pull")
+    parser.add_argument(
+        "--sizes", default="10000:200000:3,100000:2000000:2", help="USERS:EVENTS[:REPS],... tenants to pull"
+    )
     parser.add_argument("--tools", default=",".join(DEFAULT_TOOLS), help=f"any of {', '.join(TOOLS)}")
-    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--reps", type=int, default=3, help="repetitions for sizes that do not say")
     parser.add_argument("--dlt-python", help="interpreter with dlt installed (default: .venv-bench/bin/python)")
     parser.add_argument("--skip-missing-dlt", action="store_true", help="leave dlt out when it is not installed")
     parser.add_argument("--out", type=Path)
@@ -511,11 +518,10 @@ def main() -> int:
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine(),
         "tools": tools,
-        "reps": args.reps,
         "sizes": [],
     }
-    for users, events in parse_sizes(args.sizes):
-        report["sizes"].append(bench_size(users, events, tools, args.reps, pythons))
+    for users, events, reps in parse_sizes(args.sizes, args.reps):
+        report["sizes"].append(bench_size(users, events, tools, reps, pythons))
         if args.out:  # keep what is measured so far, should a later size fail
             args.out.parent.mkdir(parents=True, exist_ok=True)
             args.out.write_text(json.dumps(report, indent=2))
