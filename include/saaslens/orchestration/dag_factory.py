@@ -62,7 +62,7 @@ def instance_dag(instance: InstanceConfig) -> DAG:
         doc_md=_doc(instance, stages),
     ) as dag:
         tasks = {
-            stage: SaaslensStageOperator(
+            stage: SaaslensStageOperator.for_stage(
                 task_id=stage,
                 app=instance.app,
                 instance_name=instance.name,
