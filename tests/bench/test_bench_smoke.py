@@ -72,6 +72,82 @@ def test_report_bench_smoke(tmp_path):
     assert all(p["wall_s"] > 0 and p["peak_rss_mb"] > 0 for p in result["phases"].values())
 
 
+# -- issue 6: quota use, DAG parsing, incremental cost, Airflow end to end (sizes: bench/__main__.py) --
+
+
+def _run_issue6_bench(name: str, out: Path, timeout: float) -> dict:
+    from bench.__main__ import BENCHMARKS
+
+    script, smoke_args = BENCHMARKS[name]
+    done = subprocess.run(
+        [sys.executable, str(ROOT / script), "--out", str(out), *smoke_args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    return json.loads(out.read_text())
+
+
+@pytest.mark.integration
+def test_quota_use_smoke(tmp_path):
+    report = _run_issue6_bench("quota_use", tmp_path / "quota.json", timeout=600)
+    assert [r["tasks"] for r in report["results"]] == [1, 2]
+    for r in report["results"]:
+        assert r["bucket"] == "/api/v1" and not r["failed"], r
+        assert r["complete_windows"] >= 1 and r["utilisation_mean"] > 0.5, r
+        # The pacer's job: the limit binds, yet almost nothing is refused.
+        assert r["share_429"] < 0.05, r
+
+
+@pytest.mark.integration
+def test_dag_parse_smoke(tmp_path):
+    report = _run_issue6_bench("dag_parse", tmp_path / "dag_parse.json", timeout=600)
+    assert [(r["instances"], r["dags"]) for r in report["results"]] == [(5, 5), (20, 20)]
+    assert all(r["parse_seconds"] > 0 and r["tasks"] > r["dags"] for r in report["results"])
+    assert report["summary"]["ms_per_instance"] > 0
+
+
+@pytest.mark.integration
+def test_incremental_cost_smoke(tmp_path):
+    report = _run_issue6_bench("incremental_cost", tmp_path / "incremental.json", timeout=600)
+    stages = {row["stage"]: row for row in report["summary"]["stages"]}
+    assert not report["failed"]
+    activities = stages["activities"]
+    assert activities["full_records"] == 1400 and activities["full"] >= 2
+    assert activities["unchanged_records"] == 0 and activities["unchanged"] <= 1
+    # A day's volume (1400 / 7 days) plus one profile-update event per changed account.
+    assert activities["changed_records"] == 200 + report["change"]["changed_users"]
+    assert set(stages) == {"authenticate", "users", "groups", "privileges", "app_permissions", "activities"}
+
+
+@pytest.mark.scheduler
+@pytest.mark.integration
+def test_airflow_e2e_smoke(tmp_path):
+    report = _run_issue6_bench("airflow_e2e", tmp_path / "airflow_e2e.json", timeout=900)
+    assert set(report["run_states"].values()) == {"success"}
+    assert report["tasks"] == 2 * 6 and report["task_states"] == {"success": 12}
+    assert report["in_task_overhead"]["median"] is not None and report["start_latency"]["median"] >= 0
+    assert 0 < report["slot_use"] <= 1
+
+
+@pytest.mark.integration
+def test_bench_runner_prints_one_table(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--smoke", "--only", "dag_parse", "--results-dir", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    table = done.stdout.split("| benchmark | measure |", 1)[1]
+    assert "| parse 20 instances |" in table and "parse growth (least squares)" in table
+    assert "quota_use | not run" in table  # every benchmark has its line, run or not
+
+
 def _dlt_installed() -> bool:
     bench_python = ROOT / ".venv-bench" / "bin" / "python"
     candidates = [str(bench_python)] if bench_python.exists() else []
