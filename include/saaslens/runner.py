@@ -26,7 +26,7 @@ from saaslens.http.errors import FeatureUnavailableError
 from saaslens.http.pagination import PageRequest
 from saaslens.http.redaction import redact
 from saaslens.lake.schema import TABLES
-from saaslens.lake.writer import EventWriter, Lake, SnapshotWriter, StateStore, snapshot_id_for, snapshot_time
+from saaslens.lake.writer import EventWriter, Lake, SnapshotWriter, StateStore, snapshot_id_for
 from saaslens.transform_utils import parse_time
 
 log = logging.getLogger(__name__)
@@ -319,6 +319,8 @@ class StageRunner:
             resumed = bool(state)
             self.scan_mode = "resumed" if resumed else "full"
             cursor = state.get("cursor") if resumed else None
+            # When the listing began (a resumed one keeps its first attempt's): the reconciliation clock.
+            full_at = state.get("full_at") if resumed else datetime.now(UTC).isoformat()
             if not resumed and self.stage in connector.incremental_stages:
                 cursor = connector.start_cursor(self.stage)
             buffers: dict[str, list[dict[str, Any]]] = {t: [] for t in tables}
@@ -346,13 +348,14 @@ class StageRunner:
                             "parts": {t: w.parts for t, w in writers.items()},
                             "resume": batch.checkpoint,
                             "cursor": cursor,
+                            "full_at": full_at,
                         },
                     )
                     since_checkpoint = 0
                 elif sum(len(rows) for rows in buffers.values()) >= _BUFFER_LIMIT_CHUNKS * chunk:
                     stage_buffers()
             stage_buffers()
-            extra = {"cursor.json": {"cursor": cursor, "full_at": snapshot_time(self.ctx.snapshot_id)}}
+            extra = {"cursor.json": {"cursor": cursor, "full_at": full_at, "mode": "full"}}
             self._publish(writers, tables, extra if cursor is not None else None)
             store.put(app, name, key, {"snapshot_id": None})
             total = sum(w.rows_written for w in writers.values())
