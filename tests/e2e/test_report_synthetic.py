@@ -195,3 +195,16 @@ def test_cli_writes_the_dated_directory_and_prints_the_path(lake, tmp_path):
     )
     assert bad.returncode == 2 and "'19/11/2026' is not a date in the form YYYY-MM-DD" in bad.stderr
     assert date.fromisoformat("2026-11-19")  # the format the message asks for
+
+
+def test_a_finding_no_instance_can_answer_says_so(tmp_path):
+    """Okta lists no files: "no exposed files" must not read as a clean result."""
+    root = tmp_path / "lake"
+    generate_lake(root, [("okta", "solo")], accounts_per_instance=50, events_per_instance=200, now=NOW)
+    result = build_report(root, out_dir=tmp_path / "out", now=NOW, config=config_file(tmp_path, {}))
+    page = result.html.read_text()
+    files_section = page.split('id="finding-exposed-files"')[1].split("</section>")[0]
+    assert "No enabled instance collects what this finding reads (stage files)" in files_section
+    accounts_section = page.split('id="finding-external-accounts"')[1].split("</section>")[0]
+    assert "No enabled instance collects" not in accounts_section
+    assert "no files collected" in page  # the sharing chart says why it is empty

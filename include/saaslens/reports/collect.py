@@ -48,6 +48,7 @@ class FindingResult:
     error: str | None
     stages: set[str]
     affected: list[tuple[InstanceFreshness, list[Any]]] = field(default_factory=list)
+    covered: list[str] = field(default_factory=list)  # enabled instances whose connector has a stage it reads
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -239,8 +240,11 @@ def run_findings(
             params, table, error = given, None, redact(str(exc))
         result = FindingResult(finding, params, table, error, stages)
         for item in instances:
+            if not item.enabled or not stages & set(item.stages):
+                continue
+            result.covered.append(item.label)
             problems = item.problems(stages)
-            if problems and item.enabled:
+            if problems:
                 result.affected.append((item, problems))
         results.append(result)
     return results

@@ -198,7 +198,11 @@ def _charts(data: ReportData) -> str:
             "<h3>Sharing exposure</h3>",
             '<p class="meta">Files by their widest exposure.</p>',
             svg.stacked_bars(
-                "Files by visibility per instance", c["sharing"]["rows"], sharing_series, c["sharing"]["values"]
+                "Files by visibility per instance",
+                c["sharing"]["rows"],
+                sharing_series,
+                c["sharing"]["values"],
+                empty="no files collected: no instance's connector lists files, or none has scanned them yet",
             ),
         ]
     )
@@ -256,8 +260,15 @@ def _finding(result: FindingResult, data: ReportData, max_rows: int) -> str:
             out.append(
                 f'<p class="meta">{table.num_rows - max_rows:,} more in the CSV (<code>{esc(f.id)}.csv</code>).</p>'
             )
+    elif not result.covered:
+        stages = ", ".join(sorted(result.stages))
+        out.append(
+            f'<div class="warn">No enabled instance collects what this finding reads (stage {esc(stages)}), '
+            "so it cannot find anything here: an empty result, not a clean one.</div>"
+        )
     elif not result.affected:
-        out.append('<p class="meta">No rows, and every instance it reads is current.</p>')
+        names = ", ".join(result.covered)
+        out.append(f'<p class="meta">No rows, and every instance it reads is current ({esc(names)}).</p>')
     out.append("</section>")
     return "\n".join(out)
 

@@ -86,11 +86,16 @@ def _nice_max(value: float) -> float:
 
 
 def stacked_bars(
-    label: str, rows: Sequence[str], series: Sequence[str], values: Mapping[tuple[str, str], float], width: int = 720
+    label: str,
+    rows: Sequence[str],
+    series: Sequence[str],
+    values: Mapping[tuple[str, str], float],
+    width: int = 720,
+    empty: str = "no data",
 ) -> str:
     """Horizontal bars, one per row, stacked by series (e.g. accounts per instance by status)."""
     if not rows or not any(values.values()):
-        return empty_chart(label, "no data")
+        return empty_chart(label, empty)
     colours = {name: colour_for(name, i) for i, name in enumerate(series)}
     label_width = min(220, 12 + 7 * max(len(r) for r in rows))
     bar_area = width - label_width - 70
