@@ -23,7 +23,7 @@ import pytest
 
 from saaslens.connections import ConnectionInfo
 from saaslens.lake.writer import Lake
-from saaslens.sandbox.core import FaultConfig, Personality, RateLimitConfig, SandboxServer, TenantSpec
+from saaslens.sandbox.core import FaultConfig, RateLimitConfig, SandboxServer, TenantSpec
 from tests.e2e.okta_helpers import STAGES, assert_lake_equals_ground_truth, instance, rsa_keypair, ssws, sync
 
 pytestmark = pytest.mark.integration
@@ -165,8 +165,7 @@ def run_sync(server: SandboxServer, name: str, case: Case, lake: Lake, totals: d
             totals[key] = totals.get(key, 0) + int(result.metrics.get(key, 0))
 
 
-def check(lake: Lake, name: str, p: Personality, row: dict[str, Any], sync_no: int) -> None:
-    truth = p.ground_truth()
+def check(lake: Lake, name: str, truth: dict[str, Any], row: dict[str, Any], sync_no: int) -> None:
     figures = event_figures(lake, name, truth)
     for key in ("lost", "duplicated", "unexpected"):
         row[key] += figures[key]
@@ -188,7 +187,7 @@ def test_full_then_two_incremental_syncs_end_equal_to_ground_truth(server, figur
     p.reset_stats()
     p.advance({})  # the tenant's clock starts now: later changes land after the full sync's start
     run_sync(server, name, case, lake, totals)
-    check(lake, name, p, row, 1)
+    synced_at, truth = datetime.now(UTC), p.ground_truth()
     late_uuids: list[str] = []
     for round_no in (2, 3):
         change = dict(CHANGE)
@@ -201,9 +200,17 @@ def test_full_then_two_incremental_syncs_end_equal_to_ground_truth(server, figur
         summary = p.advance(change)
         late_uuids += summary["late_event_uuids"]
         if case.late:
+            published = {e["uuid"]: e["published"] for e in p.ground_truth()["log_events"]}
+            ended = synced_at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+            assert all(published[u] < ended for u in summary["late_event_uuids"]), "not late for the last sync"
+        # the lake against the truth as it was when that sync ended (the change above came quickly
+        # after it, so the late events above really were published before it ended)
+        check(lake, name, truth, row, round_no - 1)
+        if case.late:
             time.sleep(LATE_LAG_SECONDS + 0.3)  # everything has left the lag before the next sync
         run_sync(server, name, case, lake, totals)
-        check(lake, name, p, row, round_no)
+        synced_at, truth = datetime.now(UTC), p.ground_truth()
+    check(lake, name, truth, row, 3)
     if case.late:
         stored = set(lake.read_events("activities", "okta", name).column("event_id").to_pylist())
         assert len(late_uuids) == 20 and set(late_uuids) <= stored
