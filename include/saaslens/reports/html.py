@@ -12,6 +12,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from saaslens.capabilities import STAGE_ORDER
 from saaslens.reports import svg
 from saaslens.reports.collect import FindingResult, ReportData
 from saaslens.reports.freshness import NOT_CURRENT, STATE_LABELS, InstanceFreshness
@@ -143,7 +144,7 @@ def _stage_cell(item: InstanceFreshness, stage: str) -> str:
 
 
 def _instances(data: ReportData) -> str:
-    stages = [s for s in ("authenticate", "users", "groups", "privileges", "app_permissions", "activities", "files")]
+    stages = list(STAGE_ORDER)
     rows = []
     details = []
     for item in data.instances:
