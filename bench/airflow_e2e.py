@@ -161,6 +161,27 @@ def task_timings(
     return rows, run_info
 
 
+def tolerate_locked_database(stack: Any, attempts: int = 10) -> None:
+    """Retry the stack's REST calls on Airflow's 500 "Database error": with SQLite as the metadata
+    database, the api-server's write can meet the scheduler's and dag-processor's lock while
+    twenty DAGs are being serialized and runs created. Any other error is raised at once."""
+    from saaslens.orchestration.local_airflow import AirflowStackError
+
+    plain = stack.api
+
+    def api(method: str, path: str, **kwargs: Any) -> Any:
+        for attempt in range(attempts):
+            try:
+                return plain(method, path, **kwargs)
+            except AirflowStackError as exc:
+                if "HTTP 500" not in str(exc) or "Database error" not in str(exc) or attempt == attempts - 1:
+                    raise
+                time.sleep(0.5 * (attempt + 1))
+        raise AssertionError("unreachable")
+
+    stack.api = api
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     from saaslens.orchestration.local_airflow import AirflowStack
 
@@ -180,6 +201,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 "SAASLENS_AIRFLOW_SETTINGS": str(settings_file),
             },
         )
+        tolerate_locked_database(stack)
         dag_ids = [f"saaslens_okta_{name.replace('-', '_')}" for name in names(args.instances)]
         setup_started = time.monotonic()
         try:
