@@ -116,6 +116,14 @@ def test_sigkill_at_random_points_then_retry_ends_exact(tmp_path):
                 ids = lake.read_events("activities", "okta", "crash").column("event_id").to_pylist()
                 assert len(ids) == len(set(ids)), f"trial {trial}: duplicated events"
                 assert set(ids) == truth_ids, f"trial {trial}: {len(truth_ids - set(ids))} events lost"
+                # Completeness stays exact across the kill: every event counted once, in a first pass.
+                completeness = [
+                    row
+                    for f in (lake_root / "activity_completeness").glob("app=okta/instance=crash/*/*.parquet")
+                    for row in pq.read_table(f).to_pylist()
+                ]
+                assert sum(r["events_added"] for r in completeness if r["pass"] == "first") == len(truth_ids)
+                assert sum(r["events_added"] for r in completeness if r["pass"] == "rescan") == 0
                 requests = int(retry.metrics["requests"])
                 # At most one unwritten chunk sits between the stored events and the checkpoint.
                 bound = math.ceil(max(0, len(truth_ids) - stored_before + CHUNK) / PAGE) + 1
