@@ -135,6 +135,7 @@ def test_graph_delta_incremental_users_equal_ground_truth(server, tmp_path):
     for user_id in change["changed_users"]:
         assert after[user_id]["last_login_at"] == before[user_id]["last_login_at"]
     assert incremental.metrics["requests"] < full_requests
+    print(f"graph users: full {full_requests:.0f} requests, incremental {incremental.metrics['requests']:.0f}")
 
     # A change listing that fails publishes nothing and keeps the cursor: the next run catches up.
     snapshots = lake.snapshot_ids("accounts", "microsoft365", "deltaco")
@@ -220,6 +221,10 @@ def test_okta_last_updated_incremental_users_equal_ground_truth(server, tmp_path
     deleted = set(change.get("deleted_users") or [])
     assert deleted and deleted <= set(before) and not deleted & set(after), change
     assert incremental.metrics["requests"] < full.metrics["requests"] + 2
+    print(
+        f"okta: users full {full.metrics['requests']:.0f} / incremental {incremental.metrics['requests']:.0f} "
+        f"requests; groups full {full_groups.metrics['requests']:.0f} / incremental {groups.metrics['requests']:.0f}"
+    )
 
     # Denied or failing: nothing published, nothing removed, the watermark stays; then it catches up.
     snapshots = lake.snapshot_ids("accounts", "okta", "incokta")
