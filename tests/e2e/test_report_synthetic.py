@@ -208,3 +208,14 @@ def test_a_finding_no_instance_can_answer_says_so(tmp_path):
     accounts_section = page.split('id="finding-external-accounts"')[1].split("</section>")[0]
     assert "No enabled instance collects" not in accounts_section
     assert "no files collected" in page  # the sharing chart says why it is empty
+
+
+def test_an_empty_lake_reports_every_instance_as_never_scanned(tmp_path):
+    (tmp_path / "lake").mkdir()
+    config = config_file(tmp_path, {("okta", "new"): "@daily", ("slack", "new"): None})
+    result = build_report(tmp_path / "lake", out_dir=tmp_path / "out", now=NOW, config=config)
+    assert set(result.not_current) == {"okta/new", "slack/new"}
+    assert set(result.counts.values()) == {0}
+    page = result.html.read_text()
+    assert page.count("<strong>Incomplete:</strong>") == len(result.counts)  # no finding looks clean
+    assert "No rows, and every instance it reads is current" not in page

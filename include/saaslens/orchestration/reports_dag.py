@@ -51,7 +51,11 @@ class SaaslensReportOperator(BaseOperator):
         dag_run = context["dag_run"]
         moment = getattr(dag_run, "run_after", None) or getattr(dag_run, "logical_date", None) or datetime.now(UTC)
         stale = timedelta(hours=self.stale_after_hours) if self.stale_after_hours else None
-        result = build_report(settings.lake_root(), report_date=moment.astimezone(UTC).date(), stale_after=stale)
+        lake = settings.lake_root()
+        # Before the first scan there is no lake yet: the report then says every instance was never
+        # scanned, which is what a compliance owner needs to hear, rather than failing on a path.
+        lake.mkdir(parents=True, exist_ok=True)
+        result = build_report(lake, report_date=moment.astimezone(UTC).date(), stale_after=stale)
         log.info("compliance report written to %s in %.1f s: %s", result.html, result.seconds, result.counts)
         for label in result.not_current:
             log.warning("%s is not current (failed, stale or never scanned); the report flags it", label)
