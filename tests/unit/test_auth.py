@@ -122,3 +122,53 @@ def test_token_auth_refreshes_on_401_and_before_expiry():
     auth._token = type(auth._token)(value="tok-1-abcdef", expires_at=time.time() + 30)
     client.get_json("/x")
     assert len(issued) == 3
+
+
+def test_token_auth_refreshes_again_when_another_threads_token_has_expired_too():
+    """Thread A's request fails with tok-0; meanwhile thread B replaced it with tok-1, which has
+    since expired as well. A must not give up after trying B's token: it fetches its own."""
+    issued = []
+    dead = {"Bearer tok-0", "Bearer tok-1"}
+
+    def token_handler(request):
+        issued.append(f"tok-{len(issued)}")
+        return httpx.Response(200, json={"access_token": issued[-1], "expires_in": 3600})
+
+    auth = TokenAuth(
+        ClientCredentialsProvider(TOKEN_URL, "cid", client_secret="secret-xyz"),
+        httpx.Client(transport=httpx.MockTransport(token_handler)),
+    )
+    flow = auth.auth_flow(httpx.Request("GET", "https://api.example.com/x"))
+    request = next(flow)  # thread A's request leaves with tok-0 ...
+    auth.token(force=True, stale=auth.token())  # ... and thread B replaces it with tok-1 meanwhile
+    auth_header = request.headers["Authorization"]
+    sent = []
+    while True:
+        sent.append(auth_header)
+        try:
+            request = flow.send(httpx.Response(401 if auth_header in dead else 200, request=request))
+        except StopIteration:
+            break
+        auth_header = request.headers["Authorization"]
+    assert sent == ["Bearer tok-0", "Bearer tok-1", "Bearer tok-2"]
+
+
+def test_token_auth_gives_up_when_its_own_fresh_token_is_refused():
+    issued = []
+
+    def token_handler(request):
+        issued.append(f"tok-{len(issued)}")
+        return httpx.Response(200, json={"access_token": issued[-1], "expires_in": 3600})
+
+    auth = TokenAuth(
+        ClientCredentialsProvider(TOKEN_URL, "cid", client_secret="secret-xyz"),
+        httpx.Client(transport=httpx.MockTransport(token_handler)),
+    )
+    client = ApiClient(
+        "https://api.example.com",
+        auth=auth,
+        transport=httpx.MockTransport(lambda request: httpx.Response(401, json={"error": "invalid_token"})),
+    )
+    with pytest.raises(AuthenticationError):
+        client.get_json("/x")
+    assert issued == ["tok-0", "tok-1"]  # one refresh, not a loop

@@ -235,22 +235,33 @@ class TokenAuth(httpx.Auth):
         self.refreshes = 0
 
     def token(self, *, force: bool = False, stale: AccessToken | None = None) -> AccessToken:
+        return self._current(force=force, stale=stale)[0]
+
+    def _current(self, *, force: bool = False, stale: AccessToken | None = None) -> tuple[AccessToken, bool]:
+        """The token to use, and whether this call fetched it."""
         with self._lock:
             current = self._token
             # Another thread may already have refreshed the token this request saw as stale.
             if force and current is not None and stale is not None and current is not stale:
-                return current
+                return current, False
             if force or current is None or current.expires_at - self._margin <= time.time():
                 if current is not None:
                     self.refreshes += 1
                 self._token = self.provider.fetch(self._http)
-            return self._token
+                return self._token, True
+            return current, False
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         token = self.token()
         request.headers["Authorization"] = f"{self._scheme} {token.value}"
         response = yield request
-        if response.status_code == 401:
-            token = self.token(force=True, stale=token)
+        # A 401 with a token another thread fetched a while ago may mean that one expired too;
+        # only a 401 with a token this request fetched itself is the provider's final word.
+        for _ in range(3):
+            if response.status_code != 401:
+                break
+            token, fetched_here = self._current(force=True, stale=token)
             request.headers["Authorization"] = f"{self._scheme} {token.value}"
-            yield request
+            response = yield request
+            if fetched_here:
+                break
