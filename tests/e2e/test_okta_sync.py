@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from saaslens.connections import ConnectionInfo
 from saaslens.lake.writer import Lake
 from saaslens.runner import CredentialsRejected, RunContext, StageFailed, run_stage
 from saaslens.sandbox.core import FaultConfig, RateLimitConfig, SandboxServer, TenantSpec
@@ -23,6 +24,7 @@ pytestmark = pytest.mark.integration
 PRIVATE_KEY, PUBLIC_KEY = rsa_keypair()
 LIMITED_CLIENT = "0oalimitedscopes0001"
 FULL_CLIENT = "0oafullscopes0000001"
+NO_ROLES_CLIENT = "0oanorolesscope00001"
 
 
 @pytest.fixture(scope="module")
@@ -38,6 +40,7 @@ def server():
             "public_key_pem": PUBLIC_KEY,
             "scopes": ["okta.users.read", "okta.groups.read", "okta.roles.read", "okta.logs.read"],
         },
+        {"client_id": NO_ROLES_CLIENT, "public_key_pem": PUBLIC_KEY, "scopes": ["okta.users.read", "okta.groups.read"]},
     ]
     specs = [
         TenantSpec(
@@ -131,6 +134,27 @@ def test_denied_capability_skips_that_stage_with_the_reason(server, lake_root):
     assert lake.read_events("activities", "okta", "acme").num_rows == 0
     runs = {r["stage"]: r for r in _runs(lake)}
     assert runs["activities"]["status"] == "skipped" and "okta.logs.read" in runs["activities"]["error"]
+
+
+def test_without_roles_scope_accounts_are_stored_with_admin_unknown(server, lake_root):
+    """is_admin is null when the credentials cannot read roles: the snapshot must still pass the
+    gate (unknown is not "no"), and the privileges stage says why it did not run."""
+    lake = Lake(lake_root)
+    connection = ConnectionInfo(
+        conn_id="okta_no_roles",
+        host=ssws(server, "acme").host,
+        extra={
+            "client_id": NO_ROLES_CLIENT,
+            "private_key": PRIVATE_KEY,
+            "scopes": ["okta.users.read", "okta.groups.read"],
+        },
+    )
+    results = sync(instance("acme"), connection, lake, stages=["authenticate", "users", "privileges"])
+    assert results["users"].status == "success", results["users"].detail
+    accounts = lake.read_snapshot("accounts", "okta", "acme").to_pylist()
+    assert len(accounts) == len(truth(server, "acme")["users"])
+    assert {a["is_admin"] for a in accounts} == {None}
+    assert results["privileges"].status == "skipped" and "okta.roles.read" in results["privileges"].detail
 
 
 def _runs(lake: Lake) -> list[dict]:

@@ -71,7 +71,11 @@ TABLES: dict[str, Table] = {
             Column("status", "string", "Normalized status: " + ", ".join(ACCOUNT_STATUSES) + ".", True),
             Column("provider_status", "string", "The provider's own status value (e.g. Okta PASSWORD_EXPIRED)."),
             Column("account_type", "string", "Normalized type: " + ", ".join(ACCOUNT_TYPES) + ".", True),
-            Column("is_admin", "bool", "Holds any administrative role in this app.", True),
+            Column(
+                "is_admin",
+                "bool",
+                "Holds any administrative role in this app; null when the credentials cannot read roles.",
+            ),
             Column(
                 "mfa_enabled",
                 "bool",
