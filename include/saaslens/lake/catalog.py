@@ -396,18 +396,20 @@ left join ocsf_category_defaults as d on d.category = a.category
 """
 
 
-def identity_keys_sql(accounts: str) -> str:
-    """The identity_keys query over an accounts relation (the current view or accounts_as_of(ts))."""
+def identity_keys_sql(accounts: str, account: str = "app, instance, account_id") -> str:
+    """The identity_keys query over an accounts relation (the current view or accounts_as_of(ts));
+    `account` names the columns that identify an account in the result (identities passes its
+    integer row id, so its joins and group-bys run over one integer instead of three strings)."""
     parts = []
     for source in IDENTITY_KEY_SOURCES:
         where = "" if source.app == "*" else f"where app = {_quote(source.app)}"
         parts.append(
-            f"select app, instance, account_id, unnest({source.values}) as value, {_quote(source.source)} as source "
+            f"select {account}, unnest({source.values}) as value, {_quote(source.source)} as source "
             f"from {accounts} {where}"
         )
     union = "\n    union all\n    ".join(parts)
     return f"""
-select distinct app, instance, account_id, lower(trim(value)) as key, source
+select distinct {account}, lower(trim(value)) as key, source
 from (
     {union}
 )
@@ -417,33 +419,43 @@ where value like '%_@_%' and value not ilike '%#ext#%'
 
 def identities_sql(accounts: str) -> str:
     """The identities query over an accounts relation. Keys held by one account are linked; a
-    person is a connected component of that key graph (found by propagating the smallest key id in
-    a recursive CTE, each round carrying only the keys whose label shrank), and an account belongs
-    to the person its keys belong to. Accounts without a key are their own, unlinked, person."""
+    person is a connected component of that key graph, and an account belongs to the person its
+    keys belong to. Accounts without a key are their own, unlinked, person.
+
+    Accounts and keys are numbered first (aid, kid) so every join and group-by below runs over
+    integers. Most accounts hold a single key: such a key's component is the key itself (with
+    every account holding it) unless an account holding several keys ties it to others, so the
+    label propagation (the smallest key id, carried in a recursive CTE, each round only over the
+    keys whose label shrank) runs only over the keys of accounts that hold several."""
     idp_apps = ", ".join(_quote(app) for app in IDENTITY_PROVIDER_APPS)
     return f"""
 with recursive
-acc as (
-    select *, app in ({idp_apps}) as is_identity_provider
+acc as materialized (
+    select *, app in ({idp_apps}) as is_identity_provider, row_number() over () as aid
     from {accounts}
 ),
-keys as ({identity_keys_sql("acc")}),
+keys as ({identity_keys_sql("acc", "aid")}),
 key_ids as (
-    -- Keys as integers in key order, so the propagation below joins on one small column and the
-    -- smallest id of a component is its smallest key.
+    -- Keys as integers in key order: the smallest id of a component is its smallest key.
     select key, dense_rank() over (order by key) as kid from (select distinct key from keys)
 ),
-account_keys as (
-    select k.app, k.instance, k.account_id, i.kid from keys as k join key_ids as i using (key)
+key_sources as materialized (
+    select k.aid, i.kid, k.source from keys as k join key_ids as i using (key)
 ),
-key_pairs as (
-    -- Two keys of one account name the same person.
+account_keys as materialized (select distinct aid, kid from key_sources),
+several as (
+    -- Accounts holding more than one key: the only edges between different keys.
+    select aid from account_keys group by aid having count(*) > 1
+),
+key_pairs as materialized (
+    -- Two keys of one account name the same person (each key is also paired with itself).
     select distinct a.kid as kid, b.kid as other
-    from account_keys as a join account_keys as b using (app, instance, account_id)
+    from account_keys as a join account_keys as b using (aid)
+    where a.aid in (select aid from several)
 ),
--- Each key starts with the smallest key it is paired with and takes the smallest label of any key
--- paired with it, until no label shrinks; keys sharing a label then name one person. USING KEY
--- keeps one row per key, so each round carries only the keys whose label changed.
+-- Each paired key starts with the smallest key it is paired with and takes the smallest label of
+-- any key paired with it, until no label shrinks; keys sharing a label then name one person.
+-- USING KEY keeps one row per key, so each round carries only the keys whose label changed.
 key_label(kid, label) using key (kid) as (
     select kid, min(other) from key_pairs group by kid
     union
@@ -455,31 +467,30 @@ key_label(kid, label) using key (kid) as (
     having min(l.label) < min(current.label)
 ),
 component as (
-    select a.app, a.instance, a.account_id, min(l.label) as component
-    from account_keys as a join key_label as l using (kid)
-    group by all
+    -- A key no account ties to another is its own component.
+    select a.aid, min(coalesce(l.label, a.kid)) as component
+    from account_keys as a left join key_label as l using (kid)
+    group by a.aid
 ),
 component_key as (
-    select l.label as component, i.key as smallest_key
-    from (select distinct label from key_label) as l
-    join key_ids as i on i.kid = l.label
+    select c.component, i.key as smallest_key
+    from (select distinct component from component) as c
+    join key_ids as i on i.kid = c.component
 ),
 shared as (
     -- Keys that link an account to another one: held by more than one account.
-    -- (min <> max on any part of the account's identity is cheaper than counting distinct tuples.)
-    select key from keys group by key
-    having min(app) <> max(app) or min(instance) <> max(instance) or min(account_id) <> max(account_id)
+    select kid from account_keys group by kid having count(*) > 1
 ),
 linked as (
-    select k.app, k.instance, k.account_id, array_to_string(list_sort(list_distinct(list(k.source))), ', ') as linked_by
-    from keys as k semi join shared as s on s.key = k.key
-    group by all
+    select k.aid, array_to_string(list_sort(list_distinct(list(k.source))), ', ') as linked_by
+    from key_sources as k semi join shared as s on s.kid = k.kid
+    group by k.aid
 ),
 joined as (
     select acc.*, component.component, linked.linked_by
     from acc
-    left join component using (app, instance, account_id)
-    left join linked using (app, instance, account_id)
+    left join component using (aid)
+    left join linked using (aid)
 ),
 person as (
     select
