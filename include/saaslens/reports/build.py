@@ -90,6 +90,10 @@ def open_catalog(lake_root: Path, findings_dir: Path | None = None, *, pin: bool
         findings_dir / "broad_scopes.csv" if findings_dir and (findings_dir / "broad_scopes.csv").exists() else None
     )
     con = duckdb.connect(":memory:")
+    # Every finding and chart reads the same Parquet files again: keep their footers (and, for
+    # local files, their bytes) in memory instead of parsing and reading them once per query.
+    con.execute("set parquet_metadata_cache = true")
+    con.execute("set cache_local_files = true")
     for statement in view_statements(lake_root, scopes):
         con.execute(statement)
     if pin:
