@@ -6,6 +6,14 @@
 -- severity: high
 -- key: app, instance, account_id
 
+-- identities is read once (a materialized CTE) and joined with itself, so a catalog where it is a
+-- view links accounts into people once, not once per side of the join.
+with people as materialized (
+    select
+        app, instance, account_id, person_id, person_email, login, email, display_name, account_type,
+        is_admin, last_login_at, status, is_identity_provider
+    from identities
+)
 select
     i.app,
     i.instance,
@@ -19,8 +27,8 @@ select
     i.last_login_at,
     -- Where the identity provider has cut the person off (excluding the account's own instance).
     string_agg(distinct d.app || '/' || d.instance || ' (' || d.status || ')', ', ') as disabled_in
-from identities as i
-join identities as d
+from people as i
+join people as d
   on d.person_id = i.person_id
  and d.is_identity_provider
  and d.status in ('suspended', 'deprovisioned')
