@@ -5,19 +5,26 @@
 -- severity: medium
 -- key: app, instance, grant_id
 
-with matched as (
+-- The grants are read once; broad scopes are matched and aggregated per grant over its key alone,
+-- and only the matching grants are then joined to their account.
+with grants as materialized (
+    select app, instance, grant_id, account_id, client_id, client_name, source, status, scopes
+    from app_permissions
+),
+matched as (
     select
         g.app,
         g.instance,
         g.grant_id,
-        s.scope as granted_scope,
-        b.why
-    from app_permissions as g,
+        list(distinct s.scope order by s.scope) as broad_scopes,
+        string_agg(distinct b.why, ' | ' order by b.why) as why
+    from grants as g,
          unnest(g.scopes) as s(scope)
     join broad_scopes as b
       on b.app = g.app and b.scope = s.scope
+    group by g.app, g.instance, g.grant_id
 )
-select
+select distinct
     g.app,
     g.instance,
     g.grant_id,
@@ -28,13 +35,12 @@ select
     g.client_name,
     g.source,
     g.status as grant_status,
-    list(distinct m.granted_scope order by m.granted_scope) as broad_scopes,
-    string_agg(distinct m.why, ' | ') as why,
+    m.broad_scopes,
+    m.why,
     g.scopes
-from app_permissions as g
+from grants as g
 join matched as m
   on m.app = g.app and m.instance = g.instance and m.grant_id = g.grant_id
 left join accounts as a
   on a.app = g.app and a.instance = g.instance and a.account_id = g.account_id
-group by all
 order by g.app, g.instance, g.grant_id

@@ -26,7 +26,10 @@ select
     i.is_admin,
     i.last_login_at,
     -- Where the identity provider has cut the person off (excluding the account's own instance).
-    string_agg(distinct d.app || '/' || d.instance || ' (' || d.status || ')', ', ') as disabled_in
+    string_agg(
+        distinct d.app || '/' || d.instance || ' (' || d.status || ')', ', '
+        order by d.app || '/' || d.instance || ' (' || d.status || ')'
+    ) as disabled_in
 from people as i
 join people as d
   on d.person_id = i.person_id
