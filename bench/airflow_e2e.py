@@ -109,6 +109,46 @@ def stage_seconds(lake_root: Path) -> dict[tuple[str, str, str], float]:
     return out
 
 
+def failed_attempts(lake_root: Path) -> list[dict[str, Any]]:
+    """Stage attempts the runner recorded as failed (an Airflow retry follows each)."""
+    import pyarrow.dataset as ds
+
+    runs = lake_root / "scan_runs"
+    if not runs.exists():
+        return []
+    rows = ds.dataset(runs, format="parquet", partitioning="hive").to_table().to_pylist()
+    return [
+        {"instance": r["instance"], "stage": r["stage"], "attempt": r["attempt"], "error": (r["error"] or "")[:300]}
+        for r in rows
+        if r["status"] == "failed"
+    ]
+
+
+def earlier_tries(stack: Any, runs: dict[str, str], rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What ended each try before the last, from Airflow's own record of task tries."""
+    out = []
+    for row in rows:
+        if (row["try_number"] or 1) <= 1:
+            continue
+        tries = stack.api(
+            "GET", f"/dags/{row['dag_id']}/dagRuns/{runs[row['dag_id']]}/taskInstances/{row['task_id']}/tries"
+        )
+        for attempt in tries.get("task_instances", []):
+            if attempt.get("try_number") != row["try_number"]:
+                out.append(
+                    {
+                        "dag_id": row["dag_id"],
+                        "task_id": row["task_id"],
+                        "try_number": attempt.get("try_number"),
+                        "state": attempt.get("state"),
+                        "queued_when": attempt.get("queued_when"),
+                        "start_date": attempt.get("start_date"),
+                        "end_date": attempt.get("end_date"),
+                    }
+                )
+    return out
+
+
 def distribution(values: list[float]) -> dict[str, float | None]:
     if not values:
         return {"median": None, "p90": None, "max": None, "mean": None}
@@ -162,9 +202,12 @@ def task_timings(
 
 
 def tolerate_locked_database(stack: Any, attempts: int = 10) -> None:
-    """Retry the stack's REST calls on Airflow's 500 "Database error": with SQLite as the metadata
-    database, the api-server's write can meet the scheduler's and dag-processor's lock while
-    twenty DAGs are being serialized and runs created. Any other error is raised at once."""
+    """Retry the stack's REST calls on Airflow's 500 "Database error" or a read timeout: with
+    SQLite as the metadata database, the api-server's work waits for the scheduler's and
+    dag-processor's lock while twenty DAGs are serialized and runs created. Any other error is
+    raised at once."""
+    import httpx
+
     from saaslens.orchestration.local_airflow import AirflowStackError
 
     plain = stack.api
@@ -173,8 +216,11 @@ def tolerate_locked_database(stack: Any, attempts: int = 10) -> None:
         for attempt in range(attempts):
             try:
                 return plain(method, path, **kwargs)
-            except AirflowStackError as exc:
-                if "HTTP 500" not in str(exc) or "Database error" not in str(exc) or attempt == attempts - 1:
+            except (AirflowStackError, httpx.TimeoutException) as exc:
+                locked = isinstance(exc, httpx.TimeoutException) or (
+                    "HTTP 500" in str(exc) and "Database error" in str(exc)
+                )
+                if not locked or attempt == attempts - 1:
                     raise
                 time.sleep(0.5 * (attempt + 1))
         raise AssertionError("unreachable")
@@ -192,13 +238,19 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         directory = Path(tmp)
         config, settings_file = write_project(directory, sandbox, args.instances, args.pool_slots)
         lake = directory / "lake"
+        home = directory / "airflow"
         stack = AirflowStack(
-            home=directory / "airflow",
+            home=home,
             parallelism=args.parallelism,
             extra_env={
                 "SAASLENS_CONFIG": str(config),
                 "SAASLENS_LAKE": str(lake),
                 "SAASLENS_AIRFLOW_SETTINGS": str(settings_file),
+                "AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT": str(args.queued_timeout),
+                # SQLite's default 5 s lock wait is too short for three services and eight task
+                # processes on a busy machine (the dag-processor died of "database is locked"); a
+                # wait past 30 s would time out the REST client instead.
+                "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}?timeout=25",
             },
         )
         tolerate_locked_database(stack)
@@ -215,6 +267,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             states = stack.wait_for_runs(runs, timeout=args.timeout)
             polled_wall = time.monotonic() - started
             rows, run_info = task_timings(stack, runs, lake)
+            retried = earlier_tries(stack, runs, rows)
+            failures = failed_attempts(lake)
         finally:
             stack.stop()
     queued = [parse_time(r.get("queued_at")) for r in run_info.values()]
@@ -231,6 +285,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "tasks": len(rows),
         "task_states": {s: sum(1 for r in rows if r["state"] == s) for s in {r["state"] for r in rows}},
         "retried_tasks": sum(1 for r in rows if (r["try_number"] or 1) > 1),
+        "earlier_tries": retried,
+        "failed_stage_attempts": failures,
         "stage_seconds_total": round(stage_total, 1),
         "slot_use": round(stage_total / (args.parallelism * wall), 3) if wall else None,
         "in_task_overhead": distribution([r["in_task_overhead"] for r in rows if r["in_task_overhead"] is not None]),
@@ -249,6 +305,12 @@ def main() -> int:
     parser.add_argument("--pool-slots", type=int, default=4, help="each instance's pool")
     parser.add_argument("--parallelism", type=int, default=8, help="Airflow core.parallelism (LocalExecutor)")
     parser.add_argument("--timeout", type=float, default=3600)
+    parser.add_argument(
+        "--queued-timeout",
+        type=int,
+        default=3600,
+        help="scheduler.task_queued_timeout: the stack's 300 s fails tasks that wait that long for a free slot",
+    )
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     if min(args.instances, args.users, args.pool_slots, args.parallelism) < 1 or args.events < 0:
@@ -277,6 +339,7 @@ def main() -> int:
             "parallelism": args.parallelism,
             "executor": "LocalExecutor",
             "database": "sqlite",
+            "task_queued_timeout": args.queued_timeout,
         },
         **result,
     }
