@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -14,6 +10,7 @@ import pytest
 from saaslens.config import load_connected_apps
 from saaslens.orchestration.bootstrap import plan
 from saaslens.orchestration.dag_factory import build_dags
+from tests.airflow.clean_interpreter import run_python_json
 
 ROOT = Path(__file__).resolve().parents[2]
 DAGS = ROOT / "dags"
@@ -41,16 +38,7 @@ def dagbag(env: dict[str, str] | None = None):
             "heavy": heavy,
         }}))
     """)
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, **(env or {})},
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return run_python_json(code, env)
 
 
 @pytest.fixture(scope="module")

@@ -3,11 +3,7 @@ and, under `airflow dags test`, writes the report for the lake."""
 
 from __future__ import annotations
 
-import json
-import os
 import sqlite3
-import subprocess
-import sys
 import textwrap
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +16,7 @@ from saaslens.config import load_connected_apps
 from saaslens.connectors import registry
 from saaslens.orchestration.assets import REPORTED_TABLES, table_uri
 from saaslens.reports.freshness import schedule_interval
+from tests.airflow.clean_interpreter import run_python_json
 
 ROOT = Path(__file__).resolve().parents[2]
 DAGS = ROOT / "dags"
@@ -58,16 +55,7 @@ def parse_dags(env: dict[str, str] | None = None) -> dict:
             }},
         }}))
     """)
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, **(env or {})},
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return run_python_json(code, env)
 
 
 @pytest.fixture(scope="module")

@@ -40,6 +40,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from saaslens.sandbox.okta.generator import (
     _ALNUM,
+    _RANDOM_SCENARIOS,
     DEPARTMENTS,
     FIRST_NAMES,
     GU_SHIFT,
@@ -53,11 +54,7 @@ from saaslens.sandbox.okta.generator import (
     K_GROUP_ADD,
     K_GROUP_REMOVE,
     K_LOGIN,
-    K_LOGIN_DENY,
-    K_LOGIN_FAIL,
     K_LOGIN_UNKNOWN,
-    K_MFA,
-    K_MFA_FAIL,
     K_POLICY,
     K_PRIV,
     K_PRIV_REVOKE,
@@ -78,18 +75,10 @@ from saaslens.sandbox.okta.generator import (
 if TYPE_CHECKING:
     from saaslens.sandbox.okta.generator import OktaTenant
 
-# Background traffic for `events` (membership events only come with real membership changes).
-_BACKGROUND: tuple[tuple[float, tuple[int, ...]], ...] = (
-    (22.0, (K_LOGIN,)),
-    (14.0, (K_MFA, K_LOGIN)),
-    (36.0, (K_SSO,)),
-    (4.0, (K_SSO, K_SSO)),
-    (7.0, (K_LOGIN_FAIL,)),
-    (3.0, (K_MFA_FAIL,)),
-    (2.0, (K_LOGIN_DENY,)),
-    (2.0, (K_SSO_DENY,)),
-    (2.0, (K_LOGIN_UNKNOWN,)),
-    (0.3, (K_POLICY,)),
+# Background traffic for `events`: the generator's random scenarios without membership events,
+# which only come with real membership changes here.
+_BACKGROUND: tuple[tuple[float, tuple[int, ...]], ...] = tuple(
+    (weight, kinds) for weight, kinds in _RANDOM_SCENARIOS if not {K_GROUP_ADD, K_GROUP_REMOVE} & set(kinds)
 )
 _ADMIN_GROUPS = ("Okta Administrators", "Help Desk")  # hold GROUP role assignments: left alone
 
