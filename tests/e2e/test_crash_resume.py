@@ -28,10 +28,10 @@ import pytest
 import yaml
 
 from saaslens.config import InstanceConfig
-from saaslens.connections import ConnectionInfo
 from saaslens.lake.writer import Lake, StateStore
 from saaslens.runner import RunContext, run_stage
 from saaslens.sandbox.core import FaultConfig, RateLimitConfig, SandboxServer, TenantSpec
+from tests.e2e.lake_sync import connection as sandbox_connection
 from tests.e2e.okta_helpers import ANCHOR, ssws
 
 pytestmark = pytest.mark.integration
@@ -149,22 +149,6 @@ SNAPSHOT_TRIALS = 5
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _m365_connection(server, tenant: str) -> ConnectionInfo:
-    creds = server.personality("microsoft365", tenant).ground_truth()["credentials"]
-    client = creds["clients"][0]
-    return ConnectionInfo(
-        conn_id=f"m365_{tenant}",
-        conn_type="http",
-        host=server.tenant_url("microsoft365", tenant),
-        extra={
-            "tenant_id": creds["tenant_id"],
-            "client_id": client["client_id"],
-            "client_secret": client["client_secret"],
-            "token_url": creds["token_url"],
-        },
-    )
-
-
 def _staged_rows(lake: Lake, snapshot_id: str) -> int:
     staged = lake.resumable_staging_dir("accounts", "microsoft365", "crashusers", snapshot_id)
     files = sorted(staged.glob("part-*.parquet")) if staged.exists() else []
@@ -189,7 +173,7 @@ def test_sigkill_during_a_users_scan_then_retry_resumes_from_the_checkpoint(tmp_
         graph = server.personality("microsoft365", "crashusers")
         truth = {u["id"]: u["accountEnabled"] for u in graph.ground_truth()["users"]}
         pages = math.ceil(len(truth) / M365_PAGE)
-        conn = _m365_connection(server, "crashusers")
+        conn = sandbox_connection(server, "microsoft365", "crashusers", graph.ground_truth())
         # A clean run: how many requests a scan from scratch makes (pages, plus role holders etc.).
         baseline = run_stage(
             inst, "users", RunContext("baseline", "20260101T000000000000Z"), Lake(tmp_path / "base"), connection=conn
@@ -255,7 +239,7 @@ def test_sigkill_during_a_files_scan_then_retry_resumes_after_the_last_drive(tmp
         truth = graph.ground_truth()
         files = {f["item"]["id"] for f in truth["files"]}
         shares = sum(len(f["permissions"]) for f in truth["files"])
-        conn = _m365_connection(server, "crashfiles")
+        conn = sandbox_connection(server, "microsoft365", "crashfiles", truth)
         baseline = run_stage(
             inst, "files", RunContext("baseline", "20260101T000000000000Z"), Lake(tmp_path / "base"), connection=conn
         )
