@@ -14,6 +14,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import numpy as np
+import pyarrow as pa
 
 from saaslens import connections
 from saaslens.capabilities import STAGE_ORDER, STAGE_TABLES
@@ -21,6 +23,7 @@ from saaslens.config import InstanceConfig
 from saaslens.connections import ConnectionInfo
 from saaslens.connectors import registry
 from saaslens.connectors.base import ActivityWindow, Connector, SnapshotBatch, StageAccess
+from saaslens.gc_pause import long_lived_objects_frozen
 from saaslens.http import ApiError, AuthenticationError, PermissionDeniedError, RunMetrics
 from saaslens.http.errors import FeatureUnavailableError
 from saaslens.http.pagination import PageRequest
@@ -77,6 +80,22 @@ class StageResult:
         return asdict(self)
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _epoch_micros(moment: datetime) -> int:
+    return (moment - _EPOCH) // timedelta(microseconds=1)
+
+
+def _micros_array(times: pa.ChunkedArray) -> np.ndarray:
+    """Arrow timestamps (microseconds, UTC) as int64 microseconds since the epoch."""
+    return times.cast(pa.int64()).to_numpy() if len(times) else np.empty(0, dtype=np.int64)
+
+
+def _concat(pages: list[pa.Table], writer: EventWriter) -> pa.Table:
+    return pa.concat_tables(pages) if pages else writer.to_arrow([])
+
+
 class _Tally:
     """Completeness accounting for one activity window.
 
@@ -105,11 +124,11 @@ class _Tally:
         self.first = 0  # the whole window is read again: its own events are all seen again
 
     def add(self, writer: EventWriter) -> None:
-        self.first += sum(1 for t in writer.last_known_times if t >= self.own_start)
-        for moment in writer.last_stored_times:
-            if moment >= self.own_start:
-                self.first += 1
-                continue
+        own_start = _epoch_micros(self.own_start)
+        known, stored = _micros_array(writer.last_known_times), _micros_array(writer.last_stored_times)
+        self.first += int((known >= own_start).sum()) + int((stored >= own_start).sum())
+        for micros in stored[stored < own_start].tolist():  # late arrivals: few, one by one
+            moment = _EPOCH + timedelta(microseconds=micros)
             owner = next((start for start, end in self.recent if start <= moment < end), None)
             label = owner.isoformat() if owner is not None else self.UNTRACKED
             self.late[label] = self.late.get(label, 0) + 1
@@ -540,15 +559,18 @@ class StageRunner:
 
     def _read_window(self, connector, stream, store, key, writer, window, resume, state, tally) -> None:
         app, name = self.instance.app, self.instance.name
-        buffer: list[dict[str, Any]] = []
+        pages: list[pa.Table] = []  # each page as Arrow at once: see EventWriter.to_arrow
+        buffered = 0
         audit = self._event_auditor(writer)
         for batch in connector.scan_activities(stream, window, resume):
-            buffer.extend(batch.rows)
-            if batch.resume is not None and len(buffer) < connector.options.checkpoint_rows:
+            if batch.rows:
+                pages.append(writer.to_arrow(batch.rows))
+                buffered += pages[-1].num_rows
+            if batch.resume is not None and buffered < connector.options.checkpoint_rows:
                 continue  # gather pages, so each audited and written batch is a sensible size
-            new = writer.write(buffer, audit=audit)
+            new = writer.write(_concat(pages, writer), audit=audit)
             tally.add(writer)
-            buffer = []
+            pages, buffered = [], 0
             self._progress(new)
             if batch.resume is not None:
                 # The cursor moves only after the events before it are stored.
@@ -566,8 +588,8 @@ class StageRunner:
                         },
                     },
                 )
-        if buffer:  # a feed whose last page still carried a continuation
-            self._progress(writer.write(buffer, audit=audit))
+        if pages:  # a feed whose last page still carried a continuation
+            self._progress(writer.write(_concat(pages, writer), audit=audit))
             tally.add(writer)
 
     # -- entry point --------------------------------------------------------------------------
@@ -581,7 +603,8 @@ class StageRunner:
             self._permission_check()
             connector = self._connector()
             try:
-                records, detail = self._dispatch(connector)
+                with long_lived_objects_frozen():
+                    records, detail = self._dispatch(connector)
             finally:
                 connector.close()
             status = "success"

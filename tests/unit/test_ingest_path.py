@@ -141,3 +141,28 @@ def test_known_ids_memory_is_eight_bytes_an_event(tmp_path):
     writer.write([event(i) for i in range(5000)])
     known = writer._known_ids("2026-11-01")
     assert len(known.hashes) == 5000 and known.hashes.nbytes == 5000 * 8
+
+
+def test_event_writer_stores_an_arrow_batch_exactly_as_the_same_rows(tmp_path):
+    rows = [event(1), event(2, minutes=24 * 60), event(1), event(3, minutes=-13 * 60)]
+    from_rows, from_arrow = Lake(tmp_path / "rows"), Lake(tmp_path / "arrow")
+    assert from_rows.event_writer("activities", "okta", "a", "r").write(rows) == 3
+    writer = from_arrow.event_writer("activities", "okta", "a", "r")
+    pages = pa.concat_tables([writer.to_arrow(rows[:2]), writer.to_arrow(rows[2:])])
+    assert writer.write(pages) == 3 and writer.duplicates_dropped == 1
+    columns = ["event_id", "occurred_at", "event_date", "action"]
+
+    def stored(lake: Lake) -> list[dict]:
+        return sorted(lake.read_events("activities", "okta", "a").select(columns).to_pylist(), key=str)
+
+    assert stored(from_rows) == stored(from_arrow)
+    assert {r["event_date"] for r in stored(from_arrow)} == {"2026-10-31", "2026-11-01", "2026-11-02"}
+    # What completeness accounting reads: the stored events' times, then those already stored.
+    assert sorted(writer.last_stored_times.to_pylist()) == sorted(r["occurred_at"] for r in rows[:2] + rows[3:])
+    assert writer.write(pages) == 0 and len(writer.last_known_times) == 4 and len(writer.last_stored_times) == 0
+
+
+def test_event_writer_names_the_events_it_cannot_partition(tmp_path):
+    writer = Lake(tmp_path).event_writer("activities", "okta", "a", "r")
+    with pytest.raises(LakeError, match=r"occurred_at.*\['e2'\]"):
+        writer.write([event(1), {**event(2), "occurred_at": None}])

@@ -19,6 +19,7 @@ import httpx
 import orjson
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, stop_after_delay
 
+from saaslens.gc_pause import parse_json_uncollected
 from saaslens.http.errors import (
     ApiError,
     InsecureURLError,
@@ -261,7 +262,7 @@ class ApiClient:
         payload = None
         if parse_json:
             try:
-                payload = orjson.loads(response.content) if response.content else None
+                payload = parse_json_uncollected(response.content) if response.content else None
             except orjson.JSONDecodeError:
                 content_type = response.headers.get("content-type", "no content type")
                 raise MalformedResponseError(

@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from saaslens.gc_pause import freeze_after_import
 from saaslens.lake.schema import (
     ACCOUNT_STATUSES,
     ACCOUNT_TYPES,
@@ -110,6 +111,7 @@ def _context():
 
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    freeze_after_import()  # GX's modules are most of the process's objects: keep the collector off them
     return context
 
 

@@ -479,6 +479,9 @@ class KnownIds:
         return set(candidates.filter(present).to_pylist())
 
 
+_DERIVED = frozenset({"app", "instance", "event_date"})
+
+
 class EventWriter:
     """Append events, dropping ids already stored, one staged-and-renamed file per date and batch."""
 
@@ -497,8 +500,9 @@ class EventWriter:
         self.duplicates_dropped = 0
         # occurred_at of the events the last write() stored, and of those it found already stored
         # (by an earlier scan or a killed attempt): what completeness accounting needs.
-        self.last_stored_times: list[datetime] = []
-        self.last_known_times: list[datetime] = []
+        self._occurred_type = arrow_schema(table).field("occurred_at").type
+        self.last_stored_times = pa.chunked_array([], self._occurred_type)
+        self.last_known_times = pa.chunked_array([], self._occurred_type)
 
     def _known_ids(self, event_date: str) -> KnownIds:
         if event_date not in self._known:
@@ -506,57 +510,66 @@ class EventWriter:
             self._known[event_date] = KnownIds(directory, self.key)
         return self._known[event_date]
 
-    def _prepare(
-        self, rows: Iterable[Mapping[str, Any]], *, keep_conflicts: bool
-    ) -> tuple[list[Mapping[str, Any]], list[str]]:
-        """Rows not stored before, and each one's partition date. The same event seen twice (on
-        two pages) is dropped; two different events sharing an id are kept when
+    def _body_schema(self) -> pa.Schema:
+        """The canonical schema without the columns the writer derives (app, instance, date)."""
+        return pa.schema([f.with_nullable(True) for f in arrow_schema(self.table) if f.name not in _DERIVED])
+
+    def to_arrow(self, rows: Iterable[Mapping[str, Any]]) -> pa.Table:
+        """A connector's event rows as an Arrow batch for `write`. Converting each page as it
+        arrives keeps a chunk's worth of events out of Python objects, which the garbage
+        collector would otherwise walk again and again while the chunk fills."""
+        return to_arrow(self.table, list(rows), self._body_schema())
+
+    def _prepare(self, body: pa.Table, *, keep_conflicts: bool) -> tuple[pa.Table, pa.Array]:
+        """The events not stored before, and each one's partition date. The same event seen
+        twice (on two pages) is dropped; two different events sharing an id are kept when
         `keep_conflicts`, for the quality gate to refuse. Content is compared only when an id
-        repeats, so the common case costs a set lookup per row."""
-        rows = list(rows)
-        day_names: dict[Any, str] = {}
-        row_dates = []
-        for row in rows:
-            day = row["occurred_at"].astimezone(UTC).date()
-            row_dates.append(day_names.get(day) or day_names.setdefault(day, day.isoformat()))
+        repeats, so the common case costs a dict lookup per event."""
+        occurred = body.column("occurred_at")
+        if occurred.null_count:
+            missing = body.filter(pc.is_null(occurred)).column(self.key).to_pylist()[:5]
+            raise LakeError(f"{self.table}: events without occurred_at cannot be partitioned (ids {missing})")
+        dates = pc.strftime(occurred, format="%Y-%m-%d").combine_chunks()
+        ids = body.column(self.key).to_pylist()
+        date_list = dates.to_pylist()
         stored: set[Any] = set()
-        for event_date in day_names.values():
-            stored |= self._known_ids(event_date).stored(
-                [row[self.key] for row, d in zip(rows, row_dates, strict=True) if d == event_date]
-            )
+        for event_date in set(date_list):
+            stored |= self._known_ids(event_date).stored([i for i, d in zip(ids, date_list, strict=True) if d == event_date])
+        keep: list[int] = []
+        known: list[int] = []
         first_seen: dict[Any, int] = {}
-        prepared: list[Mapping[str, Any]] = []
-        dates: list[str] = []
-        for row, event_date in zip(rows, row_dates, strict=True):
-            event_id = row[self.key]
+        for index, event_id in enumerate(ids):
             if event_id in stored:
-                self.duplicates_dropped += 1
-                self.last_known_times.append(row["occurred_at"])
+                known.append(index)
                 continue
             first = first_seen.get(event_id)
-            if first is not None and (not keep_conflicts or _fingerprint(prepared[first]) == _fingerprint(row)):
-                self.duplicates_dropped += 1
+            if first is not None and (not keep_conflicts or self._same_event(body, first, index)):
                 continue
-            first_seen.setdefault(event_id, len(prepared))
-            prepared.append(row)
-            dates.append(event_date)
-        return prepared, dates
+            first_seen.setdefault(event_id, index)
+            keep.append(index)
+        self.duplicates_dropped += len(ids) - len(keep)
+        self.last_known_times = occurred.take(pa.array(known, pa.int64()))
+        if len(keep) == len(ids):
+            return body, dates
+        indices = pa.array(keep, pa.int64())
+        return body.take(indices), dates.take(indices)
 
-    def _table(self, rows: list[Mapping[str, Any]], dates: list[str]) -> pa.Table:
-        """One Arrow table of the canonical schema; the partition and bookkeeping columns are
-        added as whole columns rather than copied into every row."""
+    @staticmethod
+    def _same_event(body: pa.Table, first: int, other: int) -> bool:
+        pair = body.take([first, other]).to_pylist()
+        return _fingerprint(pair[0]) == _fingerprint(pair[1])
+
+    def _table(self, body: pa.Table, dates: pa.Array) -> pa.Table:
+        """The canonical table: the partition and bookkeeping columns are added whole."""
         schema = arrow_schema(self.table)
-        derived = {"app", "instance", "event_date"}
-        given = pa.schema([f.with_nullable(True) for f in schema if f.name not in derived])
-        body = to_arrow(self.table, rows, given)
         ingested = body.column("ingested_at")
         if ingested.null_count:  # stored now, unless the row says when (a replayed quarantine)
             ingested = pc.fill_null(ingested, pa.scalar(datetime.now(UTC), ingested.type))
-        n = len(rows)
+        n = body.num_rows
         columns = {
             "app": pa.repeat(pa.scalar(self.app), n) if n else pa.array([], pa.string()),
             "instance": pa.repeat(pa.scalar(self.instance), n) if n else pa.array([], pa.string()),
-            "event_date": pa.array(dates, pa.string()),
+            "event_date": dates,
             "ingested_at": ingested,
         }
         arrays = [columns[f.name] if f.name in columns else body.column(f.name) for f in schema]
@@ -578,20 +591,28 @@ class EventWriter:
         (target / "summary.txt").write_text(summary + "\n", encoding="utf-8")
         return target
 
-    def write(self, rows: Iterable[Mapping[str, Any]], audit: Callable[[pa.Table], Any] | None = None) -> int:
-        """Store the rows not stored before; returns how many were new. `audit` sees the whole
-        batch before anything is written and may refuse it by raising."""
-        self.last_stored_times, self.last_known_times = [], []
-        prepared, dates = self._prepare(rows, keep_conflicts=audit is not None)
-        if not prepared:
+    def write(
+        self, events: pa.Table | Iterable[Mapping[str, Any]], audit: Callable[[pa.Table], Any] | None = None
+    ) -> int:
+        """Store the events not stored before (an Arrow batch from `to_arrow`, or rows); returns
+        how many were new. `audit` sees the whole batch before anything is written and may
+        refuse it by raising."""
+        self.last_stored_times = self.last_known_times = pa.chunked_array([], self._occurred_type)
+        body = events if isinstance(events, pa.Table) else self.to_arrow(events)
+        if not body.num_rows:
             return 0
-        table = self._table(prepared, dates)
-        del prepared
+        body, dates = self._prepare(body, keep_conflicts=audit is not None)
+        if not body.num_rows:
+            return 0
+        table = self._table(body, dates)
+        del body
         if audit is not None:
             audit(table)
         new = 0
-        for event_date in sorted(set(dates)):
-            batch = table if len(set(dates)) == 1 else table.filter(pc.equal(table.column("event_date"), event_date))
+        stored_times = []
+        partitions = sorted(set(dates.to_pylist()))
+        for event_date in partitions:
+            batch = table if len(partitions) == 1 else table.filter(pc.equal(table.column("event_date"), event_date))
             directory = self.lake.instance_dir(self.table, self.app, self.instance) / f"event_date={event_date}"
             directory.mkdir(parents=True, exist_ok=True)
             name = f"part-{self.run_tag}-{uuid.uuid4().hex[:8]}-{self._seq:05d}.parquet"
@@ -606,8 +627,11 @@ class EventWriter:
                 shutil.rmtree(staging, ignore_errors=True)
             # Known only once stored: a failed write leaves them to be written by a retry.
             self._known_ids(event_date).add(batch.column(self.key).to_pylist())
-            self.last_stored_times.extend(batch.column("occurred_at").to_pylist())
+            stored_times.append(batch.column("occurred_at"))
             new += batch.num_rows
+        self.last_stored_times = pa.chunked_array(
+            [chunk for column in stored_times for chunk in column.chunks], self._occurred_type
+        )
         self.lake.ensure_schema_file(self.table)
         self.written += new
         return new
