@@ -26,6 +26,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import statistics
 import sys
 import tempfile
@@ -271,6 +272,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             failures = failed_attempts(lake)
         finally:
             stack.stop()
+            if args.keep_logs:  # the services' and tasks' logs outlive the temporary home
+                shutil.copytree(home / "service-logs", args.keep_logs / "service-logs", dirs_exist_ok=True)
+                if (home / "logs").exists():
+                    shutil.copytree(home / "logs", args.keep_logs / "task-logs", dirs_exist_ok=True)
     queued = [parse_time(r.get("queued_at")) for r in run_info.values()]
     ended = [parse_time(r.get("end_date")) for r in run_info.values()]
     wall = (max(e for e in ended if e) - min(q for q in queued if q)).total_seconds()
@@ -312,6 +317,7 @@ def main() -> int:
         help="scheduler.task_queued_timeout: the stack's 300 s fails tasks that wait that long for a free slot",
     )
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--keep-logs", type=Path, help="copy the Airflow services' and tasks' logs here")
     args = parser.parse_args()
     if min(args.instances, args.users, args.pool_slots, args.parallelism) < 1 or args.events < 0:
         parser.error("--instances, --users, --pool-slots and --parallelism must be positive")

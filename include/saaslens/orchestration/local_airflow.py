@@ -88,6 +88,12 @@ class AirflowStack:
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
             "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "5",
             "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(self.home / "logs"),
+            # A task's calls to the execution API time out after 5 s by default. With one api-server
+            # worker on SQLite and eight tasks starting at once on two CPUs, answers took longer:
+            # tasks failed with "API_SERVER_ERROR ... ReadTimeout" before or after their stage
+            # succeeded (the benchmark's "mass failure"). Airflow's own advice for that error is
+            # to raise this timeout ([workers] execution_api_timeout, added in 3.1.1).
+            "AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT": "60",
             **self.extra_env,
         }
 
