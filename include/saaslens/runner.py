@@ -23,13 +23,13 @@ from saaslens.config import InstanceConfig
 from saaslens.connections import ConnectionInfo
 from saaslens.connectors import registry
 from saaslens.connectors.base import ActivityWindow, Connector, SnapshotBatch, StageAccess
-from saaslens.gc_pause import long_lived_objects_frozen
 from saaslens.http import ApiError, AuthenticationError, PermissionDeniedError, RunMetrics
 from saaslens.http.errors import FeatureUnavailableError
 from saaslens.http.pagination import PageRequest
 from saaslens.http.redaction import redact
 from saaslens.lake.schema import TABLES
 from saaslens.lake.writer import EventWriter, Lake, SnapshotWriter, StateStore, snapshot_id_for
+from saaslens.memory import long_lived_objects_frozen, release_freed_memory
 from saaslens.transform_utils import parse_time
 
 log = logging.getLogger(__name__)
@@ -342,21 +342,19 @@ class StageRunner:
             full_at = state.get("full_at") if resumed else datetime.now(UTC).isoformat()
             if not resumed and self.stage in connector.incremental_stages:
                 cursor = connector.start_cursor(self.stage)
-            buffers: dict[str, list[dict[str, Any]]] = {t: [] for t in tables}
             since_checkpoint = 0
 
             def stage_buffers() -> None:
                 for table in tables:  # parents before children: groups before their members
-                    if buffers[table]:
-                        self._progress(writers[table].write(buffers[table]))
-                        buffers[table] = []
+                    self._progress(writers[table].flush())
 
             for item in self._scan(connector, state.get("resume") if resumed else None):
                 batch = self._batch(item, tables)
-                buffers[batch.table].extend(batch.rows)
+                writers[batch.table].add(batch.rows)  # as Arrow at once; staged at the next flush
                 since_checkpoint += len(batch.rows)
                 if batch.checkpoint is not None and since_checkpoint >= chunk:
                     stage_buffers()
+                    release_freed_memory()
                     # The checkpoint is committed only after the parts it covers are durable.
                     store.put(
                         app,
@@ -371,7 +369,7 @@ class StageRunner:
                         },
                     )
                     since_checkpoint = 0
-                elif sum(len(rows) for rows in buffers.values()) >= _BUFFER_LIMIT_CHUNKS * chunk:
+                elif sum(w.pending_rows for w in writers.values()) >= _BUFFER_LIMIT_CHUNKS * chunk:
                     stage_buffers()
             stage_buffers()
             extra = {"cursor.json": {"cursor": cursor, "full_at": full_at, "mode": "full"}}
@@ -571,6 +569,7 @@ class StageRunner:
             new = writer.write(_concat(pages, writer), audit=audit)
             tally.add(writer)
             pages, buffered = [], 0
+            release_freed_memory()
             self._progress(new)
             if batch.resume is not None:
                 # The cursor moves only after the events before it are stored.
@@ -607,6 +606,7 @@ class StageRunner:
                     records, detail = self._dispatch(connector)
             finally:
                 connector.close()
+                release_freed_memory()
             status = "success"
         except StageSkipped as exc:
             status, detail = "skipped", str(exc)

@@ -19,7 +19,6 @@ import httpx
 import orjson
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, stop_after_delay
 
-from saaslens.gc_pause import parse_json_uncollected
 from saaslens.http.errors import (
     ApiError,
     InsecureURLError,
@@ -31,6 +30,7 @@ from saaslens.http.pagination import PageRequest, Paginator
 from saaslens.http.policy import ErrorPolicy
 from saaslens.http.ratelimit import RateLimitPacer
 from saaslens.http.redaction import install_log_redaction, redact_url
+from saaslens.memory import parse_json_uncollected
 
 log = logging.getLogger(__name__)
 

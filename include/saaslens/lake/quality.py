@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from saaslens.gc_pause import freeze_after_import
+from saaslens.memory import freeze_after_import
 from saaslens.lake.schema import (
     ACCOUNT_STATUSES,
     ACCOUNT_TYPES,

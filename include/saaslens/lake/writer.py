@@ -241,6 +241,9 @@ class Lake:
         return directory / name
 
 
+_SNAPSHOT_DERIVED = frozenset({"app", "instance", "snapshot_id", "snapshot_at"})
+
+
 class SnapshotWriter:
     """Stage a snapshot in parts; `publish()` makes it visible in one rename.
 
@@ -267,6 +270,10 @@ class SnapshotWriter:
         self._staging: Path | None = None
         self._parts = 0
         self._keys: dict[tuple[Any, ...], str] = {}
+        self._pending: list[pa.Table] = []
+        self._pending_keys: list[tuple[tuple[Any, ...], str]] = []
+        self._schema = arrow_schema(table)
+        self._body_schema = pa.schema([f for f in self._schema if f.name not in _SNAPSHOT_DERIVED])
         self.published = False
 
     def __enter__(self) -> SnapshotWriter:
@@ -294,6 +301,7 @@ class SnapshotWriter:
     def _load_staged(self) -> None:
         """Pick up the parts a killed attempt left, with their key fingerprints."""
         self._keys, self.rows_written, self._parts = {}, 0, 0
+        self._pending, self._pending_keys = [], []
         for part in self._part_paths():
             sidecar = part.with_suffix(".keys.json")
             if not sidecar.exists():  # killed between the part and its sidecar: not committed
@@ -313,10 +321,13 @@ class SnapshotWriter:
                 part.with_suffix(".keys.json").unlink(missing_ok=True)
         self._load_staged()
 
-    def write(self, rows: Iterable[Mapping[str, Any]]) -> int:
+    def add(self, rows: Iterable[Mapping[str, Any]]) -> int:
+        """Take a page of rows for the next part, as Arrow at once (a chunk held as Python dicts
+        costs several times its size and keeps the garbage collector busy); returns how many were
+        kept. Nothing is on disk until `flush`."""
         assert self._staging is not None, "use SnapshotWriter as a context manager"
         key_columns = TABLES[self.table].key
-        batch, fingerprints = [], []
+        kept, fingerprints = [], []
         for row in rows:
             key = tuple(row.get(k) for k in key_columns)
             digest = hashlib.blake2b(orjson.dumps(row, option=orjson.OPT_SORT_KEYS, default=str), digest_size=12)
@@ -327,26 +338,46 @@ class SnapshotWriter:
                 continue
             self._keys.setdefault(key, fingerprint)
             fingerprints.append((key, fingerprint))
-            batch.append(
-                {
-                    **row,
-                    "app": self.app,
-                    "instance": self.instance,
-                    "snapshot_id": self.snapshot_id,
-                    "snapshot_at": self.snapshot_at,
-                }
-            )
-        if not batch:
+            kept.append(row)
+        if kept:
+            body = to_arrow(self.table, kept, self._body_schema)
+            n = body.num_rows
+            whole = {
+                "app": pa.repeat(pa.scalar(self.app), n),
+                "instance": pa.repeat(pa.scalar(self.instance), n),
+                "snapshot_id": pa.repeat(pa.scalar(self.snapshot_id), n),
+                "snapshot_at": pa.repeat(pa.scalar(self.snapshot_at, self._schema.field("snapshot_at").type), n),
+            }
+            arrays = [whole[f.name] if f.name in whole else body.column(f.name) for f in self._schema]
+            self._pending.append(pa.Table.from_arrays(arrays, schema=self._schema))
+            self._pending_keys.extend(fingerprints)
+        return len(kept)
+
+    @property
+    def pending_rows(self) -> int:
+        return sum(t.num_rows for t in self._pending)
+
+    def flush(self) -> int:
+        """Stage what `add` took as one part (durable, with its key sidecar, when resumable)."""
+        assert self._staging is not None, "use SnapshotWriter as a context manager"
+        if not self._pending:
             return 0
+        table = pa.concat_tables(self._pending)
         self._staging.mkdir(parents=True, exist_ok=True)
         part = self._staging / f"part-{self._parts:05d}.parquet"
-        pq.write_table(to_arrow(self.table, batch), part)
+        pq.write_table(table, part)
         if self.resumable:  # durable before a checkpoint may point past it
             _fsync_file(part)
-            _write_durably(part.with_suffix(".keys.json"), orjson.dumps(fingerprints, default=str))
+            _write_durably(part.with_suffix(".keys.json"), orjson.dumps(self._pending_keys, default=str))
         self._parts += 1
-        self.rows_written += len(batch)
-        return len(batch)
+        self.rows_written += table.num_rows
+        self._pending, self._pending_keys = [], []
+        return table.num_rows
+
+    def write(self, rows: Iterable[Mapping[str, Any]]) -> int:
+        """`add` and `flush`: the rows as one part."""
+        self.add(rows)
+        return self.flush()
 
     def staged(self) -> pa.Table:
         """The staged snapshot as the quality gate sees it: every column but `raw`. The provider's

@@ -8,7 +8,7 @@ import threading
 import orjson
 import pytest
 
-from saaslens.gc_pause import freeze_after_import, long_lived_objects_frozen, parse_json_uncollected
+from saaslens.memory import freeze_after_import, long_lived_objects_frozen, parse_json_uncollected
 
 
 def test_a_frozen_block_thaws_when_the_last_one_exits():
