@@ -28,7 +28,7 @@ RESULTS = ROOT / "bench" / "results"
 BENCHMARKS: dict[str, tuple[str, list[str]]] = {
     "quota_use": ("bench/quota_use.py", ["--users", "60", "--tasks", "1,2", "--scale", "0.02", "--window", "3"]),
     "dag_parse": ("bench/dag_parse.py", ["--sizes", "5,20", "--repeat", "1"]),
-    "incremental_cost": ("bench/incremental_cost.py", ["--users", "120", "--events", "1400"]),
+    "incremental_cost": ("bench/incremental_cost.py", ["--users", "120", "--events", "1400", "--lag-seconds", "2"]),
     "airflow_e2e": ("bench/airflow_e2e.py", ["--instances", "2", "--users", "30", "--events", "200"]),
 }
 INGEST_RESULT = "ingest_compare.json"

@@ -86,25 +86,26 @@ def requests_by_stage(lake_root: Path, run_id: str) -> dict[str, dict[str, Any]]
     return out
 
 
-def change_tenant(sandbox: SandboxProcess, changed_users: int, events: int) -> dict[str, Any]:
+def change_tenant(sandbox: SandboxProcess, changed_users: int, events: int, lag_seconds: int) -> dict[str, Any]:
     """Between the syncs: an empty advance marks where the interval starts (the sandbox spreads an
     advance's events over the time since the previous one), then the changes. The changed sync
-    starts once they are all older than Okta's activities lag, as they would be a day later."""
-    from saaslens.connectors.okta.connector import OktaConnector
-
+    starts once they are all older than the activities lag, as they would be a day later."""
     path = f"/okta/{TENANT}/advance"
     sandbox.admin("POST", path, json={})
     time.sleep(2)
     summary = sandbox.admin("POST", path, json={"changed_users": changed_users, "events": events})
-    time.sleep(OktaConnector.default_lag_seconds + 1)
+    time.sleep(lag_seconds + 1)
     # Keep the counts, not thousands of ids.
     return {k: len(v) if isinstance(v, list) else v for k, v in summary.items()}
 
 
-def run(users: int, events: int, changed_share: float) -> dict[str, Any]:
+def run(users: int, events: int, changed_share: float, lag_seconds: int | None = None) -> dict[str, Any]:
     from saaslens.config import InstanceConfig
     from saaslens.connections import ConnectionInfo
+    from saaslens.connectors.okta.connector import OktaConnector
     from saaslens.lake.writer import Lake
+
+    lag = OktaConnector.default_lag_seconds if lag_seconds is None else lag_seconds
 
     anchor = (datetime.now(UTC) - timedelta(minutes=30)).replace(microsecond=0)
     day_of_events = round(events / HISTORY_DAYS)
@@ -113,14 +114,15 @@ def run(users: int, events: int, changed_share: float) -> dict[str, Any]:
         tenant = sandbox.tenant(f"okta/{TENANT}")
         token = tenant["credentials"]["api_tokens"][0]["token"]
         connection = ConnectionInfo("bench", "http", host=tenant["url"], password=token, extra={"auth": "ssws"})
-        instance = InstanceConfig(app="okta", name=TENANT, conn_id="bench", options={"max_workers": 8})
+        options = {"max_workers": 8, "activities_lag_seconds": lag}
+        instance = InstanceConfig(app="okta", name=TENANT, conn_id="bench", options=options)
         lake_root = Path(tmp)
         lake = Lake(lake_root)
         statuses, seconds = {}, {}
         advanced: dict[str, Any] = {}
         for label in SYNCS:
             if label == "changed":
-                advanced = change_tenant(sandbox, changed_users, day_of_events)
+                advanced = change_tenant(sandbox, changed_users, day_of_events, lag)
             started = time.monotonic()
             statuses[label] = sync(instance, connection, lake, label)
             seconds[label] = round(time.monotonic() - started, 1)
@@ -176,12 +178,15 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=10_000)
     parser.add_argument("--events", type=int, default=200_000, help="System Log events over the tenant's 7 days")
     parser.add_argument("--changed-share", type=float, default=0.01, help="share of accounts changed (default 1%%)")
+    parser.add_argument(
+        "--lag-seconds", type=int, help="the activities lag (default Okta's); the smoke size uses 2 to skip the wait"
+    )
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     if args.users < 1 or args.events < HISTORY_DAYS or not 0 < args.changed_share <= 1:
         parser.error("--users must be positive, --events at least 7 and --changed-share in (0, 1]")
 
-    measured = run(args.users, args.events, args.changed_share)
+    measured = run(args.users, args.events, args.changed_share, args.lag_seconds)
     summary = summarise(measured["per_sync"])
     print(f"{'stage':<16} {'full':>8} {'unchanged':>10} {'changed':>9}")
     for row in summary["stages"]:

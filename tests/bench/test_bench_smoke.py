@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -106,7 +107,9 @@ def test_dag_parse_smoke(tmp_path):
     report = _run_issue6_bench("dag_parse", tmp_path / "dag_parse.json", timeout=600)
     assert [(r["instances"], r["dags"]) for r in report["results"]] == [(5, 5), (20, 20)]
     assert all(r["parse_seconds"] > 0 and r["tasks"] > r["dags"] for r in report["results"])
-    assert report["summary"]["ms_per_instance"] > 0
+    # Two tiny sizes measure no slope worth asserting (it came out negative once under load): the
+    # smoke checks the benchmark runs and reports one; the figures come from `make bench`.
+    assert math.isfinite(report["summary"]["ms_per_instance"])
 
 
 @pytest.mark.integration

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import tenacity
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -241,11 +242,14 @@ def test_bad_signature_is_rejected_credentials(private_key):
     assert not isinstance(info.value, PermissionDeniedError) and info.value.provider_code == "invalid_grant"
 
 
-def test_throttled_or_garbled_token_responses_are_transient(private_key):
+def test_throttled_or_garbled_token_responses_are_transient(private_key, monkeypatch):
+    waits: list[float] = []  # retried with backoff (recorded here instead of slept)
+    monkeypatch.setattr(tenacity.nap.time, "sleep", waits.append)
     with pytest.raises(ThrottledError):
         _provider(private_key).fetch(_token_endpoint(429, {"error": "rate_limit_exceeded"}))
     with pytest.raises(MalformedResponseError):
         _provider(private_key).fetch(_token_endpoint(200, b'{"access_tok'))
+    assert len(waits) == 2 * 4 and all(w > 0 for w in waits)  # five attempts each
 
 
 def test_successful_token(private_key):

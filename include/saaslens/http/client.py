@@ -131,10 +131,13 @@ class ApiClient:
         metrics: RunMetrics | None = None,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
         http_client: httpx.Client | None = None,
     ) -> None:
         """`http_client` wraps a client someone else owns (a token provider's), keeping its
-        transport and TLS settings; everything else builds its own."""
+        transport and TLS settings; everything else builds its own. `sleep` and `clock` go
+        together: a test that fakes one fakes both, or the pacer would wait for a reset its
+        clock never reaches."""
         require_secure_url(base_url)
         install_log_redaction()
         self.base_url = base_url.rstrip("/")
@@ -146,7 +149,7 @@ class ApiClient:
         self._bucket_for = bucket_for
         headers = {"User-Agent": "saaslens/0.1 (+https://github.com/saaslens/saaslens)", **(headers or {})}
         self.pacer = (
-            RateLimitPacer(self.error_policy.rate_limit_headers, sleep=sleep)
+            RateLimitPacer(self.error_policy.rate_limit_headers, sleep=sleep, clock=clock)
             if self.error_policy.rate_limit_headers
             else None
         )
