@@ -21,35 +21,21 @@ from saaslens.http import (
 )
 from saaslens.http.auth import StaticTokenAuth
 from saaslens.http.pagination import LinkHeaderPaginator
+from tests.unit.fake_clock import FakeClock
 
 TOKEN = "00secret-token-value-xyz"
 
 
-class FakeTime:
-    """A clock that moves only when the code under test sleeps."""
-
-    def __init__(self) -> None:
-        self.now = time.time()
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
 def make_client(handler, **kwargs) -> tuple[ApiClient, list[float]]:
-    fake = FakeTime()
-    sleeps = fake.sleeps
+    fake = FakeClock(start=time.time())  # the tests' rate-limit headers carry real reset times
+    sleeps = fake.slept
     client = ApiClient(
         "https://example.okta.com",
         auth=StaticTokenAuth(TOKEN, scheme="SSWS"),
         error_policy=kwargs.pop("error_policy", ErrorPolicy(RateLimitHeaders())),
         transport=httpx.MockTransport(handler),
         sleep=fake.sleep,
-        clock=fake.clock,
+        clock=fake,
         retry=kwargs.pop("retry", RetryPolicy(max_attempts=5)),
         **kwargs,
     )

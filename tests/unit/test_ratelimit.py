@@ -5,19 +5,7 @@ import itertools
 import httpx
 
 from saaslens.http.ratelimit import RateLimitHeaders, RateLimitPacer, retry_after_seconds
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1_000_000.0
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
+from tests.unit.fake_clock import FakeClock
 
 
 def response(limit: int, remaining: int, reset: float) -> httpx.Response:
