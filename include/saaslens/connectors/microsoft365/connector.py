@@ -72,6 +72,11 @@ GRAPH_HOSTS = {"graph.microsoft.com", "graph.microsoft.us", "dod-graph.microsoft
 DEFAULT_AUTHORITY = "https://login.microsoftonline.com"
 # 403 codes that mean "the tenant's licence lacks this", not "the app lacks a permission".
 LICENCE_ERROR_CODES = {"Authentication_RequestFromNonPremiumTenantOrB2CTenant"}
+# 400 BadRequest messages that mean the same: the tenant has no SharePoint Online licence, so every
+# OneDrive and SharePoint request fails, tenant-wide (unlike 404 ResourceNotFound "User's mysite not
+# found.", one user whose OneDrive was never provisioned). Microsoft Learn does not list it; the body
+# is reported verbatim in OneDrive/onedrive-api-docs#1773 and qkqpttgf/OneManager-cfworkerskv#6.
+LICENCE_ERROR_MESSAGES = ("Tenant does not have a SPO license",)
 USER_FIELDS = (
     "id",
     "displayName",
@@ -135,7 +140,9 @@ class GraphErrorPolicy(ErrorPolicy):
 
     def error_for(self, response: httpx.Response) -> ApiError:
         error = super().error_for(response)
-        if isinstance(error, PermissionDeniedError) and error.provider_code in LICENCE_ERROR_CODES:
+        unlicensed = error.status == 400 and error.detail.startswith(LICENCE_ERROR_MESSAGES)
+        unlicensed |= isinstance(error, PermissionDeniedError) and error.provider_code in LICENCE_ERROR_CODES
+        if unlicensed:
             return FeatureUnavailableError(
                 error.detail, status=error.status, provider_code=error.provider_code, method=error.method, url=error.url
             )
@@ -335,6 +342,8 @@ class Microsoft365Connector(Connector):
                 self.client.get_json(f"/v1.0/users/{user['id']}/drive", {"$select": "id"})
         except NotFoundError:
             pass  # that user has no OneDrive; the permission itself was accepted
+        except FeatureUnavailableError as exc:  # no SharePoint Online licence: no OneDrive, no site
+            return StageAccess(False, f"not available on this plan or licence: {exc.detail}")
         except PermissionDeniedError as exc:
             # Either the users listing or the drive was refused; both are needed to find OneDrives.
             return StageAccess(

@@ -374,6 +374,8 @@ class Microsoft365Personality(Personality):
                 caller = self._authorize(request)
                 if not caller.roles & set(allowed):
                     raise self._denied(area)
+                if area in ("files", "sites") and not self.options.sharepoint_online:
+                    raise spo_licence_missing()
                 body = handler(request, caller)
             except GraphError as err:
                 return json_response(
@@ -930,6 +932,15 @@ def _www_authenticate() -> tuple[tuple[str, str], ...]:
             'client_id="00000003-0000-0000-c000-000000000000"',
         ),
     )
+
+
+def spo_licence_missing() -> GraphError:
+    """What Graph answers for any OneDrive or SharePoint request in a tenant without a SharePoint
+    Online licence: a tenant-wide 400, not the per-user 404 ``ResourceNotFound`` "User's mysite not
+    found." of a user whose OneDrive was never provisioned. Microsoft Learn does not list it; the
+    body is as reported verbatim in OneDrive/onedrive-api-docs#1773 (``/me/drive``) and
+    qkqpttgf/OneManager-cfworkerskv#6 (full body with innerError)."""
+    return GraphError(400, "BadRequest", "Tenant does not have a SPO license.")
 
 
 def _not_found(object_id: str) -> GraphError:

@@ -467,6 +467,10 @@ class Microsoft365Options(TenantOptions):
     """Default: ``full`` (every permission saaslens uses) and ``noaudit`` (all but AuditLog.Read.All)."""
     premium: bool = True
     """Entra ID P1/P2: without it sign-in logs and users' signInActivity answer 403."""
+    sharepoint_online: bool = True
+    """A SharePoint Online licence (plans such as Exchange Online only, or Entra ID alone, lack it):
+    without it every OneDrive and SharePoint request answers 400 ``BadRequest`` "Tenant does not
+    have a SPO license." and the tenant has no drives."""
     events: int | None = Field(default=None, ge=0)
     """Total audit events (sign-ins + directory audits). Default: 10 per user."""
     sign_in_share: float = Field(default=0.7, ge=0.0, le=1.0)
@@ -1578,8 +1582,11 @@ class Microsoft365Tenant:
                         "member_id": self._object_id(member),
                     }
                 )
+        # Without a SharePoint Online licence Graph serves no drive, so the lake must hold no file.
+        licensed = self.options.sharepoint_online
+        drives, sites = (self.drives, self.sites) if licensed else ([], [])
         files = []
-        for drive, items in zip(self.drives, self.drive_items, strict=True):
+        for drive, items in zip(drives, self.drive_items, strict=False):
             for item in items[1:]:
                 files.append({"drive_id": drive["id"], "item": item, "permissions": self.item_permissions[item["id"]]})
         return {
@@ -1591,6 +1598,7 @@ class Microsoft365Tenant:
             "anchor": iso(self.anchor_ms),
             "history_days": self.options.history_days,
             "premium": self.options.premium,
+            "sharepoint_online": self.options.sharepoint_online,
             "domains": [self.domain, self.initial_domain],
             "users": self.users,
             "admin_user_ids": sorted(self.user_ids[i] for i in self.admin_user_indexes),
@@ -1610,8 +1618,8 @@ class Microsoft365Tenant:
             "oauth2_permission_grants": self.grants,
             "sign_ins": list(self.iter_sign_ins()),
             "directory_audits": list(self.iter_directory_audits()),
-            "drives": self.drives,
-            "sites": self.sites,
+            "drives": drives,
+            "sites": sites,
             "files": files,
             "counts": {
                 "users": len(self.users),
@@ -1623,7 +1631,7 @@ class Microsoft365Tenant:
                 "oauth2_permission_grants": len(self.grants),
                 "sign_ins": self.sign_in_count,
                 "directory_audits": self.audit_count,
-                "drives": len(self.drives),
+                "drives": len(drives),
                 "files": len(files),
                 "file_permissions": sum(len(f["permissions"]) for f in files),
             },
