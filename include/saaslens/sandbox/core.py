@@ -23,6 +23,9 @@ The framework owns everything that is not provider-specific:
       POST /_sandbox/{app}/{tenant}/rate-limits/reset
       POST /_sandbox/{app}/{tenant}/advance         JSON body: what changes (personality-specific);
                                                     alias POST /_admin/tenants/{app}/{tenant}/advance
+      GET  /_sandbox/{app}/{tenant}/hostile         PUT a HostileConfig (saaslens.sandbox.hostile) to
+                                                    turn the tenant hostile, DELETE to make it faithful
+      GET  /_sandbox/requests                       every request the server received (raw paths)
 
 * running it: :func:`build_app` (an ASGI app), :class:`SandboxServer` (uvicorn in a background
   thread, for tests and benchmarks) and :func:`serve` (blocking, for the CLI).
@@ -59,6 +62,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route, Router
+
+from saaslens.sandbox.hostile import HostileApp, HostileConfig, RequestLog, new_request_log
 
 __all__ = [
     "APP_REGISTRY",
@@ -389,6 +394,8 @@ class Personality(abc.ABC):
         self._faults = spec.faults.model_copy()
         self._fault_rng = random.Random(f"sandbox-faults:{spec.app}:{spec.name}:{spec.seed}")
         self._windows: dict[str, tuple[int, int]] = {}  # bucket -> (window start epoch s, count)
+        self._hostile: HostileConfig | None = None
+        self.hostile_answers = 0
         self.reset_stats()
 
     # ---- required -------------------------------------------------------------------------
@@ -574,8 +581,27 @@ class Personality(abc.ABC):
         """The provider base URL as the client sees it: origin + ``/{app}/{tenant}``."""
         return request_origin(scope) + self.base_url_prefix
 
-    def asgi(self) -> TenantApp:
-        return TenantApp(self)
+    @property
+    def hostile(self) -> HostileConfig | None:
+        """The attack this tenant currently makes (:mod:`saaslens.sandbox.hostile`), if any."""
+        with self._lock:
+            return self._hostile
+
+    def set_hostile(self, config: HostileConfig | dict[str, Any] | None) -> HostileConfig | None:
+        new = config if config is None or isinstance(config, HostileConfig) else HostileConfig.model_validate(config)
+        with self._lock:
+            self._hostile = new
+            self.hostile_answers = 0
+            return new
+
+    def count_hostile_answer(self) -> int:
+        """Count one attacked answer; returns how many the current attack has made."""
+        with self._lock:
+            self.hostile_answers += 1
+            return self.hostile_answers
+
+    def asgi(self) -> HostileApp:
+        return HostileApp(TenantApp(self), self)
 
 
 # --------------------------------------------------------------------------------------------
@@ -816,6 +842,23 @@ def _admin_routes(personalities: dict[tuple[str, str], Personality]) -> list[sta
         except ValueError as exc:
             return json_response({"error": "invalid advance body", "detail": str(exc)}, 400)
 
+    async def hostile(request: Request) -> Response:
+        p = lookup(request)
+        if isinstance(p, Response):
+            return p
+        if request.method == "DELETE":
+            p.set_hostile(None)
+        elif request.method == "PUT":
+            try:
+                p.set_hostile(HostileConfig.model_validate(orjson.loads(await request.body() or b"{}")))
+            except (orjson.JSONDecodeError, pydantic.ValidationError) as exc:
+                return json_response({"error": "invalid HostileConfig", "detail": str(exc)}, 400)
+        current = p.hostile
+        return json_response(current.model_dump() if current is not None else None)
+
+    async def requests(request: Request) -> Response:
+        return json_response(list(request.app.state.request_log))
+
     async def rate_limits_reset(request: Request) -> Response:
         p = lookup(request)
         if isinstance(p, Response):
@@ -831,6 +874,8 @@ def _admin_routes(personalities: dict[tuple[str, str], Personality]) -> list[sta
         Route("/_sandbox/{app}/{tenant}/stats/reset", stats_reset, methods=["POST"]),
         Route("/_sandbox/{app}/{tenant}/rate-limits/reset", rate_limits_reset, methods=["POST"]),
         Route("/_sandbox/{app}/{tenant}/advance", advance, methods=["POST"]),
+        Route("/_sandbox/{app}/{tenant}/hostile", hostile, methods=["GET", "PUT", "DELETE"]),
+        Route("/_sandbox/requests", requests, methods=["GET"]),
         Route("/_admin/tenants/{app}/{tenant}/advance", advance, methods=["POST"]),
     ]
 
@@ -855,6 +900,8 @@ def build_app(specs: list[TenantSpec]) -> starlette.applications.Starlette:
         routes.append(Mount(f"/{app_name}/{tenant}", app=personality.asgi()))
     app = starlette.applications.Starlette(routes=routes)
     app.state.personalities = personalities
+    app.state.request_log = new_request_log()
+    app.add_middleware(RequestLog, entries=app.state.request_log)
     # Generated tenants are large, long-lived and never freed: keep them out of the cyclic GC's
     # generations so serving pages (which allocates many short-lived dicts) stays cheap.
     gc.collect()
