@@ -161,13 +161,34 @@ def assert_lake_equals_ground_truth(lake: Lake, name: str, t: dict[str, Any], *,
         activity = user.get("signInActivity") or {}
         return parse_time(activity.get("lastSuccessfulSignInDateTime")) if last_login else None
 
+    def last_attempt(user: dict[str, Any]) -> datetime | None:
+        activity = user.get("signInActivity") or {}
+        attempts = [parse_time(activity.get(f)) for f in ("lastSignInDateTime", "lastNonInteractiveSignInDateTime")]
+        return max((a for a in attempts if a), default=None) if last_login else None
+
     assert {
-        a["account_id"]: (a["login"], a["status"], a["account_type"], a["is_admin"], a["last_login_at"])
+        a["account_id"]: (
+            a["login"],
+            a["status"],
+            a["account_type"],
+            a["is_admin"],
+            a["last_login_at"],
+            a["last_login_attempt_at"],
+        )
         for a in accounts
     } == {
-        u["id"]: (u["userPrincipalName"], expected_status(u), u["userType"].lower(), u["id"] in admins, last(u))
+        u["id"]: (
+            u["userPrincipalName"],
+            expected_status(u),
+            u["userType"].lower(),
+            u["id"] in admins,
+            last(u),
+            last_attempt(u),
+        )
         for u in t["users"]
     }
+    if last_login:  # the tenant has accounts whose every sign-in attempt failed: no login for them
+        assert any(last(u) is None and last_attempt(u) is not None for u in t["users"])
 
     groups = lake.read_snapshot("groups", APP, name).to_pylist()
     assert sorted(g["group_id"] for g in groups) == sorted(g["id"] for g in t["groups"])

@@ -39,7 +39,9 @@ def test_account_rows_map_status_type_admin_and_last_sign_in():
     assert (zoe["status"], zoe["provider_status"], zoe["account_type"]) == ("pending", "PendingAcceptance", "guest")
     assert zoe["last_login_at"] is None and zoe["display_name"] == "Zoë Müller"
     assert (brian["status"], brian["provider_status"]) == ("suspended", "disabled")
-    assert brian["last_login_at"] == datetime(2023, 1, 2, 3, 4, 5, tzinfo=UTC)  # older tenants: lastSignInDateTime
+    # Only an attempt on record (lastSignInDateTime, "successful or not"): no login, but the attempt is kept.
+    assert brian["last_login_at"] is None
+    assert brian["last_login_attempt_at"] == datetime(2023, 1, 2, 3, 4, 5, tzinfo=UTC)
     assert brian["email"] is None
     assert json.loads(adele["raw"])["id"] == adele["account_id"]
     assert transform.account_row(load("users.json")[0], None)["is_admin"] is None  # roles unreadable: unknown

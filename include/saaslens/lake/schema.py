@@ -87,6 +87,14 @@ TABLES: dict[str, Table] = {
                 "timestamp",
                 "Last successful sign-in the app reports; null if never or unknown.",
             ),
+            # A separate column because providers that report attempts (Microsoft Graph's
+            # lastSignInDateTime) count failures too: a password spray must not look like use.
+            Column(
+                "last_login_attempt_at",
+                "timestamp",
+                "Last sign-in attempt, successful or not, where the app reports attempts (Microsoft 365); "
+                "null elsewhere. Not evidence of use: failed attempts move it.",
+            ),
             Column("updated_at", "timestamp", "When the provider last changed the account."),
         ),
         _snapshot_table(

@@ -582,8 +582,9 @@ def _microsoft365(truth: Mapping[str, Any], app: str, instance: str, out: Facts)
             status = "suspended"
         else:
             status = "active"
-        activity = user.get("signInActivity") or {}
-        last = activity.get("lastSuccessfulSignInDateTime") or activity.get("lastSignInDateTime")
+        # Successful sign-ins only: lastSignInDateTime is the last attempt, successful or not
+        # (https://learn.microsoft.com/graph/api/resources/signinactivity).
+        last = (user.get("signInActivity") or {}).get("lastSuccessfulSignInDateTime")
         out.accounts.append(
             AccountFact(
                 app,

@@ -138,7 +138,8 @@ def account_row(user: Mapping[str, Any], role: str, mfa_enabled: bool | None) ->
         "is_admin": role == "admin",
         "mfa_enabled": mfa_enabled,
         "created_at": parse_time(user.get("created_at")),
-        "last_login_at": None,
+        "last_login_at": None,  # GitHub's REST API reports no sign-in time, successful or not
+        "last_login_attempt_at": None,
         "updated_at": parse_time(user.get("updated_at")),
         "raw": raw_json(user),
     }

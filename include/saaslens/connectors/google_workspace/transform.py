@@ -43,6 +43,7 @@ def account_row(user: Mapping[str, Any]) -> dict[str, Any]:
         "mfa_enabled": user.get("isEnrolledIn2Sv"),
         "created_at": parse_time(user.get("creationTime")),
         "last_login_at": None if user.get("lastLoginTime") in (None, NEVER) else parse_time(user["lastLoginTime"]),
+        "last_login_attempt_at": None,  # the Directory API reports logins, not attempts
         "updated_at": None,  # the Directory API does not say when a user was last changed
         "raw": raw_json(user),
     }

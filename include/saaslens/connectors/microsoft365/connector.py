@@ -444,8 +444,10 @@ class Microsoft365Connector(Connector):
         self, table: str, previous: dict[str, Any] | None, changed: dict[str, Any] | None
     ) -> dict[str, Any]:
         row = dict(changed if changed is not None else previous or {})
-        if changed is not None and previous is not None and row.get("last_login_at") is None:
-            row["last_login_at"] = previous.get("last_login_at")
+        if changed is not None and previous is not None:
+            for column in ("last_login_at", "last_login_attempt_at"):  # delta does not report signInActivity
+                if row.get(column) is None:
+                    row[column] = previous.get(column)
         admin_ids = self._merge_admin_ids
         if admin_ids is not None:  # role assignments are not user changes: refresh is_admin for everyone
             row["is_admin"] = row["account_id"] in admin_ids

@@ -9,6 +9,7 @@ drive, driveItem, permission, sharingLink) in microsoftgraph/microsoft-graph-doc
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
 from saaslens.transform_utils import lower, parse_time, raw_json
@@ -28,10 +29,19 @@ GROUP_ODATA_TYPE = "#microsoft.graph.group"
 
 
 def last_sign_in(user: Mapping[str, Any]) -> Any:
-    """The last successful sign-in (lastSuccessfulSignInDateTime, in v1.0 since late 2023); tenants
-    that do not report it fall back to the last interactive sign-in attempt."""
+    """The last successful sign-in, interactive or not: lastSuccessfulSignInDateTime. Never the
+    attempt properties: lastSignInDateTime and lastNonInteractiveSignInDateTime record the last
+    attempt "successful or not", so a password spray against a dormant account would make it look
+    active (https://learn.microsoft.com/graph/api/resources/signinactivity). Null when Graph has no
+    success on record (the property is not backfilled before December 2023): unknown, not recent."""
+    return (user.get("signInActivity") or {}).get("lastSuccessfulSignInDateTime")
+
+
+def last_sign_in_attempt(user: Mapping[str, Any]) -> datetime | None:
+    """The latest sign-in attempt, successful or not, interactive or not (same page)."""
     activity = user.get("signInActivity") or {}
-    return activity.get("lastSuccessfulSignInDateTime") or activity.get("lastSignInDateTime")
+    attempts = [parse_time(activity.get(field)) for field in ("lastSignInDateTime", "lastNonInteractiveSignInDateTime")]
+    return max((a for a in attempts if a is not None), default=None)
 
 
 def account_status(user: Mapping[str, Any]) -> tuple[str, str]:
@@ -59,6 +69,7 @@ def account_row(user: dict[str, Any], admin_ids: set[str] | None) -> dict[str, A
         "mfa_enabled": None,
         "created_at": parse_time(user.get("createdDateTime")),
         "last_login_at": parse_time(last_sign_in(user)),
+        "last_login_attempt_at": last_sign_in_attempt(user),
         "updated_at": None,
         "raw": raw_json(user),
     }

@@ -79,7 +79,10 @@ def account_row(user: dict[str, Any], admin_ids: set[str] | None) -> dict[str, A
         "is_admin": None if admin_ids is None else user["id"] in admin_ids,
         "mfa_enabled": None,
         "created_at": parse_time(user.get("created")),
+        # lastLogin is the last login, which Okta records on success only; failed attempts appear in
+        # the System Log alone (https://developer.okta.com/docs/api/openapi/okta-management/management/tag/User/).
         "last_login_at": parse_time(user.get("lastLogin")),
+        "last_login_attempt_at": None,
         "updated_at": parse_time(user.get("lastUpdated")),
         "raw": raw_json(user),
     }

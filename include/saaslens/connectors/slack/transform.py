@@ -131,6 +131,7 @@ def account_row(user: dict[str, Any]) -> dict[str, Any]:
         "mfa_enabled": None if has_2fa is None else bool(has_2fa),
         "created_at": None,  # users.list does not say when an account was created
         "last_login_at": None,  # nor when it last signed in (team.accessLogs does, as events)
+        "last_login_attempt_at": None,
         "updated_at": parse_time(user.get("updated")),
         "raw": raw_json(user),
     }

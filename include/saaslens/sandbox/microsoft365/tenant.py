@@ -479,6 +479,11 @@ class Microsoft365Options(TenantOptions):
     """Verified custom domain (default ``{tenant}.example.com``); the initial domain is ``{tenant}.onmicrosoft.com``."""
     groups: int | None = Field(default=None, ge=0)
     guest_share: float = Field(default=0.08, ge=0.0, le=0.5)
+    failed_sign_in_only_share: float = Field(default=0.06, ge=0.0, le=1.0)
+    """Share of signed-in users whose sign-in attempts all failed: a dormant account under a password
+    spray. Graph then reports a recent ``lastSignInDateTime`` (the last attempt, "successful or
+    not") and a null ``lastSuccessfulSignInDateTime``
+    (https://learn.microsoft.com/graph/api/resources/signinactivity)."""
     onedrive_share: float = Field(default=0.85, ge=0.0, le=1.0)
     """Share of enabled members with a provisioned OneDrive."""
     files_per_drive: int = Field(default=3, ge=0, le=50)
@@ -644,6 +649,7 @@ class Microsoft365Tenant:
                 u.last_noninteractive = max(u.created, anchor - rng.randrange(0, 3 * DAY_MS) // 1000 * 1000)
                 u.last_success = max(u.last_interactive, u.last_noninteractive)
             recs.append(u)
+        self._fail_every_attempt_of_some(recs[1:])
         if self.workforce:
             recs += self._workforce_recs(seen)
         recs.sort(key=lambda r: r.id)  # directory listings come back in object id order
@@ -654,6 +660,18 @@ class Microsoft365Tenant:
         self.members = [i for i, u in enumerate(recs) if not u.guest]
         self.active_members = [i for i in self.members if recs[i].enabled]
         self.users = [self._user_doc(i) for i in range(len(recs))]
+
+    def _fail_every_attempt_of_some(self, recs: list[UserRec]) -> None:
+        """Turn a share of the signed-in users into sprayed dormant accounts: their interactive
+        attempt stays, their successes go. Chosen by a hash of the id, not by the tenant's random
+        stream, so every other generated value stays what it was before such users existed."""
+        signed_in = [u for u in recs if u.last_success is not None]
+        count = round(len(signed_in) * self.options.failed_sign_in_only_share)
+        if self.options.failed_sign_in_only_share and signed_in:
+            count = max(1, count)
+        signed_in.sort(key=lambda u: hashlib.blake2b(f"{self.seed}:failed-only:{u.id}".encode()).digest())
+        for u in signed_in[:count]:
+            u.last_success = u.last_noninteractive = None
 
     def _user_doc(self, i: int) -> dict[str, Any]:
         u = self.urecs[i]
