@@ -68,6 +68,23 @@ def register_secret(value: str | None) -> None:
         mask_secret(value)
 
 
+def registered_secrets() -> tuple[str, ...]:
+    """The registered secrets, longest first (a whole PEM key before its lines), read-only: for
+    writers that must mask them outside text (the lake's columns) or refuse to persist them."""
+    with _lock:
+        return tuple(sorted(_secrets, key=len, reverse=True))
+
+
+def contains_secret(text: str) -> bool:
+    """Whether `text` holds a registered secret (checked before anything is written to disk)."""
+    return any(secret in text for secret in registered_secrets()) if text else False
+
+
+def is_sensitive_query_key(name: str) -> bool:
+    """A query parameter whose value is a credential (access_token=, sig=, ...): see redact_url."""
+    return name.lower() in _SENSITIVE_QUERY_KEYS
+
+
 def redact(text: str) -> str:
     """Mask every registered secret and credential-shaped token in `text`."""
     if not text:
