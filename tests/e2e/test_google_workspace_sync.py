@@ -125,6 +125,11 @@ def assert_lake_equals_ground_truth(lake: Lake, name: str, truth: dict[str, Any]
     assert {a["account_id"] for a in accounts if a["mfa_enabled"]} == {
         u["id"] for u in truth["users"] if u["isEnrolledIn2Sv"]
     }
+    # Google's "never signed in" (lastLoginTime 1970-01-01) is null in the lake, as the truth says.
+    never = set(truth["provider_sentinels"]["accounts.last_login_at"])
+    assert {a["account_id"]: a["last_login_at"] for a in accounts} == {
+        u["id"]: None if u["id"] in never else datetime.fromisoformat(u["lastLoginTime"]) for u in truth["users"]
+    }
 
     groups = lake.read_snapshot("groups", APP, name).to_pylist()
     assert sorted(g["group_id"] for g in groups) == sorted(g["id"] for g in truth["groups"])

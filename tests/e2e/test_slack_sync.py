@@ -133,6 +133,12 @@ def assert_lake_equals_ground_truth(lake: Lake, name: str, truth: dict[str, Any]
     assert len(accounts) == len({a["account_id"] for a in accounts}), "duplicate accounts"
     assert {a["account_id"]: json.loads(a["raw"]) for a in accounts} == users
     assert {a["account_id"]: a["status"] for a in accounts} == {i: expected_status(u) for i, u in users.items()}
+    # Slackbot's "updated": 0 is Slack's "unknown": null in the lake, as the truth says.
+    unknown = set(truth["provider_sentinels"]["accounts.updated_at"])
+    assert "USLACKBOT" in unknown
+    assert {a["account_id"]: a["updated_at"] for a in accounts} == {
+        i: None if i in unknown else datetime.fromtimestamp(u["updated"], UTC) for i, u in users.items()
+    }
     assert {a["account_id"] for a in accounts if a["account_type"] == "bot"} == {
         i for i, u in users.items() if u["is_bot"] or i == "USLACKBOT"
     }

@@ -12,9 +12,6 @@ from typing import Any
 
 from saaslens.transform_utils import lower, parse_time, raw_json
 
-# Google reports "never signed in" as the epoch rather than leaving lastLoginTime out.
-NEVER = "1970-01-01T00:00:00.000Z"
-
 # Reports applications onto canonical activity categories.
 CATEGORY_BY_APPLICATION = {
     "login": "logon",
@@ -42,7 +39,8 @@ def account_row(user: Mapping[str, Any]) -> dict[str, Any]:
         "is_admin": bool(user.get("isAdmin") or user.get("isDelegatedAdmin")),
         "mfa_enabled": user.get("isEnrolledIn2Sv"),
         "created_at": parse_time(user.get("creationTime")),
-        "last_login_at": None if user.get("lastLoginTime") in (None, NEVER) else parse_time(user["lastLoginTime"]),
+        # A user who never signed in has lastLoginTime 1970-01-01T00:00:00.000Z: parse_time makes it null.
+        "last_login_at": parse_time(user.get("lastLoginTime")),
         "last_login_attempt_at": None,  # the Directory API reports logins, not attempts
         "updated_at": None,  # the Directory API does not say when a user was last changed
         "raw": raw_json(user),

@@ -132,7 +132,7 @@ def account_row(user: dict[str, Any]) -> dict[str, Any]:
         "created_at": None,  # users.list does not say when an account was created
         "last_login_at": None,  # nor when it last signed in (team.accessLogs does, as events)
         "last_login_attempt_at": None,
-        "updated_at": parse_time(user.get("updated")),
+        "updated_at": parse_time(user.get("updated")),  # Slackbot's "updated": 0 is unknown, not 1970
         "raw": raw_json(user),
     }
 
@@ -184,8 +184,8 @@ def group_row(usergroup: dict[str, Any]) -> dict[str, Any]:
         "description": usergroup.get("description") or None,
         # auto_type marks Slack's built-in "admins" and "owners" groups; others are plain user groups.
         "group_type": usergroup.get("auto_type") or "usergroup",
-        "created_at": parse_time(usergroup.get("date_create") or None),
-        "updated_at": parse_time(usergroup.get("date_update") or None),
+        "created_at": parse_time(usergroup.get("date_create")),  # 0 means unknown: parse_time's sentinels
+        "updated_at": parse_time(usergroup.get("date_update")),
         "raw": raw_json(raw),
     }
 

@@ -1018,6 +1018,11 @@ class GoogleWorkspaceTenant:
             "admin_email": self.admin_email,
             "anchor": self.anchor.isoformat(),
             "users": self.users,
+            # What the lake must hold as null although the provider sent a value: its sentinel for
+            # "unknown" (lastLoginTime 1970-01-01T00:00:00.000Z: never signed in), by account id.
+            "provider_sentinels": {
+                "accounts.last_login_at": [u["id"] for u in self.users if u.get("lastLoginTime") == NEVER_LOGGED_IN]
+            },
             "groups": self.groups,
             "members": {g["id"]: m for g, m in zip(self.groups, self.members, strict=True)},
             "roles": self.roles,

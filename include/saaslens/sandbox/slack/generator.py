@@ -380,32 +380,42 @@ class SlackTenant:
         self.admins = [u for u in self.active if u.admin] or self.active[:1]
 
     def _slackbot(self) -> dict[str, Any]:
+        """Slackbot, in every workspace, exactly as users.list returns it in a recorded response
+        (ymtszw/zephyr tests/SlackTestData.elm, December 2018): not a bot by ``is_bot`` (false) and
+        ``"updated": 0``, Slack's "never" rather than a time. Only the team id is this tenant's."""
         return {
             "id": "USLACKBOT",
             "team_id": self.team_id,
             "name": "slackbot",
             "deleted": False,
             "color": "757575",
-            "real_name": "Slackbot",
-            "tz": "America/Los_Angeles",
+            "real_name": "slackbot",
+            "tz": None,
             "tz_label": "Pacific Standard Time",
             "tz_offset": -28800,
             "profile": {
                 "title": "",
                 "phone": "",
                 "skype": "",
-                "real_name": "Slackbot",
-                "real_name_normalized": "Slackbot",
-                "display_name": "Slackbot",
-                "display_name_normalized": "Slackbot",
-                "fields": {},
+                "real_name": "slackbot",
+                "real_name_normalized": "slackbot",
+                "display_name": "slackbot",
+                "display_name_normalized": "slackbot",
+                "fields": None,
                 "status_text": "",
                 "status_emoji": "",
-                "avatar_hash": "sv41d8cd98f0",
+                "status_expiration": 0,
+                "avatar_hash": "sv1444671949",
                 "always_active": True,
                 "first_name": "slackbot",
                 "last_name": "",
-                "image_72": "https://a.slack-edge.com/80588/img/slackbot_72.png",
+                "image_24": "https://a.slack-edge.com/0180/img/slackbot_24.png",
+                "image_32": "https://a.slack-edge.com/7f1a0/plugins/slackbot/assets/service_32.png",
+                "image_48": "https://a.slack-edge.com/7f1a0/plugins/slackbot/assets/service_48.png",
+                "image_72": "https://a.slack-edge.com/0180/img/slackbot_72.png",
+                "image_192": "https://a.slack-edge.com/66f9/img/slackbot_192.png",
+                "image_512": "https://a.slack-edge.com/1801/img/slackbot_512.png",
+                "status_text_canonical": "",
                 "team": self.team_id,
             },
             "is_admin": False,
@@ -415,7 +425,7 @@ class SlackTenant:
             "is_ultra_restricted": False,
             "is_bot": False,
             "is_app_user": False,
-            "updated": self.anchor - 400 * DAY,
+            "updated": 0,
         }
 
     def _user_doc(self, u: UserRec, rng: random.Random) -> dict[str, Any]:
@@ -1008,6 +1018,9 @@ class SlackTenant:
                 for spec in self.tokens
             ],
             "users": self.users,
+            # What the lake must hold as null although the provider sent a value: its sentinel for
+            # "unknown" (Slackbot's "updated": 0), per table.column, by account id.
+            "provider_sentinels": {"accounts.updated_at": [u["id"] for u in self.users if u.get("updated") == 0]},
             "usergroups": self.usergroups,
             "files": self.files,
             "approved_apps": self.approved_apps,
