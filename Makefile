@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
 
-.PHONY: setup specs chromium demo test test-unit test-integration lint format bench bench-ingest docs clean
+.PHONY: setup specs chromium audit demo test test-unit test-integration lint format bench bench-ingest docs clean
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,8 +40,13 @@ specs:
 chromium:
 	bash tests/e2e/install_chromium.sh
 
-## Everything CI runs: lint, unit, contract, end-to-end and Airflow (scheduler included).
-test: lint specs chromium
+## Known vulnerabilities in the pinned dependencies (pip-audit, in .venv-audit); fails on any found.
+audit:
+	bash .ci/audit
+
+## Everything CI runs: lint, the dependency audit, unit, contract, security, end-to-end and Airflow
+## (scheduler included).
+test: lint audit specs chromium
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test-unit: setup
