@@ -18,6 +18,10 @@ dependency of saaslens.
 
     .venv/bin/python bench/ingest_compare.py              # 10k/200k x3 and 100k/2M x2 (make bench-ingest)
     .venv/bin/python bench/ingest_compare.py --sizes 500:5000 --reps 1         # smoke size
+
+`--baseline-src DIR` adds `saaslens-baseline`: the same saaslens child, importing the package from
+another checkout (e.g. a `git worktree` of the previous commit), so a change is measured against
+the code before it in the same run, on the same tenant, alternating with it.
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-TOOLS = ("saaslens", "saaslens-nogate", "dlt", "bare")
+TOOLS = ("saaslens", "saaslens-nogate", "saaslens-baseline", "dlt", "bare")
 DEFAULT_TOOLS = ("saaslens", "dlt", "bare")
 TOKEN_ENV = "SAASLENS_BENCH_TOKEN"  # the sandbox token travels in the environment, never in argv
 DEPROVISIONED = 'status eq "DEPROVISIONED"'
@@ -292,7 +296,7 @@ def run_child(tool: str, url: str, out: Path) -> dict[str, Any]:
     if not token:
         raise SystemExit(f"{TOKEN_ENV} is not set: the child needs the sandbox tenant's API token")
     started = time.monotonic()
-    if tool == "saaslens":
+    if tool in ("saaslens", "saaslens-baseline"):  # the baseline differs only by its PYTHONPATH
         result = child_saaslens(url, token, out, gate=True)
     elif tool == "saaslens-nogate":
         result = child_saaslens(url, token, out, gate=False)
@@ -329,10 +333,11 @@ def dlt_python(explicit: str | None) -> str | None:
     return None
 
 
-def measure(tool: str, python: str, url: str, token: str) -> dict[str, Any]:
-    """Run one child; its wall time from spawn to exit and its own peak RSS (wait4's ru_maxrss)."""
+def measure(tool: str, python: str, url: str, token: str, source: Path = ROOT) -> dict[str, Any]:
+    """Run one child; its wall time from spawn to exit and its own peak RSS (wait4's ru_maxrss).
+    `source` is the checkout whose saaslens package the child imports."""
     with tempfile.TemporaryDirectory(prefix=f"ingest-{tool}-") as work:
-        env = {**os.environ, TOKEN_ENV: token, "PYTHONPATH": str(ROOT / "include")}
+        env = {**os.environ, TOKEN_ENV: token, "PYTHONPATH": str(source / "include")}
         stdout_path = Path(work) / "stdout.txt"
         with open(stdout_path, "wb") as stdout, open(Path(work) / "stderr.txt", "wb") as stderr:
             started = time.monotonic()
@@ -388,6 +393,10 @@ def ratios(summary: dict[str, dict[str, Any]]) -> dict[str, float]:
         out["saaslens_vs_dlt_peak_rss"] = round(ours["peak_rss_mb"] / summary["dlt"]["peak_rss_mb"], 2)
     if ours and "bare" in summary:
         out["saaslens_time_vs_bare_time"] = round(ours["seconds"] / summary["bare"]["seconds"], 2)
+    baseline = summary.get("saaslens-baseline")
+    if ours and baseline:
+        out["saaslens_time_vs_baseline_time"] = round(ours["seconds"] / baseline["seconds"], 3)
+        out["saaslens_vs_baseline_peak_rss"] = round(ours["peak_rss_mb"] / baseline["peak_rss_mb"], 3)
     nogate = summary.get("saaslens-nogate")
     if nogate and "dlt" in summary:
         out["nogate_vs_dlt_records_per_second"] = round(
@@ -398,7 +407,9 @@ def ratios(summary: dict[str, dict[str, Any]]) -> dict[str, float]:
     return out
 
 
-def bench_size(users: int, events: int, tools: list[str], reps: int, pythons: dict[str, str]) -> dict[str, Any]:
+def bench_size(
+    users: int, events: int, tools: list[str], reps: int, pythons: dict[str, str], baseline: Path | None = None
+) -> dict[str, Any]:
     runs: list[dict[str, Any]] = []
     with Sandbox(users, events) as sandbox:
         info = sandbox.info
@@ -409,7 +420,8 @@ def bench_size(users: int, events: int, tools: list[str], reps: int, pythons: di
         for rep in range(reps):
             shift = rep % len(tools)  # alternate: each tool takes each position in turn
             for tool in tools[shift:] + tools[:shift]:
-                run = measure(tool, pythons[tool], info["url"], info["token"])
+                source = baseline if tool == "saaslens-baseline" and baseline else ROOT
+                run = measure(tool, pythons[tool], info["url"], info["token"], source)
                 run["rep"] = rep + 1
                 runs.append(run)
                 print(
@@ -492,6 +504,9 @@ def main() -> int:
     parser.add_argument("--dlt-python", help="interpreter with dlt installed (default: .venv-bench/bin/python)")
     parser.add_argument("--skip-missing-dlt", action="store_true", help="leave dlt out when it is not installed")
     parser.add_argument("--out", type=Path)
+    parser.add_argument(
+        "--baseline-src", type=Path, help="another checkout to run as saaslens-baseline (e.g. the previous commit)"
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -504,6 +519,13 @@ def main() -> int:
         raise SystemExit(f"--tools: unknown {', '.join(unknown) or '(none given)'} (tools: {', '.join(TOOLS)})")
     if args.reps < 1:
         raise SystemExit("--reps must be at least 1")
+    if args.baseline_src is not None:
+        if not (args.baseline_src / "include" / "saaslens" / "__init__.py").exists():
+            raise SystemExit(f"--baseline-src {args.baseline_src}: no include/saaslens package there")
+        if "saaslens-baseline" not in tools:
+            tools.append("saaslens-baseline")
+    elif "saaslens-baseline" in tools:
+        raise SystemExit("--tools saaslens-baseline needs --baseline-src DIR")
     pythons = {tool: sys.executable for tool in tools}
     if "dlt" in tools:
         found = dlt_python(args.dlt_python)
@@ -521,7 +543,7 @@ def main() -> int:
         "sizes": [],
     }
     for users, events, reps in parse_sizes(args.sizes, args.reps):
-        report["sizes"].append(bench_size(users, events, tools, reps, pythons))
+        report["sizes"].append(bench_size(users, events, tools, reps, pythons, args.baseline_src))
         if args.out:  # keep what is measured so far, should a later size fail
             args.out.parent.mkdir(parents=True, exist_ok=True)
             args.out.write_text(json.dumps(report, indent=2))
