@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from saaslens.lake.quality import validate
+from saaslens.lake.quality import null_implausible_values, validate
 from saaslens.lake.writer import to_arrow
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
@@ -33,13 +33,11 @@ def test_blocking_findings_name_the_expectation_and_sample_keys():
         account("u2", "migrating"),
         account("u3"),
         account("u3", "suspended"),
-        account("u4", created=datetime(1970, 1, 2, tzinfo=UTC)),
     ]
     report = validate("accounts", to_arrow("accounts", rows))
     found = {f.expectation: f for f in report.blocking}
     assert found["ExpectColumnValuesToBeInSet"].sample_keys == ["u2"]
     assert found["ExpectColumnValuesToBeUnique"].sample_keys == ["u3", "u3"]
-    assert found["ExpectColumnValuesToBeBetween"].column == "created_at"
     assert "accounts" in report.summary() and "u2" in report.summary()
     assert report.as_dict()["great_expectations"]["success"] is False
 
@@ -93,3 +91,25 @@ def test_event_batches_are_audited_before_anything_is_stored(tmp_path):
     assert (quarantined / "events.parquet").exists() and (quarantined / "validation.json").exists()
     # Nothing of the refused batch counts as stored: a corrected retry writes e3 and e4.
     assert writer.write([event("e3"), event("e4")], audit=audit) == 2
+
+
+def test_an_implausible_optional_timestamp_is_nulled_not_blocking():
+    """Issue 10, item 15: one odd value (Slack's `updated: 0` became 1970-01-01) must not hide the
+    whole tenant: the value becomes null, counted; the rest of the row and the batch stand."""
+    rows = [account("u1"), account("u2", created=datetime(1970, 1, 1, tzinfo=UTC)), account("u3")]
+    data, nulled = null_implausible_values("accounts", to_arrow("accounts", rows))
+    assert [n.describe() for n in nulled] == [
+        "created_at outside 1990-01-01 .. now + 2 days: 1 value(s) set to null, e.g. u2"
+    ]
+    assert data.column("created_at").to_pylist() == [NOW, None, NOW]
+    assert data.column("account_id").to_pylist() == ["u1", "u2", "u3"]
+    assert validate("accounts", data).success
+
+
+def test_a_required_timestamp_out_of_range_still_blocks():
+    from saaslens.lake.quality import BLOCKING
+
+    report = validate(
+        "accounts", to_arrow("accounts", [{**account("u1"), "snapshot_at": datetime(1970, 1, 2, tzinfo=UTC)}])
+    )
+    assert [(f.level, f.column) for f in report.findings] == [(BLOCKING, "snapshot_at")]

@@ -72,6 +72,19 @@ class ConnectorOptions(BaseModel):
         description="Where the provider has a change filter (Okta lastUpdated, Graph delta), snapshots between "
         "full listings are incremental; a full listing reconciles (and detects deletions) this often. 0: always full",
     )
+    # The quality gate's mass-deletion guard (saaslens.lake.quality.mass_deletion, docs/quality.md).
+    max_snapshot_shrink: float = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        description="Largest fraction of a snapshot table's rows (previous snapshot of 10 rows or more) that may "
+        "vanish in one scan; a listing that loses more is refused by the quality gate as a mass deletion",
+    )
+    allow_empty_snapshots: bool = Field(
+        default=False,
+        description="Publish a snapshot table that comes back empty where the previous snapshot had 10 rows or "
+        "more (otherwise refused as an empty answer, not taken for every row deleted)",
+    )
 
 
 @dataclass(frozen=True)
