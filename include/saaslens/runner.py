@@ -28,7 +28,15 @@ from saaslens.http.errors import FeatureUnavailableError
 from saaslens.http.pagination import PageRequest
 from saaslens.http.redaction import redact
 from saaslens.lake.schema import TABLES
-from saaslens.lake.writer import EventWriter, Lake, SnapshotWriter, StateStore, snapshot_id_for
+from saaslens.lake.writer import (
+    NOT_RESUMABLE,
+    EventWriter,
+    Lake,
+    SnapshotWriter,
+    StateStore,
+    is_resumable,
+    snapshot_id_for,
+)
 from saaslens.memory import long_lived_objects_frozen, release_freed_memory
 from saaslens.transform_utils import parse_time
 
@@ -196,6 +204,8 @@ class StageRunner:
         self.label = f"{instance.app}/{instance.name}"
         self.metrics = RunMetrics()
         self.scan_mode: str | None = None  # full, incremental or resumed, for snapshot stages
+        self.quality_notes: list[str] = []  # odd values the quality gate set to null, for the detail
+        self._shrink_limits: Any = None  # the instance's mass-deletion limits (quality.ShrinkLimits)
         self._connection = connection
         self._transport = transport
         self.connector_class = registry.connector_class(instance.app)
@@ -246,13 +256,28 @@ class StageRunner:
         """The quality gate for one staged snapshot (write, audit, publish)."""
 
         def audit(data: Any) -> dict[str, Any]:
-            from saaslens.lake.quality import QualityGateFailed, validate
+            from saaslens.lake.quality import QualityGateFailed, ShrinkLimits, mass_deletion, validate
 
+            app, name = self.instance.app, self.instance.name
+            data, nulled = self._null_implausible_values(table, data)
+            if nulled:
+                writer.rewrite_parts(lambda part: self._null_implausible_values(table, part, note=False)[0])
             known = None
             if table == "group_members":
-                accounts = self.lake.read_snapshot("accounts", self.instance.app, self.instance.name)
+                accounts = self.lake.read_snapshot("accounts", app, name)
                 known = set(accounts.column("account_id").to_pylist()) if accounts is not None else None
             report = validate(table, data, known_accounts=known)
+            report.findings += nulled
+            previous = [s for s in self.lake.snapshot_ids(table, app, name) if s != self.ctx.snapshot_id]
+            shrink = mass_deletion(
+                table,
+                self.lake.snapshot_rows(table, app, name, previous[-1]) if previous else None,
+                data.num_rows,
+                self._shrink_limits or ShrinkLimits(),
+                self.label,
+            )
+            if shrink is not None:
+                report.findings.append(shrink)
             if not report.success:
                 where = writer.quarantine(report.as_dict(), report.summary())
                 raise QualityGateFailed(
@@ -261,17 +286,42 @@ class StageRunner:
                 )
             if report.warnings:
                 log.warning("%s: %s", self.label, report.summary())
-            return {"summary": report.summary(), "warnings": [f.describe() for f in report.warnings]}
+            return {
+                "summary": report.summary(),
+                "warnings": [f.describe() for f in report.warnings],
+                "nulled": [{"column": f.column, "rows": f.unexpected, "sample_keys": f.sample_keys} for f in nulled],
+            }
 
         return audit
+
+    def _null_implausible_values(self, table: str, data: Any, *, note: bool = True) -> tuple[Any, list[Any]]:
+        """The gate's row-level rules (docs/quality.md): odd values become null, counted and logged."""
+        from saaslens.lake.quality import null_implausible_values
+
+        data, nulled = null_implausible_values(table, data)
+        if note:
+            for finding in nulled:
+                log.warning("%s: %s: %s", self.label, table, finding.describe())
+                self.quality_notes.append(f"{table}.{finding.column}: {finding.unexpected} value(s) set to null")
+        return data, nulled
 
     # -- snapshot stages: full (resumable) or incremental -------------------------------------
 
     def _snapshot_stage(self, connector: Connector, tables: tuple[str, ...]) -> tuple[int, str]:
+        from saaslens.lake.quality import ShrinkLimits
+
         app, name, stage = self.instance.app, self.instance.name, self.stage
+        self._shrink_limits = ShrinkLimits(
+            connector.options.max_snapshot_shrink, connector.options.allow_empty_snapshots
+        )
         store = StateStore(self.lake)
         key = f"snapshot.{stage}"
         state = store.get(app, name, key) or {}
+        if state and not is_resumable(state):
+            # Its next request had a credential masked: sending the mask would fail (or worse), so
+            # the listing starts again from its first page.
+            log.warning("%s %s: the checkpoint cannot be resumed; listing from the first page", self.label, stage)
+            state = {}
         if state.get("snapshot_id") != self.ctx.snapshot_id:
             # Checkpoints belong to one run (retries share its snapshot id); older ones are abandoned.
             state = {}
@@ -292,6 +342,8 @@ class StageRunner:
     def _incremental_due(self, connector: Connector, meta: dict[str, Any] | None) -> bool:
         hours = connector.options.snapshot_reconcile_hours
         if self.stage not in connector.incremental_stages or hours <= 0 or not meta or not meta.get("cursor"):
+            return False
+        if not is_resumable(meta):  # the stored cursor had a credential masked: reconcile in full
             return False
         full_at = parse_time(meta.get("full_at"))
         return full_at is not None and datetime.now(UTC) - full_at < timedelta(hours=hours)
@@ -488,13 +540,19 @@ class StageRunner:
         last_until = None
         for _ in range(2):  # an interrupted window is finished first, then a fresh one
             state = store.get(app, name, key) or {}
+            resumable = is_resumable(state) or not state
+            state.pop(NOT_RESUMABLE, None)
             now = datetime.now(UTC)
             pending = state.get("window")
             resume: PageRequest | None = None
             high_water = parse_time(state.get("high_water"))
             if pending:
                 window = ActivityWindow(parse_time(pending["since"]), parse_time(pending["until"]))
-                resume = PageRequest.from_state(pending["resume"]) if pending.get("resume") else None
+                resume = PageRequest.from_state(pending["resume"]) if pending.get("resume") and resumable else None
+                if pending.get("resume") and not resumable:
+                    # A credential was masked in its stored request: re-read the window from its start.
+                    log.warning("%s %s: the checkpoint cannot be resumed; re-reading the window", self.label, stream)
+                    pending = {**pending, "counts": None}
             else:
                 since = (
                     high_water - timedelta(seconds=connector.lookback_seconds(stream))
@@ -542,9 +600,10 @@ class StageRunner:
         return last_until
 
     def _event_auditor(self, writer: EventWriter) -> Callable[[Any], None]:
-        def audit(data: Any) -> None:
+        def audit(data: Any) -> Any:
             from saaslens.lake.quality import QualityGateFailed, validate
 
+            data, _ = self._null_implausible_values("activities", data)
             report = validate("activities", data)
             if not report.success:
                 where = writer.quarantine(data, report.as_dict(), report.summary())
@@ -552,6 +611,7 @@ class StageRunner:
                     f"an activities batch failed the quality gate and was quarantined in {where}; the stream's "
                     f"cursor stays before it.\n{report.summary()}"
                 )
+            return data
 
         return audit
 
@@ -604,6 +664,8 @@ class StageRunner:
             try:
                 with long_lived_objects_frozen():
                     records, detail = self._dispatch(connector)
+                if self.quality_notes:
+                    detail = f"{detail}; quality gate: {'; '.join(self.quality_notes)}"
             finally:
                 connector.close()
                 release_freed_memory()

@@ -57,3 +57,23 @@ def test_duplicate_ids_and_unknown_status_are_quarantined_and_the_previous_snaps
             ).fetchone()[0]
             == 0
         )
+
+
+def test_an_implausible_timestamp_is_nulled_and_counted_without_hiding_the_tenant(lake_root):
+    """Issue 10, item 15: a value rule (a timestamp before 1990) costs the value, not the snapshot."""
+    spec = TenantSpec(app="okta", name="odd", seed=52, users=30, options={"anchor": ANCHOR.isoformat()})
+    lake = Lake(lake_root)
+    with SandboxServer([spec]) as server:
+        served = server.personality("okta", "odd").tenant.users
+        odd_id = served[7]["id"]
+        served[7]["lastLogin"] = "1975-06-01T00:00:00.000Z"  # not a sentinel: just implausible
+        result = sync(instance("odd"), ssws(server, "odd"), lake, stages=["users"])["users"]
+    assert result.status == "success", result
+    assert "1 value" in (result.detail or "") and "last_login_at" in (result.detail or "")
+    accounts = {r["account_id"]: r for r in lake.read_snapshot("accounts", "okta", "odd").to_pylist()}
+    assert len(accounts) == 30 and accounts[odd_id]["last_login_at"] is None
+    assert json.loads(accounts[odd_id]["raw"])["lastLogin"] == "1975-06-01T00:00:00.000Z"  # raw stays as received
+    verdict = lake.snapshot_meta("accounts", "okta", "odd", "quality.json")
+    (nulled,) = verdict["nulled"]
+    assert nulled["column"] == "last_login_at" and nulled["rows"] == 1 and nulled["sample_keys"] == [odd_id]
+    assert not (lake_root / "_quarantine").exists()

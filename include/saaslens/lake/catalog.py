@@ -2,7 +2,9 @@
 
 Views read the Parquet files by glob at query time, so a snapshot published after the catalog
 was built shows up without rebuilding it. The current-state view of a snapshot table keeps, per
-app and instance, only the newest published snapshot.
+app and instance, only the newest published snapshot: "published" is the snapshot's directory
+(`snapshot=<id>/`, renamed into place whole by SnapshotWriter.publish), listed by the `snapshots`
+view, so an empty snapshot (no rows, so no snapshot_id in any row) is current too.
 
 On top of the canonical tables the catalog defines:
 
@@ -20,6 +22,7 @@ comments and docs/schema.md come from one definition, like the canonical tables.
 from __future__ import annotations
 
 import csv
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +33,7 @@ import duckdb
 from saaslens import settings
 from saaslens.lake import ocsf
 from saaslens.lake.schema import TABLES, Column
-from saaslens.lake.writer import Lake
+from saaslens.lake.writer import FILE_MODE, Lake
 
 # Apps whose instances are identity providers: their accounts decide whether a person may sign in
 # to the apps federated behind them.
@@ -121,6 +124,19 @@ _OCSF_CLASS_COLUMNS = (
 )
 
 DERIVED: tuple[Derived, ...] = (
+    Derived(
+        "snapshots",
+        "view",
+        "Every published snapshot of every snapshot table, empty ones included (an empty snapshot has no rows "
+        "to carry its id): what the current-state views and the *_as_of(ts) macros take as the newest snapshot.",
+        (
+            _c("table_name", "string", "The snapshot table (accounts, groups, ...)."),
+            _c("app", "string", "Connector of the snapshot."),
+            _c("instance", "string", "Instance of the snapshot."),
+            _c("snapshot_id", "string", "Identifier of the published snapshot (sortable, UTC)."),
+            _c("snapshot_at", "timestamp", "When the snapshot's scan ran (UTC)."),
+        ),
+    ),
     Derived(
         "activities_normalized",
         "view",
@@ -533,18 +549,51 @@ left join person as p using (component)
 """
 
 
+def snapshots_sql(lake_root: Path) -> str:
+    """Published snapshots from the lake's directories: a snapshot is published when its
+    `snapshot=<id>` directory exists under its table, app and instance (the writer renames it into
+    place whole, with at least one Parquet file, an empty one for an empty snapshot)."""
+    parts = []
+    for name, table in TABLES.items():
+        if table.kind == "snapshot":
+            pattern = (lake_root / name / "app=*" / "instance=*" / "snapshot=*" / "*.parquet").as_posix()
+            parts.append(f"select {_quote(name)} as table_name, file from glob({_quote(pattern)})")
+    union = "\n    union all\n    ".join(parts)
+    where = r"'/app=([^/]+)/instance=([^/]+)/snapshot=([^/]+)/[^/]+$'"
+    return f"""
+select distinct
+    table_name,
+    regexp_extract(file, {where}, 1) as app,
+    regexp_extract(file, {where}, 2) as instance,
+    regexp_extract(file, {where}, 3) as snapshot_id,
+    timezone('UTC', strptime(regexp_extract(file, {where}, 3), '%Y%m%dT%H%M%S%fZ')) as snapshot_at
+from (
+    {union}
+)
+"""
+
+
+def _newest_snapshot_rows(name: str, until: str | None = None) -> str:
+    """Rows of `name`_history in the newest published snapshot of each app and instance (at or
+    before `until`): chosen from `snapshots`, so a newest snapshot without rows yields none."""
+    bound = f" and snapshot_at <= {until}" if until else ""
+    return (
+        f"select h.* from {name}_history as h semi join ("
+        f"select app, instance, max(snapshot_id) as snapshot_id from snapshots "
+        f"where table_name = {_quote(name)}{bound} group by app, instance"
+        f") as newest on h.app = newest.app and h.instance = newest.instance and h.snapshot_id = newest.snapshot_id"
+    )
+
+
 def _table_statements(lake_root: Path) -> list[str]:
-    statements = []
+    statements = [f"create or replace view snapshots as {snapshots_sql(lake_root)}"]
     for name, table in TABLES.items():
         columns = ", ".join(table.column_names)
         if table.kind == "snapshot":
             statements += [
                 f"create or replace view {name}_history as select {columns} from {_source(lake_root, name)}",
-                f"create or replace view {name} as select * from {name}_history "
-                f"qualify snapshot_id = max(snapshot_id) over (partition by app, instance)",
-                f"create or replace macro {name}_as_of(ts) as table select * from {name}_history "
-                f"where snapshot_at <= ts::timestamptz "
-                f"qualify snapshot_id = max(snapshot_id) over (partition by app, instance)",
+                f"create or replace view {name} as {_newest_snapshot_rows(name)}",
+                f"create or replace macro {name}_as_of(ts) as table {_newest_snapshot_rows(name, 'ts::timestamptz')}",
             ]
         else:
             statements.append(f"create or replace view {name} as select {columns} from {_source(lake_root, name)}")
@@ -591,6 +640,7 @@ def build_catalog(lake_root: Path | None = None) -> Path:
     path = settings.catalog_path(root)
     statements = view_statements(root)
     with duckdb.connect(str(path)) as con:
+        os.chmod(path, FILE_MODE)  # the catalog names people's accounts too: private like the lake
         # One transaction: a reader sees the previous catalog or the new one, and a single commit
         # is five times faster than one per statement.
         con.execute("begin transaction")
@@ -601,6 +651,9 @@ def build_catalog(lake_root: Path | None = None) -> Path:
             con.execute("rollback")
             raise
         con.execute("commit")
+    wal = path.with_name(path.name + ".wal")  # left only if DuckDB could not checkpoint on close
+    if wal.exists():
+        os.chmod(wal, FILE_MODE)
     return path
 
 

@@ -18,12 +18,15 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import shutil
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote_plus
 
 import numpy as np
 import orjson
@@ -31,6 +34,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from saaslens.http.redaction import MASK, contains_secret, is_sensitive_query_key, redact, registered_secrets
 from saaslens.lake.schema import TABLES, arrow_schema
 
 log = logging.getLogger(__name__)
@@ -50,19 +54,30 @@ def snapshot_time(snapshot_id: str) -> datetime:
     return datetime.strptime(snapshot_id, SNAPSHOT_ID_FORMAT).replace(tzinfo=UTC)
 
 
+# The lake holds personal data (names, emails, sign-ins) and the cursors of every scan: only its
+# owner may read it, whatever the process umask (ISO/IEC 27002 8.3, least privilege).
+FILE_MODE = 0o600
+DIR_MODE = 0o700
+
+
+def private_dirs(path: Path) -> None:
+    """`mkdir -p` whose new directories are 0700 (an explicit chmod: mkdir's mode is masked by
+    the umask). Existing directories, the lake root a user made included, are left as they are."""
+    missing: list[Path] = []
+    while not path.exists():
+        missing.append(path)
+        path = path.parent
+    for directory in reversed(missing):
+        try:
+            os.mkdir(directory, DIR_MODE)
+        except FileExistsError:  # made meanwhile by another writer
+            continue
+        os.chmod(directory, DIR_MODE)
+
+
 def _fsync_file(path: Path) -> None:
     with open(path, "rb") as handle:
         os.fsync(handle.fileno())
-
-
-def _write_durably(path: Path, content: bytes) -> None:
-    """Write via a temporary name, fsync, rename: the file is whole or absent."""
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
-    with open(tmp, "wb") as handle:
-        handle.write(content)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -71,6 +86,185 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def write_private(path: Path, content: bytes | pa.Table, *, sync_dir: bool = True) -> Path:
+    """The one way a file gets into the lake: written under a hidden temporary name created 0600
+    (never readable by others, even for a moment), fsynced, renamed into place, and the directory
+    fsynced (`sync_dir`), so the file is whole or absent after a crash. `content` is bytes or an
+    Arrow table (written as Parquet). Every lake file, and the reports, go through here."""
+    private_dirs(path.parent)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    try:
+        if isinstance(content, pa.Table):
+            os.close(fd)
+            fd = -1
+            pq.write_table(content, tmp)  # truncates the file we created: its mode stays 0600
+            _fsync_file(tmp)
+        else:
+            with os.fdopen(fd, "wb") as handle:
+                fd = -1
+                handle.write(content)
+                handle.flush()
+                os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if fd >= 0:
+            os.close(fd)
+        tmp.unlink(missing_ok=True)
+        raise
+    if sync_dir:
+        _fsync_dir(path.parent)
+    return path
+
+
+# -- no secret on disk: checkpoints and cursors (issue 10, item 5) ----------------------------------
+
+# A URL's query, parameter by parameter: `name=value` up to the next & or # (RFC 3986 section 3.4).
+_QUERY_PARAMETER = re.compile(r"(?<=[?&])([^=&#]+)=([^&#]*)")
+NOT_RESUMABLE = "resumable"  # set to False in a state whose stored request had a credential masked
+
+
+class SecretInState(LakeError):
+    """A state or cursor would have held a registered secret; it was not written."""
+
+
+def _mask_query(text: str) -> tuple[str, bool]:
+    """`text` with the values of credential parameters (access_token=, sig=, ...) masked, if it
+    has a query; the rest stays byte for byte (a clean request must resume exactly as it was)."""
+    if "?" not in text or "=" not in text:
+        return text, False
+    masked = False
+
+    def mask(match: re.Match[str]) -> str:
+        nonlocal masked
+        if is_sensitive_query_key(unquote_plus(match.group(1))) and match.group(2) != MASK:
+            masked = True
+            return f"{match.group(1)}={MASK}"
+        return match.group(0)
+
+    return _QUERY_PARAMETER.sub(mask, text), masked
+
+
+def _mask_credentials(value: Any) -> tuple[Any, bool]:
+    """A copy of a JSON-able state with credentials in stored requests masked: credential
+    parameters of any URL, and of a request's `params` (PageRequest.to_state)."""
+    if isinstance(value, str):
+        return _mask_query(value)
+    if isinstance(value, Mapping):
+        out, masked = {}, False
+        for key, item in value.items():
+            if key == "params" and isinstance(item, Mapping) and "url" in value:
+                item = {k: MASK if is_sensitive_query_key(str(k)) and v is not None else v for k, v in item.items()}
+                masked = masked or item != dict(value["params"])
+            out[key], hit = _mask_credentials(item)
+            masked = masked or hit
+        return out, masked
+    if isinstance(value, list | tuple):
+        items = [_mask_credentials(v) for v in value]
+        return [v for v, _ in items], any(hit for _, hit in items)
+    return value, False
+
+
+def state_bytes(state: Mapping[str, Any], what: str, **dump: Any) -> bytes:
+    """The JSON to persist for a state, checkpoint or cursor, safe to write: a credential in a
+    stored request is masked and the state marked not resumable (a masked request must never be
+    sent: the scan restarts that listing instead); a registered secret anywhere else refuses the
+    whole state (SecretInState, naming `what` but not the secret)."""
+    safe, masked = _mask_credentials(dict(state))
+    if masked:
+        safe[NOT_RESUMABLE] = False
+        log.warning("%s: a credential in a stored request was masked; it will not be resumed", what)
+    data = orjson.dumps(safe, default=str, **dump)
+    # The text as stored, and each string as held (JSON escapes the newlines of a multi-line key).
+    if contains_secret(data.decode()) or any(contains_secret(text) for text in _strings(safe)):
+        raise SecretInState(f"{what}: refused: it would hold a registered secret")
+    return data
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            yield str(key)
+            yield from _strings(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _strings(item)
+
+
+def is_resumable(state: Mapping[str, Any] | None) -> bool:
+    return bool(state) and state.get(NOT_RESUMABLE) is not False  # type: ignore[union-attr]
+
+
+# -- no secret in stored values (issue 10, item 12) ------------------------------------------------
+
+
+@lru_cache(maxsize=8)
+def _secret_patterns(secrets: tuple[str, ...]) -> tuple[re.Pattern[bytes], ...]:
+    return tuple(re.compile(re.escape(secret.encode())) for secret in secrets)
+
+
+def _string_values(chunk: pa.Array) -> pa.Array | None:
+    if pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type):
+        return chunk
+    if pa.types.is_list(chunk.type) and pa.types.is_string(chunk.type.value_type):
+        return chunk.values
+    return None
+
+
+def _may_hold(column: pa.ChunkedArray, patterns: tuple[re.Pattern[bytes], ...]) -> bool:
+    """A fast pre-check on the column's character data, without copying it (re scans a buffer in
+    place at several GB/s, five times pc.match_substring): True on any hit, even one straddling
+    two values, so a miss is certain and a hit gets the exact treatment."""
+    for chunk in column.chunks:
+        values = _string_values(chunk)
+        data = values.buffers()[2] if values is not None and len(values) else None
+        if data is not None and any(p.search(memoryview(data)) for p in patterns):
+            return True
+    return False
+
+
+def _replace(column: pa.ChunkedArray, secrets: tuple[str, ...]) -> pa.ChunkedArray:
+    chunks = []
+    for chunk in column.chunks:
+        values = _string_values(chunk)
+        for secret in secrets:
+            values = pc.replace_substring(values, secret, MASK)
+        if pa.types.is_list(chunk.type):
+            values = pa.ListArray.from_arrays(chunk.offsets, values, mask=chunk.is_null())
+        chunks.append(values)
+    return pa.chunked_array(chunks, column.type)
+
+
+def mask_registered_secrets(table: pa.Table) -> pa.Table:
+    """`table` with every registered secret in its string columns replaced by the mask. A provider
+    may echo a credential in its data (a user named after the API token, a file titled with it);
+    the lake must not keep it. Costs one in-place buffer scan per string column and secret."""
+    secrets = registered_secrets()
+    if not secrets or not table.num_rows:
+        return table
+    patterns = _secret_patterns(secrets)
+    for index, field in enumerate(table.schema):
+        column = table.column(index)
+        if _may_hold(column, patterns):
+            table = table.set_column(index, field, _replace(column, secrets))
+    return table
+
+
+def _mask_text(text: str, secrets: tuple[str, ...]) -> str:
+    for secret in secrets:
+        if secret in text:
+            text = text.replace(secret, MASK)
+    return text
+
+
+def _write_verdict(directory: Path, report: dict[str, Any], summary: str) -> None:
+    """A refused batch's validation result beside it (sample keys and values: masked as stored)."""
+    write_private(directory / "validation.json", redact(orjson.dumps(report, default=str).decode()).encode())
+    write_private(directory / "summary.txt", (redact(summary) + "\n").encode())
 
 
 def _fingerprint(row: Mapping[str, Any]) -> int:
@@ -97,12 +291,15 @@ def column_to_arrow(table: str, field: pa.Field, values: list[Any]) -> pa.Array:
         raise LakeError(f"rows for table {table!r} do not fit its schema: column {field.name!r}: {exc}") from None
 
 
-def to_arrow(table: str, rows: list[Mapping[str, Any]], schema: pa.Schema | None = None) -> pa.Table:
-    """Rows (dicts) to an Arrow table of the canonical schema (or `schema`, a subset of it),
-    column by column; a clear error names the table and the column."""
-    schema = schema or arrow_schema(table)
+def _rows_to_arrow(table: str, rows: list[Mapping[str, Any]], schema: pa.Schema) -> pa.Table:
     arrays = [column_to_arrow(table, field, [row.get(field.name) for row in rows]) for field in schema]
     return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def to_arrow(table: str, rows: list[Mapping[str, Any]], schema: pa.Schema | None = None) -> pa.Table:
+    """Rows (dicts) to an Arrow table of the canonical schema (or `schema`, a subset of it),
+    column by column, registered secrets masked; a clear error names the table and the column."""
+    return mask_registered_secrets(_rows_to_arrow(table, rows, schema or arrow_schema(table)))
 
 
 class Lake:
@@ -119,7 +316,7 @@ class Lake:
 
     def staging_dir(self) -> Path:
         path = self.root / "_staging" / uuid.uuid4().hex
-        path.mkdir(parents=True, exist_ok=False)
+        private_dirs(path)
         return path
 
     def ensure_schema_file(self, table: str) -> None:
@@ -128,10 +325,7 @@ class Lake:
         path = self.table_dir(table) / "_schema.parquet"
         if path.exists():
             return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
-        pq.write_table(arrow_schema(table).empty_table(), tmp)
-        os.replace(tmp, path)
+        write_private(path, arrow_schema(table).empty_table())
 
     def ensure_all_schema_files(self) -> None:
         for table in TABLES:
@@ -185,6 +379,11 @@ class Lake:
             return []
         return sorted(p.name.split("=", 1)[1] for p in base.iterdir() if p.name.startswith("snapshot="))
 
+    def snapshot_rows(self, table: str, app: str, instance: str, snapshot_id: str) -> int:
+        """Rows of a published snapshot, from the Parquet footers (nothing else is read)."""
+        path = self.instance_dir(table, app, instance) / f"snapshot={snapshot_id}"
+        return sum(pq.ParquetFile(part).metadata.num_rows for part in path.glob("*.parquet"))
+
     def read_snapshot(self, table: str, app: str, instance: str, snapshot_id: str | None = None) -> pa.Table | None:
         """The given (default: latest) published snapshot, or None if there is none."""
         ids = self.snapshot_ids(table, app, instance)
@@ -213,32 +412,17 @@ class Lake:
         that finishes the same window replaces the file instead of adding to it."""
         safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)
         directory = self.instance_dir("activity_completeness", app, instance) / f"stream={stream}"
-        directory.mkdir(parents=True, exist_ok=True)
         self.ensure_schema_file("activity_completeness")
         rows = [{**row, "app": app, "instance": instance, "stream": stream} for row in rows]
-        staging = self.staging_dir()
-        try:
-            pq.write_table(to_arrow("activity_completeness", rows), staging / f"{safe}.parquet")
-            _fsync_file(staging / f"{safe}.parquet")
-            os.replace(staging / f"{safe}.parquet", directory / f"{safe}.parquet")
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
-        return directory / f"{safe}.parquet"
+        return write_private(directory / f"{safe}.parquet", to_arrow("activity_completeness", rows))
 
     def append_run(self, row: Mapping[str, Any]) -> Path:
         started: datetime = row["started_at"]
         directory = self.instance_dir("scan_runs", row["app"], row["instance"]) / f"run_date={started:%Y-%m-%d}"
-        directory.mkdir(parents=True, exist_ok=True)
         safe_run = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in str(row["run_id"]))
         name = f"{safe_run}-{row['stage']}-{row['attempt']}.parquet"
         self.ensure_schema_file("scan_runs")
-        staging = self.staging_dir()
-        try:
-            pq.write_table(to_arrow("scan_runs", [dict(row)]), staging / name)
-            os.replace(staging / name, directory / name)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
-        return directory / name
+        return write_private(directory / name, to_arrow("scan_runs", [dict(row)]))
 
 
 _SNAPSHOT_DERIVED = frozenset({"app", "instance", "snapshot_id", "snapshot_at"})
@@ -308,6 +492,7 @@ class SnapshotWriter:
                 part.unlink()
                 continue
             entries = orjson.loads(sidecar.read_bytes())
+            entries = entries["keys"] if isinstance(entries, dict) else entries  # older sidecars: a list
             for key, fingerprint in entries:
                 self._keys.setdefault(tuple(key), fingerprint)
             self.rows_written += len(entries)
@@ -328,8 +513,11 @@ class SnapshotWriter:
         assert self._staging is not None, "use SnapshotWriter as a context manager"
         key_columns = TABLES[self.table].key
         kept, fingerprints = [], []
+        secrets = registered_secrets()  # keys are masked as their columns are (to_arrow)
         for row in rows:
             key = tuple(row.get(k) for k in key_columns)
+            if secrets:
+                key = tuple(_mask_text(k, secrets) if isinstance(k, str) else k for k in key)
             digest = hashlib.blake2b(orjson.dumps(row, option=orjson.OPT_SORT_KEYS, default=str), digest_size=12)
             fingerprint = digest.hexdigest()
             if self._keys.get(key) == fingerprint:
@@ -363,12 +551,13 @@ class SnapshotWriter:
         if not self._pending:
             return 0
         table = pa.concat_tables(self._pending)
-        self._staging.mkdir(parents=True, exist_ok=True)
         part = self._staging / f"part-{self._parts:05d}.parquet"
-        pq.write_table(table, part)
-        if self.resumable:  # durable before a checkpoint may point past it
-            _fsync_file(part)
-            _write_durably(part.with_suffix(".keys.json"), orjson.dumps(self._pending_keys, default=str))
+        # Durable (file and directory) before a checkpoint may point past it, when resumable;
+        # otherwise publish syncs the directory once.
+        write_private(part, table, sync_dir=self.resumable)
+        if self.resumable:
+            keys = state_bytes({"keys": self._pending_keys}, f"{self.table} part key sidecar")
+            write_private(part.with_suffix(".keys.json"), keys)
         self._parts += 1
         self.rows_written += table.num_rows
         self._pending, self._pending_keys = [], []
@@ -391,6 +580,16 @@ class SnapshotWriter:
             return audited.empty_table()
         return pq.read_table(parts, schema=schema, columns=audited.names)
 
+    def rewrite_parts(self, change: Callable[[pa.Table], pa.Table]) -> None:
+        """Apply `change` to every staged part (all columns) and write back the parts it changed:
+        how the quality gate's row-level rules null a value in a staged snapshot."""
+        schema = arrow_schema(self.table)
+        for part in self._part_paths():
+            data = pq.read_table(part, schema=schema)
+            changed = change(data)
+            if changed is not data:
+                write_private(part, changed, sync_dir=self.resumable)
+
     def discard(self) -> None:
         """Drop what is staged (a resumable writer's parts included)."""
         if self._staging is not None:
@@ -408,10 +607,8 @@ class SnapshotWriter:
             / f"instance={self.instance}"
             / f"snapshot={self.snapshot_id}-{uuid.uuid4().hex[:8]}"
         )
-        target.parent.mkdir(parents=True, exist_ok=True)
-        self._staging.mkdir(parents=True, exist_ok=True)
-        (self._staging / "validation.json").write_bytes(orjson.dumps(report, default=str))
-        (self._staging / "summary.txt").write_text(summary + "\n", encoding="utf-8")
+        private_dirs(target.parent)
+        _write_verdict(self._staging, report, summary)
         os.replace(self._staging, target)
         if self.resumable:
             self.lake.prune_staging(self._staging.parent)
@@ -424,23 +621,28 @@ class SnapshotWriter:
         JSON files (name -> content) are published in the same rename, e.g. the change cursor the
         snapshot was read up to: a cursor can then never be ahead of the data it covers."""
         assert self._staging is not None, "use SnapshotWriter as a context manager"
-        self._staging.mkdir(parents=True, exist_ok=True)
+        private_dirs(self._staging)
         if audit is not None:
             verdict = audit(self.staged())
             if verdict is not None:
-                (self._staging / "quality.json").write_bytes(orjson.dumps(verdict, default=str))
+                write_private(
+                    self._staging / "quality.json", redact(orjson.dumps(verdict, default=str).decode()).encode()
+                )
         for name, content in (extra or {}).items():
-            (self._staging / name).write_bytes(orjson.dumps(content, default=str))
+            try:
+                data = state_bytes(content, f"{self.table} snapshot {name} for {self.app}/{self.instance}")
+            except SecretInState as exc:  # the data is published; the next scan lists in full
+                log.warning("%s", exc)
+                continue
+            write_private(self._staging / name, data, sync_dir=False)
         for sidecar in self._staging.glob("*.keys.json"):
             sidecar.unlink()
         if self._parts == 0:  # an empty snapshot is a fact worth publishing ("no grants now")
-            pq.write_table(arrow_schema(self.table).empty_table(), self._staging / "part-00000.parquet")
-        for part in self._staging.iterdir():
-            _fsync_file(part)
-        _fsync_dir(self._staging)
+            write_private(self._staging / "part-00000.parquet", arrow_schema(self.table).empty_table(), sync_dir=False)
+        _fsync_dir(self._staging)  # every file in it was fsynced by write_private
         self.lake.ensure_schema_file(self.table)
         target = self.lake.instance_dir(self.table, self.app, self.instance) / f"snapshot={self.snapshot_id}"
-        target.parent.mkdir(parents=True, exist_ok=True)
+        private_dirs(target.parent)
         replaced: Path | None = None
         if target.exists():
             replaced = self.lake.root / "_staging" / f"replaced-{uuid.uuid4().hex}"
@@ -549,7 +751,7 @@ class EventWriter:
         """A connector's event rows as an Arrow batch for `write`. Converting each page as it
         arrives keeps a chunk's worth of events out of Python objects, which the garbage
         collector would otherwise walk again and again while the chunk fills."""
-        return to_arrow(self.table, list(rows), self._body_schema())
+        return _rows_to_arrow(self.table, list(rows), self._body_schema())  # masked in write, once a chunk
 
     def _prepare(self, body: pa.Table, *, keep_conflicts: bool) -> tuple[pa.Table, pa.Array]:
         """The events not stored before, and each one's partition date. The same event seen
@@ -565,7 +767,9 @@ class EventWriter:
         date_list = dates.to_pylist()
         stored: set[Any] = set()
         for event_date in set(date_list):
-            stored |= self._known_ids(event_date).stored([i for i, d in zip(ids, date_list, strict=True) if d == event_date])
+            stored |= self._known_ids(event_date).stored(
+                [i for i, d in zip(ids, date_list, strict=True) if d == event_date]
+            )
         keep: list[int] = []
         known: list[int] = []
         first_seen: dict[Any, int] = {}
@@ -616,10 +820,8 @@ class EventWriter:
             / f"instance={self.instance}"
             / f"batch-{self.run_tag}-{uuid.uuid4().hex[:8]}"
         )
-        target.mkdir(parents=True)
-        pq.write_table(data, target / "events.parquet")
-        (target / "validation.json").write_bytes(orjson.dumps(report, default=str))
-        (target / "summary.txt").write_text(summary + "\n", encoding="utf-8")
+        write_private(target / "events.parquet", mask_registered_secrets(data))
+        _write_verdict(target, report, summary)
         return target
 
     def write(
@@ -632,30 +834,26 @@ class EventWriter:
         body = events if isinstance(events, pa.Table) else self.to_arrow(events)
         if not body.num_rows:
             return 0
+        body = mask_registered_secrets(body)  # before deduplication: ids are compared as stored
         body, dates = self._prepare(body, keep_conflicts=audit is not None)
         if not body.num_rows:
             return 0
         table = self._table(body, dates)
         del body
         if audit is not None:
-            audit(table)
+            checked = audit(table)  # may refuse (raises) or return the batch with odd values nulled
+            if isinstance(checked, pa.Table):
+                table = checked
         new = 0
         stored_times = []
         partitions = sorted(set(dates.to_pylist()))
         for event_date in partitions:
             batch = table if len(partitions) == 1 else table.filter(pc.equal(table.column("event_date"), event_date))
             directory = self.lake.instance_dir(self.table, self.app, self.instance) / f"event_date={event_date}"
-            directory.mkdir(parents=True, exist_ok=True)
             name = f"part-{self.run_tag}-{uuid.uuid4().hex[:8]}-{self._seq:05d}.parquet"
             self._seq += 1
-            staging = self.lake.staging_dir()
-            try:
-                pq.write_table(batch, staging / name)
-                with open(staging / name, "rb") as handle:
-                    os.fsync(handle.fileno())
-                os.replace(staging / name, directory / name)
-            finally:
-                shutil.rmtree(staging, ignore_errors=True)
+            # Under a hidden .tmp name until whole: neither the catalog's glob nor KnownIds reads it.
+            write_private(directory / name, batch)
             # Known only once stored: a failed write leaves them to be written by a retry.
             self._known_ids(event_date).add(batch.column(self.key).to_pylist())
             stored_times.append(batch.column("occurred_at"))
@@ -686,12 +884,15 @@ class StateStore:
         except orjson.JSONDecodeError as exc:
             raise LakeError(f"cursor file {path} is corrupt ({exc}); delete it to rescan from the start") from None
 
-    def put(self, app: str, instance: str, stream: str, state: Mapping[str, Any]) -> None:
-        path = self._path(app, instance, stream)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
-        with open(tmp, "wb") as handle:
-            handle.write(orjson.dumps(dict(state), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
+    def put(self, app: str, instance: str, stream: str, state: Mapping[str, Any]) -> bool:
+        """Commit a state; False if it was refused for holding a registered secret (the previous
+        one stays: a resumed scan then starts from an earlier checkpoint, never from a secret).
+        A state whose stored request had a credential masked is kept marked not resumable."""
+        what = f"checkpoint {stream} of {app}/{instance}"
+        try:
+            data = state_bytes(state, what, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
+        except SecretInState as exc:
+            log.warning("%s", exc)
+            return False
+        write_private(self._path(app, instance, stream), data)
+        return True
