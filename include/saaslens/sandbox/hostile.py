@@ -92,6 +92,11 @@ class HostileConfig(BaseModel):
 
     attack: Attack
     path: str | None = None
+    items: str | None = None
+    """Where the attacked listing's records are (dotted path; "" for a body that is the list);
+    by default the provider's accounts listing's."""
+    text_field: str | None = None
+    """Which display text ``echo_secret`` and ``markup_text`` replace (dotted path in a record)."""
     redirect_to: str = "http://127.0.0.1:9/elsewhere"
     shape: Literal["items_not_a_list", "item_not_an_object"] = "item_not_an_object"
     drip_seconds: float = Field(default=1.0, gt=0, le=60)
@@ -408,9 +413,15 @@ class HostileApp:
             _set(payload, style.cursor_field, f"{current}{_SECRET_SEPARATOR}{secret.secret}")
         return payload, headers
 
-    def _items(self, payload: Any) -> list[Any] | None:
+    def _items_path(self) -> str | None:
         assert self.style is not None
-        found = _dig(payload, self.style.items)
+        config = self.p.hostile
+        if config is not None and config.items is not None:
+            return config.items or None
+        return self.style.items
+
+    def _items(self, payload: Any) -> list[Any] | None:
+        found = _dig(payload, self._items_path())
         return found if isinstance(found, list) else None
 
     def _wrong_shape(self, payload: Any, shape: str) -> Any:
@@ -420,9 +431,10 @@ class HostileApp:
             if items is not None:
                 items[:1] = ["not an object"]
             return payload
-        if self.style.items is None:  # the body is the list: answer an object instead
+        items_path = self._items_path()
+        if items_path is None:  # the body is the list: answer an object instead
             return {"unexpected": "an object where a list of records belongs"}
-        _set(payload, self.style.items, "a string where a list of records belongs")
+        _set(payload, items_path, "a string where a list of records belongs")
         return payload
 
     def _first_item(self, payload: Any, config: HostileConfig) -> Any:
@@ -431,12 +443,13 @@ class HostileApp:
         if not items or not isinstance(items[0], dict):
             return payload
         first = items[0]
+        text_field = config.text_field or self.style.text_field
         if config.attack is Attack.TRAVERSAL_ID:
             first[self.style.id_field] = config.traversal_id
         elif config.attack is Attack.ECHO_SECRET:
-            _set(first, self.style.text_field, f"echo {config.secret} echo")
+            _set(first, text_field, f"echo {config.secret} echo")
         elif config.attack is Attack.MARKUP_TEXT:
-            _set(first, self.style.text_field, MARKUP_TEXT)
+            _set(first, text_field, MARKUP_TEXT)
         elif config.attack is Attack.HUGE_PAGE:
             first["hostile_padding"] = "x" * (config.huge_megabytes << 20)
         return payload
