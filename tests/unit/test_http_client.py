@@ -146,7 +146,7 @@ def test_https_required_except_loopback():
 
 def test_next_link_to_another_host_is_refused():
     def handler(request):
-        return httpx.Response(200, json=[1], headers={"Link": '<https://evil.example.com/next>; rel="next"'})
+        return httpx.Response(200, json=[{"id": 1}], headers={"Link": '<https://evil.example.com/next>; rel="next"'})
 
     client, _ = make_client(handler)
     with pytest.raises(InsecureURLError):

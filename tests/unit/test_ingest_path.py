@@ -16,7 +16,7 @@ from saaslens.lake import writer as lake_writer
 from saaslens.lake.writer import Lake, LakeError, to_arrow
 
 BASE = "https://api.example.com"
-ITEMS = list(range(45))
+ITEMS = [{"id": i} for i in range(45)]  # records are JSON objects, as at every provider
 
 
 def link_pages(fail_after: int | None = None, seen: list[int] | None = None):

@@ -14,7 +14,7 @@ from saaslens.http.pagination import (
 )
 
 BASE = "https://api.example.com"
-ITEMS = list(range(23))
+ITEMS = [{"id": i} for i in range(23)]  # records are JSON objects, as at every provider
 
 
 def serve(handler) -> ApiClient:

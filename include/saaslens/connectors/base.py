@@ -32,6 +32,7 @@ from saaslens.http import (
     RunMetrics,
 )
 from saaslens.http.pagination import PageRequest
+from saaslens.http.transport import RequestLimits
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -48,6 +49,27 @@ class ConnectorOptions(BaseModel):
     retry_initial_backoff_seconds: float = Field(default=0.5, gt=0, le=60, description="First backoff on 5xx")
     read_timeout_seconds: float = Field(
         default=60.0, gt=0, le=600, description="Give up on a response whose next byte takes longer, and retry"
+    )
+    # Bounds on what one provider answer may cost (saaslens.http.transport, docs/architecture.md).
+    request_deadline_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        le=3600,
+        description="Give up on a request not finished this long after it was sent (a body dripping byte by byte "
+        "within the read timeout), and retry",
+    )
+    max_response_megabytes: float = Field(
+        default=32.0,
+        gt=0,
+        le=1024,
+        description="Refuse a response larger than this, counted on the wire and decompressed, as it streams in",
+    )
+    max_throttle_wait_seconds: float = Field(
+        default=300.0,
+        ge=0,
+        le=86_400,
+        description="Longest wait a provider's Retry-After or rate-limit reset may impose; a longer one fails the "
+        "request at once",
     )
     activities_initial_days: int = Field(
         default=30, ge=1, le=3650, description="How far back the first activities scan reaches"
@@ -268,10 +290,8 @@ class Connector(abc.ABC):
                 metrics=self.metrics,
                 transport=self._transport,
                 timeout=httpx.Timeout(connect=10.0, read=self.options.read_timeout_seconds, write=30.0, pool=30.0),
-                retry=RetryPolicy(
-                    max_attempts=self.options.retry_max_attempts,
-                    initial_backoff=self.options.retry_initial_backoff_seconds,
-                ),
+                retry=self.retry_policy(),
+                limits=self.request_limits(),
                 bucket_for=lambda url: self.rate_limit_bucket(client.relative_path(url)),
             )
             self._client = client
@@ -280,6 +300,19 @@ class Connector(abc.ABC):
     def close(self) -> None:
         if self._client is not None:
             self._client.close()
+
+    def retry_policy(self) -> RetryPolicy:
+        return RetryPolicy(
+            max_attempts=self.options.retry_max_attempts,
+            initial_backoff=self.options.retry_initial_backoff_seconds,
+            max_throttle_wait=self.options.max_throttle_wait_seconds,
+        )
+
+    def request_limits(self) -> RequestLimits:
+        return RequestLimits(
+            deadline_seconds=self.options.request_deadline_seconds,
+            max_response_bytes=int(self.options.max_response_megabytes * 2**20),
+        )
 
     def lookback_seconds(self, stream: str) -> int:
         """How far before the cursor a scan re-reads, for events that arrive late. An option

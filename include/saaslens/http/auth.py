@@ -21,11 +21,19 @@ from typing import Any, Literal
 import httpx
 import jwt
 import orjson
-from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
-from saaslens.http.errors import AuthenticationError, MalformedResponseError, ThrottledError, TransientError
+from saaslens.http.errors import (
+    AuthenticationError,
+    MalformedResponseError,
+    RedirectRefusedError,
+    ThrottledError,
+    ThrottleWaitTooLongError,
+    TransientError,
+)
 from saaslens.http.ratelimit import retry_after_seconds
 from saaslens.http.redaction import redact, redact_url, register_secret
+from saaslens.http.transport import TOKEN_ENDPOINT_LIMITS, read_body
 
 CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 JWT_BEARER_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
@@ -59,24 +67,53 @@ class TokenProvider(abc.ABC):
     def fetch(self, http: httpx.Client) -> AccessToken: ...
 
 
+# The longest wait a token endpoint may ask for before the request fails instead.
+MAX_TOKEN_THROTTLE_WAIT = 60.0
+
+
 def post_token_request(http: httpx.Client, url: str, data: dict[str, str], **kwargs: Any) -> dict[str, Any]:
     """POST a form to a token endpoint. Retried on 429 (after its Retry-After), 5xx, network
-    errors and garbled 200s; never on a 4xx rejection, which is the provider's final word."""
+    errors and garbled 200s; never on a 4xx rejection, which is the provider's final word.
+
+    `http` is a client from `token_endpoint_client`: its transport refuses a URL that may not
+    carry the credential (plain http off loopback) before anything is sent. The answer is read
+    under TOKEN_ENDPOINT_LIMITS (1 MiB, 60 s): a token response is a few hundred bytes."""
+    auth = kwargs.pop("auth", httpx.USE_CLIENT_DEFAULT)
 
     def attempt() -> dict[str, Any]:
         where = {"method": "POST", "url": redact_url(url)}
+        started = time.monotonic()
         try:
-            response = http.post(url, data=data, **kwargs)
-        except httpx.TransportError as exc:
+            request = http.build_request("POST", url, data=data, **kwargs)
+            response = http.send(request, auth=auth, stream=True)
+            try:
+                content = read_body(response, TOKEN_ENDPOINT_LIMITS, started=started)
+            finally:
+                response.close()
+        except (httpx.TransportError, httpx.DecodingError) as exc:
             raise TransientError(f"{type(exc).__name__} calling the token endpoint", **where) from None
         status = response.status_code
         if status == 429:
             wait = retry_after_seconds(response, None, time.time())
+            if wait is not None and wait > MAX_TOKEN_THROTTLE_WAIT:
+                raise ThrottleWaitTooLongError(
+                    f"token endpoint asked to wait {wait:.0f} s, more than {MAX_TOKEN_THROTTLE_WAIT:g} s; rerun later",
+                    retry_after=wait,
+                    status=status,
+                    **where,
+                )
             raise ThrottledError("token endpoint is rate limiting", retry_after=wait, status=status, **where)
         if status >= 500:
             raise TransientError(f"token endpoint returned HTTP {status}", status=status, **where)
+        if 300 <= status < 400:
+            raise RedirectRefusedError(
+                "token endpoint answered with a redirect; credentials are never re-sent to another address "
+                "(configure the endpoint's final URL)",
+                status=status,
+                **where,
+            )
         try:
-            payload = orjson.loads(response.content)
+            payload = orjson.loads(content)
         except orjson.JSONDecodeError:
             if status == 200:  # a proxy's page or a cut-off body: worth another try
                 raise MalformedResponseError(
@@ -94,11 +131,14 @@ def post_token_request(http: httpx.Client, url: str, data: dict[str, str], **kwa
     def wait(state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
         if isinstance(exc, ThrottledError) and exc.retry_after is not None:
-            return min(exc.retry_after, 60.0)
+            return min(exc.retry_after, MAX_TOKEN_THROTTLE_WAIT)
         return wait_exponential_jitter(initial=0.5, max=8)(state)
 
     retrying = Retrying(
-        retry=retry_if_exception_type(TransientError), stop=stop_after_attempt(5), wait=wait, reraise=True
+        retry=retry_if_exception(lambda exc: isinstance(exc, TransientError) and exc.retryable),
+        stop=stop_after_attempt(5),
+        wait=wait,
+        reraise=True,
     )
     return retrying(attempt)
 

@@ -69,3 +69,50 @@ class ThrottledError(TransientError):
     def __init__(self, message: str, *, retry_after: float | None = None, **kwargs) -> None:
         super().__init__(message, **kwargs)
         self.retry_after = retry_after
+
+
+class UnsafePathSegmentError(MalformedResponseError):
+    """A provider id that cannot be one URL path segment ("." or "..", which every URL parser
+    collapses, or an empty id). Not retried: the same data gives the same id."""
+
+    retryable = False
+
+
+class RedirectRefusedError(ApiError):
+    """A 3xx to another origin (or outside the base path): the credentials must not follow it."""
+
+
+class EmptyPageError(MalformedResponseError):
+    """A 204, an empty body or JSON `null` where a page of a listing was expected. Retried like
+    any malformed answer; never taken for an empty listing, which would publish "no rows"."""
+
+
+class PageShapeError(MalformedResponseError):
+    """A page whose JSON has the wrong shape: no list where the items should be, or an item that
+    is not the kind the listing holds (a string where objects were expected)."""
+
+
+class PaginationLoopError(MalformedResponseError):
+    """A listing's next request repeats one it already made: the provider's paging loops, and
+    following it would never end. Not retried: the same pages give the same loop."""
+
+    retryable = False
+
+
+class ResponseTooLargeError(MalformedResponseError):
+    """A response body (on the wire or decompressed) over `max_response_megabytes`. Not retried:
+    the next attempt would download the same body."""
+
+    retryable = False
+
+
+class RequestDeadlineError(TransientError):
+    """A request still unfinished at its overall deadline (`request_deadline_seconds`), e.g. a
+    body dripping one byte at a time, each within the read timeout. Retried like a timeout."""
+
+
+class ThrottleWaitTooLongError(ThrottledError):
+    """The provider asked for a wait longer than `max_throttle_wait_seconds`. Not retried:
+    sleeping the cap again and again would only hold the task and its pool slot."""
+
+    retryable = False

@@ -10,6 +10,8 @@ from typing import Any
 
 import httpx
 
+from saaslens.http.errors import PageShapeError
+
 
 @dataclass(frozen=True)
 class PageRequest:
@@ -36,23 +38,69 @@ def dig(payload: Any, path: str | None) -> Any:
 
 
 class Paginator:
-    """Base: `items_path` says where the records are (None: the body is the list)."""
+    """Base: `items_path` says where the records are (None: the body is the list).
 
-    def __init__(self, items_path: str | None = None) -> None:
+    Every page is checked for its shape: the items must be a list, and each item an instance of
+    `items_are` (a JSON object, unless the listing holds plain ids, as Slack's
+    `usergroups.users.list` does). An absent items key is an error, except where the provider
+    documents that it omits an empty list (`missing_items_mean_empty`, Google's convention):
+    elsewhere a body without its list is not what the API promises, and taking it for "no items"
+    would publish an empty listing.
+    """
+
+    items_are: type | tuple[type, ...] = dict
+    missing_items_mean_empty = False
+
+    def __init__(
+        self,
+        items_path: str | None = None,
+        *,
+        items_are: type | tuple[type, ...] | None = None,
+        missing_items_mean_empty: bool | None = None,
+    ) -> None:
         self.items_path = items_path
+        if items_are is not None:
+            self.items_are = items_are
+        if missing_items_mean_empty is not None:
+            self.missing_items_mean_empty = missing_items_mean_empty
+
+    def describe(self) -> str:
+        return repr(self.items_path) if self.items_path else "a top-level list"
 
     def items(self, payload: Any) -> list[Any]:
+        where = f"at {self.items_path!r}" if self.items_path else "at the top level"
+        if self.items_path and not isinstance(payload, Mapping):
+            raise PageShapeError(f"expected a JSON object holding a list {where}, got {_json_type(payload)}")
         found = dig(payload, self.items_path)
         if found is None:
-            return []
+            if self.missing_items_mean_empty:
+                return []
+            raise PageShapeError(f"expected a list {where}, found none")
         if not isinstance(found, list):
-            raise TypeError(f"expected a list at {self.items_path or 'the top level'}, got {type(found).__name__}")
+            raise PageShapeError(f"expected a list {where}, got {_json_type(found)}")
+        kind = self.items_are
+        if not all(isinstance(item, kind) for item in found):
+            position, item = next((i, item) for i, item in enumerate(found) if not isinstance(item, kind))
+            expected = _json_type_name(kind)
+            raise PageShapeError(f"item {position} of the list {where} is {_json_type(item)}, expected {expected}")
         return found
 
     def next_request(
         self, current: PageRequest, response: httpx.Response, payload: Any, items: list[Any]
     ) -> PageRequest | None:
         raise NotImplementedError
+
+
+_JSON_NAMES = {dict: "an object", list: "a list", str: "a string", int: "a number", float: "a number", bool: "a bool"}
+
+
+def _json_type_name(kind: type | tuple[type, ...]) -> str:
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    return " or ".join(_JSON_NAMES.get(k, k.__name__) for k in kinds)
+
+
+def _json_type(value: Any) -> str:
+    return "null" if value is None else _JSON_NAMES.get(type(value), type(value).__name__)
 
 
 class SinglePage(Paginator):
@@ -67,8 +115,8 @@ class LinkHeaderPaginator(Paginator):
     never disappears: an empty page means we have caught up.
     """
 
-    def __init__(self, items_path: str | None = None, *, stop_on_empty_page: bool = False) -> None:
-        super().__init__(items_path)
+    def __init__(self, items_path: str | None = None, *, stop_on_empty_page: bool = False, **shape: Any) -> None:
+        super().__init__(items_path, **shape)
         self.stop_on_empty_page = stop_on_empty_page
 
     def next_request(self, current, response, payload, items):
@@ -89,8 +137,9 @@ class BodyCursorPaginator(Paginator):
         *,
         cursor_path: str = "response_metadata.next_cursor",
         cursor_param: str = "cursor",
+        **shape: Any,
     ) -> None:
-        super().__init__(items_path)
+        super().__init__(items_path, **shape)
         self.cursor_path = cursor_path
         self.cursor_param = cursor_param
 
@@ -102,7 +151,14 @@ class BodyCursorPaginator(Paginator):
 
 
 class PageTokenPaginator(BodyCursorPaginator):
-    """Google's `nextPageToken` / `pageToken` convention."""
+    """Google's `nextPageToken` / `pageToken` convention.
+
+    Google's REST APIs answer in the proto3 JSON mapping, which leaves out a field holding its
+    default value, an empty repeated field included (https://protobuf.dev/programming-guides/json/):
+    a group without members answers without `members`, a quiet day of Reports activity without
+    `items`. So here an absent items key is an empty page; a present one must still be a list."""
+
+    missing_items_mean_empty = True
 
     def __init__(
         self,
@@ -110,15 +166,16 @@ class PageTokenPaginator(BodyCursorPaginator):
         *,
         token_path: str = "nextPageToken",
         token_param: str = "pageToken",
+        **shape: Any,
     ) -> None:
-        super().__init__(items_path, cursor_path=token_path, cursor_param=token_param)
+        super().__init__(items_path, cursor_path=token_path, cursor_param=token_param, **shape)
 
 
 class NextUrlPaginator(Paginator):
     """An absolute next URL in the body (Graph `@odata.nextLink`, Okta `_links.next.href`)."""
 
-    def __init__(self, items_path: str | None = None, *, next_url_path: str = "@odata.nextLink") -> None:
-        super().__init__(items_path)
+    def __init__(self, items_path: str | None = None, *, next_url_path: str = "@odata.nextLink", **shape: Any) -> None:
+        super().__init__(items_path, **shape)
         self.next_url_path = next_url_path
 
     def next_request(self, current, response, payload, items):
@@ -139,8 +196,9 @@ class OffsetPaginator(Paginator):
         limit_param: str = "limit",
         limit: int = 100,
         total_path: str | None = None,
+        **shape: Any,
     ) -> None:
-        super().__init__(items_path)
+        super().__init__(items_path, **shape)
         self.offset_param = offset_param
         self.limit_param = limit_param
         self.limit = limit

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 
 import httpx
 
+from saaslens.http.errors import ThrottleWaitTooLongError
+
 
 @dataclass(frozen=True)
 class RateLimitHeaders:
@@ -89,8 +91,12 @@ class RateLimitPacer:
         pace_below_fraction: float = 0.5,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
+        max_wait: float = 300.0,
     ) -> None:
+        """`max_wait` is the longest single wait (the client's `max_throttle_wait`): a window
+        whose reset lies further ahead fails the request at once instead of sleeping."""
         self.headers = headers
+        self.max_wait = max_wait
         self.reserve_fraction = reserve_fraction
         self.pace_below_fraction = pace_below_fraction
         self._clock = clock
@@ -178,6 +184,15 @@ class RateLimitPacer:
         waited = 0.0
         while True:
             delay, booked = self._decide(bucket)
+            if delay > self.max_wait:
+                if booked:
+                    with self._lock:
+                        self._release_mine(bucket)
+                raise ThrottleWaitTooLongError(
+                    f"provider asked to wait {delay:.0f} s (its rate-limit window for {bucket} resets then), more "
+                    f"than max_throttle_wait_seconds={self.max_wait:g}; rerun later or raise the option",
+                    retry_after=delay,
+                )
             if delay > 0:
                 waited += delay
                 with self._lock:

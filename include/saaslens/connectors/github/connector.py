@@ -39,7 +39,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
-from urllib.parse import quote
 
 import httpx
 import jwt
@@ -69,7 +68,7 @@ from saaslens.http import (
     ThrottledError,
 )
 from saaslens.http.auth import AccessToken, StaticTokenAuth, TokenAuth, TokenProvider
-from saaslens.http.client import require_secure_url, token_endpoint_client
+from saaslens.http.client import api_path, require_secure_url, token_endpoint_client
 from saaslens.http.pagination import LinkHeaderPaginator, PageRequest
 from saaslens.http.redaction import redact, redact_url, register_secret
 from saaslens.transform_utils import parse_time
@@ -159,7 +158,7 @@ class GitHubAppInstallationProvider(TokenProvider):
 
     @property
     def token_url(self) -> str:
-        return f"{self.api_base.rstrip('/')}/app/installations/{quote(self.installation_id)}/access_tokens"
+        return api_path(f"{self.api_base.rstrip('/')}/app/installations", self.installation_id, "access_tokens")
 
     def app_jwt(self) -> str:
         now = int(time.time())
@@ -269,7 +268,7 @@ class GitHubConnector(Connector):
         return self.connection.require("org", "the organization login (e.g. octo-org)")
 
     def _org_path(self, suffix: str = "") -> str:
-        return f"/orgs/{quote(self.org)}{suffix}"
+        return api_path("/orgs", self.org) + suffix
 
     def _uses_app(self) -> bool:
         return bool(self.connection.extra.get("app_id") or self.connection.extra.get("client_id"))
@@ -427,7 +426,7 @@ class GitHubConnector(Connector):
 
     def _team_members(self, team: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
         team_id = str(team["id"])
-        path = self._org_path(f"/teams/{quote(team['slug'])}/members")
+        path = api_path(self._org_path("/teams"), team["slug"], "members")
         members = [m for page in self._list(path) for m in page]
         roles = {m["id"]: m["role"] for m in members if m.get("role")}
         if len(roles) < len(members):

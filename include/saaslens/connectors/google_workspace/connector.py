@@ -64,10 +64,9 @@ from saaslens.http import (
     ErrorPolicy,
     FeatureUnavailableError,
     PermissionDeniedError,
-    RetryPolicy,
 )
 from saaslens.http.auth import AccessToken, JwtBearerProvider, TokenAuth
-from saaslens.http.client import require_secure_url, token_endpoint_client
+from saaslens.http.client import api_path, require_secure_url, token_endpoint_client
 from saaslens.http.errors import MalformedResponseError, ThrottledError
 from saaslens.http.pagination import PageRequest, PageTokenPaginator
 from saaslens.http.redaction import register_secret
@@ -373,10 +372,8 @@ class GoogleWorkspaceConnector(Connector):
                     headers=self.default_headers(),
                     metrics=self.metrics,
                     transport=self._transport,
-                    retry=RetryPolicy(
-                        max_attempts=self.options.retry_max_attempts,
-                        initial_backoff=self.options.retry_initial_backoff_seconds,
-                    ),
+                    retry=self.retry_policy(),
+                    limits=self.request_limits(),
                 )
             return self._clients[key]
 
@@ -428,10 +425,10 @@ class GoogleWorkspaceConnector(Connector):
             ROLE_SCOPE: (
                 "privileges",
                 "directory",
-                f"{DIRECTORY}/customer/{customer}/roleassignments",
+                api_path(f"{DIRECTORY}/customer", customer, "roleassignments"),
                 {"maxResults": 1},
             ),
-            TOKEN_SCOPE: ("app_permissions", "directory", f"{DIRECTORY}/users/{self.subject}/tokens", {}),
+            TOKEN_SCOPE: ("app_permissions", "directory", api_path(f"{DIRECTORY}/users", self.subject, "tokens"), {}),
             AUDIT_SCOPE: (
                 "activities",
                 "reports",
@@ -469,9 +466,8 @@ class GoogleWorkspaceConnector(Connector):
     def _members(self, group_id: str) -> tuple[str, list[dict[str, Any]]]:
         client = self.api("directory", GROUP_SCOPE)
         params = {"maxResults": self._page_size(200)}
-        members = list(
-            client.iter_items(f"{DIRECTORY}/groups/{group_id}/members", PageTokenPaginator("members"), params)
-        )
+        path = api_path(f"{DIRECTORY}/groups", group_id, "members")
+        members = list(client.iter_items(path, PageTokenPaginator("members"), params))
         return group_id, members
 
     def scan_groups(self) -> Iterator[tuple[str, list[dict[str, Any]]]]:
@@ -487,7 +483,7 @@ class GoogleWorkspaceConnector(Connector):
 
     def scan_privileges(self) -> Iterator[list[dict[str, Any]]]:
         client = self.api("directory", ROLE_SCOPE)
-        base = f"{DIRECTORY}/customer/{self.customer}"
+        base = api_path(f"{DIRECTORY}/customer", self.customer)
         roles = {
             role["roleId"]: role
             for role in client.iter_items(
@@ -512,7 +508,7 @@ class GoogleWorkspaceConnector(Connector):
             ]
 
     def _tokens(self, user_id: str) -> list[dict[str, Any]]:
-        payload = self.api("directory", TOKEN_SCOPE).get_json(f"{DIRECTORY}/users/{user_id}/tokens")
+        payload = self.api("directory", TOKEN_SCOPE).get_json(api_path(f"{DIRECTORY}/users", user_id, "tokens"))
         return list((payload or {}).get("items") or [])
 
     def scan_app_permissions(self) -> Iterator[list[dict[str, Any]]]:
@@ -532,7 +528,7 @@ class GoogleWorkspaceConnector(Connector):
         if self.customer != "my_customer":
             params["customerId"] = self.customer
         client = self.api("reports", AUDIT_SCOPE)
-        path = f"{REPORTS}/activity/users/all/applications/{stream}"
+        path = api_path(f"{REPORTS}/activity/users/all/applications", stream)
         for page in client.paginate(path, PageTokenPaginator("items"), params, resume=resume):
             rows = [row for activity in page.items for row in transform.activity_rows(activity)]
             yield EventBatch(rows, page.next_request)

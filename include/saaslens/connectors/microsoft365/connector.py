@@ -62,7 +62,7 @@ from saaslens.http import (
     PermissionDeniedError,
 )
 from saaslens.http.auth import ClientCredentialsProvider, TokenAuth
-from saaslens.http.client import Page, token_endpoint_client
+from saaslens.http.client import Page, api_path, token_endpoint_client
 from saaslens.http.pagination import NextUrlPaginator, PageRequest
 from saaslens.transform_utils import iso_z
 
@@ -339,7 +339,7 @@ class Microsoft365Connector(Connector):
                 iter(self.client.get_json("/v1.0/users", {"$top": 1, "$select": "id"}).get("value") or []), None
             )
             if user is not None:
-                self.client.get_json(f"/v1.0/users/{user['id']}/drive", {"$select": "id"})
+                self.client.get_json(api_path("/v1.0/users", user["id"], "drive"), {"$select": "id"})
         except NotFoundError:
             pass  # that user has no OneDrive; the permission itself was accepted
         except FeatureUnavailableError as exc:  # no SharePoint Online licence: no OneDrive, no site
@@ -375,7 +375,7 @@ class Microsoft365Connector(Connector):
 
     def _role_members(self, role: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         params = {"$select": "id,displayName,userPrincipalName,appId"}
-        return role, list(self._items(f"/v1.0/directoryRoles/{role['id']}/members", params))
+        return role, list(self._items(api_path("/v1.0/directoryRoles", role["id"], "members"), params))
 
     def _admin_ids(self) -> set[str] | None:
         try:
@@ -457,7 +457,7 @@ class Microsoft365Connector(Connector):
 
     def _group_member_objects(self, group_id: str) -> list[dict[str, Any]]:
         params = {"$select": "id", "$top": self._top(999)}
-        return list(self._items(f"/v1.0/groups/{group_id}/members", params))
+        return list(self._items(api_path("/v1.0/groups", group_id, "members"), params))
 
     def _group_users(self, group_id: str) -> tuple[str, list[dict[str, Any]]]:
         return group_id, [m for m in self._group_member_objects(group_id) if transform.is_user(m)]
@@ -487,7 +487,8 @@ class Microsoft365Connector(Connector):
     # -- app permissions ----------------------------------------------------------------------
 
     def _app_role_assignments(self, sp_id: str) -> list[dict[str, Any]]:
-        return list(self._items(f"/v1.0/servicePrincipals/{sp_id}/appRoleAssignments", {"$top": self._top(999)}))
+        path = api_path("/v1.0/servicePrincipals", sp_id, "appRoleAssignments")
+        return list(self._items(path, {"$top": self._top(999)}))
 
     def scan_app_permissions(self) -> Iterator[list[dict[str, Any]]]:
         params = {"$select": ",".join(SERVICE_PRINCIPAL_FIELDS), "$top": self._top(999)}
@@ -523,7 +524,7 @@ class Microsoft365Connector(Connector):
 
     def _user_drive(self, user_id: str) -> dict[str, Any] | None:
         try:
-            return self.client.get_json(f"/v1.0/users/{user_id}/drive")
+            return self.client.get_json(api_path("/v1.0/users", user_id, "drive"))
         except NotFoundError:
             return None  # no OneDrive provisioned (no licence, or never signed in)
 
@@ -543,11 +544,11 @@ class Microsoft365Connector(Connector):
                 yield from drives
 
     def _site_drives(self, site_id: str) -> list[dict[str, Any]]:
-        return list(self._items(f"/v1.0/sites/{site_id}/drives"))
+        return list(self._items(api_path("/v1.0/sites", site_id, "drives")))
 
     def _permissions(self, key: tuple[str, str]) -> tuple[str, list[dict[str, Any]]]:
         drive_id, item_id = key
-        return item_id, list(self._items(f"/v1.0/drives/{drive_id}/items/{item_id}/permissions"))
+        return item_id, list(self._items(api_path("/v1.0/drives", drive_id, "items", item_id, "permissions")))
 
     def scan_files(self, resume: dict[str, Any] | None = None) -> Iterator[SnapshotBatch]:
         """Drive by drive. The drives are enumerated once, and after each drive the checkpoint is
@@ -561,7 +562,7 @@ class Microsoft365Connector(Connector):
         domain_state = sorted(domains) if domains is not None else None
         for index in range(start, len(drives)):
             drive = drives[index]
-            items = list(self._items(f"/v1.0/drives/{drive['id']}/root/delta"))
+            items = list(self._items(api_path("/v1.0/drives", drive["id"], "root", "delta")))
             paths = transform.folder_paths(items)
             files = [item for item in items if "root" not in item and "deleted" not in item]
             by_id = {item["id"]: item for item in files}

@@ -39,7 +39,7 @@ from saaslens.connectors.base import (
 from saaslens.connectors.okta import transform
 from saaslens.http import ErrorPolicy, RateLimitHeaders
 from saaslens.http.auth import ClientCredentialsProvider, StaticTokenAuth, TokenAuth
-from saaslens.http.client import token_endpoint_client
+from saaslens.http.client import api_path, token_endpoint_client
 from saaslens.http.pagination import LinkHeaderPaginator, NextUrlPaginator, PageRequest
 from saaslens.transform_utils import iso_z
 
@@ -154,7 +154,7 @@ class OktaConnector(Connector):
             me = self.client.get_json("/api/v1/users/me")
             identity = f"API token of {(me.get('profile') or {}).get('login') or me.get('id')}"
             try:
-                roles = self.client.get_json(f"/api/v1/users/{me['id']}/roles") or []
+                roles = self.client.get_json(api_path("/api/v1/users", me["id"], "roles")) or []
                 permissions = {f"role:{r.get('type')}": "role of the token's admin" for r in roles}
             except Exception:  # the stage probes below say precisely what is allowed
                 permissions = {}
@@ -167,7 +167,7 @@ class OktaConnector(Connector):
             users = self.client.get_json("/api/v1/users", {"limit": 1}) or []
             first_user = users[0]["id"] if users else None
         stages["app_permissions"] = (
-            self.probe("app_permissions", f"/api/v1/users/{first_user}/grants", {"limit": 1})
+            self.probe("app_permissions", api_path("/api/v1/users", first_user, "grants"), {"limit": 1})
             if first_user
             else stages["users"]
         )
@@ -308,7 +308,8 @@ class OktaConnector(Connector):
 
     def _group_members(self, group_id: str) -> tuple[str, list[dict[str, Any]]]:
         params = {"limit": self._page_size(1000, 1000)}
-        return group_id, list(self.client.iter_items(f"/api/v1/groups/{group_id}/users", LinkHeaderPaginator(), params))
+        path = api_path("/api/v1/groups", group_id, "users")
+        return group_id, list(self.client.iter_items(path, LinkHeaderPaginator(), params))
 
     def scan_groups(self) -> Iterator[tuple[str, list[dict[str, Any]]]]:
         group_ids: list[str] = []
@@ -320,7 +321,7 @@ class OktaConnector(Connector):
             yield "group_members", [transform.member_row(group_id, user) for user in members]
 
     def _user_roles(self, user_id: str) -> tuple[str, list[dict[str, Any]]]:
-        return user_id, list(self.client.iter_items(f"/api/v1/users/{user_id}/roles", LinkHeaderPaginator()))
+        return user_id, list(self.client.iter_items(api_path("/api/v1/users", user_id, "roles"), LinkHeaderPaginator()))
 
     def scan_privileges(self) -> Iterator[list[dict[str, Any]]]:
         paginator = NextUrlPaginator(items_path="value", next_url_path="_links.next.href")
@@ -330,7 +331,7 @@ class OktaConnector(Connector):
 
     def _user_grants(self, user_id: str) -> list[dict[str, Any]]:
         params = {"limit": self._page_size(200, 200)}
-        return list(self.client.iter_items(f"/api/v1/users/{user_id}/grants", LinkHeaderPaginator(), params))
+        return list(self.client.iter_items(api_path("/api/v1/users", user_id, "grants"), LinkHeaderPaginator(), params))
 
     def scan_app_permissions(self) -> Iterator[list[dict[str, Any]]]:
         user_ids = (user["id"] for users in self._user_listings() for user in users)

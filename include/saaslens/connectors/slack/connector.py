@@ -58,7 +58,6 @@ from saaslens.http import (
     FeatureUnavailableError,
     NotFoundError,
     PermissionDeniedError,
-    RetryPolicy,
     ThrottledError,
     TransientError,
 )
@@ -326,10 +325,8 @@ class SlackConnector(Connector):
                 headers=self.default_headers(),
                 metrics=self.metrics,
                 transport=self._transport,
-                retry=RetryPolicy(
-                    max_attempts=self.options.retry_max_attempts,
-                    initial_backoff=self.options.retry_initial_backoff_seconds,
-                ),
+                retry=self.retry_policy(),
+                limits=self.request_limits(),
                 bucket_for=lambda url: "audit/" + slack_bucket(client.relative_path(url)).removeprefix("audit/"),
             )
             self._audit_client = client
@@ -414,7 +411,8 @@ class SlackConnector(Connector):
 
     def _group_members(self, group_id: str) -> tuple[str, list[str]]:
         params = {"usergroup": group_id, "include_disabled": True, **self._team()}
-        return group_id, list(self.client.iter_items("usergroups.users.list", SinglePage("users"), params))
+        user_ids = SinglePage("users", items_are=str)  # this listing holds user ids, not objects
+        return group_id, list(self.client.iter_items("usergroups.users.list", user_ids, params))
 
     def scan_groups(self) -> Iterator[tuple[str, list[dict[str, Any]]]]:
         with_members = self.options.usergroup_members_in_list
