@@ -121,8 +121,12 @@ class PagingStyle:
     cursor_field: str | None = None  # body_cursor / next_url: dotted path of the continuation
     cursor_param: str | None = None  # body_cursor: the query parameter the cursor goes back in
     group_listing: str | None = None  # traversal_id: listing whose ids go into later paths
+    group_items: str | None = None  # where that listing's records are (None: the body is the list)
     id_field: str = "id"
     text_field: str = "id"  # dotted path of display text the connector stores
+    # How far_reset says when to come back: "provider" through the personality's own throttle
+    # headers; "retry_after" for a provider that documents none (the hostile one adds Retry-After).
+    far_reset_header: Literal["provider", "retry_after"] = "provider"
 
 
 #: One entry per provider paging convention, with the provider's page that documents it.
@@ -150,7 +154,11 @@ PAGING: dict[str, PagingStyle] = {
         cursor_field="nextPageToken",
         cursor_param="pageToken",
         group_listing=r"/admin/directory/v1/groups",
+        group_items="groups",
         text_field="name.fullName",
+        # Google's throttle answers carry no reset header: clients back off exponentially
+        # (https://developers.google.com/admin-sdk/directory/v1/limits).
+        far_reset_header="retry_after",
     ),
     # https://learn.microsoft.com/en-us/graph/paging (@odata.nextLink)
     "microsoft365": PagingStyle(
@@ -159,13 +167,14 @@ PAGING: dict[str, PagingStyle] = {
         items="value",
         cursor_field="@odata.nextLink",
         group_listing=r"/v1.0/groups",
+        group_items="value",
         text_field="displayName",
     ),
     # https://api.slack.com/apis/pagination (response_metadata.next_cursor). Slack's Web API takes
     # ids as arguments, never as path segments, so it has no listing for traversal_id.
     "slack": PagingStyle(
         "body_cursor",
-        accounts_listing=r"/api/users\.list",
+        accounts_listing=r"/users\.list",
         items="members",
         cursor_field="response_metadata.next_cursor",
         cursor_param="cursor",
@@ -245,6 +254,7 @@ class HostileApp:
         if scope["type"] != "http" or config is None or self.style is None:
             await self.inner(scope, receive, send)
             return
+        redirected = _SAME_ORIGIN_MARKER.encode() in _raw_query(scope)
         scope = self._undo_own_markers(scope, config)
         path = scope["path"]
         root = scope.get("root_path", "")
@@ -257,7 +267,7 @@ class HostileApp:
             body = orjson.dumps({"error": "hostile_stop", "message": "the hostile listing stops here"})
             await _answer(send, 400, body, [(b"content-type", b"application/json")])
             return
-        await self._attack(config, scope, receive, send)
+        await self._attack(config, scope, receive, send, redirected=redirected)
 
     def _target(self, config: HostileConfig) -> str:
         if config.path:
@@ -294,11 +304,13 @@ class HostileApp:
 
     # -- attacks ---------------------------------------------------------------------------------
 
-    async def _attack(self, config: HostileConfig, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _attack(
+        self, config: HostileConfig, scope: Scope, receive: Receive, send: Send, *, redirected: bool
+    ) -> None:
         attack = config.attack
         if attack is Attack.REDIRECT_OFF_ORIGIN:
             await _answer(send, 302, b"", [(b"location", config.redirect_to.encode())])
-        elif attack is Attack.REDIRECT_SAME_ORIGIN and _SAME_ORIGIN_MARKER.encode() not in _raw_query(scope):
+        elif attack is Attack.REDIRECT_SAME_ORIGIN and not redirected:
             marker = f"{_SAME_ORIGIN_MARKER}=1"
             query = _raw_query(scope).decode("latin-1")
             target = self._absolute(scope) + "?" + (f"{query}&{marker}" if query else marker)
@@ -328,6 +340,9 @@ class HostileApp:
         status, body, headers = await _capture(response, scope, receive)
         extra = [(k.lower().encode(), v.encode()) for k, v in self.p.rate_limit_headers(100, 0, reset)]
         headers = [(k, v) for k, v in headers if k.lower() != b"content-length"] + extra
+        if self.style is not None and self.style.far_reset_header == "retry_after":
+            headers = [(k, v) for k, v in headers if k.lower() != b"retry-after"]
+            headers.append((b"retry-after", str(config.far_seconds).encode()))
         await _answer(send, status, body, headers)
 
     async def _rewrite(self, config: HostileConfig, scope: Scope, receive: Receive, send: Send) -> None:
@@ -418,6 +433,8 @@ class HostileApp:
         config = self.p.hostile
         if config is not None and config.items is not None:
             return config.items or None
+        if config is not None and config.attack is Attack.TRAVERSAL_ID:
+            return self.style.group_items
         return self.style.items
 
     def _items(self, payload: Any) -> list[Any] | None:
