@@ -3,6 +3,11 @@
 The directory is assembled under a temporary name beside its destination and renamed into place
 only when complete, so a report that fails half way leaves nothing behind and a reader never
 sees half a report. Rebuilding the same day replaces the previous directory.
+
+A destination is replaced only when saaslens wrote it: every report directory carries a marker
+file (REPORT_MARKER) listing the files it holds, and an existing directory is replaced only when it
+is empty or is such a report holding nothing else. Anything else, and the lake itself, is refused:
+`--out ~/Documents` or `--out <lake>` once deleted the directory it named.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import logging
 import os
 import re
 import shutil
+import stat
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -35,6 +41,10 @@ from saaslens.reports.html import render
 
 log = logging.getLogger(__name__)
 DEFAULT_MAX_ROWS = 50
+# The file that makes a directory a saaslens report: JSON with the marker's format version, when
+# it was written and the files saaslens wrote beside it (the only files a rebuild may remove).
+REPORT_MARKER = ".saaslens-report"
+MARKER_VERSION = 1
 
 
 class ReportError(Exception):
@@ -144,6 +154,7 @@ def build_report(
     report_date = report_date or now.date()
     root = (lake_root or settings.lake_root()).resolve()
     target = (out_dir or root / "reports" / report_date.isoformat()).resolve()
+    check_destination(target, root)  # before any work: a refused destination costs nothing
     if max_rows < 1:
         raise ReportError(f"max_rows must be at least 1, got {max_rows}")
     findings = load_findings(findings_dir)
@@ -230,6 +241,71 @@ def _csv_ready(table: pa.Table) -> pa.Table:
     return table
 
 
+def check_destination(target: Path, lake_root: Path) -> None:
+    """Refuse a destination the report must not replace: the lake (or a directory holding it, or
+    one inside it outside <lake>/reports), a file, or a directory saaslens did not write."""
+    reports = lake_root / "reports"
+    if target == lake_root or lake_root.is_relative_to(target):
+        raise ReportError(
+            f"report destination {target} is the lake {lake_root} or contains it; "
+            "refusing to replace it (pass --out a directory outside the lake, or leave it out)"
+        )
+    if target.is_relative_to(lake_root) and (target == reports or not target.is_relative_to(reports)):
+        raise ReportError(
+            f"report destination {target} is inside the lake {lake_root} but not a directory under "
+            f"{reports}; refusing to write there"
+        )
+    _files_of_existing_report(target)
+
+
+def _files_of_existing_report(target: Path) -> list[str] | None:
+    """None when `target` does not exist; else the names saaslens may remove there (none for an
+    empty directory). Raises ReportError for anything saaslens did not write."""
+    try:
+        info = target.lstat()
+    except FileNotFoundError:
+        return None
+    if not stat.S_ISDIR(info.st_mode):
+        raise ReportError(f"report destination {target} exists and is not a directory; refusing to replace it")
+    entries = {entry.name: entry for entry in os.scandir(target)}
+    if not entries:
+        return []
+    marker = entries.get(REPORT_MARKER)
+    listed = _marker_files(target / REPORT_MARKER) if marker and marker.is_file(follow_symlinks=False) else None
+    if listed is None:
+        raise ReportError(
+            f"report destination {target} is not a saaslens report directory; refusing to replace it "
+            f"(it is not empty and has no readable {REPORT_MARKER} marker; pick an empty or new directory)"
+        )
+    # Only regular files the marker lists: a file a person added (or a link, or a subdirectory)
+    # makes the directory theirs too, and it is left alone.
+    foreign = sorted(
+        name
+        for name, entry in entries.items()
+        if name != REPORT_MARKER and (name not in listed or not entry.is_file(follow_symlinks=False))
+    )
+    if foreign:
+        raise ReportError(
+            f"report destination {target} is a saaslens report directory but also holds files saaslens did "
+            f"not write ({', '.join(foreign[:5])}{', ...' if len(foreign) > 5 else ''}); refusing to replace it"
+        )
+    return [*listed, REPORT_MARKER]
+
+
+def _marker_files(path: Path) -> set[str] | None:
+    try:
+        marker = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(marker, dict) or marker.get("version") != MARKER_VERSION:
+        return None
+    files = marker.get("files")
+    if not isinstance(files, list):
+        return None
+    # Plain names only: a marker cannot point removal outside its own directory.
+    return {name for name in files if isinstance(name, str) and name not in ("", ".", "..") and "/" not in name}
+
+
 def _write_atomically(target: Path, html_text: str, results: list[collect.FindingResult], data) -> list[str]:
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = target.parent / f".{target.name}.tmp-{uuid.uuid4().hex[:8]}"
@@ -256,7 +332,9 @@ def _write_atomically(target: Path, html_text: str, results: list[collect.Findin
         }
         (staging / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
         files.append("summary.json")
-        for name in files:
+        marker = {"version": MARKER_VERSION, "created_at": datetime.now(UTC).isoformat(), "files": files}
+        (staging / REPORT_MARKER).write_text(json.dumps(marker, indent=2), encoding="utf-8")
+        for name in [*files, REPORT_MARKER]:
             with open(staging / name, "rb") as handle:
                 os.fsync(handle.fileno())
         _swap_into_place(staging, target)
@@ -267,10 +345,13 @@ def _write_atomically(target: Path, html_text: str, results: list[collect.Findin
 
 
 def _swap_into_place(staging: Path, target: Path) -> None:
-    """Rename the finished directory into place; an older report of the same day is moved aside
-    first and deleted after, so the path holds either the old or the new report, whole."""
+    """Rename the finished directory into place; an older report of the same day (or an empty
+    directory) is moved aside first and deleted after, so the path holds either the old or the new
+    report, whole. The old one is checked again here, just before, and only the files its marker
+    lists are removed, one by one: nothing is removed recursively and no link is followed."""
     old = None
-    if target.exists():
+    removable = _files_of_existing_report(target)
+    if removable is not None:
         old = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
         target.rename(old)
     try:
@@ -280,4 +361,9 @@ def _swap_into_place(staging: Path, target: Path) -> None:
             old.rename(target)
         raise
     if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+        for name in removable or []:
+            (old / name).unlink(missing_ok=True)
+        try:
+            old.rmdir()
+        except OSError as exc:  # something appeared in it meanwhile: keep it, say where
+            log.warning("previous report kept at %s: %s", old, exc)
