@@ -229,16 +229,36 @@ def _add_notes(results: list[collect.FindingResult], mfa: dict[tuple[str, str], 
             result.notes.append(f"MFA unknown (the app does not report it), so not judged here: {listed}.")
 
 
+# OWASP's CSV injection rule (https://owasp.org/www-community/attacks/CSV_Injection): a spreadsheet
+# runs a cell beginning with =, +, -, @, tab (0x09) or carriage return (0x0D) as a formula, so such a
+# cell gets a leading single quote. The other half of the rule, quoting every cell and doubling the
+# double quotes inside it, is what pyarrow's CSV writer does for every string ("needed" quoting).
+# Provider text ("-5" in a name included) is neutralised; numeric columns are not text and stay.
+FORMULA_STARTS = pa.array(["=", "+", "-", "@", "\t", "\r"])
+
+
 def _csv_ready(table: pa.Table) -> pa.Table:
-    """CSV has no lists or nested values: lists become '; '-joined text, other nested types JSON-ish text."""
+    """CSV has no lists or nested values: lists become '; '-joined text, other nested types JSON-ish
+    text; then every text column is neutralised for spreadsheets (FORMULA_STARTS). Vectorised: the
+    report writes findings of hundreds of thousands of rows."""
     for index, column_field in enumerate(table.schema):
         kind = column_field.type
+        column = table.column(index)
         if pa.types.is_list(kind) or pa.types.is_large_list(kind):
-            values = pc.cast(table.column(index), pa.list_(pa.string()))
-            table = table.set_column(index, column_field.name, pc.binary_join(values, "; "))
+            column = pc.binary_join(pc.cast(column, pa.list_(pa.string())), "; ")
         elif pa.types.is_nested(kind) or pa.types.is_dictionary(kind):
-            table = table.set_column(index, column_field.name, pc.cast(table.column(index), pa.string()))
+            column = pc.cast(column, pa.string())
+        elif not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
+            continue
+        table = table.set_column(index, column_field.name, _neutralise_formulas(column))
     return table
+
+
+def _neutralise_formulas(text: pa.ChunkedArray) -> pa.ChunkedArray:
+    starts_like_formula = pc.is_in(pc.utf8_slice_codeunits(text, 0, 1), value_set=FORMULA_STARTS)
+    if not pc.any(starts_like_formula).as_py():  # most columns: nothing to copy
+        return text
+    return pc.if_else(starts_like_formula, pc.binary_join_element_wise("'", text, ""), text)
 
 
 def check_destination(target: Path, lake_root: Path) -> None:
