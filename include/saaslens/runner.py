@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -54,6 +55,24 @@ class StageSkipped(Exception):
 
 class CredentialsRejected(Exception):
     """The provider rejected the credentials: retrying cannot help, so the task fails at once."""
+
+
+def _failure_text(exc: BaseException) -> str:
+    """What failed, for the run record. A lookup error raised inside a connector's code (a
+    `transform.py` or `connector.py` reading provider data) means the provider sent a field of a
+    shape its API does not document: the HTTP layer checks pages and items, fields inside an item
+    are the connector's to read. Named as a malformed answer, with where it was met."""
+    text = redact(str(exc))
+    if isinstance(exc, AttributeError | TypeError | KeyError):
+        frames = traceback.extract_tb(exc.__traceback__)
+        inner = frames[-1] if frames else None
+        if inner is not None and "/saaslens/connectors/" in inner.filename.replace("\\", "/"):
+            where = inner.filename.replace("\\", "/").split("/saaslens/connectors/")[-1]
+            return (
+                f"MalformedResponseError: provider data of an unexpected shape reached {where}:{inner.name} "
+                f"line {inner.lineno} ({text}); the provider's answer does not match its documented format"
+            )
+    return f"{type(exc).__name__}: {text}"
 
 
 class StageFailed(Exception):
@@ -681,7 +700,7 @@ class StageRunner:
             detail = f"{self.label}: {redact(str(exc))}"
             error = CredentialsRejected(detail)
         except Exception as exc:
-            detail = f"{self.label}: {self.stage} failed: {type(exc).__name__}: {redact(str(exc))}"
+            detail = f"{self.label}: {self.stage} failed: {_failure_text(exc)}"
             error = StageFailed(detail)
         finally:
             ended = datetime.now(UTC)

@@ -17,6 +17,7 @@ import time
 import tracemalloc
 import zlib
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -492,3 +493,33 @@ def test_a_compressed_page_within_the_cap_is_read_whole(serve):
     items = list(client.iter_items("/users", LinkHeaderPaginator()))
     assert len(items) == 50_000 and items[-1] == {"id": 49_999}
     assert client.metrics.bytes == len(page)
+
+
+# -- 12: a field of the wrong shape inside an item, met by a transform -----------------------------
+
+
+@pytest.mark.integration
+def test_a_transform_meeting_a_field_of_the_wrong_shape_fails_as_a_malformed_answer(tmp_path, monkeypatch):
+    """The HTTP layer checks pages and items; a field inside an item is the transform's to read.
+    A provider sending `profile` as a string must fail the stage as a malformed answer naming the
+    instance, the stage and the transform, not as a bare AttributeError."""
+    from saaslens.connectors.okta import transform as okta_transform
+    from saaslens.lake.writer import Lake, snapshot_id_for
+    from saaslens.runner import RunContext, StageFailed, run_stage
+    from saaslens.sandbox.core import SandboxServer, TenantSpec
+    from tests.e2e.okta_helpers import ANCHOR, instance, ssws
+
+    real = okta_transform.account_row
+    monkeypatch.setattr(
+        okta_transform, "account_row", lambda user, *args, **kwargs: real({**user, "profile": "x"}, *args, **kwargs)
+    )
+    spec = TenantSpec(app="okta", name="shape", seed=3, users=5, options={"anchor": ANCHOR.isoformat()})
+    with SandboxServer([spec]) as server:
+        moment = time.strftime("%H%M%S")
+        ctx = RunContext(run_id=f"shape-{moment}", snapshot_id=snapshot_id_for(datetime.now(UTC)))
+        with pytest.raises(StageFailed) as failed:
+            run_stage(instance("shape"), "users", ctx, Lake(tmp_path / "lake"), connection=ssws(server, "shape"))
+    detail = str(failed.value)
+    assert detail.startswith("okta/shape: users failed: MalformedResponseError: provider data of an unexpected shape")
+    assert "okta/transform.py" in detail and "account_row" in detail and "'str' object" in detail
+    assert "AttributeError" not in detail
