@@ -4,35 +4,54 @@ Connectors declare what differs (an ErrorPolicy, a paginator, rate-limit header 
 strategy) and never talk to httpx directly.
 """
 
-from saaslens.http.client import ApiClient, Page, RetryPolicy, RunMetrics
+from saaslens.http.client import ApiClient, Page, RetryPolicy, RunMetrics, api_path
 from saaslens.http.errors import (
     ApiError,
     AuthenticationError,
+    EmptyPageError,
     FeatureUnavailableError,
     InsecureURLError,
     MalformedResponseError,
     NotFoundError,
+    PageShapeError,
+    PaginationLoopError,
     PermissionDeniedError,
+    RedirectRefusedError,
+    RequestDeadlineError,
+    ResponseTooLargeError,
     ThrottledError,
+    ThrottleWaitTooLongError,
     TransientError,
+    UnsafePathSegmentError,
 )
 from saaslens.http.policy import ErrorPolicy
 from saaslens.http.ratelimit import RateLimitHeaders
+from saaslens.http.transport import RequestLimits
 
 __all__ = [
     "ApiClient",
     "ApiError",
     "AuthenticationError",
+    "EmptyPageError",
     "ErrorPolicy",
     "FeatureUnavailableError",
     "InsecureURLError",
     "MalformedResponseError",
     "NotFoundError",
     "Page",
+    "PageShapeError",
+    "PaginationLoopError",
     "PermissionDeniedError",
     "RateLimitHeaders",
+    "RedirectRefusedError",
+    "RequestDeadlineError",
+    "RequestLimits",
+    "ResponseTooLargeError",
     "RetryPolicy",
     "RunMetrics",
+    "ThrottleWaitTooLongError",
     "ThrottledError",
     "TransientError",
+    "UnsafePathSegmentError",
+    "api_path",
 ]
