@@ -258,8 +258,7 @@ def test_a_gzip_bomb_is_refused_without_inflating_it(app, tenant):
 @pytest.mark.parametrize("app", APPS)
 def test_a_page_larger_than_the_cap_is_refused(app, tenant):
     t = tenant(app)
-    t.instance.options["max_response_megabytes"] = 16
-    t.attack(Attack.HUGE_PAGE, huge_megabytes=52)
+    t.attack(Attack.HUGE_PAGE, huge_megabytes=52)  # the review's page, against the default cap
     result = t.run("users")
     _refused(result, "bytes", "size", "larger", "too large", "limit")
     assert t.published("accounts") == []
