@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from saaslens import settings
+from saaslens.terminal import TerminalSafeFormatter, plain_text, safe_text
 
 
 def _console():
@@ -58,7 +59,8 @@ def _run_stages(instance, stages, lake, console) -> int:
         console=console,
     ) as progress:
         rows = {
-            s: progress.add_task(f"{instance.app}/{instance.name} {s}", total=None, status="waiting") for s in stages
+            s: progress.add_task(safe_text(f"{instance.app}/{instance.name} {s}"), total=None, status="waiting")
+            for s in stages
         }
 
         def report(stage, records, metrics):
@@ -71,7 +73,8 @@ def _run_stages(instance, stages, lake, console) -> int:
                 result = run_stage(instance, stage, ctx, _lake(lake))
             except (CredentialsRejected, StageFailed) as exc:
                 failures += 1
-                messages.append(f"[red]{stage} failed:[/red] {exc}")
+                # The exception quotes the provider's error: shown, never obeyed (issue 10, item 10).
+                messages.append(f"[red]{safe_text(stage)} failed:[/red] {safe_text(exc)}")
                 progress.update(rows[stage], total=1, completed=1, status="[red]failed[/red] (see below)")
                 if isinstance(exc, CredentialsRejected):
                     break
@@ -83,7 +86,7 @@ def _run_stages(instance, stages, lake, console) -> int:
             )
             if result.status == "skipped":
                 text = "[yellow]skipped[/yellow] (see below)"
-                messages.append(f"[yellow]{stage} skipped:[/yellow] {result.detail}")
+                messages.append(f"[yellow]{safe_text(stage)} skipped:[/yellow] {safe_text(result.detail)}")
             progress.update(rows[stage], total=1, completed=1, status=text)
     # Full messages after the live display, which truncates to the terminal's width.
     for message in messages:
@@ -106,14 +109,15 @@ def cmd_sync(args: argparse.Namespace) -> int:
         apps = load_connected_apps(args.config)
         instance = apps.get(args.instance)
     except ConfigError as exc:
-        console.print(f"[red]error:[/red] {exc}")
+        console.print(f"[red]error:[/red] {safe_text(exc)}")
         return 2
     available = registry.connector_class(instance.app).stages()
     stages = args.stage or available
     unknown = [s for s in stages if s not in available]
     if unknown:
         console.print(
-            f"[red]error:[/red] {instance.app} has no stage {', '.join(unknown)} (stages: {', '.join(available)})"
+            f"[red]error:[/red] {instance.app} has no stage {safe_text(', '.join(unknown))} "
+            f"(stages: {', '.join(available)})"
         )
         return 2
     if not instance.enabled:
@@ -156,13 +160,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
     try:
         apps = load_connected_apps(args.config)
     except ConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {plain_text(exc)}", file=sys.stderr)
         return 2
     for instance in apps.instances:
         state = "enabled" if instance.enabled else "disabled"
         print(f"ok     {instance.app}/{instance.name} ({state}, dag {instance.dag_id}, pool {instance.pool})")
     for error in apps.errors:
-        print(f"error  {error}", file=sys.stderr)
+        print(f"error  {plain_text(error)}", file=sys.stderr)
     return 1 if apps.errors else 0
 
 
@@ -188,12 +192,15 @@ def cmd_report(args: argparse.Namespace) -> int:
             config=args.config,
         )
     except (ReportError, FindingError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {plain_text(exc)}", file=sys.stderr)
         return 2
     for label in result.not_current:
-        print(f"warning: {label} is not current (failed, stale or never scanned); see the report", file=sys.stderr)
+        print(
+            f"warning: {plain_text(label)} is not current (failed, stale or never scanned); see the report",
+            file=sys.stderr,
+        )
     for finding_id, error in result.failed_findings.items():
-        print(f"error: finding {finding_id} failed: {error}", file=sys.stderr)
+        print(f"error: finding {finding_id} failed: {plain_text(error)}", file=sys.stderr)
     print(result.html)
     return 1 if result.failed_findings else 0
 
@@ -278,10 +285,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    # Log lines quote provider text too (a warning about a page): no control character reaches
+    # the terminal through them either.
+    handler = logging.StreamHandler()
+    handler.setFormatter(TerminalSafeFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, handlers=[handler])
     from saaslens.http.redaction import install_log_redaction
 
     install_log_redaction()

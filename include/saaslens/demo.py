@@ -22,6 +22,7 @@ from saaslens import settings
 from saaslens.config import load_connected_apps
 from saaslens.orchestration.local_airflow import AirflowStack, AirflowStackError, port_is_free
 from saaslens.sandbox.core import load_sandbox_config
+from saaslens.terminal import safe_text
 
 STATE_STYLE = {
     "success": "green",
@@ -72,8 +73,8 @@ def _progress_table(snapshot: dict[str, list[dict]]) -> Table:
         cells = []
         for stage in stages:
             state = by_id.get(stage)
-            cells.append("" if state is None else f"[{STATE_STYLE.get(state, 'white')}]{state}[/]")
-        table.add_row(dag_id, *cells)
+            cells.append("" if state is None else f"[{STATE_STYLE.get(state, 'white')}]{safe_text(state)}[/]")
+        table.add_row(safe_text(dag_id), *cells)
     return table
 
 
@@ -83,11 +84,11 @@ def _write_report(lake: Path, console: Console) -> bool:
 
     result = build_report(lake)
     for label in result.not_current:
-        console.print(f"[yellow]{label} is not current[/yellow] (the report flags it)")
+        console.print(f"[yellow]{safe_text(label)} is not current[/yellow] (the report flags it)")
     for finding_id, error in result.failed_findings.items():
-        console.print(f"[red]finding {finding_id} failed:[/red] {error}")
+        console.print(f"[red]finding {finding_id} failed:[/red] {safe_text(error)}")
     rows = ", ".join(f"{finding} {count:,}" for finding, count in result.counts.items())
-    console.print(f"[bold]compliance report[/bold] ({rows}):\n{result.html}")
+    console.print(f"[bold]compliance report[/bold] ({rows}):\n{safe_text(result.html)}")
     return not result.failed_findings
 
 
@@ -104,7 +105,7 @@ def run_demo(keep_running: bool = False) -> int:
     try:
         console.print(f"[bold]Airflow[/bold] home {stack.home} (SQLite, LocalExecutor)")
         stack.migrate()
-        console.print(stack.bootstrap().strip())
+        console.print(safe_text(stack.bootstrap().strip()))
         sandbox = _start_sandbox(demo_dir, console)
         stack.start()
         console.print(f"Airflow API server and UI: {stack.api_url} (logs in {stack.log_dir})")
@@ -116,7 +117,7 @@ def run_demo(keep_running: bool = False) -> int:
             stack.pause(dag_id)
         for dag_id, state in states.items():
             colour = "green" if state == "success" else "red"
-            console.print(f"{dag_id}: [{colour}]{state}[/{colour}]")
+            console.print(f"{dag_id}: [{colour}]{safe_text(state)}[/{colour}]")
         from saaslens.summary import print_summary
 
         print_summary(lake, console)
@@ -126,7 +127,7 @@ def run_demo(keep_running: bool = False) -> int:
             signal.pause()
         return 0 if report_ok and all(state == "success" for state in states.values()) else 1
     except AirflowStackError as exc:
-        console.print(f"[red]demo failed:[/red] {exc}")
+        console.print(f"[red]demo failed:[/red] {safe_text(exc)}")
         return 1
     finally:
         stack.stop()

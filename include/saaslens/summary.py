@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from saaslens.lake.catalog import build_catalog, connect
+from saaslens.terminal import safe_text
 
 QUERIES = {
     "Accounts by status": """
@@ -42,6 +43,9 @@ def print_summary(lake_root: Path, console: Console) -> None:
             for column in columns:
                 table.add_column(column)
             for row in result.fetchall():
-                table.add_row(*("" if v is None else f"{v:,}" if isinstance(v, int) else str(v) for v in row))
+                # Role names, statuses and the like are the provider's text: rich renders a cell's
+                # string as markup, so it is escaped and stripped of control characters first.
+                table.add_row(*("" if v is None else f"{v:,}" if isinstance(v, int) else safe_text(v) for v in row))
             console.print(table)
-    console.print(f"lake: {lake_root}\ncatalog: {path}  (duckdb {path} -c 'select * from accounts limit 5')")
+    lake, catalog = safe_text(lake_root), safe_text(path)
+    console.print(f"lake: {lake}\ncatalog: {catalog}  (duckdb {catalog} -c 'select * from accounts limit 5')")
