@@ -7,6 +7,7 @@ Credentials and base URLs are deliberately absent: they belong in the Airflow Co
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,29 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from saaslens import settings
 
 _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+# Matched with fullmatch: with re.match, `$` also matches before a final newline, and "acme\n" got
+# through into DAG ids and lake paths.
+NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
+# Airflow's own rule for connection ids (airflow.models.connection.RE_SANITIZE_CONN_ID, at most
+# 250 characters), matched in full.
+CONN_ID_PATTERN = re.compile(r"[\w#!()\-.:/\\]{1,250}")
+# The schedules Airflow 3 accepts as text (airflow.sdk.definitions.dag._create_timetable): null (no
+# schedule), "@once", "@continuous", or a cron expression, after Airflow's preset aliases below
+# (airflow.sdk.definitions.timetables._cron.CRON_PRESETS; a test keeps them equal) are resolved,
+# which Airflow checks with croniter when it loads the DAG (CronMixin.validate). The DAG factory
+# passes the text as it is, so durations (timedelta) are not a form this file can give.
+AIRFLOW_CRON_PRESETS = {
+    "@hourly": "0 * * * *",
+    "@daily": "0 0 * * *",
+    "@weekly": "0 0 * * 0",
+    "@monthly": "0 0 1 * *",
+    "@quarterly": "0 0 1 */3 *",
+    "@yearly": "0 0 1 1 *",
+}
+SCHEDULE_HINT = (
+    "use a cron expression such as '0 */6 * * *', a preset (@hourly, @daily, @weekly, @monthly, "
+    "@quarterly, @yearly, @once, @continuous), or null for no schedule"
+)
 
 
 class ConfigError(Exception):
@@ -39,11 +62,35 @@ class InstanceConfig(BaseModel):
     @field_validator("name")
     @classmethod
     def _name_is_identifier_safe(cls, value: str) -> str:
-        if not NAME_PATTERN.match(value):
+        if not NAME_PATTERN.fullmatch(value):
             raise ValueError(
                 "must be 1-63 characters of lowercase letters, digits, '-' or '_', starting with a "
                 "letter or digit (it becomes part of the DAG id, pool name and lake path)"
             )
+        return value
+
+    @field_validator("conn_id")
+    @classmethod
+    def _conn_id_is_airflows(cls, value: str) -> str:
+        if not CONN_ID_PATTERN.fullmatch(value):
+            raise ValueError(
+                "must be 1-250 characters Airflow allows in a connection id: letters, digits, '_', "
+                "'#', '!', '(', ')', '-', '.', ':', '/' or '\\'"
+            )
+        return value
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule_is_airflows(cls, value: str | None) -> str | None:
+        """Refused here, naming the instance, rather than by Airflow when it loads the DAG file,
+        where one bad schedule fails every instance's DAG without saying whose it is."""
+        if value is None or value in ("@once", "@continuous"):
+            return value
+        if value.strip().lower() in ("none", "null", ""):
+            raise ValueError(f"{value!r} is not a schedule; write null (no quotes) for no schedule")
+        problem = _cron_problem(AIRFLOW_CRON_PRESETS.get(value, value))
+        if problem:
+            raise ValueError(f"{value!r} is not a schedule Airflow accepts ({problem}); {SCHEDULE_HINT}")
         return value
 
     @property
@@ -58,6 +105,18 @@ class InstanceConfig(BaseModel):
     @property
     def pool(self) -> str:
         return f"saaslens_{self.key}"
+
+
+@functools.cache  # a file of thousands of instances has a handful of distinct schedules
+def _cron_problem(expression: str) -> str | None:
+    """Why Airflow would refuse this cron expression, or None: its own check, with croniter."""
+    from croniter import CroniterBadCronError, CroniterBadDateError, croniter
+
+    try:
+        croniter(expression)
+    except (CroniterBadCronError, CroniterBadDateError) as exc:
+        return str(exc)
+    return None
 
 
 @dataclass(frozen=True)
@@ -162,6 +221,7 @@ def load_connected_apps(path: Path | str | None = None) -> ConnectedApps:
     instances: list[InstanceConfig] = []
     errors: list[InstanceError] = []
     seen: dict[tuple[str, str], int] = {}
+    derived: dict[str, InstanceConfig] = {}  # DAG id (which is also the pool name) -> first instance
     for index, raw in enumerate(document.get("instances") or []):
         merged = {**defaults, **raw} if isinstance(raw, dict) else raw
         result = _validate_entry(file, index, merged, known_apps)
@@ -180,5 +240,20 @@ def load_connected_apps(path: Path | str | None = None) -> ConnectedApps:
             )
             continue
         seen[ident] = index
+        first = derived.get(result.dag_id)
+        if first is not None:
+            # '-' and '_' both become '_' in the DAG id and pool name: the second DAG would replace
+            # the first without a word. Refused, naming both; the first keeps its DAG.
+            errors.append(
+                InstanceError(
+                    file,
+                    result.name,
+                    result.app,
+                    f"field 'name': {result.app}/{result.name} and {first.app}/{first.name} both become "
+                    f"DAG id and pool {result.dag_id} ('-' is written '_'); rename one of them",
+                )
+            )
+            continue
+        derived[result.dag_id] = result
         instances.append(result)
     return ConnectedApps(file=file, instances=instances, errors=errors)

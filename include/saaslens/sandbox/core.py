@@ -97,7 +97,7 @@ APP_REGISTRY: dict[str, str] = {
     "github": "saaslens.sandbox.github:GitHubPersonality",
 }
 
-_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")  # fullmatch: `$` would let a final newline through
 logger = logging.getLogger("saaslens.sandbox")
 
 
@@ -230,7 +230,7 @@ class TenantSpec(BaseModel):
     @field_validator("name")
     @classmethod
     def _url_safe(cls, value: str) -> str:
-        if not _NAME.match(value):
+        if not _NAME.fullmatch(value):
             raise ValueError(
                 "must be 1-63 lowercase letters, digits, '-' or '_', starting with a letter or digit "
                 "(it becomes part of the tenant's URL)"
