@@ -374,7 +374,8 @@ def _assert_inert(output: str) -> None:
 # Providers whose role names come from the provider (GitHub's and Slack's are fixed words): the
 # listing the privileges stage reads them from, where its records are, and the name's field.
 ROLE_LISTINGS = {
-    "okta": {"path": r"/api/v1/users/[^/]+/roles", "items": "", "text_field": "label"},
+    # Okta: the connector stores a role by its type (SUPER_ADMIN, ..., CUSTOM), which it shows
+    "okta": {"path": r"/api/v1/users/[^/]+/roles", "items": "", "text_field": "type"},
     "google_workspace": {
         "path": r"/admin/directory/v1/customer/[^/]+/roles",
         "items": "items",

@@ -126,3 +126,18 @@ def test_an_existing_file_is_refused(lake, tmp_path):
     with pytest.raises(ReportError, match="not a directory"):
         build_report(lake, out_dir=out, now=NOW)
     assert out.read_text() == "a file, not a directory"
+
+
+def test_a_report_is_private_to_its_owner_whatever_the_umask(lake, tmp_path):
+    """Reports hold personal data, like the lake they come from: files 0600, directories 0700."""
+    old = os.umask(0o022)
+    try:
+        result = build_report(lake, now=NOW)
+    finally:
+        os.umask(old)
+    report_dir = result.directory
+    assert oct(report_dir.stat().st_mode & 0o777) == oct(0o700)
+    assert oct(report_dir.parent.stat().st_mode & 0o777) == oct(0o700)  # <lake>/reports, made by the report
+    files = [p for p in report_dir.iterdir() if p.is_file()]
+    assert files
+    assert {p.name: oct(p.stat().st_mode & 0o777) for p in files} == {p.name: oct(0o600) for p in files}

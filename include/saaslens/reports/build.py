@@ -35,7 +35,7 @@ from saaslens import settings
 from saaslens.findings import Finding, load_findings, resolve_params
 from saaslens.lake.catalog import view_statements
 from saaslens.lake.schema import SNAPSHOT_TABLES
-from saaslens.lake.writer import Lake
+from saaslens.lake.writer import DIR_MODE, FILE_MODE, Lake, private_dirs
 from saaslens.reports import collect
 from saaslens.reports.html import render
 
@@ -327,9 +327,12 @@ def _marker_files(path: Path) -> set[str] | None:
 
 
 def _write_atomically(target: Path, html_text: str, results: list[collect.FindingResult], data) -> list[str]:
-    target.parent.mkdir(parents=True, exist_ok=True)
+    # Reports hold personal data: private to the owner like the lake, whatever the umask. The
+    # staging directory is 0700 from its creation, so no file in it is ever readable by others.
+    private_dirs(target.parent)
     staging = target.parent / f".{target.name}.tmp-{uuid.uuid4().hex[:8]}"
-    staging.mkdir()
+    os.mkdir(staging, DIR_MODE)
+    os.chmod(staging, DIR_MODE)
     try:
         files = ["report.html"]
         (staging / "report.html").write_text(html_text, encoding="utf-8")
@@ -355,6 +358,7 @@ def _write_atomically(target: Path, html_text: str, results: list[collect.Findin
         marker = {"version": MARKER_VERSION, "created_at": datetime.now(UTC).isoformat(), "files": files}
         (staging / REPORT_MARKER).write_text(json.dumps(marker, indent=2), encoding="utf-8")
         for name in [*files, REPORT_MARKER]:
+            os.chmod(staging / name, FILE_MODE)
             with open(staging / name, "rb") as handle:
                 os.fsync(handle.fileno())
         _swap_into_place(staging, target)
