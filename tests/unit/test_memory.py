@@ -11,6 +11,14 @@ import pytest
 from saaslens.memory import freeze_after_import, long_lived_objects_frozen, parse_json_uncollected
 
 
+@pytest.fixture(autouse=True)
+def _start_unfrozen():
+    """A task process starts with nothing frozen. An in-process sandbox server started by an earlier
+    test (saaslens.sandbox.core.build_app) freezes its tenants for good, so which test ran last
+    decided whether these passed; each test here starts from the state a task starts from."""
+    gc.unfreeze()
+
+
 def test_a_frozen_block_thaws_when_the_last_one_exits():
     assert gc.get_freeze_count() == 0
     with long_lived_objects_frozen():
