@@ -10,11 +10,12 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
 from saaslens import settings
 
@@ -28,8 +29,9 @@ CONN_ID_PATTERN = re.compile(r"[\w#!()\-.:/\\]{1,250}")
 # The schedules Airflow 3 accepts as text (airflow.sdk.definitions.dag._create_timetable): null (no
 # schedule), "@once", "@continuous", or a cron expression, after Airflow's preset aliases below
 # (airflow.sdk.definitions.timetables._cron.CRON_PRESETS; a test keeps them equal) are resolved,
-# which Airflow checks with croniter when it loads the DAG (CronMixin.validate). The DAG factory
-# passes the text as it is, so durations (timedelta) are not a form this file can give.
+# which Airflow checks with croniter when it loads the DAG (CronMixin.validate). A duration is
+# written as ISO 8601 (`PT6H`, `P1D`) and handed to Airflow as a timedelta, which Airflow 3 runs
+# every that long (DeltaTriggerTimetable).
 AIRFLOW_CRON_PRESETS = {
     "@hourly": "0 * * * *",
     "@daily": "0 0 * * *",
@@ -40,8 +42,9 @@ AIRFLOW_CRON_PRESETS = {
 }
 SCHEDULE_HINT = (
     "use a cron expression such as '0 */6 * * *', a preset (@hourly, @daily, @weekly, @monthly, "
-    "@quarterly, @yearly, @once, @continuous), or null for no schedule"
+    "@quarterly, @yearly, @once, @continuous), an ISO 8601 duration such as PT6H, or null for no schedule"
 )
+_DURATION = TypeAdapter(timedelta)
 
 
 class ConfigError(Exception):
@@ -88,10 +91,20 @@ class InstanceConfig(BaseModel):
             return value
         if value.strip().lower() in ("none", "null", ""):
             raise ValueError(f"{value!r} is not a schedule; write null (no quotes) for no schedule")
+        if value.startswith("P"):
+            duration_schedule(value)  # raises with the reason
+            return value
         problem = _cron_problem(AIRFLOW_CRON_PRESETS.get(value, value))
         if problem:
             raise ValueError(f"{value!r} is not a schedule Airflow accepts ({problem}); {SCHEDULE_HINT}")
         return value
+
+    @property
+    def airflow_schedule(self) -> str | timedelta | None:
+        """The schedule as the DAG takes it: a duration becomes a timedelta, the rest stays text."""
+        if self.schedule is not None and self.schedule.startswith("P"):
+            return duration_schedule(self.schedule)
+        return self.schedule
 
     @property
     def key(self) -> str:
@@ -105,6 +118,17 @@ class InstanceConfig(BaseModel):
     @property
     def pool(self) -> str:
         return f"saaslens_{self.key}"
+
+
+def duration_schedule(value: str) -> timedelta:
+    """An ISO 8601 duration (`PT6H`, `P1DT12H`) as a positive timedelta, or ValueError saying why."""
+    try:
+        duration = _DURATION.validate_python(value)
+    except ValidationError:
+        raise ValueError(f"{value!r} is not an ISO 8601 duration (such as PT6H or P1D); {SCHEDULE_HINT}") from None
+    if duration <= timedelta(0):
+        raise ValueError(f"{value!r} is not a positive duration; a schedule must repeat after some time")
+    return duration
 
 
 @functools.cache  # a file of thousands of instances has a handful of distinct schedules

@@ -104,3 +104,25 @@ def test_parsing_context_builds_only_the_requested_dag():
     assert set(build_dags(only_dag_id="saaslens_okta_globex")) == {"saaslens_okta_globex"}
     parsed = dagbag({"_AIRFLOW_PARSING_CONTEXT_DAG_ID": "saaslens_okta_acme"})
     assert set(parsed["dags"]) == {"saaslens_okta_acme"}
+
+
+def test_schedules_reach_airflow_as_airflow_reads_them(tmp_path):
+    """A cron text stays text; an ISO 8601 duration becomes a timedelta, which Airflow runs every
+    that long (its DeltaTriggerTimetable); a preset stays a preset."""
+    config = tmp_path / "apps.yaml"
+    config.write_text(
+        textwrap.dedent("""
+        instances:
+          - {app: okta, name: cron, conn_id: c1, schedule: "0 */6 * * *"}
+          - {app: okta, name: every6h, conn_id: c2, schedule: PT6H}
+          - {app: okta, name: daily, conn_id: c3, schedule: "@daily"}
+    """)
+    )
+    parsed = dagbag({"SAASLENS_CONFIG": str(config)})
+    assert parsed["errors"] == {}
+    schedules = {dag_id: dag["schedule"] for dag_id, dag in parsed["dags"].items() if dag_id != REPORTS_DAG}
+    assert schedules == {
+        "saaslens_okta_cron": "0 */6 * * *",
+        "saaslens_okta_every6h": "6:00:00",
+        "saaslens_okta_daily": "@daily",
+    }

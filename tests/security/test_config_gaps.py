@@ -68,6 +68,7 @@ def test_names_that_map_to_one_dag_id_are_refused_naming_both(tmp_path):
 ACCEPTED = (
     *(None, "@once", "@continuous", "@hourly", "@daily", "@weekly", "@monthly", "@quarterly", "@yearly"),
     *("@midnight", "@annually", "0 */6 * * *", "0 9 * * MON-FRI", "0 0 L * *", "*/5 * * * * 30"),
+    *("PT6H", "P1D", "PT30M", "P1DT12H"),  # ISO 8601 durations, handed to Airflow as timedeltas
 )
 
 
@@ -76,7 +77,9 @@ def test_schedules_airflow_accepts_are_accepted(schedule):
     assert InstanceConfig(app="okta", name="a", conn_id="c", schedule=schedule).schedule == schedule
 
 
-@pytest.mark.parametrize("schedule", ["every day", "None", "", "0 25 * * *", "* * *", "@reboot", "PT6H", "6h"])
+@pytest.mark.parametrize(
+    "schedule", ["every day", "None", "", "0 25 * * *", "* * *", "@reboot", "6h", "PT0S", "PTXH", "P-1D"]
+)
 def test_schedules_airflow_refuses_are_refused_naming_the_instance(tmp_path, schedule):
     apps = load_connected_apps(
         write(

@@ -53,7 +53,7 @@ def instance_dag(instance: InstanceConfig) -> DAG:
     with DAG(
         dag_id=instance.dag_id,
         description=f"saaslens scan of {instance.app} instance {instance.name}",
-        schedule=instance.schedule,
+        schedule=instance.airflow_schedule,
         start_date=START_DATE,
         catchup=False,
         max_active_runs=1,  # two scans of one instance would race on its cursors
