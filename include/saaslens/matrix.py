@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from saaslens.capabilities import IMPLEMENTED, Capability
 from saaslens.connectors import registry
+from saaslens.vocabulary import IMPLEMENTED, Capability
 
 
 def capability_matrix() -> dict[str, Any]:

@@ -19,11 +19,10 @@ import numpy as np
 import pyarrow as pa
 
 from saaslens import connections
-from saaslens.capabilities import STAGE_ORDER, STAGE_TABLES
 from saaslens.config import InstanceConfig
 from saaslens.connections import ConnectionInfo
 from saaslens.connectors import registry
-from saaslens.connectors.base import ActivityWindow, Connector, SnapshotBatch, StageAccess
+from saaslens.connectors.base import ActivityWindow, Connector, HttpContext, SnapshotBatch, StageAccess
 from saaslens.http import ApiError, AuthenticationError, PermissionDeniedError, RunMetrics
 from saaslens.http.errors import FeatureUnavailableError
 from saaslens.http.pagination import PageRequest
@@ -40,6 +39,7 @@ from saaslens.lake.writer import (
 )
 from saaslens.memory import long_lived_objects_frozen, release_freed_memory
 from saaslens.transform_utils import parse_time
+from saaslens.vocabulary import STAGE_ORDER, STAGE_TABLES
 
 log = logging.getLogger(__name__)
 
@@ -242,7 +242,7 @@ class StageRunner:
         connection = self._connection or connections.resolve(
             self.instance.conn_id, instance_label=self.label, inside_airflow=self.ctx.inside_airflow
         )
-        return self.connector_class(self.instance, connection, self.metrics, transport=self._transport)
+        return self.connector_class(self.instance.options, connection, HttpContext(self.metrics, self._transport))
 
     def _permission_check(self) -> None:
         if self.stage == "authenticate":

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from saaslens.capabilities import STAGE_TABLES
 from saaslens.config import load_connected_apps
 from saaslens.connectors import registry
 from saaslens.orchestration.assets import REPORTED_TABLES, table_uri
 from saaslens.reports.freshness import schedule_interval
+from saaslens.vocabulary import STAGE_TABLES
 from tests.airflow.clean_interpreter import run_python_json
 
 ROOT = Path(__file__).resolve().parents[2]

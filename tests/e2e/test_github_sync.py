@@ -194,7 +194,7 @@ def test_github_app_installation_tokens_are_exchanged_and_refreshed(server, lake
     granted = {p["name"] for p in permissions if p["kind"] == "permission"}
     assert granted >= {"members:read", "organization_administration:read"}
     assert_lake_equals_ground_truth(lake, "globex", truth(server, "globex"))
-    connector = GitHubConnector(instance("globex"), app_connection(server, "globex"))
+    connector = GitHubConnector(instance("globex").options, app_connection(server, "globex"))
     try:
         first = connector.auth.token()
         connector.client.get_json("/orgs/globex-inc/teams", {"per_page": 1})
@@ -326,7 +326,7 @@ def test_repository_inventory_lists_every_repository_with_its_visibility(server)
     from saaslens.connectors.github import GitHubConnector
 
     def inventory(connection: ConnectionInfo) -> list[dict[str, Any]]:
-        connector = GitHubConnector(instance("acme", page_size=40), connection)
+        connector = GitHubConnector(instance("acme", page_size=40).options, connection)
         try:
             return [row for page in connector.scan_repositories() for row in page]
         finally:

@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from saaslens.capabilities import IMPLEMENTED, Capability
 from saaslens.matrix import BUILT, matrix_markdown
 from saaslens.orchestration.local_airflow import AirflowStack
+from saaslens.vocabulary import IMPLEMENTED, Capability
 from tests.airflow.clean_interpreter import run_python_json
 
 ROOT = Path(__file__).resolve().parents[2]

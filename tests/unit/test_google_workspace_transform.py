@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from saaslens.config import InstanceConfig
 from saaslens.connections import ConnectionInfo, ConnectionInvalidError
+from saaslens.connectors.base import HttpContext
 from saaslens.connectors.google_workspace import transform
 from saaslens.connectors.google_workspace.connector import (
     AUDIT_SCOPE,
@@ -262,7 +263,7 @@ def test_successful_token(private_key):
 
 def _connector(host: str | None = None, **extra) -> GoogleWorkspaceConnector:
     instance = InstanceConfig(app="google_workspace", name="acme", conn_id="gws")
-    return GoogleWorkspaceConnector(instance, ConnectionInfo(conn_id="gws", host=host, extra=extra))
+    return GoogleWorkspaceConnector(instance.options, ConnectionInfo(conn_id="gws", host=host, extra=extra))
 
 
 def test_api_roots_default_to_googles_hosts_and_one_host_replaces_them():
@@ -305,7 +306,7 @@ def test_per_stream_lookback_covers_googles_lag():
             name="acme",
             conn_id="gws",
             options={"stream_lookback_seconds": {"login": 86400}, "activities_lag_seconds": 0},
-        ),
+        ).options,
         ConnectionInfo(conn_id="gws"),
     )
     assert overridden.lookback_seconds("login") == 86400 and overridden.lag_seconds("drive") == 0
@@ -343,7 +344,9 @@ def test_a_user_google_will_not_impersonate_is_skipped_not_fatal(private_key):
         extra={"subject": "liz@example.com"},
     )
     instance = InstanceConfig(app="google_workspace", name="acme", conn_id="gws", options={"max_workers": 1})
-    connector = GoogleWorkspaceConnector(instance, connection, transport=httpx.MockTransport(handler))
+    connector = GoogleWorkspaceConnector(
+        instance.options, connection, HttpContext(transport=httpx.MockTransport(handler))
+    )
     try:
         batches = list(connector.scan_files())
     finally:

@@ -12,15 +12,13 @@ import abc
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, ClassVar, TypeVar
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
-from saaslens.capabilities import STAGE_CAPABILITIES, Capability, stages_for
-from saaslens.config import InstanceConfig
 from saaslens.connections import ConnectionInfo
+from saaslens.connectors.kit import ActivityWindow
 from saaslens.http import (
     ApiClient,
     ApiError,
@@ -33,6 +31,7 @@ from saaslens.http import (
 )
 from saaslens.http.pagination import PageRequest
 from saaslens.http.transport import RequestLimits
+from saaslens.vocabulary import Capability
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -169,10 +168,13 @@ class ChangeBatch:
     children: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class ActivityWindow:
-    since: datetime
-    until: datetime
+@dataclass
+class HttpContext:
+    """What the runner lends a connector for its HTTP clients: the run's request counters and, in
+    tests, a transport in place of the network."""
+
+    metrics: RunMetrics = field(default_factory=RunMetrics)
+    transport: httpx.BaseTransport | None = None
 
 
 class Connector(abc.ABC):
@@ -195,17 +197,17 @@ class Connector(abc.ABC):
 
     def __init__(
         self,
-        instance: InstanceConfig,
+        options: ConnectorOptions | Mapping[str, Any],
         connection: ConnectionInfo,
-        metrics: RunMetrics | None = None,
-        *,
-        transport: httpx.BaseTransport | None = None,
+        http: HttpContext | None = None,
     ) -> None:
-        self.instance = instance
         self.connection = connection
-        self.options = self.Options.model_validate(instance.options)
-        self.metrics = metrics or RunMetrics()
-        self._transport = transport
+        self.options = (
+            options if isinstance(options, self.Options) else self.Options.model_validate(dict(options or {}))
+        )
+        http = http or HttpContext()
+        self.metrics = http.metrics
+        self._transport = http.transport
         self._client: ApiClient | None = None
         self._auth: httpx.Auth | None = None
 
@@ -271,7 +273,9 @@ class Connector(abc.ABC):
 
     @classmethod
     def stages(cls) -> list[str]:
-        return stages_for(cls.capabilities)
+        from saaslens.connectors import registry  # transition: callers move to registry.app_spec
+
+        return [str(s) for s in registry.app_spec(cls.app).stage_names]
 
     @property
     def auth(self) -> httpx.Auth:
@@ -344,9 +348,6 @@ class Connector(abc.ABC):
         except ApiError:
             raise
         return StageAccess(True, None)
-
-    def stage_is_declared(self, stage: str) -> bool:
-        return stage == "authenticate" or bool(STAGE_CAPABILITIES[stage] & self.capabilities)
 
     def fan_out(self, items: Iterable[T], fetch: Callable[[T], R]) -> Iterator[R]:
         """Run `fetch` over items with bounded concurrency, yielding results in input order.

@@ -1,22 +1,34 @@
-"""App name -> connector class, imported lazily.
+"""App name -> its declaration (AppSpec), imported lazily.
 
-The DAG file needs each app's capabilities at parse time; importing a connector module costs
-only httpx and pydantic, never pandas, pyarrow or duckdb (a test holds us to that).
+Built-in apps are one line each in BUILT_IN. Apps shipped as their own package are found through the
+`saaslens.connectors` entry-point group (the way Airflow finds providers): the package declares
+
+    [project.entry-points."saaslens.connectors"]
+    zendesk = "saaslens_zendesk:APP"
+
+and the value names its AppSpec. A built-in app's name cannot be taken by a plug-in.
+
+The DAG file needs each app's stages at parse time; importing a connector module costs only httpx and
+pydantic, never pandas, pyarrow or duckdb (a test holds us to that).
 """
 
 from __future__ import annotations
 
 import importlib
 from functools import cache
+from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 if TYPE_CHECKING:
-    from saaslens.capabilities import Capability
     from saaslens.connectors.base import Connector
+    from saaslens.connectors.kit import AppSpec
+    from saaslens.vocabulary import Capability
 
-CONNECTORS: dict[str, str] = {
+ENTRY_POINT_GROUP = "saaslens.connectors"
+
+BUILT_IN: dict[str, str] = {
     "okta": "saaslens.connectors.okta:OktaConnector",
     "microsoft365": "saaslens.connectors.microsoft365:Microsoft365Connector",
     "google_workspace": "saaslens.connectors.google_workspace:GoogleWorkspaceConnector",
@@ -25,22 +37,59 @@ CONNECTORS: dict[str, str] = {
 }
 
 
-def known_apps() -> list[str]:
-    return sorted(CONNECTORS)
+class ConnectorLoadError(Exception):
+    """A declared connector cannot be loaded or does not declare an app correctly."""
 
 
 @cache
-def connector_class(app: str) -> type[Connector]:
+def _targets() -> dict[str, str]:
+    """Every app name -> "module:attribute" of its AppSpec, built-in ones first."""
+    targets = dict(BUILT_IN)
+    for entry in entry_points(group=ENTRY_POINT_GROUP):
+        if entry.name in BUILT_IN:
+            continue  # a plug-in never replaces a built-in connector
+        targets.setdefault(entry.name, entry.value)
+    return targets
+
+
+def known_apps() -> list[str]:
+    return sorted(_targets())
+
+
+@cache
+def app_spec(app: str) -> AppSpec:
+    from saaslens.connectors.kit import AppSpec
+
     try:
-        target = CONNECTORS[app]
+        target = _targets()[app]
     except KeyError:
         raise KeyError(f"unknown app {app!r} (known: {', '.join(known_apps())})") from None
     module_name, _, attribute = target.partition(":")
-    return getattr(importlib.import_module(module_name), attribute)
+    try:
+        declared: Any = getattr(importlib.import_module(module_name), attribute)
+    except (ImportError, AttributeError) as exc:
+        raise ConnectorLoadError(f"connector {app!r}: cannot load {target!r}: {exc}") from exc
+    if isinstance(declared, type):
+        from saaslens.connectors.legacy import legacy_app_spec
+
+        declared = legacy_app_spec(declared)
+    if not isinstance(declared, AppSpec):
+        raise ConnectorLoadError(f"connector {app!r}: {target!r} is a {type(declared).__name__}, not an AppSpec")
+    if declared.app != app:
+        raise ConnectorLoadError(f"connector {app!r}: {target!r} declares the app {declared.app!r}")
+    return declared
+
+
+def app_specs() -> list[AppSpec]:
+    return [app_spec(app) for app in known_apps()]
+
+
+def connector_class(app: str) -> type[Connector]:
+    return app_spec(app).connector
 
 
 def capabilities(app: str) -> frozenset[Capability]:
-    return connector_class(app).capabilities
+    return app_spec(app).capabilities
 
 
 def validate_options(app: str, options: dict[str, Any]) -> str | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from saaslens.capabilities import STAGE_TABLES
+from saaslens.vocabulary import STAGE_TABLES
 
 if TYPE_CHECKING:
     from airflow.sdk import Asset

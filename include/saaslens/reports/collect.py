@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from saaslens.capabilities import STAGE_TABLES
 from saaslens.findings import Finding, resolve_params, run_finding
 from saaslens.http.redaction import redact
 from saaslens.reports.freshness import InstanceFreshness, StageRun, judge_stage, stale_after
+from saaslens.vocabulary import STAGE_TABLES
 
 if TYPE_CHECKING:
     import duckdb

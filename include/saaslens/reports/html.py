@@ -12,10 +12,10 @@ from typing import Any
 
 import pyarrow as pa
 
-from saaslens.capabilities import STAGE_ORDER
 from saaslens.reports import svg
 from saaslens.reports.collect import FindingResult, ReportData
 from saaslens.reports.freshness import NOT_CURRENT, STATE_LABELS, InstanceFreshness
+from saaslens.vocabulary import STAGE_ORDER
 
 esc = svg.esc
 MAX_CELL = 160

@@ -44,7 +44,6 @@ import httpx
 import jwt
 from pydantic import Field
 
-from saaslens.capabilities import Capability
 from saaslens.connections import ConnectionInvalidError
 from saaslens.connectors.base import (
     ActivityWindow,
@@ -72,6 +71,7 @@ from saaslens.http.client import api_path, require_secure_url, token_endpoint_cl
 from saaslens.http.pagination import LinkHeaderPaginator, PageRequest
 from saaslens.http.redaction import redact, redact_url, register_secret
 from saaslens.transform_utils import parse_time
+from saaslens.vocabulary import Capability
 
 log = logging.getLogger(__name__)
 

@@ -47,7 +47,6 @@ import httpx
 from cryptography.hazmat.primitives import serialization
 from pydantic import Field
 
-from saaslens.capabilities import Capability
 from saaslens.connections import ConnectionInvalidError
 from saaslens.connectors.base import (
     ActivityWindow,
@@ -71,6 +70,7 @@ from saaslens.http.errors import MalformedResponseError, ThrottledError
 from saaslens.http.pagination import PageRequest, PageTokenPaginator
 from saaslens.http.redaction import register_secret
 from saaslens.transform_utils import iso_z
+from saaslens.vocabulary import Capability
 
 log = logging.getLogger(__name__)
 

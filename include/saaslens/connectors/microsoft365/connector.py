@@ -40,7 +40,6 @@ import httpx
 import jwt
 from pydantic import Field
 
-from saaslens.capabilities import Capability
 from saaslens.connections import ConnectionInvalidError
 from saaslens.connectors.base import (
     ActivityWindow,
@@ -65,6 +64,7 @@ from saaslens.http.auth import ClientCredentialsProvider, TokenAuth
 from saaslens.http.client import Page, api_path, token_endpoint_client
 from saaslens.http.pagination import NextUrlPaginator, PageRequest
 from saaslens.transform_utils import iso_z
+from saaslens.vocabulary import Capability
 
 log = logging.getLogger(__name__)
 

@@ -24,7 +24,6 @@ from typing import Any
 import httpx
 from pydantic import Field
 
-from saaslens.capabilities import Capability
 from saaslens.connections import ConnectionInvalidError
 from saaslens.connectors.base import (
     ActivityWindow,
@@ -42,6 +41,7 @@ from saaslens.http.auth import ClientCredentialsProvider, StaticTokenAuth, Token
 from saaslens.http.client import api_path, token_endpoint_client
 from saaslens.http.pagination import LinkHeaderPaginator, NextUrlPaginator, PageRequest
 from saaslens.transform_utils import iso_z
+from saaslens.vocabulary import Capability
 
 DEFAULT_SCOPES = ("okta.users.read", "okta.groups.read", "okta.roles.read", "okta.logs.read")
 _ID_SEGMENT = re.compile(r"^(me|[0-9A-Za-z]{15,})$")

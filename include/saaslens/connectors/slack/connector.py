@@ -40,7 +40,6 @@ from typing import Any
 import httpx
 from pydantic import Field
 
-from saaslens.capabilities import Capability
 from saaslens.connectors.base import (
     ActivityWindow,
     AuthReport,
@@ -65,6 +64,7 @@ from saaslens.http.auth import StaticTokenAuth
 from saaslens.http.pagination import BodyCursorPaginator, PageRequest, Paginator, SinglePage, dig
 from saaslens.http.ratelimit import retry_after_seconds
 from saaslens.http.redaction import redact, redact_url
+from saaslens.vocabulary import Capability
 
 DEFAULT_AUDIT_BASE_URL = "https://api.slack.com/audit/v1"
 AUDIT_STREAM = "audit_logs"

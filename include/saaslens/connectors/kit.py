@@ -1,0 +1,334 @@
+"""The connector kit: what an app declares, as typed data, once.
+
+An app is an `AppSpec`: its connector class (auth, error conventions, the HTTP clients it needs), its
+stages (`SnapshotStage`, `ActivityStage`: which stage of the shared vocabulary, the permission it
+needs, how it scans, whether a killed scan resumes, how it lists changes), its control actions
+(`Action`: plan, apply, verify), and what the cross-app catalog needs to know about it (its OCSF
+action map, the identity keys of its accounts, whether it is an identity provider, its broad OAuth
+scopes). The runner, the DAG factory, the capability matrix, the catalog and the docs read these
+declarations; nothing outside the app's folder repeats them. docs/adding-a-connector.md walks through
+writing one.
+
+Every scan yields one type, `Batch`. Context a later step needs (the admin ids an incremental merge
+refreshes `is_admin` from) travels in `Batch.context`, never in connector attributes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Generic, TypeAlias, TypeVar
+
+from saaslens.vocabulary import (
+    STAGE_COLLECTS,
+    STAGE_TABLES,
+    TARGET_CAPABILITY,
+    Capability,
+    Stage,
+    TargetKind,
+    ordered,
+)
+
+if TYPE_CHECKING:
+    from saaslens.connectors.base import Connector
+
+C = TypeVar("C", bound="Connector")
+
+JSON: TypeAlias = dict[str, Any]
+Row: TypeAlias = dict[str, Any]
+
+
+# -- what scans yield ------------------------------------------------------------------------------
+
+
+@dataclass
+class Batch:
+    """Rows for one table, and what the runner needs to store them safely.
+
+    - `checkpoint`: the connector's own JSON-able resume state after these rows (for events, the
+      paginator's next request as `PageRequest.to_state()`); handed back to the scan function when a
+      killed scan resumes. None: no safe resume point here (the runner then never commits a
+      checkpoint after this batch; for an activity stream, the window is complete).
+    - `removed`, `children`, `cursor`: for change listings only. Keys the provider said are gone (its
+      own deletion signal); for a child table (group_members), parent key -> that parent's complete
+      current rows; on the last batch, the cursor to store with the published snapshot.
+    - `context`: what the stage's merge function needs beyond the rows (JSON-able); later batches
+      update earlier ones key by key.
+    """
+
+    table: str
+    rows: list[Row] = field(default_factory=list)
+    checkpoint: JSON | None = None
+    removed: list[str] = field(default_factory=list)
+    children: dict[str, list[Row]] = field(default_factory=dict)
+    cursor: JSON | None = None
+    context: JSON = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ActivityWindow:
+    """The half-open span [since, until) an activity scan reads."""
+
+    since: datetime
+    until: datetime
+
+
+# Scan functions take the connector first, so they can live in the app's stage modules as plain
+# functions (cartography's get / transform / load split) rather than as methods of one large class.
+SnapshotScan: TypeAlias = Callable[[C, "JSON | None"], Iterator[Batch]]
+ActivityScan: TypeAlias = Callable[[C, str, ActivityWindow, "JSON | None"], Iterator[Batch]]
+StartCursor: TypeAlias = Callable[[C], JSON]
+ChangeScan: TypeAlias = Callable[[C, JSON], Iterator[Batch]]
+MergeRow: TypeAlias = Callable[[str, "Row | None", "Row | None", Mapping[str, Any]], Row]
+
+
+def keep_newest(table: str, previous: Row | None, changed: Row | None, context: Mapping[str, Any]) -> Row:
+    """The default merge of an incremental snapshot: the provider's new state over the previous one."""
+    row = changed if changed is not None else previous
+    if row is None:
+        raise ValueError(f"{table}: a merge needs a previous or a changed row")
+    return row
+
+
+@dataclass(frozen=True)
+class Incremental(Generic[C]):
+    """How a snapshot stage lists only what changed since a cursor (Okta `lastUpdated`, Graph delta).
+
+    `start_cursor` is taken just before a full listing, so changes made during it are read again;
+    `changes` yields Batches whose last one carries the new cursor; `merge` builds the row an
+    incremental snapshot keeps (override to carry columns a change listing does not report)."""
+
+    start_cursor: StartCursor[C]
+    changes: ChangeScan[C]
+    merge: MergeRow = keep_newest
+
+
+@dataclass(frozen=True)
+class Probe:
+    """The cheapest request that proves a stage may run: GET `path` with `params`."""
+
+    path: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SnapshotStage(Generic[C]):
+    """A stage that publishes complete snapshots of its tables (STAGE_TABLES[stage]).
+
+    `resumable`: `scan` yields Batches with checkpoints and accepts one back, so a killed scan
+    continues after its last committed chunk instead of starting over."""
+
+    stage: Stage
+    scan: SnapshotScan[C]
+    permission: str | None = None
+    probe: Probe | None = None
+    resumable: bool = False
+    incremental: Incremental[C] | None = None
+
+    @property
+    def tables(self) -> tuple[str, ...]:
+        return STAGE_TABLES[self.stage]
+
+
+@dataclass(frozen=True)
+class ActivityStage(Generic[C]):
+    """The activities stage: independent event streams, each with its own cursor (Google's
+    per-application Reports, Graph's signIns and directoryAudits); a denied or unlicensed stream
+    skips only itself. `scan` reads one stream's window, continuing from a checkpoint if given."""
+
+    streams: tuple[str, ...]
+    scan: ActivityScan[C]
+    permission: str | None = None
+    probe: Probe | None = None
+    stage: Stage = Stage.ACTIVITIES
+
+    @property
+    def tables(self) -> tuple[str, ...]:
+        return STAGE_TABLES[self.stage]
+
+
+StageSpec: TypeAlias = "SnapshotStage[Any] | ActivityStage[Any]"
+
+
+# -- control actions ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    """What an action changes: its kind and the lake keys that name it (e.g. account_id, grant_id)."""
+
+    kind: TargetKind
+    keys: Mapping[str, str]
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class PlannedRequest:
+    """One provider request an action would send. Never holds a credential: it is shown to the
+    approving admin and stored in the audit trail."""
+
+    method: str
+    path: str
+    body: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class ActionPlan:
+    """What applying an action would do, computed without changing the tenant (the dry run).
+
+    `before` is the target's state as the provider reported it while planning; `noop` says the target
+    is already in the wanted state; `undo` is the plan that reverses this one, for reversible actions."""
+
+    action: str
+    target: Target
+    requests: tuple[PlannedRequest, ...]
+    before: Mapping[str, Any] = field(default_factory=dict)
+    noop: bool = False
+    undo: ActionPlan | None = None
+
+
+@dataclass(frozen=True)
+class ActionOutcome:
+    """What applying a plan did: the provider's answers, summarised (never a credential)."""
+
+    plan: ActionPlan
+    applied: bool
+    detail: str
+    applied_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Verification:
+    """Proof an applied action holds: the target's state read back, and the provider's audit event
+    recording it when the provider writes one."""
+
+    holds: bool
+    after: Mapping[str, Any]
+    audit_event_id: str | None = None
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Action(Generic[C]):
+    """A control action a connector declares: suspend a user, revoke a grant, remove a share.
+
+    `plan` never changes the tenant; `apply` sends exactly the plan's requests; `verify` reads the
+    target (and the provider's audit log) back. Until all three are given the action is declared
+    only: the capability matrix shows its capability as supported by the provider's API, not built.
+    `permission` is the provider permission (scope, role) apply needs, `docs` the provider page."""
+
+    name: str
+    target: TargetKind
+    permission: str
+    reversible: bool
+    description: str
+    docs: str
+    plan: Callable[[C, Target], ActionPlan] | None = None
+    apply: Callable[[C, ActionPlan], ActionOutcome] | None = None
+    verify: Callable[[C, ActionOutcome], Verification] | None = None
+
+    @property
+    def capability(self) -> Capability:
+        return TARGET_CAPABILITY[self.target]
+
+    @property
+    def implemented(self) -> bool:
+        return self.plan is not None and self.apply is not None and self.verify is not None
+
+
+# -- what the cross-app catalog needs to know ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OcsfMapping:
+    """One provider action mapped to an OCSF event class and activity (https://schema.ocsf.io)."""
+
+    action: str
+    class_uid: int
+    activity_id: int
+    severity_id: int = 1
+
+
+@dataclass(frozen=True)
+class IdentityKey:
+    """Where an account's identity keys (email addresses naming the person) come from, beyond the
+    primary email every app has. `values` is a SQL expression over an accounts row that yields a list
+    of strings; only values shaped like an email address are kept, so handles never link people."""
+
+    source: str
+    values: str
+    why: str
+
+
+@dataclass(frozen=True)
+class BroadScope:
+    """An OAuth scope (or permission) whose grant the broad_oauth_grants finding reports."""
+
+    scope: str
+    why: str
+
+
+# -- the app --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AppSpec:
+    """Everything saaslens knows about one app, declared in the app's folder.
+
+    `api_capabilities` are what the provider's API offers that is not an action: what its stages can
+    collect (a connector whose audit log has no sign-ins leaves out logon activity) and what is not
+    built yet (security posture, content scans, labels), which the matrix shows as "API". Governance,
+    revoking app permissions and sharing control come from the declared `actions` alone."""
+
+    app: str
+    title: str
+    connector: type[Connector]
+    stages: tuple[StageSpec, ...]
+    actions: tuple[Action[Any], ...] = ()
+    api_capabilities: frozenset[Capability] = frozenset()
+    ocsf: tuple[OcsfMapping, ...] = ()
+    identity_keys: tuple[IdentityKey, ...] = ()
+    identity_provider: str | None = None  # its title as an identity provider, e.g. "Microsoft Entra ID"
+    broad_scopes: tuple[BroadScope, ...] = ()
+
+    def __post_init__(self) -> None:
+        names = [spec.stage for spec in self.stages]
+        if Stage.AUTHENTICATE in names:
+            raise ValueError(f"{self.app}: authenticate is every connector's own method, not a declared stage")
+        if len(set(names)) != len(names):
+            raise ValueError(f"{self.app}: a stage is declared twice: {names}")
+        actions = [a.name for a in self.actions]
+        if len(set(actions)) != len(actions):
+            raise ValueError(f"{self.app}: an action is declared twice: {actions}")
+
+    @property
+    def stage_names(self) -> list[Stage]:
+        """The stages an instance's DAG has, in DAG order (authenticate first, always)."""
+        return ordered({Stage.AUTHENTICATE, *(spec.stage for spec in self.stages)})
+
+    def stage(self, name: str) -> StageSpec:
+        for spec in self.stages:
+            if spec.stage == name:
+                return spec
+        raise KeyError(f"{self.title} has no {name} stage")
+
+    def activity_stage(self) -> ActivityStage[Any] | None:
+        return next((s for s in self.stages if isinstance(s, ActivityStage)), None)
+
+    @property
+    def stage_permissions(self) -> dict[str, str]:
+        return {str(s.stage): s.permission for s in self.stages if s.permission}
+
+    @property
+    def collected(self) -> frozenset[Capability]:
+        """What saaslens does with this app today: what declared stages collect and implemented
+        actions change."""
+        scanned = {c for s in self.stages for c in STAGE_COLLECTS[s.stage]} & self.api_capabilities
+        acting = {a.capability for a in self.actions if a.implemented}
+        return frozenset(scanned | acting)
+
+    @property
+    def capabilities(self) -> frozenset[Capability]:
+        """What the provider's API allows: the API capabilities and every declared action's."""
+        return frozenset(self.api_capabilities | {a.capability for a in self.actions})
