@@ -18,7 +18,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
 from saaslens.connections import ConnectionInfo
-from saaslens.connectors.kit import ActivityWindow
+from saaslens.connectors.kit import ActivityWindow, Batch
 from saaslens.http import (
     ApiClient,
     ApiError,
@@ -348,6 +348,29 @@ class Connector(abc.ABC):
         except ApiError:
             raise
         return StageAccess(True, None)
+
+    def page_size(self, maximum: int, default: int | None = None) -> int:
+        """The page size to ask for: the `page_size` option, else the provider's default (its maximum
+        when not given), never above the maximum the provider documents."""
+        return min(self.options.page_size or default or maximum, maximum)
+
+    def groups_then_members(
+        self,
+        group_pages: Iterable[list[dict[str, Any]]],
+        group_row: Callable[[dict[str, Any]], dict[str, Any]],
+        members_of: Callable[[dict[str, Any]], list[dict[str, Any]]],
+    ) -> Iterator[Batch]:
+        """The groups stage most providers need: every group page as `groups` rows, then each group's
+        member rows (`members_of` turns a provider group into its canonical member rows, usually one
+        paged request), fetched concurrently with fan_out. Groups come first so members always
+        belong to a listed group."""
+        groups: list[dict[str, Any]] = []
+        for page in group_pages:
+            groups += page
+            yield Batch("groups", [group_row(group) for group in page])
+        for rows in self.fan_out(groups, members_of):
+            if rows:
+                yield Batch("group_members", rows)
 
     def fan_out(self, items: Iterable[T], fetch: Callable[[T], R]) -> Iterator[R]:
         """Run `fetch` over items with bounded concurrency, yielding results in input order.

@@ -94,7 +94,17 @@ def legacy_app_spec(cls: Any) -> AppSpec:
                 incremental=_incremental(stage) if stage in cls.incremental_stages else None,
             )
         )
+    import importlib
+
+    folder = cls.__module__.rsplit(".", 1)[0]
+    ocsf = importlib.import_module(f"{folder}.ocsf")
+    identity = importlib.import_module(f"{folder}.identity")
+    scopes = importlib.import_module(f"{folder}.scopes")
     return AppSpec(
+        ocsf=ocsf.MAPPINGS,
+        identity_keys=identity.KEYS,
+        identity_provider=identity.IDENTITY_PROVIDER,
+        broad_scopes=scopes.BROAD,
         app=cls.app,
         title=cls.title,
         connector=cls,
