@@ -22,7 +22,8 @@ from saaslens import connections
 from saaslens.config import InstanceConfig
 from saaslens.connections import ConnectionInfo
 from saaslens.connectors import registry
-from saaslens.connectors.base import ActivityWindow, Connector, HttpContext, SnapshotBatch, StageAccess
+from saaslens.connectors.base import Connector, HttpContext, StageAccess
+from saaslens.connectors.kit import ActivityWindow, Batch, Incremental, SnapshotStage
 from saaslens.http import ApiError, AuthenticationError, PermissionDeniedError, RunMetrics
 from saaslens.http.errors import FeatureUnavailableError
 from saaslens.http.pagination import PageRequest
@@ -227,8 +228,9 @@ class StageRunner:
         self._shrink_limits: Any = None  # the instance's mass-deletion limits (quality.ShrinkLimits)
         self._connection = connection
         self._transport = transport
-        self.connector_class = registry.connector_class(instance.app)
-        if stage not in self.connector_class.stages():
+        self.spec = registry.app_spec(instance.app)
+        self.connector_class = self.spec.connector
+        if stage not in self.spec.stage_names:
             raise StageSkipped(f"{self.label}: {self.connector_class.title} has no {stage} stage")
 
     # -- helpers ------------------------------------------------------------------------------
@@ -261,7 +263,7 @@ class StageRunner:
 
     def _authenticate(self, connector: Connector) -> tuple[int, str]:
         report = connector.authenticate()
-        for stage in connector.stages():
+        for stage in self.spec.stage_names:
             if stage != "authenticate":
                 report.stages.setdefault(stage, StageAccess(True, "not probed"))
         with self._writer("instance_permissions") as writer:
@@ -360,30 +362,24 @@ class StageRunner:
 
     def _incremental_due(self, connector: Connector, meta: dict[str, Any] | None) -> bool:
         hours = connector.options.snapshot_reconcile_hours
-        if self.stage not in connector.incremental_stages or hours <= 0 or not meta or not meta.get("cursor"):
+        if self._incremental_spec() is None or hours <= 0 or not meta or not meta.get("cursor"):
             return False
         if not is_resumable(meta):  # the stored cursor had a credential masked: reconcile in full
             return False
         full_at = parse_time(meta.get("full_at"))
         return full_at is not None and datetime.now(UTC) - full_at < timedelta(hours=hours)
 
-    def _scan(self, connector: Connector, resume: dict[str, Any] | None) -> Iterator[Any]:
-        method = {
-            "users": connector.scan_users,
-            "groups": connector.scan_groups,
-            "privileges": connector.scan_privileges,
-            "app_permissions": connector.scan_app_permissions,
-            "files": connector.scan_files,
-        }[self.stage]
-        return method(resume=resume) if self.stage in connector.resumable_stages else method()
+    def _snapshot_spec(self) -> SnapshotStage[Any]:
+        spec = self.spec.stage(self.stage)
+        assert isinstance(spec, SnapshotStage)
+        return spec
 
-    @staticmethod
-    def _batch(item: Any, tables: tuple[str, ...]) -> SnapshotBatch:
-        if isinstance(item, SnapshotBatch):
-            return item
-        if isinstance(item, tuple):
-            return SnapshotBatch(item[0], item[1])
-        return SnapshotBatch(tables[0], item)
+    def _incremental_spec(self) -> Incremental[Any] | None:
+        return self._snapshot_spec().incremental
+
+    def _scan(self, connector: Connector, resume: dict[str, Any] | None) -> Iterator[Batch]:
+        spec = self._snapshot_spec()
+        return spec.scan(connector, resume if spec.resumable else None)
 
     def _full(
         self, connector: Connector, tables: tuple[str, ...], store: StateStore, key: str, state: dict[str, Any]
@@ -411,16 +407,16 @@ class StageRunner:
             cursor = state.get("cursor") if resumed else None
             # When the listing began (a resumed one keeps its first attempt's): the reconciliation clock.
             full_at = state.get("full_at") if resumed else datetime.now(UTC).isoformat()
-            if not resumed and self.stage in connector.incremental_stages:
-                cursor = connector.start_cursor(self.stage)
+            incremental = self._incremental_spec()
+            if not resumed and incremental is not None:
+                cursor = incremental.start_cursor(connector)
             since_checkpoint = 0
 
             def stage_buffers() -> None:
                 for table in tables:  # parents before children: groups before their members
                     self._progress(writers[table].flush())
 
-            for item in self._scan(connector, state.get("resume") if resumed else None):
-                batch = self._batch(item, tables)
+            for batch in self._scan(connector, state.get("resume") if resumed else None):
                 writers[batch.table].add(batch.rows)  # as Arrow at once; staged at the next flush
                 since_checkpoint += len(batch.rows)
                 if batch.checkpoint is not None and since_checkpoint >= chunk:
@@ -481,9 +477,13 @@ class StageRunner:
         removed: set[str] = set()
         replaced: dict[str, dict[str, list[dict[str, Any]]]] = {t: {} for t in tables[1:]}
         cursor = None
-        for batch in connector.scan_changes(self.stage, meta["cursor"]):
+        incremental = self._incremental_spec()
+        assert incremental is not None
+        context: dict[str, Any] = {}
+        for batch in incremental.changes(connector, meta["cursor"]):
+            context.update(batch.context)
             if batch.table == main:
-                for row in batch.upserts:
+                for row in batch.rows:
                     changed[row[key_column]] = row
                     removed.discard(row[key_column])
                 for gone in batch.removed:
@@ -496,11 +496,9 @@ class StageRunner:
             raise StageFailed(f"{self.label}: the {self.stage} change listing ended without a new cursor")
         merged = {
             main: [
-                connector.merge_incremental(main, old, changed.get(k))
-                for k, old in previous.items()
-                if k not in removed
+                incremental.merge(main, old, changed.get(k), context) for k, old in previous.items() if k not in removed
             ]
-            + [connector.merge_incremental(main, None, row) for k, row in changed.items() if k not in previous]
+            + [incremental.merge(main, None, row, context) for k, row in changed.items() if k not in previous]
         }
         for child in tables[1:]:
             parent_column = TABLES[child].key[0]
@@ -539,7 +537,9 @@ class StageRunner:
         app, name = self.instance.app, self.instance.name
         writer = self.lake.event_writer("activities", app, name, f"{self.ctx.snapshot_id}-{self.ctx.attempt}")
         notes, skipped = [], []
-        for stream in connector.activity_streams:
+        activity = self.spec.activity_stage()
+        assert activity is not None
+        for stream in activity.streams:
             before = writer.written
             try:
                 until = self._activity_stream(connector, stream, writer)
@@ -639,18 +639,20 @@ class StageRunner:
         pages: list[pa.Table] = []  # each page as Arrow at once: see EventWriter.to_arrow
         buffered = 0
         audit = self._event_auditor(writer)
-        for batch in connector.scan_activities(stream, window, resume):
+        activity = self.spec.activity_stage()
+        assert activity is not None
+        for batch in activity.scan(connector, stream, window, resume.to_state() if resume is not None else None):
             if batch.rows:
                 pages.append(writer.to_arrow(batch.rows))
                 buffered += pages[-1].num_rows
-            if batch.resume is not None and buffered < connector.options.checkpoint_rows:
+            if batch.checkpoint is not None and buffered < connector.options.checkpoint_rows:
                 continue  # gather pages, so each audited and written batch is a sensible size
             new = writer.write(_concat(pages, writer), audit=audit)
             tally.add(writer)
             pages, buffered = [], 0
             release_freed_memory()
             self._progress(new)
-            if batch.resume is not None:
+            if batch.checkpoint is not None:
                 # The cursor moves only after the events before it are stored.
                 store.put(
                     app,
@@ -661,7 +663,7 @@ class StageRunner:
                         "window": {
                             "since": window.since.isoformat(),
                             "until": window.until.isoformat(),
-                            "resume": batch.resume.to_state(),
+                            "resume": batch.checkpoint,
                             "counts": tally.counts(),
                         },
                     },
