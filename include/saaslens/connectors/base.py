@@ -18,6 +18,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
 from saaslens.connections import ConnectionInfo
+from saaslens.connectors import registry
 from saaslens.connectors.kit import ActivityWindow, Batch
 from saaslens.http import (
     ApiClient,
@@ -273,8 +274,7 @@ class Connector(abc.ABC):
 
     @classmethod
     def stages(cls) -> list[str]:
-        from saaslens.connectors import registry  # transition: callers move to registry.app_spec
-
+        # Transition: callers move to registry.app_spec(app).stage_names.
         return [str(s) for s in registry.app_spec(cls.app).stage_names]
 
     @property
@@ -340,7 +340,7 @@ class Connector(abc.ABC):
         except AuthenticationError:
             raise
         except PermissionDeniedError as exc:
-            needed = self.stage_permissions.get(stage)
+            needed = registry.app_spec(self.app).stage_permissions.get(stage)
             hint = f" (needs {needed})" if needed else ""
             return StageAccess(False, f"permission denied{hint}: {exc.provider_code or exc.status} {exc.detail}")
         except FeatureUnavailableError as exc:
