@@ -4,7 +4,7 @@ Connectors declare what differs (an ErrorPolicy, a paginator, rate-limit header 
 strategy) and never talk to httpx directly.
 """
 
-from saaslens.http.client import ApiClient, Page, RetryPolicy, RunMetrics, api_path
+from saaslens.http.client import ApiClient, api_path
 from saaslens.http.errors import (
     ApiError,
     AuthenticationError,
@@ -24,8 +24,11 @@ from saaslens.http.errors import (
     TransientError,
     UnsafePathSegmentError,
 )
+from saaslens.http.listing import Page
+from saaslens.http.metrics import RunMetrics
 from saaslens.http.policy import ErrorPolicy
 from saaslens.http.ratelimit import RateLimitHeaders
+from saaslens.http.retry import RetryPolicy
 from saaslens.http.transport import RequestLimits
 
 __all__ = [

@@ -3,36 +3,29 @@
 from __future__ import annotations
 
 import logging
-import random
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field, fields
 from typing import Any
-from urllib.parse import parse_qsl, quote, unquote, urlsplit
+from urllib.parse import quote, unquote
 
 import httpx
 import orjson
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, stop_after_delay
 
 from saaslens.http.errors import (
-    ApiError,
-    EmptyPageError,
-    InsecureURLError,
     MalformedResponseError,
-    PageShapeError,
-    PaginationLoopError,
     RedirectRefusedError,
     ThrottledError,
     ThrottleWaitTooLongError,
     TransientError,
     UnsafePathSegmentError,
 )
+from saaslens.http.listing import ListingGuard, Page, follow, follow_ahead, page_from
+from saaslens.http.metrics import RunMetrics
 from saaslens.http.pagination import PageRequest, Paginator
 from saaslens.http.policy import ErrorPolicy
 from saaslens.http.ratelimit import RateLimitPacer
 from saaslens.http.redaction import install_log_redaction, redact, redact_url
+from saaslens.http.retry import Retrier, RetryPolicy
 from saaslens.http.transport import (
     ACCEPT_ENCODING,
     TOKEN_ENDPOINT_LIMITS,
@@ -43,6 +36,7 @@ from saaslens.http.transport import (
     read_body,
     require_secure_url,
 )
+from saaslens.http.urls import BaseUrl
 from saaslens.memory import parse_json_uncollected
 
 __all__ = [
@@ -90,84 +84,19 @@ def api_path(base: str, *ids: object) -> str:
     return "/".join([base.rstrip("/"), *segments])
 
 
-@dataclass
-class RunMetrics:
-    """Per-run counters, stored in scan_runs."""
-
-    requests: int = 0
-    retries: int = 0
-    throttled: int = 0
-    bytes: int = 0
-    records: int = 0
-    pacing_wait_seconds: float = 0.0
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
-
-    def add(self, **counts: float) -> None:
-        with self._lock:
-            for name, value in counts.items():
-                setattr(self, name, getattr(self, name) + value)
-
-    def as_dict(self) -> dict[str, float]:
-        with self._lock:
-            return {f.name: getattr(self, f.name) for f in fields(self) if not f.name.startswith("_")}
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    max_attempts: int = 8
-    max_elapsed_seconds: float = 900.0
-    initial_backoff: float = 0.5
-    max_backoff: float = 60.0
-    max_throttle_wait: float = 300.0
-
-
-@dataclass
-class Page:
-    items: list[Any]
-    request: PageRequest
-    next_request: PageRequest | None
-    response: httpx.Response
-    payload: Any
-
-
-def _is_retryable(exc: BaseException) -> bool:
-    return isinstance(exc, ApiError) and exc.retryable
-
-
-def _request_key(request: PageRequest) -> tuple[Any, ...]:
-    """What makes two page requests the same: the URL without its query, and the query plus
-    params as a sorted multiset (a next link may carry in its query what a cursor sends as a
-    parameter)."""
-    url = httpx.URL(request.url)
-    query = parse_qsl(url.query.decode("ascii", "replace"), keep_blank_values=True)
-    query += [(str(k), str(v)) for k, v in (request.params or {}).items()]
-    return (url.scheme, url.host, url.port, url.path, tuple(sorted(query)))
-
-
-class _ListingGuard:
-    """Remembers the requests of one listing: a next request equal to one already made means the
-    provider's paging loops (a next link to itself, a cursor that comes back), and following it
-    would never end."""
-
-    def __init__(self, first: PageRequest, listing: str) -> None:
-        self.listing = listing
-        self._seen = {_request_key(first)}
-
-    def check(self, page: Page) -> None:
-        following = page.next_request
-        if following is None:
-            return
-        key = _request_key(following)
-        if key in self._seen:
-            raise PaginationLoopError(
-                f"the listing {self.listing} asks again for a page it already read (page {len(self._seen)} "
-                f"points back to {redact_url(following.url)!r}): the provider's paging loops, so the listing "
-                "cannot be completed",
-                status=page.response.status_code,
-                method="GET",
-                url=redact_url(page.request.url),
-            )
-        self._seen.add(key)
+def json_body(response: httpx.Response, method: str) -> Any:
+    """The parsed JSON of a body already read; None when it is empty. Not JSON: malformed (retried)."""
+    content = response.content
+    try:
+        return parse_json_uncollected(content) if content else None
+    except orjson.JSONDecodeError:
+        content_type = response.headers.get("content-type", "no content type")
+        raise MalformedResponseError(
+            f"body is not valid JSON ({content_type}, {len(content)} bytes, starts {content[:60]!r})",
+            status=response.status_code,
+            method=method,
+            url=redact_url(str(response.request.url)),
+        ) from None
 
 
 class ApiClient:
@@ -194,14 +123,13 @@ class ApiClient:
         would wait for a reset its clock never reaches."""
         require_secure_url(base_url)
         install_log_redaction()
-        self.base_url = base_url.rstrip("/")
-        self._origin = urlsplit(self.base_url)
-        self._base_path = self._origin.path.rstrip("/")
+        self.base = BaseUrl(base_url)
+        self.base_url = self.base.url
         self.error_policy = error_policy or ErrorPolicy()
         self.retry = retry or RetryPolicy()
         self.limits = limits or RequestLimits()
         self.metrics = metrics or RunMetrics()
-        self._sleep = sleep
+        self._retrier = Retrier(self.retry, self.metrics, sleep)
         self._bucket_for = bucket_for
         headers = {
             "User-Agent": "saaslens/0.1 (+https://github.com/saaslens/saaslens)",
@@ -244,42 +172,12 @@ class ApiClient:
         return self._http
 
     def url_for(self, path_or_url: str) -> str:
-        """Absolute URL for a path below the base URL, or for an absolute URL (a next link, a
-        redirect) that stays on the base URL's origin and below its path.
-
-        A path is appended to the base URL's path, never resolved against it (urljoin would let
-        `../` or a leading `//host` walk out), and a dot-segment in it is refused: URL parsers
-        remove those (RFC 3986 section 5.2.4), so `/users/../../admin` would leave the base path
-        on the wire. Provider ids go in through `api_path`, one encoded segment each."""
-        if path_or_url.startswith(("http://", "https://")):
-            parts = urlsplit(path_or_url)
-            if (parts.scheme, parts.netloc) != (self._origin.scheme, self._origin.netloc):
-                raise InsecureURLError(
-                    f"refusing to follow {redact_url(path_or_url)!r}: it leaves {self._origin.scheme}://"
-                    f"{self._origin.netloc}, and the credentials must not go with it"
-                )
-            self._require_below_base(path_or_url, parts.path)
-            return path_or_url
-        path = path_or_url.lstrip("/")
-        url = f"{self.base_url}/{path}"
-        self._require_below_base(url, urlsplit(url).path)
-        return url
-
-    def _require_below_base(self, url: str, path: str) -> None:
-        segments = [unquote(segment) for segment in path.split("/")]
-        below = not self._base_path or path == self._base_path or path.startswith(self._base_path + "/")
-        if below and "." not in segments and ".." not in segments:
-            return
-        raise InsecureURLError(
-            f"refusing {redact_url(url)!r}: its path leaves {self._base_path or '/'} of {self._origin.scheme}://"
-            f"{self._origin.netloc} (a dot-segment or another prefix), and the credentials must not go with it"
-        )
+        """Absolute URL for a path below the base URL, or for an absolute URL on its origin and below
+        its path (saaslens.http.urls.BaseUrl)."""
+        return self.base.url_for(path_or_url)
 
     def relative_path(self, url: str) -> str:
-        """The path of `url` below the base URL (the sandbox mounts tenants under a prefix)."""
-        path = urlsplit(url).path
-        base = self._base_path
-        return path[len(base) :] if base and path.startswith(base) else path
+        return self.base.relative_path(url)
 
     def bucket(self, url: str) -> str:
         """Rate-limit bucket: the connector's, else the first three path segments, which is
@@ -289,45 +187,6 @@ class ApiClient:
             if chosen:
                 return chosen
         return "/" + "/".join(self.relative_path(url).strip("/").split("/")[:3])
-
-    def _wait(self, state: RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome else None
-        if isinstance(exc, ThrottledError) and exc.retry_after is not None:
-            return min(exc.retry_after + random.uniform(0.05, 0.5), self.retry.max_throttle_wait)
-        backoff = self.retry.initial_backoff * 2 ** (state.attempt_number - 1)
-        return min(self.retry.max_backoff, backoff) * random.uniform(0.5, 1.5)
-
-    def _before_sleep(self, state: RetryCallState) -> None:
-        exc = state.outcome.exception() if state.outcome else None
-        self.metrics.add(retries=1)
-        wait = state.next_action.sleep if state.next_action else 0
-        log.warning("retrying in %.1fs after attempt %d: %s", wait, state.attempt_number, exc)
-
-    def _retrying(self) -> Retrying:
-        return Retrying(
-            retry=retry_if_exception(_is_retryable),
-            stop=stop_after_attempt(self.retry.max_attempts) | stop_after_delay(self.retry.max_elapsed_seconds),
-            wait=self._wait,
-            before_sleep=self._before_sleep,
-            sleep=self._sleep,
-            reraise=True,
-        )
-
-    def _too_long_a_wait(self, exc: ThrottledError) -> ThrottleWaitTooLongError | None:
-        """A throttle asking for longer than the cap fails at once: sleeping the cap again and
-        again would hold the task for hours and still not reach the provider's time."""
-        cap = self.retry.max_throttle_wait
-        if exc.retry_after is None or exc.retry_after <= cap:
-            return None
-        return ThrottleWaitTooLongError(
-            f"provider asked to wait {exc.retry_after:.0f} s, more than max_throttle_wait_seconds={cap:g}; "
-            f"rerun later or raise the option ({exc.detail})",
-            retry_after=exc.retry_after,
-            status=exc.status,
-            provider_code=exc.provider_code,
-            method=exc.method,
-            url=exc.url,
-        )
 
     # -- requests -----------------------------------------------------------------------------
 
@@ -388,25 +247,6 @@ class ApiClient:
             extensions=response.extensions,
         )
 
-    def _redirect_target(self, method: str, response: httpx.Response) -> str:
-        """Where a 3xx points, if the credentials may go there: the same origin and below the
-        base path, for a GET or HEAD (a redirected POST would re-send its body)."""
-        where = {"status": response.status_code, "method": method, "url": redact_url(str(response.request.url))}
-        location = response.headers.get("location")
-        if not location:
-            raise MalformedResponseError("answered a redirect without a Location header", **where)
-        target = str(response.request.url.join(location))
-        if method not in ("GET", "HEAD"):
-            raise RedirectRefusedError(f"refusing a redirect of a {method} to {redact_url(target)!r}", **where)
-        try:
-            return self.url_for(target)
-        except InsecureURLError:
-            raise RedirectRefusedError(
-                f"refusing the redirect to {redact_url(target)!r}: redirects are followed only on "
-                f"{self._origin.scheme}://{self._origin.netloc}{self._base_path}, so the credentials do not follow it",
-                **where,
-            ) from None
-
     def _attempt(
         self,
         method: str,
@@ -420,7 +260,7 @@ class ApiClient:
                 response = self._exchange(method, url, params, kwargs)
                 if not 300 <= response.status_code < 400:
                     break
-                url, params = self._redirect_target(method, response), None  # Location carries its query
+                url, params = self.base.redirect_target(method, response), None  # Location carries its query
             else:
                 raise RedirectRefusedError(
                     f"more than {MAX_REDIRECTS} redirects in a row",
@@ -435,17 +275,7 @@ class ApiClient:
                 raise error
             payload = None
             if parse_json:
-                content = response.content
-                try:
-                    payload = parse_json_uncollected(content) if content else None
-                except orjson.JSONDecodeError:
-                    content_type = response.headers.get("content-type", "no content type")
-                    raise MalformedResponseError(
-                        f"body is not valid JSON ({content_type}, {len(content)} bytes, starts {content[:60]!r})",
-                        status=response.status_code,
-                        method=method,
-                        url=redact_url(str(response.request.url)),
-                    ) from None
+                payload = json_body(response, method)
                 try:
                     self.error_policy.check_payload(response, payload)
                 except ThrottledError:
@@ -455,7 +285,7 @@ class ApiClient:
         except ThrottleWaitTooLongError:
             raise
         except ThrottledError as exc:
-            too_long = self._too_long_a_wait(exc)
+            too_long = self._retrier.too_long_a_wait(exc)
             if too_long is None:
                 raise
             raise too_long from None
@@ -471,7 +301,7 @@ class ApiClient:
     ) -> tuple[httpx.Response, Any]:
         """One logical request with pacing and retries; returns (response, parsed JSON body)."""
         url = self.url_for(path_or_url)
-        return self._retrying()(self._attempt, method, url, params, kwargs, parse_json)
+        return self._retrier.retrying()(self._attempt, method, url, params, kwargs, parse_json)
 
     def get_json(self, path_or_url: str, params: Mapping[str, Any] | None = None) -> Any:
         return self.request("GET", path_or_url, params=params)[1]
@@ -495,63 +325,24 @@ class ApiClient:
         `prefetch` asks for the next page while the caller works on this one, so a sequential
         listing costs max(server, caller) instead of their sum. At most one request is ahead; an
         error it meets is raised when the caller asks for that page, as without prefetch."""
-        first_params = getattr(paginator, "first_params", dict)()
+        first_params: dict[str, Any] = getattr(paginator, "first_params", dict)()
         request = resume or PageRequest(url=self.url_for(path_or_url), params={**first_params, **(params or {})})
-        guard = _ListingGuard(request, redact_url(self.relative_path(request.url)))
-        if prefetch:
-            yield from self._paginate_ahead(request, paginator, guard)
-            return
-        while request is not None:
-            page = self._fetch_page(request, paginator)
-            guard.check(page)
-            yield page
-            request = page.next_request
+        guard = ListingGuard(request, redact_url(self.relative_path(request.url)))
 
-    def _paginate_ahead(self, request: PageRequest, paginator: Paginator, guard: _ListingGuard) -> Iterator[Page]:
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="saaslens-prefetch") as ahead:
-            pending: Future | None = ahead.submit(self._fetch_page, request, paginator)
-            try:
-                while pending is not None:
-                    page = pending.result()
-                    pending = None
-                    guard.check(page)
-                    if page.next_request is not None:
-                        pending = ahead.submit(self._fetch_page, page.next_request, paginator)
-                    yield page
-            finally:
-                if pending is not None:  # the caller stopped early: let the request in flight finish
-                    pending.cancel()
+        def fetch(page_request: PageRequest) -> Page:
+            return self._fetch_page(page_request, paginator)
+
+        yield from (follow_ahead if prefetch else follow)(request, fetch, guard)
 
     def _fetch_page(self, request: PageRequest, paginator: Paginator) -> Page:
         """One page, retried as a whole: a malformed page (empty, wrong shape) is retried like a
         garbled body, since proxies and overloaded backends produce both."""
         url = self.url_for(request.url)
-        return self._retrying()(self._attempt_page, request, url, paginator)
+        return self._retrier.retrying()(self._attempt_page, request, url, paginator)
 
     def _attempt_page(self, request: PageRequest, url: str, paginator: Paginator) -> Page:
         response, payload = self._attempt("GET", url, request.params or None, {}, True)
-        where = {"status": response.status_code, "method": "GET", "url": redact_url(str(response.request.url))}
-        if response.status_code == 204 or payload is None:
-            answer = (
-                "HTTP 204 No Content"
-                if response.status_code == 204
-                else ("an empty body" if not response.content else "JSON null")
-            )
-            raise EmptyPageError(f"answered {answer} where a page of {paginator.describe()} was expected", **where)
-        try:
-            items = paginator.items(payload)
-            next_request = paginator.next_request(request, response, payload, items)
-        except PageShapeError as exc:
-            raise PageShapeError(exc.detail, **where) from None
-        except (TypeError, ValueError, KeyError, AttributeError) as exc:
-            # A connector's own paginator reading a body of the wrong shape.
-            raise PageShapeError(
-                f"a page of {paginator.describe()} of an unexpected shape ({type(exc).__name__}: {redact(str(exc))})",
-                **where,
-            ) from None
-        if next_request is not None:
-            next_request = PageRequest(url=self.url_for(next_request.url), params=next_request.params)
-        return Page(items=items, request=request, next_request=next_request, response=response, payload=payload)
+        return page_from(request, response, payload, paginator, self.url_for)
 
     def iter_items(
         self, path_or_url: str, paginator: Paginator, params: Mapping[str, Any] | None = None
