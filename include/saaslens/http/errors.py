@@ -3,6 +3,16 @@ to show in the Airflow UI and to store in scan_runs."""
 
 from __future__ import annotations
 
+from typing import TypedDict
+
+
+class Where(TypedDict):
+    """Which response an error is about, as ApiError's keyword arguments (URL redacted)."""
+
+    status: int
+    method: str
+    url: str
+
 
 class InsecureURLError(ValueError):
     """A URL the client refuses to send credentials to (plain HTTP off loopback, another host)."""

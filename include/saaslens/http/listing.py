@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl
 
 import httpx
 
-from saaslens.http.errors import EmptyPageError, PageShapeError, PaginationLoopError
+from saaslens.http.errors import EmptyPageError, PageShapeError, PaginationLoopError, Where
 from saaslens.http.pagination import PageRequest, Paginator
 from saaslens.http.redaction import redact, redact_url
 
@@ -71,7 +71,7 @@ def page_from(
     """The page a successful answer holds. A 204, an empty body, `null` or a body of the wrong shape
     is a malformed response (retried by the caller), never an empty listing; the next request must
     stay where the credentials may go (`url_for`)."""
-    where = {"status": response.status_code, "method": "GET", "url": redact_url(str(response.request.url))}
+    where = Where(status=response.status_code, method="GET", url=redact_url(str(response.request.url)))
     if response.status_code == 204 or payload is None:
         answer = (
             "HTTP 204 No Content"

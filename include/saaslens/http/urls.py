@@ -6,7 +6,7 @@ from urllib.parse import unquote, urlsplit
 
 import httpx
 
-from saaslens.http.errors import InsecureURLError, MalformedResponseError, RedirectRefusedError
+from saaslens.http.errors import InsecureURLError, MalformedResponseError, RedirectRefusedError, Where
 from saaslens.http.redaction import redact_url
 
 
@@ -59,7 +59,7 @@ class BaseUrl:
     def redirect_target(self, method: str, response: httpx.Response) -> str:
         """Where a 3xx points, if the credentials may go there: the same origin and below the
         base path, for a GET or HEAD (a redirected POST would re-send its body)."""
-        where = {"status": response.status_code, "method": method, "url": redact_url(str(response.request.url))}
+        where = Where(status=response.status_code, method=method, url=redact_url(str(response.request.url)))
         location = response.headers.get("location")
         if not location:
             raise MalformedResponseError("answered a redirect without a Location header", **where)
