@@ -22,9 +22,13 @@ setup: $(STAMP)
 demo: setup
 	$(BIN)/saaslens demo
 
+## Style, types (mypy over the product package, configured in pyproject.toml) and the import layers
+## (import-linter's contracts, also in pyproject.toml: docs/architecture.md has the picture).
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 format: setup
 	$(BIN)/ruff format .
