@@ -30,6 +30,7 @@ from saaslens.http.errors import (
     ThrottledError,
     ThrottleWaitTooLongError,
     TransientError,
+    Where,
 )
 from saaslens.http.ratelimit import retry_after_seconds
 from saaslens.http.redaction import redact, redact_url, register_secret
@@ -81,7 +82,6 @@ def post_token_request(http: httpx.Client, url: str, data: dict[str, str], **kwa
     auth = kwargs.pop("auth", httpx.USE_CLIENT_DEFAULT)
 
     def attempt() -> dict[str, Any]:
-        where = {"method": "POST", "url": redact_url(url)}
         started = time.monotonic()
         try:
             request = http.build_request("POST", url, data=data, **kwargs)
@@ -91,25 +91,26 @@ def post_token_request(http: httpx.Client, url: str, data: dict[str, str], **kwa
             finally:
                 response.close()
         except (httpx.TransportError, httpx.DecodingError) as exc:
-            raise TransientError(f"{type(exc).__name__} calling the token endpoint", **where) from None
+            raise TransientError(
+                f"{type(exc).__name__} calling the token endpoint", method="POST", url=redact_url(url)
+            ) from None
         status = response.status_code
+        where = Where(status=status, method="POST", url=redact_url(url))
         if status == 429:
             wait = retry_after_seconds(response, None, time.time())
             if wait is not None and wait > MAX_TOKEN_THROTTLE_WAIT:
                 raise ThrottleWaitTooLongError(
                     f"token endpoint asked to wait {wait:.0f} s, more than {MAX_TOKEN_THROTTLE_WAIT:g} s; rerun later",
                     retry_after=wait,
-                    status=status,
                     **where,
                 )
-            raise ThrottledError("token endpoint is rate limiting", retry_after=wait, status=status, **where)
+            raise ThrottledError("token endpoint is rate limiting", retry_after=wait, **where)
         if status >= 500:
-            raise TransientError(f"token endpoint returned HTTP {status}", status=status, **where)
+            raise TransientError(f"token endpoint returned HTTP {status}", **where)
         if 300 <= status < 400:
             raise RedirectRefusedError(
                 "token endpoint answered with a redirect; credentials are never re-sent to another address "
                 "(configure the endpoint's final URL)",
-                status=status,
                 **where,
             )
         try:
@@ -117,14 +118,14 @@ def post_token_request(http: httpx.Client, url: str, data: dict[str, str], **kwa
         except orjson.JSONDecodeError:
             if status == 200:  # a proxy's page or a cut-off body: worth another try
                 raise MalformedResponseError(
-                    "token endpoint answered 200 with a body that is not JSON", status=status, **where
+                    "token endpoint answered 200 with a body that is not JSON", **where
                 ) from None
             payload = {}
         if status != 200 or not isinstance(payload, dict) or "access_token" not in payload:
             code = payload.get("error") if isinstance(payload, dict) else None
             description = payload.get("error_description") if isinstance(payload, dict) else None
             raise AuthenticationError(
-                redact(str(description or "token request was rejected")), status=status, provider_code=code, **where
+                redact(str(description or "token request was rejected")), provider_code=code, **where
             )
         return payload
 
@@ -178,7 +179,8 @@ class ClientCredentialsProvider(TokenProvider):
         register_secret(self.client_secret)
         register_secret(self.private_key)
 
-    def client_assertion(self) -> str:
+    def client_assertion(self, private_key: str) -> str:
+        """The signed JWT that stands for the client secret (RFC 7523 section 2.2)."""
         now = int(time.time())
         claims = {
             "iss": self.client_id,
@@ -190,7 +192,7 @@ class ClientCredentialsProvider(TokenProvider):
         }
         headers = {**({"kid": self.key_id} if self.key_id else {}), **self.assertion_headers}
         try:
-            return jwt.encode(claims, self.private_key, algorithm=self.algorithm, headers=headers or None)
+            return jwt.encode(claims, private_key, algorithm=self.algorithm, headers=headers or None)
         except (ValueError, TypeError, jwt.PyJWTError) as exc:
             raise AuthenticationError(
                 f"cannot sign the client assertion with the configured private key ({type(exc).__name__})"
@@ -204,7 +206,7 @@ class ClientCredentialsProvider(TokenProvider):
         if self.private_key:
             data["client_id"] = self.client_id
             data["client_assertion_type"] = CLIENT_ASSERTION_TYPE
-            data["client_assertion"] = self.client_assertion()
+            data["client_assertion"] = self.client_assertion(self.private_key)
         elif self.secret_method == "post":
             data["client_id"] = self.client_id
             data["client_secret"] = self.client_secret or ""

@@ -3,7 +3,7 @@ to show in the Airflow UI and to store in scan_runs."""
 
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import TypedDict, Unpack
 
 
 class Where(TypedDict):
@@ -12,6 +12,15 @@ class Where(TypedDict):
     status: int
     method: str
     url: str
+
+
+class ErrorContext(TypedDict, total=False):
+    """ApiError's keyword arguments, for a subclass that adds its own and passes these on."""
+
+    status: int | None
+    provider_code: str | None
+    method: str | None
+    url: str | None
 
 
 class InsecureURLError(ValueError):
@@ -76,8 +85,8 @@ class MalformedResponseError(TransientError):
 class ThrottledError(TransientError):
     """The provider said slow down. `retry_after` (seconds) comes from its own headers."""
 
-    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs) -> None:
-        super().__init__(message, **kwargs)
+    def __init__(self, message: str, *, retry_after: float | None = None, **context: Unpack[ErrorContext]) -> None:
+        super().__init__(message, **context)
         self.retry_after = retry_after
 
 

@@ -104,7 +104,9 @@ def _json_type(value: Any) -> str:
 
 
 class SinglePage(Paginator):
-    def next_request(self, current, response, payload, items):
+    def next_request(
+        self, current: PageRequest, response: httpx.Response, payload: Any, items: list[Any]
+    ) -> PageRequest | None:
         return None
 
 
@@ -119,7 +121,9 @@ class LinkHeaderPaginator(Paginator):
         super().__init__(items_path, **shape)
         self.stop_on_empty_page = stop_on_empty_page
 
-    def next_request(self, current, response, payload, items):
+    def next_request(
+        self, current: PageRequest, response: httpx.Response, payload: Any, items: list[Any]
+    ) -> PageRequest | None:
         if self.stop_on_empty_page and not items:
             return None
         link = response.links.get("next")
@@ -143,7 +147,9 @@ class BodyCursorPaginator(Paginator):
         self.cursor_path = cursor_path
         self.cursor_param = cursor_param
 
-    def next_request(self, current, response, payload, items):
+    def next_request(
+        self, current: PageRequest, response: httpx.Response, payload: Any, items: list[Any]
+    ) -> PageRequest | None:
         cursor = dig(payload, self.cursor_path)
         if not cursor:
             return None
@@ -178,7 +184,9 @@ class NextUrlPaginator(Paginator):
         super().__init__(items_path, **shape)
         self.next_url_path = next_url_path
 
-    def next_request(self, current, response, payload, items):
+    def next_request(
+        self, current: PageRequest, response: httpx.Response, payload: Any, items: list[Any]
+    ) -> PageRequest | None:
         url = payload.get(self.next_url_path) if isinstance(payload, Mapping) else None
         if url is None and "." in self.next_url_path:
             url = dig(payload, self.next_url_path)
@@ -207,7 +215,9 @@ class OffsetPaginator(Paginator):
     def first_params(self) -> dict[str, Any]:
         return {self.offset_param: 0, self.limit_param: self.limit}
 
-    def next_request(self, current, response, payload, items):
+    def next_request(
+        self, current: PageRequest, response: httpx.Response, payload: Any, items: list[Any]
+    ) -> PageRequest | None:
         offset = int(current.params.get(self.offset_param, 0)) + len(items)
         total = dig(payload, self.total_path) if self.total_path else None
         if len(items) < self.limit or (total is not None and offset >= int(total)):

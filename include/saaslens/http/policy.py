@@ -20,6 +20,7 @@ from saaslens.http.errors import (
     PermissionDeniedError,
     ThrottledError,
     TransientError,
+    Where,
 )
 from saaslens.http.ratelimit import RateLimitHeaders, retry_after_seconds
 from saaslens.http.redaction import redact, redact_url
@@ -49,26 +50,23 @@ class ErrorPolicy:
         code, message = self.parse_error_body(payload) if payload is not None else (None, None)
         if message is None:
             message = _body_excerpt(response)
-        kwargs = {
-            "status": response.status_code,
-            "provider_code": code,
-            "method": response.request.method,
-            "url": redact_url(str(response.request.url)),
-        }
+        where = Where(
+            status=response.status_code, method=response.request.method, url=redact_url(str(response.request.url))
+        )
         message = redact(message)
         status = response.status_code
         if self.is_throttle(response, payload):
             wait = retry_after_seconds(response, self.rate_limit_headers, time.time())
-            return ThrottledError(message, retry_after=wait, **kwargs)
+            return ThrottledError(message, retry_after=wait, provider_code=code, **where)
         if status == 401:
-            return AuthenticationError(message, **kwargs)
+            return AuthenticationError(message, provider_code=code, **where)
         if status == 403:
-            return PermissionDeniedError(message, **kwargs)
+            return PermissionDeniedError(message, provider_code=code, **where)
         if status == 404:
-            return NotFoundError(message, **kwargs)
+            return NotFoundError(message, provider_code=code, **where)
         if status >= 500 or status == 408:
-            return TransientError(message, **kwargs)
-        return ApiError(message, **kwargs)
+            return TransientError(message, provider_code=code, **where)
+        return ApiError(message, provider_code=code, **where)
 
     def is_throttle(self, response: httpx.Response, payload: Any) -> bool:
         return response.status_code == 429

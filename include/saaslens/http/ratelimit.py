@@ -126,7 +126,7 @@ class RateLimitPacer:
         self._mine.booked = (bucket, send_at)
 
     def _release_mine(self, bucket: str) -> float | None:
-        booked = getattr(self._mine, "booked", None)
+        booked: tuple[str, float] | None = getattr(self._mine, "booked", None)
         self._mine.booked = None
         if booked is None or booked[0] != bucket:
             return None

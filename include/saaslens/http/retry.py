@@ -44,7 +44,7 @@ class Retrier:
         exc = state.outcome.exception() if state.outcome else None
         if isinstance(exc, ThrottledError) and exc.retry_after is not None:
             return min(exc.retry_after + random.uniform(0.05, 0.5), self.policy.max_throttle_wait)
-        backoff = self.policy.initial_backoff * 2 ** (state.attempt_number - 1)
+        backoff = self.policy.initial_backoff * 2.0 ** (state.attempt_number - 1)
         return min(self.policy.max_backoff, backoff) * random.uniform(0.5, 1.5)
 
     def _before_sleep(self, state: RetryCallState) -> None:

@@ -32,6 +32,7 @@ from saaslens.http.errors import (
     MalformedResponseError,
     RequestDeadlineError,
     ResponseTooLargeError,
+    Where,
 )
 from saaslens.http.redaction import redact_url
 
@@ -117,7 +118,9 @@ class GuardedTransport(httpx.BaseTransport):
         if not self._proxy_env or is_loopback(url.host):
             return self._direct
         proxy = self._proxy_env.get(url.scheme) or self._proxy_env.get("all")
-        if not proxy or urllib.request.proxy_bypass_environment(url.host, self._proxy_env):
+        # The standard library's own NO_PROXY matching (what urllib.request.getproxies users get);
+        # undocumented, so typeshed leaves it out.
+        if not proxy or urllib.request.proxy_bypass_environment(url.host, self._proxy_env):  # type: ignore[attr-defined]
             return self._direct
         if "://" not in proxy:
             proxy = f"http://{proxy}"
@@ -155,11 +158,9 @@ def read_body(response: httpx.Response, limits: RequestLimits, *, started: float
     """The decoded body of a streamed response, read under `limits`; `started` is the
     `time.monotonic()` at which the request went out. Raises ResponseTooLargeError or
     RequestDeadlineError as soon as a limit is crossed, having read no further."""
-    where = {
-        "status": response.status_code,
-        "method": response.request.method,
-        "url": redact_url(str(response.request.url)),
-    }
+    where = Where(
+        status=response.status_code, method=response.request.method, url=redact_url(str(response.request.url))
+    )
     cap = limits.max_response_bytes
     try:
         body = response.content  # a test transport's response arrives already read
@@ -207,7 +208,7 @@ def read_body(response: httpx.Response, limits: RequestLimits, *, started: float
     return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
-def _too_large(what: str, size: int, limits: RequestLimits, where: dict) -> ResponseTooLargeError:
+def _too_large(what: str, size: int, limits: RequestLimits, where: Where) -> ResponseTooLargeError:
     return ResponseTooLargeError(
         f"{what} larger than max_response_megabytes={limits.megabytes} (over {size} bytes read when "
         "reading stopped); raise the instance option if the provider's pages are really this large",
@@ -215,7 +216,7 @@ def _too_large(what: str, size: int, limits: RequestLimits, where: dict) -> Resp
     )
 
 
-def _inflate(chunks: Iterator[bytes], wbits: int | None, where: dict) -> Iterator[bytes]:
+def _inflate(chunks: Iterator[bytes], wbits: int | None, where: Where) -> Iterator[bytes]:
     """Decompress with every step's output bounded (zlib's `max_length`), so memory grows with
     what the caller keeps, never with what the compressed stream claims. `wbits` None: HTTP
     `deflate`, which RFC 9110 section 8.4.1.2 defines as the zlib format but some servers send
