@@ -38,7 +38,9 @@ from saaslens.lake.schema import (
 from saaslens.memory import freeze_after_import
 
 if TYPE_CHECKING:
+    import pandas as pd
     import pyarrow as pa
+    from great_expectations.data_context import EphemeralDataContext
 
 BLOCKING = "blocking"
 WARNING = "warning"
@@ -130,7 +132,7 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
 
 @cache
-def _context():
+def _context() -> EphemeralDataContext:
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
@@ -188,7 +190,9 @@ def expectations_for(table: str, *, known_accounts: set[str] | None = None) -> l
     return checks
 
 
-def _sample_keys(frame, table: str, column: str | None, expectation: Any, result: dict[str, Any]) -> list[Any]:
+def _sample_keys(
+    frame: pd.DataFrame, table: str, column: str | None, expectation: Any, result: dict[str, Any]
+) -> list[Any]:
     key = [k for k in TABLES[table].key if k in frame.columns]
     if column is None or not key:
         return list(result.get("partial_unexpected_list") or [])[:SAMPLE_SIZE]

@@ -23,7 +23,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pyarrow as pa
@@ -38,6 +38,9 @@ from saaslens.lake.schema import SNAPSHOT_TABLES
 from saaslens.lake.writer import DIR_MODE, FILE_MODE, Lake, private_dirs
 from saaslens.reports import collect
 from saaslens.reports.html import render
+
+if TYPE_CHECKING:
+    from saaslens.config import ConnectedApps
 
 log = logging.getLogger(__name__)
 DEFAULT_MAX_ROWS = 50
@@ -206,7 +209,7 @@ def build_report(
     )
 
 
-def _connected_apps(config: Path | str | None):
+def _connected_apps(config: Path | str | None) -> tuple[ConnectedApps | None, str | None]:
     from saaslens.config import ConfigError, load_connected_apps
 
     try:
@@ -326,7 +329,9 @@ def _marker_files(path: Path) -> set[str] | None:
     return {name for name in files if isinstance(name, str) and name not in ("", ".", "..") and "/" not in name}
 
 
-def _write_atomically(target: Path, html_text: str, results: list[collect.FindingResult], data) -> list[str]:
+def _write_atomically(
+    target: Path, html_text: str, results: list[collect.FindingResult], data: collect.ReportData
+) -> list[str]:
     # Reports hold personal data: private to the owner like the lake, whatever the umask. The
     # staging directory is 0700 from its creation, so no file in it is ever readable by others.
     private_dirs(target.parent)

@@ -78,7 +78,7 @@ def _legend(names: Sequence[str], colours: Mapping[str, str], x: int, y: int, wi
 def _nice_max(value: float) -> float:
     if value <= 0:
         return 1
-    magnitude = 10 ** (len(str(int(value))) - 1)
+    magnitude: int = 10 ** (len(str(int(value))) - 1)  # a non-negative power: an int
     for step in (1, 2, 2.5, 5, 10):
         if value <= step * magnitude:
             return step * magnitude
