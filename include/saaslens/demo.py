@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 from rich.console import Console
@@ -36,7 +37,7 @@ STATE_STYLE = {
 }
 
 
-def _start_sandbox(demo_dir: Path, console: Console) -> subprocess.Popen:
+def _start_sandbox(demo_dir: Path, console: Console) -> subprocess.Popen[bytes]:
     config = load_sandbox_config(settings.sandbox_config_path())
     if not port_is_free(config.port):
         raise AirflowStackError(
@@ -62,7 +63,7 @@ def _start_sandbox(demo_dir: Path, console: Console) -> subprocess.Popen:
     raise AirflowStackError("the sandbox did not start within 120 s")
 
 
-def _progress_table(snapshot: dict[str, list[dict]]) -> Table:
+def _progress_table(snapshot: dict[str, list[dict[str, Any]]]) -> Table:
     table = Table(title="Airflow DAG runs (real scheduler, LocalExecutor, SQLite)", title_justify="left")
     table.add_column("DAG")
     stages = ["authenticate", "users", "groups", "privileges", "app_permissions", "activities", "files"]
