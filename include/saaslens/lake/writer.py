@@ -21,10 +21,11 @@ import os
 import re
 import shutil
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -291,12 +292,12 @@ def column_to_arrow(table: str, field: pa.Field, values: list[Any]) -> pa.Array:
         raise LakeError(f"rows for table {table!r} do not fit its schema: column {field.name!r}: {exc}") from None
 
 
-def _rows_to_arrow(table: str, rows: list[Mapping[str, Any]], schema: pa.Schema) -> pa.Table:
+def _rows_to_arrow(table: str, rows: Sequence[Mapping[str, Any]], schema: pa.Schema) -> pa.Table:
     arrays = [column_to_arrow(table, field, [row.get(field.name) for row in rows]) for field in schema]
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
-def to_arrow(table: str, rows: list[Mapping[str, Any]], schema: pa.Schema | None = None) -> pa.Table:
+def to_arrow(table: str, rows: Sequence[Mapping[str, Any]], schema: pa.Schema | None = None) -> pa.Table:
     """Rows (dicts) to an Arrow table of the canonical schema (or `schema`, a subset of it),
     column by column, registered secrets masked; a clear error names the table and the column."""
     return mask_registered_secrets(_rows_to_arrow(table, rows, schema or arrow_schema(table)))
@@ -369,9 +370,10 @@ class Lake:
             return None
         path = self.instance_dir(table, app, instance) / f"snapshot={ids[-1]}" / name
         try:
-            return orjson.loads(path.read_bytes())
+            meta: dict[str, Any] = orjson.loads(path.read_bytes())  # saaslens wrote it: a JSON object
         except FileNotFoundError:
             return None
+        return meta
 
     def snapshot_ids(self, table: str, app: str, instance: str) -> list[str]:
         base = self.instance_dir(table, app, instance)
@@ -469,7 +471,9 @@ class SnapshotWriter:
             self._staging = self.lake.staging_dir()
         return self
 
-    def __exit__(self, exc_type, exc, tb) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         if self._staging is not None and not self.resumable:
             shutil.rmtree(self._staging, ignore_errors=True)
         self._staging = None
@@ -561,7 +565,8 @@ class SnapshotWriter:
         self._parts += 1
         self.rows_written += table.num_rows
         self._pending, self._pending_keys = [], []
-        return table.num_rows
+        rows: int = table.num_rows
+        return rows
 
     def write(self, rows: Iterable[Mapping[str, Any]]) -> int:
         """`add` and `flush`: the rows as one part."""
@@ -878,11 +883,12 @@ class StateStore:
     def get(self, app: str, instance: str, stream: str) -> dict[str, Any] | None:
         path = self._path(app, instance, stream)
         try:
-            return orjson.loads(path.read_bytes())
+            cursor: dict[str, Any] = orjson.loads(path.read_bytes())  # saaslens wrote it: a JSON object
         except FileNotFoundError:
             return None
         except orjson.JSONDecodeError as exc:
             raise LakeError(f"cursor file {path} is corrupt ({exc}); delete it to rescan from the start") from None
+        return cursor
 
     def put(self, app: str, instance: str, stream: str, state: Mapping[str, Any]) -> bool:
         """Commit a state; False if it was refused for holding a registered secret (the previous
