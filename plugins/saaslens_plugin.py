@@ -42,11 +42,13 @@ def _table(headers: list[str], rows: list[list[object]]) -> str:
 def _instances_section(
     configured: ConnectedApps, readable_dag_ids: Callable[[set[str]], set[str]], *, all_dags: bool
 ) -> str:
-    readable = readable_dag_ids({i.dag_id for i in configured.instances})
+    from saaslens.orchestration.naming import dag_id, pool_name
+
+    readable = readable_dag_ids({dag_id(i) for i in configured.instances})
     rows: list[list[object]] = [
-        [i.app, i.name, i.dag_id, i.pool, i.pool_slots, "enabled" if i.enabled else "disabled", i.schedule or ""]
+        [i.app, i.name, dag_id(i), pool_name(i), i.pool_slots, "enabled" if i.enabled else "disabled", i.schedule or ""]
         for i in configured.instances
-        if i.dag_id in readable
+        if dag_id(i) in readable
     ]
     # An invalid entry has no DAG to check, so only a reader of every DAG sees it. Its message alone:
     # `str(error)` starts with the config file's path, which no page reader needs.

@@ -7,12 +7,20 @@ import json
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from saaslens import settings
 from saaslens.terminal import TerminalSafeFormatter, plain_text, safe_text
 
+if TYPE_CHECKING:
+    from rich.console import Console
 
-def _console():
+    from saaslens.config import InstanceConfig
+    from saaslens.http import RunMetrics
+    from saaslens.lake.writer import Lake
+
+
+def _console() -> Console:
     from rich.console import Console
 
     return Console(stderr=False)
@@ -42,7 +50,7 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_stages(instance, stages, lake, console) -> int:
+def _run_stages(instance: InstanceConfig, stages: list[str], lake: str | None, console: Console) -> int:
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from saaslens.runner import CredentialsRejected, RunContext, StageFailed, run_stage
@@ -63,7 +71,7 @@ def _run_stages(instance, stages, lake, console) -> int:
             for s in stages
         }
 
-        def report(stage, records, metrics):
+        def report(stage: str, records: int, metrics: RunMetrics) -> None:
             progress.update(rows[stage], status=f"{records:,} records, {metrics.requests:,} requests")
 
         ctx.progress = report
@@ -94,7 +102,7 @@ def _run_stages(instance, stages, lake, console) -> int:
     return failures
 
 
-def _lake(root: str | None):
+def _lake(root: str | None) -> Lake:
     from saaslens.lake.writer import Lake
 
     return Lake(Path(root).resolve() if root else settings.lake_root())
@@ -111,7 +119,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         console.print(f"[red]error:[/red] {safe_text(exc)}")
         return 2
-    available = registry.connector_class(instance.app).stages()
+    available = [str(stage) for stage in registry.app_spec(instance.app).stage_names]
     stages = args.stage or available
     unknown = [s for s in stages if s not in available]
     if unknown:
@@ -156,6 +164,7 @@ def cmd_airflow_bootstrap(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from saaslens.config import ConfigError, load_connected_apps
+    from saaslens.orchestration.naming import dag_id, pool_name
 
     try:
         apps = load_connected_apps(args.config)
@@ -164,7 +173,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         return 2
     for instance in apps.instances:
         state = "enabled" if instance.enabled else "disabled"
-        print(f"ok     {instance.app}/{instance.name} ({state}, dag {instance.dag_id}, pool {instance.pool})")
+        print(f"ok     {instance.app}/{instance.name} ({state}, dag {dag_id(instance)}, pool {pool_name(instance)})")
     for error in apps.errors:
         print(f"error  {plain_text(error)}", file=sys.stderr)
     return 1 if apps.errors else 0

@@ -108,16 +108,10 @@ class InstanceConfig(BaseModel):
 
     @property
     def key(self) -> str:
-        """Unique and stable: used in DAG ids, pool names and logs."""
+        """The instance as one identifier without '-': unique within a file (the loader refuses two
+        names that differ only by '-' and '_'), and what its Airflow DAG id and pool name are made
+        of (saaslens.orchestration.naming)."""
         return f"{self.app}_{self.name}".replace("-", "_")
-
-    @property
-    def dag_id(self) -> str:
-        return f"saaslens_{self.key}"
-
-    @property
-    def pool(self) -> str:
-        return f"saaslens_{self.key}"
 
 
 def duration_schedule(value: str) -> timedelta:
@@ -151,10 +145,6 @@ class InstanceError:
     name: str
     app: str | None
     message: str
-
-    @property
-    def key(self) -> str:
-        return f"{self.app or 'unknown'}_{self.name}".replace("-", "_")
 
     def __str__(self) -> str:
         return f"{self.file}: instance {self.name!r}: {self.message}"
@@ -245,7 +235,7 @@ def load_connected_apps(path: Path | str | None = None) -> ConnectedApps:
     instances: list[InstanceConfig] = []
     errors: list[InstanceError] = []
     seen: dict[tuple[str, str], int] = {}
-    derived: dict[str, InstanceConfig] = {}  # DAG id (which is also the pool name) -> first instance
+    keys: dict[str, InstanceConfig] = {}  # InstanceConfig.key -> the first instance with it
     for index, raw in enumerate(document.get("instances") or []):
         merged = {**defaults, **raw} if isinstance(raw, dict) else raw
         result = _validate_entry(file, index, merged, known_apps)
@@ -264,20 +254,22 @@ def load_connected_apps(path: Path | str | None = None) -> ConnectedApps:
             )
             continue
         seen[ident] = index
-        first = derived.get(result.dag_id)
+        first = keys.get(result.key)
         if first is not None:
-            # '-' and '_' both become '_' in the DAG id and pool name: the second DAG would replace
-            # the first without a word. Refused, naming both; the first keeps its DAG.
+            # '-' and '_' both become '_' in the key, and so in the DAG id and pool name made of it:
+            # the second DAG would replace the first without a word. Refused, naming both and the
+            # DAG id they would share (orchestration.naming); the first keeps its DAG.
             errors.append(
                 InstanceError(
                     file,
                     result.name,
                     result.app,
                     f"field 'name': {result.app}/{result.name} and {first.app}/{first.name} both become "
-                    f"DAG id and pool {result.dag_id} ('-' is written '_'); rename one of them",
+                    f"{result.key} ('-' is written '_'), so one DAG id and pool saaslens_{result.key}; "
+                    "rename one of them",
                 )
             )
             continue
-        derived[result.dag_id] = result
+        keys[result.key] = result
         instances.append(result)
     return ConnectedApps(file=file, instances=instances, errors=errors)

@@ -21,6 +21,7 @@ from rich.table import Table
 
 from saaslens import settings
 from saaslens.config import load_connected_apps
+from saaslens.orchestration import naming
 from saaslens.orchestration.local_airflow import AirflowStack, AirflowStackError, port_is_free
 from saaslens.sandbox.core import load_sandbox_config
 from saaslens.terminal import safe_text
@@ -100,7 +101,7 @@ def run_demo(keep_running: bool = False) -> int:
     lake = settings.lake_root()
     os.environ["SAASLENS_LAKE"] = str(lake)
     apps = load_connected_apps()
-    dag_ids = [i.dag_id for i in apps.instances if i.enabled]
+    dag_ids = [naming.dag_id(i) for i in apps.instances if i.enabled]
     stack = AirflowStack(home=demo_dir / "airflow", extra_env={"SAASLENS_LAKE": str(lake)})
     sandbox = None
     try:

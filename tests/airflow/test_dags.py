@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from saaslens.config import load_connected_apps
+from saaslens.orchestration import naming
 from saaslens.orchestration.bootstrap import plan
 from saaslens.orchestration.dag_factory import build_dags
 from tests.airflow.clean_interpreter import run_python_json
@@ -48,7 +49,7 @@ def parsed():
 
 def test_no_import_errors_and_one_dag_per_enabled_instance(parsed):
     assert parsed["errors"] == {}
-    expected = {i.dag_id for i in load_connected_apps().instances if i.enabled}
+    expected = {naming.dag_id(i) for i in load_connected_apps().instances if i.enabled}
     assert set(parsed["dags"]) == expected | {REPORTS_DAG}
 
 
@@ -74,7 +75,7 @@ def test_every_task_pool_is_created_by_bootstrap(parsed):
         assert dag["pools"] == [dag_id], f"{dag_id} uses pools {dag['pools']}"
         assert dag_id in pools
     acme = next(i for i in load_connected_apps().instances if i.name == "acme")
-    assert pools[acme.pool] == acme.pool_slots
+    assert pools[naming.pool_name(acme)] == acme.pool_slots
 
 
 def test_parse_imports_nothing_heavy(parsed):

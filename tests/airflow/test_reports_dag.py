@@ -13,6 +13,7 @@ import yaml
 
 from saaslens.config import load_connected_apps
 from saaslens.connectors import registry
+from saaslens.orchestration import naming
 from saaslens.orchestration.assets import REPORTED_TABLES, table_uri
 from saaslens.reports.freshness import schedule_interval
 from saaslens.vocabulary import STAGE_TABLES
@@ -80,7 +81,7 @@ def test_schedule_is_any_instance_asset_or_weekly(parsed):
         table_uri(i.app, i.name, table)
         for i in load_connected_apps().instances
         if i.enabled
-        for stage in registry.connector_class(i.app).stages()
+        for stage in registry.app_spec(i.app).stage_names
         for table in STAGE_TABLES[stage]
         if table in REPORTED_TABLES
     }
@@ -88,7 +89,7 @@ def test_schedule_is_any_instance_asset_or_weekly(parsed):
 
 
 def test_instance_tasks_declare_the_tables_they_publish(parsed):
-    instances = {i.dag_id: i for i in load_connected_apps().instances if i.enabled}
+    instances = {naming.dag_id(i): i for i in load_connected_apps().instances if i.enabled}
     assert set(parsed["outlets"]) == set(instances)
     for dag_id, tasks in parsed["outlets"].items():
         instance = instances[dag_id]

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from saaslens.config import ConfigError, load_connected_apps
+from saaslens.orchestration.naming import dag_id, pool_name
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -56,7 +57,7 @@ def test_defaults_apply_and_entries_override(tmp_path):
     )
     a, b = load_connected_apps(path).instances
     assert (a.pool_slots, a.schedule, b.pool_slots) == (7, "@weekly", 2)
-    assert a.dag_id == "saaslens_okta_a" and a.pool == "saaslens_okta_a"
+    assert dag_id(a) == "saaslens_okta_a" and pool_name(a) == "saaslens_okta_a"
 
 
 def test_unreadable_files_raise_with_path(tmp_path):

@@ -16,6 +16,7 @@ import yaml
 
 from saaslens import settings
 from saaslens.config import ConnectedApps, load_connected_apps
+from saaslens.orchestration.naming import pool_name
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ class BootstrapPlan:
 def instance_pools(apps: ConnectedApps) -> list[PoolSpec]:
     # Disabled instances keep their pools: re-enabling must not depend on re-running bootstrap.
     return [
-        PoolSpec(i.pool, i.pool_slots, f"saaslens: API concurrency for {i.app} instance {i.name}")
+        PoolSpec(pool_name(i), i.pool_slots, f"saaslens: API concurrency for {i.app} instance {i.name}")
         for i in apps.instances
     ]
 

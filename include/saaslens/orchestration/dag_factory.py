@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from saaslens.config import ConnectedApps, InstanceConfig, load_connected_apps
 from saaslens.connectors import registry
+from saaslens.orchestration.naming import dag_id, pool_name
+from saaslens.vocabulary import Stage, upstream_of
 
 if TYPE_CHECKING:
     from airflow.sdk import DAG
@@ -32,26 +33,28 @@ DEFAULT_ARGS = {
 }
 
 
-def _doc(instance: InstanceConfig, stages: list[str]) -> str:
-    connector = registry.connector_class(instance.app)
-    capabilities = ", ".join(sorted(connector.capabilities))
+def _doc(instance: InstanceConfig, stages: list[Stage]) -> str:
+    spec = registry.app_spec(instance.app)
+    capabilities = ", ".join(sorted(spec.capabilities))
     return (
-        f"### {connector.title} instance `{instance.name}`\n\n"
-        f"Scans {connector.title} through Airflow connection `{instance.conn_id}` into the saaslens lake.\n\n"
-        f"- stages: {', '.join(stages)}\n- capabilities: {capabilities}\n- pool: `{instance.pool}` "
+        f"### {spec.title} instance `{instance.name}`\n\n"
+        f"Scans {spec.title} through Airflow connection `{instance.conn_id}` into the saaslens lake.\n\n"
+        f"- stages: {', '.join(stages)}\n- capabilities: {capabilities}\n- pool: `{pool_name(instance)}` "
         f"({instance.pool_slots} slots)\n"
     )
 
 
 def instance_dag(instance: InstanceConfig) -> DAG:
+    """The app's declared stages as tasks, wired by the vocabulary's edges (STAGE_UPSTREAM)."""
     from airflow.sdk import DAG, TriggerRule
 
     from saaslens.orchestration.assets import stage_outlets
     from saaslens.orchestration.operators import SaaslensStageOperator
 
-    stages = registry.connector_class(instance.app).stages()
+    stages = registry.app_spec(instance.app).stage_names
+    pool = pool_name(instance)
     with DAG(
-        dag_id=instance.dag_id,
+        dag_id=dag_id(instance),
         description=f"saaslens scan of {instance.app} instance {instance.name}",
         schedule=instance.airflow_schedule,
         start_date=START_DATE,
@@ -63,25 +66,22 @@ def instance_dag(instance: InstanceConfig) -> DAG:
     ) as dag:
         tasks = {
             stage: SaaslensStageOperator.for_stage(
-                task_id=stage,
+                task_id=str(stage),
                 app=instance.app,
                 instance_name=instance.name,
-                stage=stage,
-                pool=instance.pool,
+                stage=str(stage),
+                pool=pool,
                 # The tables it publishes: a success tells the compliance-reports DAG there is new data.
                 outlets=stage_outlets(instance, stage),
                 # A skipped stage (permission missing) must not skip the stages after it.
-                trigger_rule=TriggerRule.ALL_SUCCESS if stage == "authenticate" else TriggerRule.NONE_FAILED,
+                trigger_rule=TriggerRule.ALL_SUCCESS if stage == Stage.AUTHENTICATE else TriggerRule.NONE_FAILED,
             )
             for stage in stages
         }
-        spine = [s for s in ("authenticate", "users", "groups", "activities", "files") if s in tasks]
-        for upstream, downstream in pairwise(spine):
-            tasks[upstream] >> tasks[downstream]
-        after_users = tasks.get("users", tasks["authenticate"])
-        for stage in ("privileges", "app_permissions"):
-            if stage in tasks:
-                after_users >> tasks[stage]
+        present = set(stages)
+        for stage, task in tasks.items():
+            for upstream in upstream_of(stage, present):
+                tasks[upstream] >> task
     return dag
 
 
@@ -93,9 +93,9 @@ def build_dags(config: Path | str | None = None, *, only_dag_id: str | None = No
     for instance in apps.instances:
         if not instance.enabled:
             continue
-        if only_dag_id and instance.dag_id != only_dag_id:
+        if only_dag_id and dag_id(instance) != only_dag_id:
             continue
-        dags[instance.dag_id] = instance_dag(instance)
+        dags[dag_id(instance)] = instance_dag(instance)
     return dags
 
 

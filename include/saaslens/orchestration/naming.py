@@ -1,0 +1,21 @@
+"""The names of an instance's Airflow objects: its DAG and its pool.
+
+The connected-apps file says which instances exist (saaslens.config); what Airflow calls them is
+orchestration's business. Both names derive from `InstanceConfig.key`, which the loader keeps unique
+within a file (two names differing only by '-' and '_' are refused), so no DAG replaces another.
+"""
+
+from __future__ import annotations
+
+from saaslens.config import InstanceConfig
+
+PREFIX = "saaslens_"
+
+
+def dag_id(instance: InstanceConfig) -> str:
+    return f"{PREFIX}{instance.key}"
+
+
+def pool_name(instance: InstanceConfig) -> str:
+    """One pool per instance: its slots bound the concurrent API calls against that one tenant."""
+    return f"{PREFIX}{instance.key}"
