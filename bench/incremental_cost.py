@@ -62,7 +62,7 @@ def sync(instance: Any, connection: Any, lake: Any, label: str) -> dict[str, str
 
     ctx = RunContext(run_id=f"bench-{label}", snapshot_id=snapshot_id_for(datetime.now(UTC)))
     statuses = {}
-    for stage in registry.connector_class("okta").stages():
+    for stage in registry.app_spec("okta").stage_names:
         result = run_stage(instance, stage, ctx, lake, connection=connection)
         statuses[stage] = result.status if result.status != "failed" else f"failed: {result.detail}"
     return statuses
@@ -143,7 +143,7 @@ def summarise(per_sync: dict[str, dict[str, dict[str, Any]]]) -> dict[str, Any]:
     full_activities = full.get("activities", {}).get("requests", 0)
     from saaslens.connectors import registry
 
-    order = registry.connector_class("okta").stages()
+    order = registry.app_spec("okta").stage_names
     stages = sorted(full, key=lambda stage: order.index(stage) if stage in order else len(order))
     table = []
     for stage in stages:

@@ -108,9 +108,9 @@ def generate_lake(
     hostile: bool = False,
 ) -> dict[str, int]:
     """Write a lake; `failed` instances' last users scan failed, `stale` ones last scanned 5 days ago."""
-    from saaslens.capabilities import STAGE_TABLES
     from saaslens.connectors import registry
     from saaslens.lake.writer import Lake
+    from saaslens.vocabulary import STAGE_TABLES
 
     rng = np.random.default_rng(seed)
     broad = _broad_scope_examples()
@@ -214,7 +214,7 @@ def generate_lake(
         counts["activities"] += _write_events(root, rng, app, name, part, email, now_us, events_per_instance)
         counts["accounts"] += n
         ended = now - (timedelta(days=5) if (app, name) in stale else timedelta(minutes=30))
-        stages = registry.connector_class(app).stages()
+        stages = registry.app_spec(app).stage_names
         statuses = ["failed" if (app, name) in failed and s == "users" else "success" for s in stages]
         ended_us = np.full(len(stages), int(ended.timestamp() * US))
         _write(

@@ -122,7 +122,7 @@ def run_one(app: str, users: int, events: int, workers: int) -> dict[str, Any]:
             ctx = RunContext(run_id="bench", snapshot_id=snapshot_id_for(moment))
             stages: dict[str, Any] = {}
             t0 = time.monotonic()
-            for stage in registry.connector_class(app).stages():
+            for stage in registry.app_spec(app).stage_names:
                 s0 = time.monotonic()
                 result = run_stage(instance, stage, ctx, lake, connection=connection)
                 stages[stage] = {

@@ -272,11 +272,6 @@ class Connector(abc.ABC):
 
     # -- shared behaviour ---------------------------------------------------------------------
 
-    @classmethod
-    def stages(cls) -> list[str]:
-        # Transition: callers move to registry.app_spec(app).stage_names.
-        return [str(s) for s in registry.app_spec(cls.app).stage_names]
-
     @property
     def auth(self) -> httpx.Auth:
         if self._auth is None:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from saaslens.vocabulary import STAGE_TABLES
+from saaslens.connectors import registry
+from saaslens.vocabulary import STAGE_TABLES, Stage
 
 if TYPE_CHECKING:
     from airflow.sdk import Asset
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 SCHEME = "saaslens"
 # The report reads these; instance_permissions (what the credentials may do) changes no finding.
 REPORTED_TABLES = frozenset(
-    table for stage, tables in STAGE_TABLES.items() if stage != "authenticate" for table in tables
+    table for stage, tables in STAGE_TABLES.items() if stage != Stage.AUTHENTICATE for table in tables
 )
 
 
@@ -27,25 +28,23 @@ def table_uri(app: str, instance: str, table: str) -> str:
     return f"{SCHEME}://{app}/{instance}/{table}"
 
 
-def stage_outlets(instance: InstanceConfig, stage: str) -> list[Asset]:
+def stage_outlets(instance: InstanceConfig, stage: Stage) -> list[Asset]:
     """The assets a stage task updates when it succeeds."""
     from airflow.sdk import Asset
 
-    return [Asset(table_uri(instance.app, instance.name, t), group=SCHEME) for t in STAGE_TABLES.get(stage, ())]
+    return [Asset(table_uri(instance.app, instance.name, t), group=SCHEME) for t in STAGE_TABLES[stage]]
 
 
 def report_trigger_assets(instances: list[InstanceConfig]) -> list[Asset]:
     """Every reported table of every enabled instance whose connector has the stage that publishes it."""
     from airflow.sdk import Asset
 
-    from saaslens.connectors import registry
-
     assets = []
     for instance in instances:
         if not instance.enabled:
             continue
-        for stage in registry.connector_class(instance.app).stages():
-            for table in STAGE_TABLES.get(stage, ()):
+        for stage in registry.app_spec(instance.app).stage_names:
+            for table in STAGE_TABLES[stage]:
                 if table in REPORTED_TABLES:
                     assets.append(Asset(table_uri(instance.app, instance.name, table), group=SCHEME))
     return assets

@@ -35,7 +35,7 @@ _CREDENTIAL_HINT = (
     r"(?i)(\b(ssws|bearer|basic|token)\s+[a-z0-9._~+/=-]{8}|(access_token|refresh_token|id_token|client_secret|"
     r"assertion|password|api_?key|secret|sig|signature)[\"']?\s*[=:]|-----BEGIN|xox[abposr]-|gh[pousr]_|eyJ)"
 )
-_STAGE_OF_TABLE = {table: stage for stage, tables in STAGE_TABLES.items() for table in tables}
+_STAGE_OF_TABLE = {table: str(stage) for stage, tables in STAGE_TABLES.items() for table in tables}
 # The catalog's derived views, by the canonical table they are built on.
 _STAGE_OF_TABLE.update({"identities": "users", "identity_keys": "users", "activities_normalized": "activities"})
 
@@ -70,7 +70,7 @@ class ReportData:
     config_note: str | None = None
 
 
-def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | None = None) -> list[tuple]:
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
     return con.execute(sql, params or {}).fetchall()
 
 
@@ -115,8 +115,8 @@ def instance_freshness(
         config = configured.get(key)
         schedule = config.schedule if config else None
         try:
-            expected = list(registry.connector_class(app).stages())
-        except KeyError:  # an app no connector knows any more: judge the stages it ran
+            expected = [str(stage) for stage in registry.app_spec(app).stage_names]
+        except (KeyError, registry.ConnectorLoadError):  # no connector (or a broken plug-in): the stages it ran
             expected = sorted(runs.get(key, {}))
         item = InstanceFreshness(
             app,
@@ -132,7 +132,9 @@ def instance_freshness(
     return result
 
 
-def account_summary(con: duckdb.DuckDBPyConnection) -> tuple[dict, dict, dict]:
+def account_summary(
+    con: duckdb.DuckDBPyConnection,
+) -> tuple[dict[tuple[str, str], dict[str, int]], dict[tuple[str, str], int], dict[tuple[str, str], tuple[int, int]]]:
     by_status: dict[tuple[str, str], dict[str, int]] = defaultdict(dict)
     admins: dict[tuple[str, str], int] = defaultdict(int)
     mfa: dict[tuple[str, str], tuple[int, int]] = {}
@@ -185,7 +187,7 @@ def chart_series(con: duckdb.DuckDBPyConnection, now: datetime) -> dict[str, dic
     }
 
 
-def _group_series(rows: list[tuple]) -> dict[str, list[tuple[datetime, float]]]:
+def _group_series(rows: list[tuple[Any, ...]]) -> dict[str, list[tuple[datetime, float]]]:
     series: dict[str, list[tuple[datetime, float]]] = defaultdict(list)
     for name, moment, value in rows:
         series[name].append((_utc(moment), value))
@@ -196,7 +198,7 @@ def stages_read_by(finding: Finding) -> set[str]:
     """The stages whose tables a finding's SQL reads; all stages if it names none we know."""
     sql = re.sub(r"--[^\n]*|'(?:[^']|'')*'", " ", finding.sql).lower()
     stages = {_STAGE_OF_TABLE[name] for name in _STAGE_OF_TABLE if re.search(rf"\b{name}(_history|_as_of)?\b", sql)}
-    return stages or set(STAGE_TABLES)
+    return stages or {str(stage) for stage in STAGE_TABLES}
 
 
 def safe_table(table: pa.Table) -> pa.Table:
