@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from saaslens import settings
+from saaslens.connectors.registry import ConnectorLoadError
 from saaslens.terminal import TerminalSafeFormatter, plain_text, safe_text
 
 if TYPE_CHECKING:
@@ -302,7 +303,12 @@ def main(argv: list[str] | None = None) -> int:
     from saaslens.http.redaction import install_log_redaction
 
     install_log_redaction()
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except ConnectorLoadError as exc:
+        # A connector package that is installed but broken: say which, rather than a traceback.
+        print(f"error: {plain_text(exc)}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -200,7 +200,10 @@ def _validate_entry(file: Path, index: int, raw: Any, known_apps: set[str]) -> I
         )
     from saaslens.connectors import registry
 
-    problem = registry.validate_options(instance.app, instance.options)
+    try:
+        problem = registry.validate_options(instance.app, instance.options)
+    except registry.ConnectorLoadError as exc:  # a broken plug-in breaks only its own instances
+        problem = f"field 'app': {exc}"
     if problem:
         return InstanceError(file, name, app, problem)
     return instance
