@@ -71,7 +71,8 @@ def _matrix_section() -> str:
 def overview_page(readable_dag_ids: Callable[[set[str]], set[str]], *, all_dags: bool) -> str:
     """The page, for a caller who may read the DAGs `readable_dag_ids` keeps (and every DAG when
     `all_dags`)."""
-    from saaslens.config import ConfigError, load_connected_apps
+    from saaslens.config import ConfigError
+    from saaslens.connectors.instances import load_connected_apps
 
     try:
         instances = _instances_section(load_connected_apps(), readable_dag_ids, all_dags=all_dags)

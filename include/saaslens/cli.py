@@ -110,8 +110,9 @@ def _lake(root: str | None) -> Lake:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
-    from saaslens.config import ConfigError, load_connected_apps
+    from saaslens.config import ConfigError
     from saaslens.connectors import registry
+    from saaslens.connectors.instances import load_connected_apps
 
     console = _console()
     try:
@@ -164,7 +165,8 @@ def cmd_airflow_bootstrap(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from saaslens.config import ConfigError, load_connected_apps
+    from saaslens.config import ConfigError
+    from saaslens.connectors.instances import load_connected_apps
     from saaslens.orchestration.naming import dag_id, pool_name
 
     try:

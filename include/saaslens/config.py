@@ -3,16 +3,21 @@
 Each entry is validated on its own, so one bad entry breaks only its instance: the loader returns
 the good instances plus an error per bad one, naming the file, the instance and the field.
 Credentials and base URLs are deliberately absent: they belong in the Airflow Connection.
+
+Whether an entry's app exists and accepts its options is the connectors' registry's to say; this
+module, shared by every layer, asks through the `AppCheck` it is given
+(saaslens.connectors.instances.load_connected_apps gives the registry's).
 """
 
 from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
@@ -45,6 +50,9 @@ SCHEDULE_HINT = (
     "@quarterly, @yearly, @once, @continuous), an ISO 8601 duration such as PT6H, or null for no schedule"
 )
 _DURATION = TypeAdapter(timedelta)
+
+# (app, options) -> None when the app exists and accepts the options, else the message naming the field.
+AppCheck: TypeAlias = Callable[[str, dict[str, Any]], str | None]
 
 
 class ConfigError(Exception):
@@ -182,7 +190,7 @@ def _format_validation_error(error: ValidationError) -> str:
     return "; ".join(parts)
 
 
-def _validate_entry(file: Path, index: int, raw: Any, known_apps: set[str]) -> InstanceConfig | InstanceError:
+def _validate_entry(file: Path, index: int, raw: Any, check_app: AppCheck) -> InstanceConfig | InstanceError:
     if not isinstance(raw, dict):
         return InstanceError(file, f"#{index + 1}", None, "entry must be a mapping")
     name = str(raw.get("name") or f"#{index + 1}")
@@ -191,32 +199,19 @@ def _validate_entry(file: Path, index: int, raw: Any, known_apps: set[str]) -> I
         instance = InstanceConfig.model_validate(raw)
     except ValidationError as exc:
         return InstanceError(file, name, app, _format_validation_error(exc))
-    if instance.app not in known_apps:
-        return InstanceError(
-            file,
-            name,
-            app,
-            f"field 'app': unknown app {instance.app!r} (known: {', '.join(sorted(known_apps))})",
-        )
-    from saaslens.connectors import registry
-
-    try:
-        problem = registry.validate_options(instance.app, instance.options)
-    except registry.ConnectorLoadError as exc:  # a broken plug-in breaks only its own instances
-        problem = f"field 'app': {exc}"
+    problem = check_app(instance.app, instance.options)
     if problem:
         return InstanceError(file, name, app, problem)
     return instance
 
 
-def load_connected_apps(path: Path | str | None = None) -> ConnectedApps:
-    """Read and validate the connected-apps file.
+def read_connected_apps(path: Path | str | None, check_app: AppCheck) -> ConnectedApps:
+    """Read and validate the connected-apps file (SAASLENS_CONFIG when `path` is None), each entry's
+    app and options with `check_app`.
 
     A file that cannot be read or parsed raises ConfigError (nothing can be generated from it);
     a bad entry only becomes an InstanceError beside the good ones.
     """
-    from saaslens.connectors import registry
-
     file = Path(path) if path else settings.config_path()
     try:
         # libyaml's safe loader when PyYAML has it: five times faster, and the DAG file parses this
@@ -234,14 +229,13 @@ def load_connected_apps(path: Path | str | None = None) -> ConnectedApps:
     defaults = document.get("defaults") or {}
     if not isinstance(defaults, dict):
         raise ConfigError(f"{file}: 'defaults' must be a mapping")
-    known_apps = set(registry.known_apps())
     instances: list[InstanceConfig] = []
     errors: list[InstanceError] = []
     seen: dict[tuple[str, str], int] = {}
     keys: dict[str, InstanceConfig] = {}  # InstanceConfig.key -> the first instance with it
     for index, raw in enumerate(document.get("instances") or []):
         merged = {**defaults, **raw} if isinstance(raw, dict) else raw
-        result = _validate_entry(file, index, merged, known_apps)
+        result = _validate_entry(file, index, merged, check_app)
         if isinstance(result, InstanceError):
             errors.append(result)
             continue

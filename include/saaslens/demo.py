@@ -20,7 +20,7 @@ from rich.live import Live
 from rich.table import Table
 
 from saaslens import settings
-from saaslens.config import load_connected_apps
+from saaslens.connectors.instances import load_connected_apps
 from saaslens.orchestration import naming
 from saaslens.orchestration.local_airflow import AirflowStack, AirflowStackError, port_is_free
 from saaslens.sandbox.core import load_sandbox_config

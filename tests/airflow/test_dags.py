@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from saaslens.config import load_connected_apps
+from saaslens.connectors.instances import load_connected_apps
 from saaslens.orchestration import naming
 from saaslens.orchestration.bootstrap import plan
 from saaslens.orchestration.dag_factory import build_dags

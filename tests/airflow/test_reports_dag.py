@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from saaslens.config import load_connected_apps
 from saaslens.connectors import registry
+from saaslens.connectors.instances import load_connected_apps
 from saaslens.orchestration import naming
 from saaslens.orchestration.assets import REPORTED_TABLES, table_uri
 from saaslens.reports.freshness import schedule_interval

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from saaslens.config import ConfigError, load_connected_apps
+from saaslens.config import ConfigError
+from saaslens.connectors.instances import load_connected_apps
 from saaslens.orchestration.naming import dag_id, pool_name
 
 

@@ -15,7 +15,8 @@ from typing import Any
 import yaml
 
 from saaslens import settings
-from saaslens.config import ConnectedApps, load_connected_apps
+from saaslens.config import ConnectedApps
+from saaslens.connectors.instances import load_connected_apps
 from saaslens.orchestration.naming import pool_name
 
 

@@ -12,8 +12,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from saaslens.config import ConnectedApps, InstanceConfig, load_connected_apps
+from saaslens.config import ConnectedApps, InstanceConfig
 from saaslens.connectors import registry
+from saaslens.connectors.instances import load_connected_apps
 from saaslens.orchestration.naming import dag_id, pool_name
 from saaslens.vocabulary import Stage, upstream_of
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
-from saaslens.config import load_connected_apps
+from saaslens.connectors.instances import load_connected_apps
 from saaslens.orchestration.assets import report_trigger_assets
 
 if TYPE_CHECKING:

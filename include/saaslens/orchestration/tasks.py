@@ -8,7 +8,8 @@ from typing import Any
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
 from saaslens import settings
-from saaslens.config import ConfigError, load_connected_apps
+from saaslens.config import ConfigError
+from saaslens.connectors.instances import load_connected_apps
 from saaslens.lake.writer import Lake, snapshot_id_for
 from saaslens.runner import CredentialsRejected, RunContext, StageFailed, run_stage
 

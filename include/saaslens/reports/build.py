@@ -210,7 +210,8 @@ def build_report(
 
 
 def _connected_apps(config: Path | str | None) -> tuple[ConnectedApps | None, str | None]:
-    from saaslens.config import ConfigError, load_connected_apps
+    from saaslens.config import ConfigError
+    from saaslens.connectors.instances import load_connected_apps
 
     try:
         apps = load_connected_apps(config)
