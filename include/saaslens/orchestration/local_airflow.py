@@ -31,7 +31,8 @@ class AirflowStackError(RuntimeError):
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]  # (host, port) for an AF_INET socket
+        return port
 
 
 def port_is_free(port: int) -> bool:
@@ -50,7 +51,7 @@ class AirflowStack:
     extra_env: dict[str, str] = field(default_factory=dict)
     api_port: int = field(default_factory=free_port)
     parallelism: int = 8
-    _processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    _processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     @property
     def api_url(self) -> str:
@@ -97,7 +98,7 @@ class AirflowStack:
             **self.extra_env,
         }
 
-    def airflow(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+    def airflow(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
             ["airflow", *args], env=self.env(), capture_output=True, text=True, timeout=timeout, check=False
         )
@@ -195,7 +196,7 @@ class AirflowStack:
     def trigger(self, dag_id: str) -> str:
         self.api("PATCH", f"/dags/{dag_id}", json={"is_paused": False})
         run = self.api("POST", f"/dags/{dag_id}/dagRuns", json={"logical_date": None})
-        return run["dag_run_id"]
+        return str(run["dag_run_id"])
 
     def run_once(self, dag_id: str, *, wait_for_scheduler: float = 12) -> str:
         """Unpause and return the run that does the work. Unpausing a scheduled DAG makes the
@@ -211,18 +212,21 @@ class AirflowStack:
                 if r["dag_run_id"] not in before
             ]
             if new:
-                return new[0]
+                return str(new[0])
             time.sleep(1)
-        return self.api("POST", f"/dags/{dag_id}/dagRuns", json={"logical_date": None})["dag_run_id"]
+        return str(self.api("POST", f"/dags/{dag_id}/dagRuns", json={"logical_date": None})["dag_run_id"])
 
     def pause(self, dag_id: str) -> None:
         self.api("PATCH", f"/dags/{dag_id}", json={"is_paused": True})
 
     def run_state(self, dag_id: str, run_id: str) -> str:
-        return self.api("GET", f"/dags/{dag_id}/dagRuns/{run_id}")["state"]
+        return str(self.api("GET", f"/dags/{dag_id}/dagRuns/{run_id}")["state"])
 
     def task_instances(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
-        return self.api("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances")["task_instances"]
+        instances: list[dict[str, Any]] = self.api("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances")[
+            "task_instances"
+        ]
+        return instances
 
     def wait_for_runs(
         self,
