@@ -47,7 +47,7 @@ def names(instances: int) -> list[str]:
 
 
 def tenant_specs(instances: int, users: int, events: int) -> list[Any]:
-    from saaslens.sandbox.core import TenantSpec
+    from saaslens_sandbox.core import TenantSpec
 
     anchor = (datetime.now(UTC) - timedelta(minutes=30)).replace(microsecond=0)
     return [

@@ -42,7 +42,7 @@ SYNCS = ("full", "unchanged", "changed")
 
 
 def tenant_spec(users: int, events: int, anchor: datetime) -> Any:
-    from saaslens.sandbox.core import RateLimitConfig, TenantSpec
+    from saaslens_sandbox.core import RateLimitConfig, TenantSpec
 
     return TenantSpec(
         app="okta",

@@ -55,7 +55,7 @@ BARE_FLUSH_ROWS = 20_000  # a row group per as many rows as saaslens commits per
 
 
 def _serve(users: int, events: int, queue: mp.Queue, stop: mp.Event) -> None:
-    from saaslens.sandbox.core import RateLimitConfig, SandboxServer, TenantSpec
+    from saaslens_sandbox.core import RateLimitConfig, SandboxServer, TenantSpec
 
     anchor = (datetime.now(UTC) - timedelta(minutes=30)).replace(microsecond=0)
     spec = TenantSpec(

@@ -162,14 +162,14 @@ def scenario(sandbox: SandboxProcess, tasks: int, args: argparse.Namespace) -> d
 
 def limit_for(bucket: str, scale: float) -> int:
     """The sandbox's ceiling per window for an Okta bucket: the documented limit x scale."""
-    from saaslens.sandbox.okta.api import RATE_LIMITS, TIERS
+    from saaslens_sandbox.okta.api import RATE_LIMITS, TIERS
 
     per_minute = RATE_LIMITS.get(bucket, RATE_LIMITS["/api/v1"])[TIERS.index("workforce")]
     return max(1, int(per_minute * scale))
 
 
 def tenant_spec(args: argparse.Namespace) -> Any:
-    from saaslens.sandbox.core import RateLimitConfig, TenantSpec
+    from saaslens_sandbox.core import RateLimitConfig, TenantSpec
 
     anchor = (datetime.now(UTC) - timedelta(minutes=30)).replace(microsecond=0)
     return TenantSpec(

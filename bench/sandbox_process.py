@@ -1,7 +1,7 @@
 """A sandbox in its own process, for benchmarks: the server must not share the measured
 interpreter's GIL or memory.
 
-`SandboxProcess` starts `saaslens.sandbox.core.SandboxServer` in a spawned child and hands back
+`SandboxProcess` starts `saaslens_sandbox.core.SandboxServer` in a spawned child and hands back
 each tenant's URL and credentials. The child wraps the app with a recorder: every request to a
 tenant is noted as (epoch seconds, rate-limit bucket, status) and `timeline()` fetches them, so a
 benchmark can count requests per rate-limit window exactly as the sandbox counted them.
@@ -82,7 +82,7 @@ class _Recorder:
 
 
 def _serve(specs_json: list[str], queue: Any, stop: Any) -> None:
-    from saaslens.sandbox.core import SandboxServer, TenantSpec
+    from saaslens_sandbox.core import SandboxServer, TenantSpec
 
     specs = [TenantSpec.model_validate_json(s) for s in specs_json]
     server = SandboxServer(specs)

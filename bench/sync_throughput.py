@@ -31,7 +31,7 @@ EVENT_OPTION = {"okta": "log_events"}  # the others take "events"
 
 
 def _serve(spec_json: str, queue: mp.Queue, stop: mp.Event) -> None:
-    from saaslens.sandbox.core import SandboxServer, TenantSpec
+    from saaslens_sandbox.core import SandboxServer, TenantSpec
 
     spec = TenantSpec.model_validate_json(spec_json)
     with SandboxServer([spec]) as server:
@@ -95,7 +95,7 @@ def run_one(app: str, users: int, events: int, workers: int) -> dict[str, Any]:
     from saaslens.connectors import registry
     from saaslens.lake.writer import Lake, snapshot_id_for
     from saaslens.runner import RunContext, run_stage
-    from saaslens.sandbox.core import RateLimitConfig, TenantSpec
+    from saaslens_sandbox.core import RateLimitConfig, TenantSpec
 
     anchor = (datetime.now(UTC) - timedelta(minutes=30)).replace(microsecond=0)
     spec = TenantSpec(

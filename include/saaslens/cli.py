@@ -28,13 +28,13 @@ def _console() -> Console:
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
-    from saaslens.sandbox.core import load_sandbox_config, serve
+    from saaslens_sandbox.core import load_sandbox_config, serve
 
     config = load_sandbox_config(args.config or settings.sandbox_config_path())
     if args.port is not None:
         config = config.model_copy(update={"port": args.port})
     if args.export_ground_truth:
-        from saaslens.sandbox.core import (
+        from saaslens_sandbox.core import (
             SandboxServer,
             build_app,  # noqa: F401  (validates the personalities load)
         )

@@ -23,7 +23,7 @@ from saaslens import settings
 from saaslens.connectors.instances import load_connected_apps
 from saaslens.orchestration import naming
 from saaslens.orchestration.local_airflow import AirflowStack, AirflowStackError, port_is_free
-from saaslens.sandbox.core import load_sandbox_config
+from saaslens_sandbox.core import load_sandbox_config
 from saaslens.terminal import safe_text
 
 STATE_STYLE = {

@@ -15,7 +15,7 @@ import yaml
 
 from saaslens.lake.writer import Lake
 from saaslens.orchestration.local_airflow import AirflowStack
-from saaslens.sandbox.core import FaultConfig, SandboxServer, TenantSpec
+from saaslens_sandbox.core import FaultConfig, SandboxServer, TenantSpec
 from tests.e2e.okta_helpers import ANCHOR, assert_lake_equals_ground_truth
 
 TOKEN = "sandbox-okta-airflowe2e-admin"

@@ -145,7 +145,7 @@ def test_airflow_dags_test_writes_the_report(tmp_path):
 def test_real_scheduler_runs_the_report_when_an_instance_publishes(tmp_path):
     """Under the real scheduler: a scan's published tables (asset events) start the reports DAG."""
     from saaslens.orchestration.local_airflow import AirflowStack
-    from saaslens.sandbox.core import SandboxServer, TenantSpec
+    from saaslens_sandbox.core import SandboxServer, TenantSpec
     from tests.airflow.test_airflow_runs import write_project_files
     from tests.e2e.okta_helpers import ANCHOR
 

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from saaslens.sandbox.core import SandboxServer, TenantSpec
+from saaslens_sandbox.core import SandboxServer, TenantSpec
 from tests.conftest import API_SPECS
 
 openapi_core = pytest.importorskip("openapi_core", reason="openapi-core is a dev dependency (requirements-dev.txt)")

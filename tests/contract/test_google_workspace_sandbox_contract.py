@@ -19,7 +19,7 @@ import httpx
 import jwt
 import pytest
 
-from saaslens.sandbox.core import SandboxServer, TenantSpec
+from saaslens_sandbox.core import SandboxServer, TenantSpec
 
 jsonschema = pytest.importorskip("jsonschema")
 if util.find_spec("googleapiclient") is None:
@@ -181,7 +181,7 @@ def test_files_with_every_field_and_permissions(tenant):
 
 
 def test_every_route_is_a_documented_method():
-    from saaslens.sandbox.google_workspace.api import GoogleWorkspacePersonality
+    from saaslens_sandbox.google_workspace.api import GoogleWorkspacePersonality
 
     paths = set()
     for name in ("admin.directory_v1.json", "admin.reports_v1.json", "drive.v3.json"):

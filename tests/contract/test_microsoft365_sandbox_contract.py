@@ -31,7 +31,7 @@ from typing import Any
 import httpx
 import pytest
 
-from saaslens.sandbox.core import SandboxServer, TenantSpec
+from saaslens_sandbox.core import SandboxServer, TenantSpec
 
 models = pytest.importorskip(
     "msgraph.generated.models",

@@ -19,8 +19,8 @@ import httpx
 import pytest
 import yaml
 
-from saaslens.sandbox.core import FaultConfig, RateLimitConfig, SandboxServer, TenantSpec
-from saaslens.sandbox.okta.api import REQUIRED_SCOPES
+from saaslens_sandbox.core import FaultConfig, RateLimitConfig, SandboxServer, TenantSpec
+from saaslens_sandbox.okta.api import REQUIRED_SCOPES
 
 
 def _spec_path() -> Path | None:

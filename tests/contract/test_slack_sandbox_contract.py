@@ -37,7 +37,7 @@ import httpx
 import jsonschema
 import pytest
 
-from saaslens.sandbox.core import RateLimitConfig, SandboxServer, TenantSpec
+from saaslens_sandbox.core import RateLimitConfig, SandboxServer, TenantSpec
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC_PATH = (

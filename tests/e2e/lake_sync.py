@@ -14,7 +14,7 @@ from saaslens.config import InstanceConfig
 from saaslens.connections import ConnectionInfo
 from saaslens.lake.writer import Lake, snapshot_id_for
 from saaslens.runner import RunContext, StageResult, run_stage
-from saaslens.sandbox.core import SandboxServer
+from saaslens_sandbox.core import SandboxServer
 
 # Stages each connector has, in DAG order (GitHub and Okta have no files stage).
 STAGES = {

@@ -23,7 +23,7 @@ import pytest
 
 from saaslens.connections import ConnectionInfo
 from saaslens.lake.writer import Lake
-from saaslens.sandbox.core import FaultConfig, RateLimitConfig, SandboxServer, TenantSpec
+from saaslens_sandbox.core import FaultConfig, RateLimitConfig, SandboxServer, TenantSpec
 from tests.e2e.okta_helpers import STAGES, assert_lake_equals_ground_truth, instance, rsa_keypair, ssws, sync
 
 pytestmark = pytest.mark.integration

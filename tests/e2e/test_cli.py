@@ -11,7 +11,7 @@ import duckdb
 import pytest
 import yaml
 
-from saaslens.sandbox.core import SandboxServer, TenantSpec
+from saaslens_sandbox.core import SandboxServer, TenantSpec
 from tests.e2e.okta_helpers import ANCHOR
 
 pytestmark = pytest.mark.integration

@@ -22,7 +22,7 @@ from saaslens.config import InstanceConfig
 from saaslens.lake.catalog import build_catalog
 from saaslens.lake.writer import Lake, snapshot_id_for
 from saaslens.runner import RunContext, run_stage
-from saaslens.sandbox.core import RateLimitConfig, SandboxServer, TenantSpec
+from saaslens_sandbox.core import RateLimitConfig, SandboxServer, TenantSpec
 from tests.e2e.test_incremental_snapshots import okta_connection
 
 pytestmark = pytest.mark.integration

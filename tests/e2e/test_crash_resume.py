@@ -30,7 +30,7 @@ import yaml
 from saaslens.config import InstanceConfig
 from saaslens.lake.writer import Lake, StateStore
 from saaslens.runner import RunContext, run_stage
-from saaslens.sandbox.core import FaultConfig, RateLimitConfig, SandboxServer, TenantSpec
+from saaslens_sandbox.core import FaultConfig, RateLimitConfig, SandboxServer, TenantSpec
 from tests.e2e.lake_sync import connection as sandbox_connection
 from tests.e2e.okta_helpers import ANCHOR, ssws
 

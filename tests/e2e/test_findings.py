@@ -1,6 +1,6 @@
 """Every finding, end to end: five apps' sandbox tenants sharing one planted workforce are synced
 into a lake through the connectors, the catalog is built, and each finding's rows must equal what
-the workforce oracle computes from the tenants' ground truth (saaslens.sandbox.workforce)."""
+the workforce oracle computes from the tenants' ground truth (saaslens_sandbox.workforce)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ import pytest
 from saaslens.findings import load_findings, run_finding
 from saaslens.lake.catalog import build_catalog, connect
 from saaslens.lake.writer import Lake
-from saaslens.sandbox.core import RateLimitConfig, SandboxServer, TenantSpec
-from saaslens.sandbox.workforce import APPS, FINDING_IDS, expected_findings, planted_cases, workforce
+from saaslens_sandbox.core import RateLimitConfig, SandboxServer, TenantSpec
+from saaslens_sandbox.workforce import APPS, FINDING_IDS, expected_findings, planted_cases, workforce
 from tests.e2e.lake_sync import sync
 
 pytestmark = pytest.mark.integration

@@ -17,7 +17,7 @@ from saaslens.connections import ConnectionInfo
 from saaslens.lake.schema import ACCOUNT_STATUSES, ACCOUNT_TYPES, ACTIVITY_CATEGORIES, OUTCOMES
 from saaslens.lake.writer import Lake, snapshot_id_for
 from saaslens.runner import CredentialsRejected, RunContext, StageResult, run_stage
-from saaslens.sandbox.core import FaultConfig, RateLimitConfig, SandboxServer, TenantSpec
+from saaslens_sandbox.core import FaultConfig, RateLimitConfig, SandboxServer, TenantSpec
 
 pytestmark = pytest.mark.integration
 

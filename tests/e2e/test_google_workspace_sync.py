@@ -20,7 +20,7 @@ from saaslens.config import InstanceConfig
 from saaslens.connections import ConnectionInfo
 from saaslens.lake.writer import Lake, snapshot_id_for
 from saaslens.runner import CredentialsRejected, RunContext, StageResult, run_stage
-from saaslens.sandbox.core import FaultConfig, SandboxServer, TenantSpec
+from saaslens_sandbox.core import FaultConfig, SandboxServer, TenantSpec
 
 pytestmark = pytest.mark.integration
 APP = "google_workspace"

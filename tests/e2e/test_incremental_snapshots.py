@@ -15,7 +15,7 @@ from saaslens.config import InstanceConfig
 from saaslens.connections import ConnectionInfo
 from saaslens.lake.writer import Lake, snapshot_id_for
 from saaslens.runner import RunContext, StageFailed, run_stage
-from saaslens.sandbox.core import FaultConfig, RateLimitConfig, SandboxServer, TenantSpec
+from saaslens_sandbox.core import FaultConfig, RateLimitConfig, SandboxServer, TenantSpec
 
 pytestmark = pytest.mark.integration
 ANCHOR = (datetime.now(UTC) - timedelta(minutes=10)).replace(microsecond=0)

@@ -18,7 +18,7 @@ from saaslens.connectors import registry
 from saaslens.http import redaction
 from saaslens.lake.writer import Lake, snapshot_id_for
 from saaslens.runner import RunContext, run_stage
-from saaslens.sandbox.core import SandboxServer, TenantSpec
+from saaslens_sandbox.core import SandboxServer, TenantSpec
 from tests.e2e.okta_helpers import ANCHOR
 
 pytestmark = pytest.mark.integration

@@ -9,7 +9,7 @@ import pytest
 from saaslens.connections import ConnectionInfo
 from saaslens.lake.writer import Lake
 from saaslens.runner import CredentialsRejected, RunContext, StageFailed, run_stage
-from saaslens.sandbox.core import FaultConfig, RateLimitConfig, SandboxServer, TenantSpec
+from saaslens_sandbox.core import FaultConfig, RateLimitConfig, SandboxServer, TenantSpec
 from tests.e2e.okta_helpers import (
     ANCHOR,
     STAGES,

@@ -28,7 +28,7 @@ from saaslens.findings import load_findings, run_finding
 from saaslens.lake.writer import Lake, snapshot_id_for
 from saaslens.reports.build import build_report, open_catalog
 from saaslens.runner import CredentialsRejected, RunContext, StageFailed, run_stage
-from saaslens.sandbox.core import SandboxServer, TenantSpec
+from saaslens_sandbox.core import SandboxServer, TenantSpec
 from tests.e2e.okta_helpers import ANCHOR
 
 pytestmark = pytest.mark.integration

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 import saaslens.config as config_module
 from saaslens.config import InstanceConfig
 from saaslens.connectors.instances import load_connected_apps
-from saaslens.sandbox.core import TenantSpec
+from saaslens_sandbox.core import TenantSpec
 
 ROOT = Path(__file__).resolve().parents[2]
 

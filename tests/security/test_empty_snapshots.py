@@ -11,7 +11,7 @@ import pytest
 from saaslens.lake.catalog import build_catalog, connect
 from saaslens.lake.writer import Lake
 from saaslens.runner import StageFailed
-from saaslens.sandbox.core import SandboxServer, TenantSpec
+from saaslens_sandbox.core import SandboxServer, TenantSpec
 from tests.e2e.okta_helpers import ANCHOR, instance, ssws, sync
 from tests.unit.lake_builder import LakeBuilder, ago
 

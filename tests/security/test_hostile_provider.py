@@ -1,4 +1,4 @@
-"""Every connector against a hostile provider (saaslens.sandbox.hostile), in its own paging style.
+"""Every connector against a hostile provider (saaslens_sandbox.hostile), in its own paging style.
 
 Each test syncs a small, faithful tenant's `authenticate` stage, turns the tenant hostile, then
 runs the stage that reads the attacked listing through `run_stage`, exactly as an Airflow task
@@ -32,8 +32,8 @@ from saaslens.config import InstanceConfig
 from saaslens.connections import ConnectionInfo
 from saaslens.lake.writer import Lake, snapshot_id_for
 from saaslens.runner import CredentialsRejected, RunContext, StageFailed, StageResult, run_stage
-from saaslens.sandbox.core import SandboxServer, TenantSpec
-from saaslens.sandbox.hostile import PAGING, Attack, HostileConfig
+from saaslens_sandbox.core import SandboxServer, TenantSpec
+from saaslens_sandbox.hostile import PAGING, Attack, HostileConfig
 from tests.e2e.okta_helpers import ANCHOR
 
 pytestmark = pytest.mark.integration

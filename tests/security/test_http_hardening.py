@@ -506,7 +506,7 @@ def test_a_transform_meeting_a_field_of_the_wrong_shape_fails_as_a_malformed_ans
     from saaslens.connectors.okta import transform as okta_transform
     from saaslens.lake.writer import Lake, snapshot_id_for
     from saaslens.runner import RunContext, StageFailed, run_stage
-    from saaslens.sandbox.core import SandboxServer, TenantSpec
+    from saaslens_sandbox.core import SandboxServer, TenantSpec
     from tests.e2e.okta_helpers import ANCHOR, instance, ssws
 
     real = okta_transform.account_row

@@ -17,7 +17,7 @@ from saaslens.connectors.microsoft365 import transform
 from saaslens.lake.schema import TABLES
 from saaslens.lake.writer import Lake, snapshot_id_for
 from saaslens.runner import RunContext, run_stage
-from saaslens.sandbox.core import SandboxServer, TenantSpec
+from saaslens_sandbox.core import SandboxServer, TenantSpec
 from saaslens.transform_utils import parse_time
 from tests.e2e.lake_sync import connection
 

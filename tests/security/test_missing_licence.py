@@ -19,7 +19,7 @@ import yaml
 
 from saaslens.http import FeatureUnavailableError, NotFoundError
 from saaslens.lake.writer import Lake
-from saaslens.sandbox.core import SandboxServer, TenantSpec
+from saaslens_sandbox.core import SandboxServer, TenantSpec
 from tests.e2e.lake_sync import connection
 
 pytestmark = pytest.mark.integration

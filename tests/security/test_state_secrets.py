@@ -14,8 +14,8 @@ import pytest
 from saaslens.http import redaction
 from saaslens.lake.writer import Lake, StateStore, snapshot_id_for
 from saaslens.runner import RunContext, StageFailed, run_stage
-from saaslens.sandbox.core import SandboxServer, TenantSpec
-from saaslens.sandbox.hostile import Attack, HostileConfig
+from saaslens_sandbox.core import SandboxServer, TenantSpec
+from saaslens_sandbox.hostile import Attack, HostileConfig
 from tests.e2e.okta_helpers import ANCHOR, instance, ssws
 
 PASSWORD = "state-test-password-0123456789"

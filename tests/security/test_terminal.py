@@ -19,8 +19,8 @@ import yaml
 from rich.console import Console
 
 from saaslens.lake.writer import Lake, snapshot_id_for
-from saaslens.sandbox.core import SandboxServer, TenantSpec
-from saaslens.sandbox.hostile import Attack, HostileConfig
+from saaslens_sandbox.core import SandboxServer, TenantSpec
+from saaslens_sandbox.hostile import Attack, HostileConfig
 from tests.e2e.okta_helpers import ANCHOR
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)

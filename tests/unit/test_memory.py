@@ -14,7 +14,7 @@ from saaslens.memory import freeze_after_import, long_lived_objects_frozen, pars
 @pytest.fixture(autouse=True)
 def _start_unfrozen():
     """A task process starts with nothing frozen. An in-process sandbox server started by an earlier
-    test (saaslens.sandbox.core.build_app) freezes its tenants for good, so which test ran last
+    test (saaslens_sandbox.core.build_app) freezes its tenants for good, so which test ran last
     decided whether these passed; each test here starts from the state a task starts from."""
     gc.unfreeze()
 

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from saaslens.lake.writer import Lake, snapshot_id_for
-from saaslens.sandbox.core import SandboxServer, TenantSpec
+from saaslens_sandbox.core import SandboxServer, TenantSpec
 
 SNAPSHOT = snapshot_id_for(datetime(2026, 11, 1, tzinfo=UTC))
 

@@ -14,8 +14,8 @@ import httpx
 import orjson
 import pytest
 
-from saaslens.sandbox import core
-from saaslens.sandbox.core import (
+from saaslens_sandbox import core
+from saaslens_sandbox.core import (
     APP_REGISTRY,
     FaultConfig,
     RateLimitConfig,
@@ -117,7 +117,7 @@ def test_config_file_problems_are_clear(tmp_path):
 
 
 def test_registry_resolves_lazily_by_app_name():
-    assert APP_REGISTRY["okta"] == "saaslens.sandbox.okta:OktaPersonality"
+    assert APP_REGISTRY["okta"] == "saaslens_sandbox.okta:OktaPersonality"
     cls = personality_class("okta")
     assert cls.app == "okta" and issubclass(cls, core.Personality)
     with pytest.raises(SandboxConfigError, match="unknown app"):
@@ -127,9 +127,9 @@ def test_registry_resolves_lazily_by_app_name():
 def test_sandbox_imports_no_connector_code():
     import sys
 
-    import saaslens.sandbox.okta  # noqa: F401
+    import saaslens_sandbox.okta  # noqa: F401
 
-    source = "\n".join(p.read_text() for p in (ROOT / "include/saaslens/sandbox").rglob("*.py"))
+    source = "\n".join(p.read_text() for p in (ROOT / "sandbox/saaslens_sandbox").rglob("*.py"))
     assert "saaslens.connectors" not in source
     assert not any(name.startswith("saaslens.connectors") for name in sys.modules if "sandbox" in name)
 

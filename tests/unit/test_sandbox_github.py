@@ -12,9 +12,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from saaslens.sandbox.core import FaultConfig, RateLimitConfig, SandboxServer, TenantSpec
-from saaslens.sandbox.github.audit_query import PhraseError, decode_cursor, encode_cursor, parse_phrase
-from saaslens.sandbox.github.generator import DAY_MS, GitHubOptions, GitHubTenant
+from saaslens_sandbox.core import FaultConfig, RateLimitConfig, SandboxServer, TenantSpec
+from saaslens_sandbox.github.audit_query import PhraseError, decode_cursor, encode_cursor, parse_phrase
+from saaslens_sandbox.github.generator import DAY_MS, GitHubOptions, GitHubTenant
 
 ANCHOR = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
 # One keep-alive client for every request: a new httpx client per call costs a TLS context.

@@ -10,9 +10,9 @@ import httpx
 import jwt
 import pytest
 
-from saaslens.sandbox.core import RateLimitConfig, SandboxServer, TenantSpec
-from saaslens.sandbox.google_workspace.api import apply_fields, parse_fields
-from saaslens.sandbox.google_workspace.generator import GoogleWorkspaceOptions, GoogleWorkspaceTenant
+from saaslens_sandbox.core import RateLimitConfig, SandboxServer, TenantSpec
+from saaslens_sandbox.google_workspace.api import apply_fields, parse_fields
+from saaslens_sandbox.google_workspace.generator import GoogleWorkspaceOptions, GoogleWorkspaceTenant
 
 APP = "google_workspace"
 S = "https://www.googleapis.com/auth/"

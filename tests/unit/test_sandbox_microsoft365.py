@@ -14,9 +14,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-from saaslens.sandbox.core import FaultConfig, RateLimitConfig, SandboxServer, TenantSpec
-from saaslens.sandbox.microsoft365.personality import Microsoft365Personality, time_range
-from saaslens.sandbox.microsoft365.tenant import Microsoft365Options, Microsoft365Tenant
+from saaslens_sandbox.core import FaultConfig, RateLimitConfig, SandboxServer, TenantSpec
+from saaslens_sandbox.microsoft365.personality import Microsoft365Personality, time_range
+from saaslens_sandbox.microsoft365.tenant import Microsoft365Options, Microsoft365Tenant
 
 APP = "microsoft365"
 ANCHOR = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

@@ -9,7 +9,7 @@ import httpx
 import jwt
 import pytest
 
-from saaslens.sandbox.core import FaultConfig, SandboxServer, TenantSpec
+from saaslens_sandbox.core import FaultConfig, SandboxServer, TenantSpec
 from tests.e2e.okta_helpers import rsa_keypair
 
 PRIVATE, PUBLIC = rsa_keypair()

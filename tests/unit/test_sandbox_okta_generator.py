@@ -19,8 +19,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from saaslens.sandbox.core import RateLimitConfig, SandboxServer, TenantSpec, personality_class
-from saaslens.sandbox.okta.generator import ORIGIN_MARKER, USER_STATUSES, OktaOptions, OktaTenant
+from saaslens_sandbox.core import RateLimitConfig, SandboxServer, TenantSpec, personality_class
+from saaslens_sandbox.okta.generator import ORIGIN_MARKER, USER_STATUSES, OktaOptions, OktaTenant
 
 ANCHOR = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 ANCHOR_MS = int(ANCHOR.timestamp() * 1000)

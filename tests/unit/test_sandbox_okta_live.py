@@ -12,9 +12,9 @@ import orjson
 import pytest
 from pydantic import ValidationError
 
-from saaslens.sandbox.core import AdvanceNotSupported, Personality, SandboxServer, TenantSpec, personality_class
-from saaslens.sandbox.okta.generator import FastRandom
-from saaslens.sandbox.okta.live import _id_after
+from saaslens_sandbox.core import AdvanceNotSupported, Personality, SandboxServer, TenantSpec, personality_class
+from saaslens_sandbox.okta.generator import FastRandom
+from saaslens_sandbox.okta.live import _id_after
 
 ANCHOR = (datetime.now(UTC) - timedelta(hours=2)).replace(microsecond=0)
 TOKEN = {"Authorization": "SSWS sandbox-okta-live-admin"}

@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from saaslens.sandbox.core import FaultConfig, RateLimitConfig, SandboxServer, TenantSpec
-from saaslens.sandbox.slack import SlackPersonality
-from saaslens.sandbox.slack.generator import SlackSandboxOptions, SlackTenant
+from saaslens_sandbox.core import FaultConfig, RateLimitConfig, SandboxServer, TenantSpec
+from saaslens_sandbox.slack import SlackPersonality
+from saaslens_sandbox.slack.generator import SlackSandboxOptions, SlackTenant
 
 ANCHOR = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 OWNER = {"Authorization": "Bearer xoxp-sandbox-acme-owner"}

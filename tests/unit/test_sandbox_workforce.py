@@ -12,13 +12,13 @@ import jwt
 import pytest
 from pydantic import ValidationError
 
-from saaslens.sandbox.core import SandboxServer, TenantSpec
-from saaslens.sandbox.github.generator import GitHubOptions, GitHubTenant
-from saaslens.sandbox.google_workspace.generator import GoogleWorkspaceOptions, GoogleWorkspaceTenant
-from saaslens.sandbox.microsoft365.tenant import Microsoft365Options, Microsoft365Tenant
-from saaslens.sandbox.okta.generator import OktaOptions, OktaTenant
-from saaslens.sandbox.slack.generator import SlackSandboxOptions, SlackTenant
-from saaslens.sandbox.workforce import (
+from saaslens_sandbox.core import SandboxServer, TenantSpec
+from saaslens_sandbox.github.generator import GitHubOptions, GitHubTenant
+from saaslens_sandbox.google_workspace.generator import GoogleWorkspaceOptions, GoogleWorkspaceTenant
+from saaslens_sandbox.microsoft365.tenant import Microsoft365Options, Microsoft365Tenant
+from saaslens_sandbox.okta.generator import OktaOptions, OktaTenant
+from saaslens_sandbox.slack.generator import SlackSandboxOptions, SlackTenant
+from saaslens_sandbox.workforce import (
     APPS,
     FINDING_IDS,
     LAST_LOGIN_APPS,

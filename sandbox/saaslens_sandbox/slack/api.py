@@ -42,8 +42,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from saaslens.sandbox.core import Personality, Scope, TenantSpec, json_response, server_start_time
-from saaslens.sandbox.slack.generator import AUDIT_ACTIONS, AUDIT_KINDS, SlackSandboxOptions, SlackTenant, TokenSpec
+from saaslens_sandbox.core import Personality, Scope, TenantSpec, json_response, server_start_time
+from saaslens_sandbox.slack.generator import AUDIT_ACTIONS, AUDIT_KINDS, SlackSandboxOptions, SlackTenant, TokenSpec
 
 # method -> (scope it needs, rate-limit tier)
 METHODS: dict[str, tuple[str | None, int]] = {

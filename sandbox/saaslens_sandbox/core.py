@@ -23,7 +23,7 @@ The framework owns everything that is not provider-specific:
       POST /_sandbox/{app}/{tenant}/rate-limits/reset
       POST /_sandbox/{app}/{tenant}/advance         JSON body: what changes (personality-specific);
                                                     alias POST /_admin/tenants/{app}/{tenant}/advance
-      GET  /_sandbox/{app}/{tenant}/hostile         PUT a HostileConfig (saaslens.sandbox.hostile) to
+      GET  /_sandbox/{app}/{tenant}/hostile         PUT a HostileConfig (saaslens_sandbox.hostile) to
                                                     turn the tenant hostile, DELETE to make it faithful
       GET  /_sandbox/requests                       every request the server received (raw paths)
 
@@ -63,7 +63,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route, Router
 
-from saaslens.sandbox.hostile import HostileApp, HostileConfig, RequestLog, new_request_log
+from saaslens_sandbox.hostile import HostileApp, HostileConfig, RequestLog, new_request_log
 
 __all__ = [
     "APP_REGISTRY",
@@ -90,15 +90,15 @@ Send = Callable[[Message], Awaitable[None]]
 
 #: app name -> "module:Class". Looked up lazily so adding an app is one line here.
 APP_REGISTRY: dict[str, str] = {
-    "okta": "saaslens.sandbox.okta:OktaPersonality",
-    "google_workspace": "saaslens.sandbox.google_workspace:GoogleWorkspacePersonality",
-    "microsoft365": "saaslens.sandbox.microsoft365:Microsoft365Personality",
-    "slack": "saaslens.sandbox.slack:SlackPersonality",
-    "github": "saaslens.sandbox.github:GitHubPersonality",
+    "okta": "saaslens_sandbox.okta:OktaPersonality",
+    "google_workspace": "saaslens_sandbox.google_workspace:GoogleWorkspacePersonality",
+    "microsoft365": "saaslens_sandbox.microsoft365:Microsoft365Personality",
+    "slack": "saaslens_sandbox.slack:SlackPersonality",
+    "github": "saaslens_sandbox.github:GitHubPersonality",
 }
 
 _NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")  # fullmatch: `$` would let a final newline through
-logger = logging.getLogger("saaslens.sandbox")
+logger = logging.getLogger("saaslens_sandbox")
 
 
 # --------------------------------------------------------------------------------------------
@@ -189,14 +189,14 @@ class TenantOptions(BaseModel):
     anchor: datetime | None = None
     """"Now" for the generated history. Default: server start time, truncated to the second, UTC."""
     workforce: str | None = None
-    """Also hold the people of this org's shared workforce (saaslens.sandbox.workforce), in the
+    """Also hold the people of this org's shared workforce (saaslens_sandbox.workforce), in the
     states its plan gives for this app; the email domain defaults to ``<org>.example.com``."""
 
     @field_validator("workforce")
     @classmethod
     def _known_workforce(cls, value: str | None) -> str | None:
         if value is not None:
-            from saaslens.sandbox.workforce import workforce
+            from saaslens_sandbox.workforce import workforce
 
             workforce(value)  # raises ValueError naming the bad org
         return value
@@ -583,7 +583,7 @@ class Personality(abc.ABC):
 
     @property
     def hostile(self) -> HostileConfig | None:
-        """The attack this tenant currently makes (:mod:`saaslens.sandbox.hostile`), if any."""
+        """The attack this tenant currently makes (:mod:`saaslens_sandbox.hostile`), if any."""
         with self._lock:
             return self._hostile
 

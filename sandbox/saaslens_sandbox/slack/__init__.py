@@ -1,6 +1,6 @@
 """Slack sandbox personality: a generated Enterprise Grid workspace behind the Web API and the
 Audit Logs API."""
 
-from saaslens.sandbox.slack.api import SlackPersonality
+from saaslens_sandbox.slack.api import SlackPersonality
 
 __all__ = ["SlackPersonality"]

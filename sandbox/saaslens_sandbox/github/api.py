@@ -64,9 +64,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from saaslens.sandbox import core
-from saaslens.sandbox.core import Personality, Scope, TenantSpec, ViewCache, json_response
-from saaslens.sandbox.github.audit_query import (
+from saaslens_sandbox import core
+from saaslens_sandbox.core import Personality, Scope, TenantSpec, ViewCache, json_response
+from saaslens_sandbox.github.audit_query import (
     AuditQuery,
     PhraseError,
     decode_cursor,
@@ -74,7 +74,7 @@ from saaslens.sandbox.github.audit_query import (
     event_matches,
     parse_phrase,
 )
-from saaslens.sandbox.github.generator import ORIGIN_MARKER, AppSpec, GitHubOptions, GitHubTenant, b62, iso
+from saaslens_sandbox.github.generator import ORIGIN_MARKER, AppSpec, GitHubOptions, GitHubTenant, b62, iso
 
 API_VERSIONS = frozenset({"2022-11-28"})
 DOCS = "https://docs.github.com/enterprise-cloud@latest/rest"

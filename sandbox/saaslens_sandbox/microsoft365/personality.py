@@ -38,7 +38,7 @@ Built from Microsoft's published documentation, not from what a connector sends.
 
 * Delta query on users (``/users/delta``, ``@odata.nextLink`` / ``@odata.deltaLink``, ``@removed``,
   ``$deltatoken=latest``) and a directory that changes (``advance``): see
-  :mod:`saaslens.sandbox.microsoft365.delta` for the pages relied on.
+  :mod:`saaslens_sandbox.microsoft365.delta` for the pages relied on.
 
 Approximations: per-bucket request budgets stand in for Graph's resource-unit accounting (the
 per-minute figures are sandbox choices, not published limits); ``$filter`` is implemented only
@@ -68,10 +68,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from saaslens.sandbox import core
-from saaslens.sandbox.core import Personality, Scope, TenantSpec, json_response, request_origin
-from saaslens.sandbox.microsoft365.delta import DELTA_PAGE, DeltaTokenError, DirectoryChange, DirectoryChanges
-from saaslens.sandbox.microsoft365.tenant import (
+from saaslens_sandbox import core
+from saaslens_sandbox.core import Personality, Scope, TenantSpec, json_response, request_origin
+from saaslens_sandbox.microsoft365.delta import DELTA_PAGE, DeltaTokenError, DirectoryChange, DirectoryChanges
+from saaslens_sandbox.microsoft365.tenant import (
     GRAPH_APP_ID,
     ClientSpec,
     Microsoft365Options,
@@ -249,7 +249,7 @@ class Microsoft365Personality(Personality):
         self.changes = DirectoryChanges(t, self._salt)
 
     def advance(self, change: dict[str, Any]) -> dict[str, Any]:
-        """Change the directory (see :mod:`saaslens.sandbox.microsoft365.delta`); returns the ids."""
+        """Change the directory (see :mod:`saaslens_sandbox.microsoft365.delta`); returns the ids."""
         parsed = DirectoryChange.model_validate(change)
         with self._lock:
             summary = self.changes.advance(parsed)

@@ -35,8 +35,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from saaslens.sandbox.core import TenantOptions
-from saaslens.sandbox.workforce import workforce_of
+from saaslens_sandbox.core import TenantOptions
+from saaslens_sandbox.workforce import workforce_of
 
 ORIGIN_MARKER = "{{sandbox-origin}}"
 """Stands for ``scheme://host:port`` in stored API URLs; replaced in the serialized bytes per request."""
@@ -381,7 +381,7 @@ class GitHubTenant:
         self.plain_members = [i for i, u in enumerate(self.users) if u.role == "member"]
 
     def _workforce_users(self, last_id: int) -> list[UserRec]:
-        """Accounts for the workforce's plan (saaslens.sandbox.workforce), after the generated
+        """Accounts for the workforce's plan (saaslens_sandbox.workforce), after the generated
         ones: admin an organization owner, guest an outside collaborator, MFA off ``2fa_disabled``.
         GitHub has no suspended members (leavers are removed), so the plan only holds active ones.
         Each shows its work email as its public profile email (the simple-user ``email``), which

@@ -40,7 +40,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
 if TYPE_CHECKING:
-    from saaslens.sandbox.microsoft365.tenant import Microsoft365Tenant
+    from saaslens_sandbox.microsoft365.tenant import Microsoft365Tenant
 
 DELTA_PAGE = 100
 _TITLES = ("Analyst", "Engineer", "Manager", "Director", "Consultant", "Specialist")

@@ -42,8 +42,8 @@ from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from saaslens.sandbox.core import TenantOptions
-from saaslens.sandbox.workforce import days_before, failed_sign_in_times, stable_digest, workforce_of
+from saaslens_sandbox.core import TenantOptions
+from saaslens_sandbox.workforce import days_before, failed_sign_in_times, stable_digest, workforce_of
 
 ORIGIN_MARKER = "{{sandbox-origin}}"
 """Stands for ``scheme://host:port`` in stored hrefs; replaced in the serialized bytes per request."""
@@ -597,7 +597,7 @@ class OktaTenant:
         self._finish_users()
         self._finish_user_lists()
         self._finish_groups()
-        # "live" state, moved by saaslens.sandbox.okta.live.advance()
+        # "live" state, moved by saaslens_sandbox.okta.live.advance()
         self.live_since_ms = self.anchor_ms
         self.advance_count = 0
         self.advances: list[dict[str, Any]] = []
@@ -744,7 +744,7 @@ class OktaTenant:
                 u.title = '\u202eReverse\u202c "quoted", comma; semicolon\x7f'
 
     def _workforce_recs(self, logins: set[str], first_number: int) -> list[UserRec]:
-        """Users for the workforce's plan (saaslens.sandbox.workforce) with its statuses and last
+        """Users for the workforce's plan (saaslens_sandbox.workforce) with its statuses and last
         sign-ins; ids come from a hash of the email, not the id stream."""
         assert self.workforce is not None
         recs = []

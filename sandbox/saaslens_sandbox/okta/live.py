@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from saaslens.sandbox.okta.generator import (
+from saaslens_sandbox.okta.generator import (
     _ALNUM,
     _RANDOM_SCENARIOS,
     DEPARTMENTS,
@@ -73,7 +73,7 @@ from saaslens.sandbox.okta.generator import (
 )
 
 if TYPE_CHECKING:
-    from saaslens.sandbox.okta.generator import OktaTenant
+    from saaslens_sandbox.okta.generator import OktaTenant
 
 # Background traffic for `events`: the generator's random scenarios without membership events,
 # which only come with real membership changes here.

@@ -33,8 +33,8 @@ from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from saaslens.sandbox.core import TenantOptions
-from saaslens.sandbox.workforce import stable_digest, workforce_of
+from saaslens_sandbox.core import TenantOptions
+from saaslens_sandbox.workforce import stable_digest, workforce_of
 
 DAY = 86_400
 _ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
@@ -494,7 +494,7 @@ class SlackTenant:
         return doc
 
     def _workforce_recs(self, handles: set[str]) -> list[UserRec]:
-        """Members for the workforce's plan (saaslens.sandbox.workforce): deprovisioned is a
+        """Members for the workforce's plan (saaslens_sandbox.workforce): deprovisioned is a
         deactivated member (``deleted``), admin a workspace admin, guest a multi-channel guest
         (``is_restricted``; an outside collaborator a single-channel one), MFA ``has_2fa``."""
         assert self.workforce is not None

@@ -1,10 +1,10 @@
 """A local HTTP server that emulates SaaS provider APIs over deterministic synthetic tenants.
 
-See ``docs/sandbox.md``. The public interface lives in :mod:`saaslens.sandbox.core` and is
-re-exported here; personalities (``saaslens.sandbox.okta``...) are imported lazily by app name.
+See ``docs/sandbox.md``. The public interface lives in :mod:`saaslens_sandbox.core` and is
+re-exported here; personalities (``saaslens_sandbox.okta``...) are imported lazily by app name.
 """
 
-from saaslens.sandbox.core import (
+from saaslens_sandbox.core import (
     APP_REGISTRY,
     FaultConfig,
     Personality,

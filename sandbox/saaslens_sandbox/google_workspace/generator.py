@@ -33,8 +33,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from saaslens.sandbox.core import TenantOptions
-from saaslens.sandbox.workforce import days_before, stable_digest, workforce_of
+from saaslens_sandbox.core import TenantOptions
+from saaslens_sandbox.workforce import days_before, stable_digest, workforce_of
 
 APPLICATIONS = ("login", "admin", "token", "drive")
 
@@ -919,7 +919,7 @@ class GoogleWorkspaceTenant:
     # ---------------------------------------------------------------- the shared workforce
 
     def _workforce_users(self, emails: set[str]) -> list[dict[str, Any]]:
-        """Directory users for the workforce's plan (saaslens.sandbox.workforce): suspended is
+        """Directory users for the workforce's plan (saaslens_sandbox.workforce): suspended is
         ``suspended``, deprovisioned an archived user (Archived User licence), admin ``isAdmin``
         (given the super admin role by _make_roles), MFA ``isEnrolledIn2Sv``."""
         assert self.workforce is not None

@@ -49,9 +49,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from saaslens.sandbox import core
-from saaslens.sandbox.core import Personality, Scope, TenantSpec, json_response, request_origin
-from saaslens.sandbox.google_workspace.generator import (
+from saaslens_sandbox import core
+from saaslens_sandbox.core import Personality, Scope, TenantSpec, json_response, request_origin
+from saaslens_sandbox.google_workspace.generator import (
     GoogleWorkspaceOptions,
     GoogleWorkspaceTenant,
     ServiceAccountSpec,

@@ -31,8 +31,8 @@ from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from saaslens.sandbox.core import TenantOptions
-from saaslens.sandbox.workforce import days_before, workforce_of
+from saaslens_sandbox.core import TenantOptions
+from saaslens_sandbox.workforce import days_before, workforce_of
 
 DAY_MS = 86_400_000
 
@@ -1443,7 +1443,7 @@ class Microsoft365Tenant:
         return [a for a in self.workforce.plan_for("microsoft365") if all(getattr(a, k) == v for k, v in state.items())]
 
     def _workforce_recs(self, seen: set[str]) -> list[UserRec]:
-        """Users for the workforce's plan (saaslens.sandbox.workforce): suspended is a disabled
+        """Users for the workforce's plan (saaslens_sandbox.workforce): suspended is a disabled
         account (accountEnabled false), guest an invited B2B guest who accepted (userType Guest,
         #EXT# UPN), last sign-in signInActivity.lastSuccessfulSignInDateTime."""
         recs = []

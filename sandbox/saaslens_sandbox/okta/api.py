@@ -72,10 +72,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from saaslens.sandbox import core
-from saaslens.sandbox.core import Personality, Scope, TenantSpec, ViewCache, json_response
-from saaslens.sandbox.okta import filters, live
-from saaslens.sandbox.okta.generator import (
+from saaslens_sandbox import core
+from saaslens_sandbox.core import Personality, Scope, TenantSpec, ViewCache, json_response
+from saaslens_sandbox.okta import filters, live
+from saaslens_sandbox.okta.generator import (
     KINDS,
     ORIGIN_MARKER,
     OktaOptions,
@@ -348,7 +348,7 @@ class OktaPersonality(Personality):
         self._group_sorted_ids = [t.group_ids[g] for g in self._group_order]
 
     def advance(self, change: dict[str, Any]) -> dict[str, Any]:
-        """Move the tenant forward (see :mod:`saaslens.sandbox.okta.live`); returns what changed."""
+        """Move the tenant forward (see :mod:`saaslens_sandbox.okta.live`); returns what changed."""
         parsed = live.AdvanceChange.model_validate(change)
         with self._lock:
             summary = live.advance(self.tenant, parsed, int(time.time() * 1000))

@@ -52,7 +52,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
 if TYPE_CHECKING:
-    from saaslens.sandbox.core import Message, Personality, Receive, Scope, Send
+    from saaslens_sandbox.core import Message, Personality, Receive, Scope, Send
 
 
 class Attack(StrEnum):
@@ -381,7 +381,7 @@ class HostileApp:
         }
 
     def _absolute(self, scope: Scope) -> str:
-        from saaslens.sandbox.core import request_origin
+        from saaslens_sandbox.core import request_origin
 
         raw = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
         return request_origin(scope) + raw.split("?", 1)[0]
