@@ -9,11 +9,12 @@ PYTEST_ARGS ?=
 
 .PHONY: setup specs chromium audit demo test test-unit test-integration lint format bench bench-ingest docs clean
 
-$(STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml
+$(STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml sandbox/pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt -c constraints.txt
 	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m pip install --quiet --no-deps -e sandbox
 	@touch $(STAMP)
 
 setup: $(STAMP)
@@ -22,12 +23,14 @@ setup: $(STAMP)
 demo: setup
 	$(BIN)/saaslens demo
 
-## Style, types (mypy over the product package, configured in pyproject.toml) and the import layers
+## Style, types (mypy over the product package, configured in pyproject.toml; then the sandbox
+## distribution on its own, less strictly) and the import layers
 ## (import-linter's contracts, also in pyproject.toml: docs/architecture.md has the picture).
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/mypy -p saaslens_sandbox
 	$(BIN)/lint-imports
 
 format: setup

@@ -23,7 +23,6 @@ from saaslens import settings
 from saaslens.connectors.instances import load_connected_apps
 from saaslens.orchestration import naming
 from saaslens.orchestration.local_airflow import AirflowStack, AirflowStackError, port_is_free
-from saaslens_sandbox.core import load_sandbox_config
 from saaslens.terminal import safe_text
 
 STATE_STYLE = {
@@ -39,6 +38,10 @@ STATE_STYLE = {
 
 
 def _start_sandbox(demo_dir: Path, console: Console) -> subprocess.Popen[bytes]:
+    # Imported here, not at the top: the sandbox is its own distribution (sandbox/), installed
+    # for the demo and the tests but never needed to scan a real tenant.
+    from saaslens_sandbox.core import load_sandbox_config
+
     config = load_sandbox_config(settings.sandbox_config_path())
     if not port_is_free(config.port):
         raise AirflowStackError(

@@ -17,8 +17,8 @@ from saaslens.config import InstanceConfig
 from saaslens.connections import ConnectionInfo
 from saaslens.lake.writer import Lake, snapshot_id_for
 from saaslens.runner import CredentialsRejected, RunContext, StageResult, run_stage
-from saaslens_sandbox.core import FaultConfig, RateLimitConfig, SandboxServer, TenantSpec
 from saaslens.transform_utils import parse_time
+from saaslens_sandbox.core import FaultConfig, RateLimitConfig, SandboxServer, TenantSpec
 
 pytestmark = pytest.mark.integration
 

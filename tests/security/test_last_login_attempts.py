@@ -17,8 +17,8 @@ from saaslens.connectors.microsoft365 import transform
 from saaslens.lake.schema import TABLES
 from saaslens.lake.writer import Lake, snapshot_id_for
 from saaslens.runner import RunContext, run_stage
-from saaslens_sandbox.core import SandboxServer, TenantSpec
 from saaslens.transform_utils import parse_time
+from saaslens_sandbox.core import SandboxServer, TenantSpec
 from tests.e2e.lake_sync import connection
 
 APP = "microsoft365"

@@ -18,8 +18,8 @@ from saaslens.connectors.microsoft365 import transform as microsoft365
 from saaslens.connectors.okta import transform as okta
 from saaslens.connectors.slack import transform as slack
 from saaslens.lake.writer import Lake
-from saaslens_sandbox.core import SandboxServer, TenantSpec
 from saaslens.transform_utils import parse_time
+from saaslens_sandbox.core import SandboxServer, TenantSpec
 from tests.e2e.lake_sync import STAGES, sync
 
 UNKNOWN = [
