@@ -345,7 +345,8 @@ def days_before(anchor_ms: int, days: float | None) -> int | None:
 # The oracle: findings computed from ground truth
 # --------------------------------------------------------------------------------------------
 
-BROAD_SCOPES_CSV = Path(__file__).resolve().parents[2] / "findings" / "broad_scopes.csv"
+# The product's list (include/findings/), read from the checkout: the sandbox lives beside it.
+BROAD_SCOPES_CSV = Path(__file__).resolve().parents[2] / "include" / "findings" / "broad_scopes.csv"
 INACTIVE = frozenset({"suspended", "deprovisioned"})
 LAST_LOGIN_APPS = frozenset({"okta", "google_workspace", "microsoft365"})
 """Apps whose account listings say when an account last signed in (Slack and GitHub do not)."""
@@ -482,7 +483,7 @@ def _okta(truth: Mapping[str, Any], app: str, instance: str, out: Facts) -> None
         # The account is the User-typed target (the one the sign-in was for), else the actor: an SSO
         # denial targets the app and a sign-on policy its rule, neither of which is an account.
         targets = event.get("target") or []
-        target = next((t for t in targets if (t.get("type") or "").lower() == "user"), {})
+        target: dict[str, Any] = next((t for t in targets if (t.get("type") or "").lower() == "user"), {})
         subject = (
             target.get("alternateId") or target.get("displayName") or (event.get("actor") or {}).get("alternateId")
         )
@@ -645,7 +646,7 @@ def _graph_visibility(permissions: Iterable[Mapping[str, Any]], domains: set[str
             external = scope == "users" and any(outside(e) for e in grantees)
         else:
             granted = permission.get("grantedToV2") or permission.get("grantedTo") or {}
-            identity = next((granted[k] for k in ("user", "group", "siteUser") if granted.get(k)), {})
+            identity: dict[str, Any] = next((granted[k] for k in ("user", "group", "siteUser") if granted.get(k)), {})
             email = identity.get("email") or (permission.get("invitation") or {}).get("email")
             external = not granted.get("siteGroup") and outside(email)
         if external:

@@ -76,7 +76,9 @@ class AppSpec(BaseModel):
     public_key_pem: str
     slug: str = "saaslens-scanner"
     permissions: dict[str, Level] = Field(
-        default_factory=lambda: {"members": "read", "organization_administration": "read", "metadata": "read"}
+        default_factory=lambda: dict[str, Level](
+            {"members": "read", "organization_administration": "read", "metadata": "read"}
+        )
     )
 
     @field_validator("public_key_pem")

@@ -342,15 +342,24 @@ def parse_drive_query(q: str) -> list[Callable[[dict[str, Any], str], bool]]:
         if not match:
             raise GoogleError(400, "Invalid Value", "invalid", location="q")
         if match.group("owner"):
-            owner = match.group("owner")
-            tests.append(lambda f, me, owner=owner: f["owners"][0]["emailAddress"] == (me if owner == "me" else owner))
+            tests.append(_owner_test(match.group("owner")))
         elif match.group("trashed"):
-            wanted = match.group("trashed") == "true"
-            tests.append(lambda f, me, wanted=wanted: f["trashed"] is wanted)
+            tests.append(_trashed_test(match.group("trashed") == "true"))
         else:
-            mime, negate = match.group("mime"), match.group("op") == "!="
-            tests.append(lambda f, me, mime=mime, negate=negate: (f["mimeType"] == mime) is not negate)
+            tests.append(_mime_test(match.group("mime"), negate=match.group("op") == "!="))
     return tests
+
+
+def _owner_test(owner: str) -> Callable[[dict[str, Any], str], bool]:
+    return lambda f, me: f["owners"][0]["emailAddress"] == (me if owner == "me" else owner)
+
+
+def _trashed_test(wanted: bool) -> Callable[[dict[str, Any], str], bool]:
+    return lambda f, me: f["trashed"] is wanted
+
+
+def _mime_test(mime: str, *, negate: bool) -> Callable[[dict[str, Any], str], bool]:
+    return lambda f, me: (f["mimeType"] == mime) is not negate
 
 
 # --------------------------------------------------------------------------------------------

@@ -143,7 +143,7 @@ class DirectoryChanges:
         user_id = f"ffffffff-{number:04x}-4{digest[:3]}-a{digest[3:6]}-{digest[6:18]}"
         template = t.users[t.members[rng.randrange(len(t.members))]] if t.members else t.users[0]
         login = f"new.user{number}@{t.domain}"
-        doc = {key: None for key in template}
+        doc: dict[str, Any] = {key: None for key in template}
         doc.update(
             {
                 "id": user_id,

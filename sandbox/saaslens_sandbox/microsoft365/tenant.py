@@ -237,7 +237,7 @@ GROUP_TOPICS = (
 
 # Third-party and line-of-business apps present as service principals:
 # (displayName, multi-tenant publisher, application permissions granted, delegated scopes users consent to).
-APPS = (
+APPS: tuple[tuple[str, str | None, tuple[str, ...], tuple[str, ...]], ...] = (
     ("Contoso HR Sync", None, ("User.Read.All", "Mail.Send"), ()),
     ("Zoom", "Zoom Video Communications", (), ("User.Read", "openid", "profile", "email", "offline_access")),
     ("Slack", "Slack Technologies", (), ("User.Read", "openid", "profile", "offline_access")),
@@ -569,6 +569,28 @@ class UserRec:
         "state",
         "upn",
     )
+
+    # Declared for the type checker only: bare annotations add no class attributes, so the
+    # __slots__ (one small record per generated user, hundreds of thousands per tenant) stay.
+    id: str
+    first: str
+    last: str
+    display: str
+    guest: bool
+    mail: str
+    upn: str
+    state: str | None
+    enabled: bool
+    department: str | None
+    job: str | None
+    office: str | None
+    home: int
+    agent: int
+    created: int
+    last_interactive: int | None
+    last_noninteractive: int | None
+    last_success: int | None
+    domain_part: str
 
 
 # --------------------------------------------------------------------------------------------
@@ -1259,7 +1281,7 @@ class Microsoft365Tenant:
         self.drives.append(drive)
         ref = {"driveId": drive_id, "driveType": drive_type}
         root_id = "01" + _opaque(self.seed, "root", drive_id, n=32).upper().replace("-", "A").replace("_", "B")
-        root = {
+        root: dict[str, Any] = {
             "id": root_id,
             "name": "root",
             "webUrl": web,
@@ -1516,7 +1538,7 @@ class Microsoft365Tenant:
                 ).replace("_", "B")
                 stamp = self.anchor_ms - 10 * DAY_MS
                 creator = {"id": u.id, "displayName": u.display, "email": u.mail}
-                item = {
+                item: dict[str, Any] = {
                     "id": item_id,
                     "name": name,
                     "eTag": f'"{{{_hash_uuid(item_id).upper()}}},1"',

@@ -644,7 +644,7 @@ class OktaPersonality(Personality):
                 and isinstance(node.value, str)
             )
             if simple_status and not q:
-                return list(self._status_views.get(node.value.upper(), []))  # type: ignore[union-attr]
+                return list(self._status_views.get(node.value.upper(), []))
             out = []
             qf = q.casefold() if q else None
             deleted = t.deleted
@@ -862,7 +862,7 @@ class OktaPersonality(Personality):
                 raise _bad_request("q", "at most 10 keywords of at most 40 characters")
             kind_ok = None
             if attrs <= _KIND_ATTRS and not words:
-                kind_ok = {k for k, kind in enumerate(KINDS) if filters.evaluate(node, _kind_lookup(kind))}  # type: ignore[arg-type]
+                kind_ok = {k for k, kind in enumerate(KINDS) if filters.evaluate(node, _kind_lookup(kind))}
                 return [i for i, k in enumerate(t.ev_kind) if k in kind_ok]
             out = []
             compact = attrs <= (_KIND_ATTRS | _ACTOR_ATTRS)

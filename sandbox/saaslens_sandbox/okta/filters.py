@@ -110,7 +110,7 @@ class _Parser:
             raise FilterError("empty expression")
         node = self.expr()
         if self.peek() is not None:
-            raise FilterError(f"unexpected token {self.peek()[1]!r}")  # type: ignore[index]
+            raise FilterError(f"unexpected token {self.peek()[1]!r}")
         return node
 
     def expr(self) -> Node:
@@ -212,12 +212,14 @@ def _compare(actual: Any, op: str, expected: Any) -> bool:
         if op == "ne":
             return not (actual is None and expected is None)
         return False
+    a: Any
+    e: Any
     if isinstance(expected, str) and isinstance(actual, str):
         a_ms, e_ms = parse_instant(actual), parse_instant(expected)
         if a_ms is not None and e_ms is not None:
             a, e = a_ms, e_ms
         else:
-            a, e = actual.casefold(), expected.casefold()  # type: ignore[assignment]
+            a, e = actual.casefold(), expected.casefold()
     elif isinstance(expected, bool | int | float) and isinstance(actual, bool | int | float):
         a, e = actual, expected
     else:

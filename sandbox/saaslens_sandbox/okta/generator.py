@@ -119,7 +119,7 @@ class OAuthClientSpec(BaseModel):
     client_id: str = Field(min_length=1)
     public_key_pem: str
     scopes: list[str] = Field(min_length=1)
-    roles: list[RoleType] = Field(default_factory=lambda: ["SUPER_ADMIN"])
+    roles: list[RoleType] = Field(default_factory=lambda: list[RoleType](["SUPER_ADMIN"]))
 
     @field_validator("public_key_pem")
     @classmethod
@@ -273,9 +273,16 @@ Lagos|Lagos|Nigeria|NG|100001|6.4541|3.3947|105.112.24|36873|airtel networks lim
 Moscow|Moscow|Russia|RU|101000|55.7522|37.6156|95.165.12|25513|pjsc moscow city telephone network|mgts|mgts.ru|Europe/Moscow
 Amsterdam|North Holland|Netherlands|NL|1012|52.3759|4.8975|185.220.101|208294|cia triad security llc|tor exit|torproject.org|Europe/Amsterdam
 """)  # noqa: E501
+
+
+def _four(parts: Iterator[str]) -> tuple[str, str, str, str]:
+    first, second, third, fourth = parts
+    return first, second, third, fourth
+
+
 # rawUserAgent | os | browser | device
-USER_AGENTS = tuple(
-    tuple(c.strip() for c in line.split("|"))
+USER_AGENTS: tuple[tuple[str, str, str, str], ...] = tuple(
+    _four(c.strip() for c in line.split("|"))
     for line in """
 Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36|Mac OS X|CHROME|Computer
 Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36 Edg/124.0.0.0|Windows 10|EDGE_CHROMIUM|Computer
@@ -542,6 +549,32 @@ class UserRec:
         "ua",
     )
 
+    # Declared for the type checker only: bare annotations add no class attributes, so the
+    # __slots__ (one small record per generated user, hundreds of thousands per tenant) stay.
+    id: str
+    login: str
+    email: str
+    first: str
+    last: str
+    display: str
+    status: str
+    department: str | None
+    title: str | None
+    employee_number: str
+    mobile: str | None
+    home: int
+    ua: int
+    federated: bool
+    recovery_q: bool
+    created: int
+    activated: int | None
+    status_changed: int | None
+    password_changed: int | None
+    last_login: int | None
+    last_updated: int
+    owner_of: int | None
+    planted: bool
+
     def __init__(self) -> None:
         self.owner_of: int | None = None
         self.planted = False  # a workforce member: random admin roles and sign-ins leave them alone
@@ -796,7 +829,7 @@ class OktaTenant:
     def _workforce_failures(self) -> list[tuple[int, tuple[int, ...], int, int]]:
         """The plan's failed password sign-ins: a spike on one account and a spray from one IP."""
         assert self.workforce is not None
-        rows = []
+        rows: list[tuple[int, tuple[int, ...], int, int]] = []
         for ts, person, spray in failed_sign_in_times(self.workforce, self.anchor_ms):
             ui = self.login_index[person.email]
             rows.append((ts, (K_LOGIN_FAIL,), ui, 0))
@@ -807,7 +840,7 @@ class OktaTenant:
     # ---------------------------------------------------------------- apps
 
     def _make_apps(self) -> None:
-        self.apps = []
+        self.apps: list[dict[str, Any]] = []
         for label, name, mode, oidc in APPS:
             self.apps.append({"id": self._ids("0oa"), "label": label, "name": name, "signOnMode": mode, "oidc": oidc})
         self.sso_apps = [i for i, a in enumerate(self.apps) if a["signOnMode"] == "SAML_2_0"]
@@ -918,6 +951,7 @@ class OktaTenant:
         anchor = self.anchor_ms // 1000 * 1000
         hist = self.options.history_days * DAY_MS
         assignments: list[dict[str, Any]] = []
+        role: str  # a RoleType from a token, or a name from the tables below
 
         def add(role: str, kind: str, who: int, created: int) -> None:
             assignments.append(
@@ -1577,7 +1611,7 @@ class OktaTenant:
     def visibility(self, now_ms: int) -> list[dict[str, Any]]:
         """``{uuid, published, visible_at, visible}`` for every event advance() added, in log order.
         Events generated at start-up are visible from their ``published`` time."""
-        out = []
+        out: list[dict[str, Any]] = []
         added = self.ev_added
         if not added:
             return out

@@ -287,6 +287,25 @@ class UserRec:
         "updated",
     )
 
+    # Declared for the type checker only: bare annotations add no class attributes, so the
+    # __slots__ (one small record per generated user, hundreds of thousands per tenant) stay.
+    id: str
+    index: int
+    name: str
+    email: str | None
+    first: str
+    last: str
+    real_name: str
+    primary_owner: bool
+    owner: bool
+    admin: bool
+    guest: bool
+    ultra: bool
+    deleted: bool
+    invited: bool
+    bot: bool
+    updated: int
+
 
 # --------------------------------------------------------------------------------------------
 # The tenant
@@ -535,7 +554,7 @@ class SlackTenant:
             (self._ids("G"), f"priv-{CHANNEL_TOPICS[k % len(CHANNEL_TOPICS)]}-{k}") for k in range(max(2, n // 60))
         ]
         self.external_team_id = self._ids("T")  # a Slack Connect partner's workspace
-        self.apps = [
+        self.apps: list[dict[str, Any]] = [
             {
                 "id": self._ids("A"),
                 "name": name,
