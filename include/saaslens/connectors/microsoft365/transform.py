@@ -231,7 +231,10 @@ def _audit_actor(audit: Mapping[str, Any]) -> tuple[str | None, str | None, str 
 def _detail(audit: Mapping[str, Any], key: str) -> str | None:
     for entry in audit.get("additionalDetails") or []:
         if (entry.get("key") or "").lower() == key.lower():
-            return entry.get("value")
+            # keyValue's value is documented as a String (resources/keyvalue.md); anything else is
+            # kept as its text rather than passed on as another type.
+            value = entry.get("value")
+            return str(value) if value is not None else None
     return None
 
 
@@ -307,6 +310,7 @@ def share_row(file_id: str, permission: dict[str, Any], domains: set[str] | None
     role = PERMISSION_ROLE.get(roles[0].lower(), roles[0]) if roles else None
     link = permission.get("link") or {}
     principal_id = email = None
+    external: bool | None
     if link:
         scope = link.get("scope")
         if scope == "anonymous":
