@@ -30,7 +30,7 @@ ENTRY_POINT_GROUP = "saaslens.connectors"
 
 BUILT_IN: dict[str, str] = {
     "okta": "saaslens.connectors.okta:OktaConnector",
-    "microsoft365": "saaslens.connectors.microsoft365:Microsoft365Connector",
+    "microsoft365": "saaslens.connectors.microsoft365:APP",
     "google_workspace": "saaslens.connectors.google_workspace:GoogleWorkspaceConnector",
     "slack": "saaslens.connectors.slack:SlackConnector",
     "github": "saaslens.connectors.github:GitHubConnector",

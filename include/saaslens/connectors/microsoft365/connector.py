@@ -1,5 +1,6 @@
-"""Microsoft 365 through Microsoft Graph v1.0: Entra ID users, groups, directory roles, consent
-grants and application permissions, sign-in and directory audit logs, OneDrive and SharePoint files.
+"""Microsoft 365 through Microsoft Graph v1.0: the connector (credentials, Graph's error and throttling
+conventions, authenticate) and the Graph listings several stages share. Each stage's scan is in its
+own module (users, groups, privileges, grants, activities, files); `__init__` declares them.
 
 References (Microsoft Learn, and the v1.0 API reference sources in microsoftgraph/microsoft-graph-docs-contrib
 ``api-reference/v1.0/api/*.md`` and ``resources/*.md``):
@@ -29,7 +30,6 @@ References (Microsoft Learn, and the v1.0 API reference sources in microsoftgrap
 from __future__ import annotations
 
 import base64
-import itertools
 import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -41,30 +41,22 @@ import jwt
 from pydantic import Field
 
 from saaslens.connections import ConnectionInvalidError
-from saaslens.connectors.base import (
-    ActivityWindow,
-    AuthReport,
-    ChangeBatch,
-    Connector,
-    ConnectorOptions,
-    EventBatch,
-    SnapshotBatch,
-    StageAccess,
-)
+from saaslens.connectors import registry
+from saaslens.connectors.base import AuthReport, Connector, ConnectorOptions, StageAccess
 from saaslens.connectors.microsoft365 import transform
 from saaslens.http import (
     ApiError,
     ErrorPolicy,
     FeatureUnavailableError,
-    MalformedResponseError,
     NotFoundError,
     PermissionDeniedError,
 )
 from saaslens.http.auth import ClientCredentialsProvider, TokenAuth
-from saaslens.http.client import Page, api_path, token_endpoint_client
+from saaslens.http.client import api_path, token_endpoint_client
+from saaslens.http.listing import Page
 from saaslens.http.pagination import NextUrlPaginator, PageRequest
 from saaslens.transform_utils import iso_z
-from saaslens.vocabulary import Capability
+from saaslens.vocabulary import Stage
 
 log = logging.getLogger(__name__)
 
@@ -77,34 +69,8 @@ LICENCE_ERROR_CODES = {"Authentication_RequestFromNonPremiumTenantOrB2CTenant"}
 # found.", one user whose OneDrive was never provisioned). Microsoft Learn does not list it; the body
 # is reported verbatim in OneDrive/onedrive-api-docs#1773 and qkqpttgf/OneManager-cfworkerskv#6.
 LICENCE_ERROR_MESSAGES = ("Tenant does not have a SPO license",)
-USER_FIELDS = (
-    "id",
-    "displayName",
-    "userPrincipalName",
-    "mail",
-    "accountEnabled",
-    "userType",
-    "createdDateTime",
-    "externalUserState",
-    "creationType",
-    "department",
-    "jobTitle",
-)
-GROUP_FIELDS = (
-    "id",
-    "displayName",
-    "description",
-    "groupTypes",
-    "mailEnabled",
-    "securityEnabled",
-    "mail",
-    "visibility",
-    "isAssignableToRole",
-    "createdDateTime",
-)
-SERVICE_PRINCIPAL_FIELDS = ("id", "appId", "displayName", "servicePrincipalType", "accountEnabled", "appRoles")
 STREAMS = {
-    # stream: (path, timestamp property, permission)
+    # activity stream: (path, timestamp property)
     "sign_ins": ("/v1.0/auditLogs/signIns", "createdDateTime"),
     "directory_audits": ("/v1.0/auditLogs/directoryAudits", "activityDateTime"),
 }
@@ -185,44 +151,12 @@ def graph_bucket(relative_path: str) -> str:
 class Microsoft365Connector(Connector):
     app = "microsoft365"
     title = "Microsoft 365"
-    capabilities = frozenset(
-        {
-            Capability.LIST_ACCOUNTS,
-            Capability.LIST_GROUPS,
-            Capability.LIST_PRIVILEGES,
-            Capability.LOGON_ACTIVITY,
-            Capability.USER_ACTIVITY,
-            Capability.ADMIN_ACTIVITY,
-            Capability.USER_GOVERNANCE,
-            Capability.VIEW_APP_PERMISSIONS,
-            Capability.REVOKE_APP_PERMISSIONS,
-            Capability.SECURITY_POSTURE,
-            Capability.DLP_PERIODIC_SCAN,
-            Capability.DLP_NEAR_REAL_TIME,
-            Capability.SHARING_CONTROL,
-            Capability.FILE_GOVERNANCE,
-            Capability.SENSITIVITY_LABELS,
-        }
-    )
     Options = Microsoft365Options
     options: Microsoft365Options
-    activity_streams = ("sign_ins", "directory_audits")
     # Microsoft's reporting latencies: sign-ins and audit events usually appear within minutes, but
     # can take longer; windows stop short of now and re-read the last half hour.
     default_lookback_seconds = 1800
     default_lag_seconds = 300
-    resumable_stages = frozenset({"users", "files"})
-    incremental_stages = frozenset({"users"})
-    # Role holders read by the last change scan, to refresh is_admin on every carried-over row.
-    _merge_admin_ids: set[str] | None = None
-    stage_permissions = {
-        "users": "User.Read.All",
-        "groups": "GroupMember.Read.All",
-        "privileges": "RoleManagement.Read.Directory",
-        "app_permissions": "Application.Read.All and DelegatedPermissionGrant.Read.All (or Directory.Read.All)",
-        "activities": "AuditLog.Read.All (sign-ins also need Entra ID P1/P2)",
-        "files": "Files.Read.All and Sites.Read.All",
-    }
     _STREAM_LAG = {"sign_ins": 300, "directory_audits": 180}
 
     # -- declaration --------------------------------------------------------------------------
@@ -281,15 +215,46 @@ class Microsoft365Connector(Connector):
         value = self.options.activities_lag_seconds
         return self._STREAM_LAG.get(stream, self.default_lag_seconds) if value is None else value
 
-    def _top(self, maximum: int) -> int:
-        return min(self.options.page_size or maximum, maximum)
+    # -- Graph listings several stages share --------------------------------------------------
 
-    def _paginate(self, path: str, params: dict[str, Any] | None = None, resume: PageRequest | None = None):
+    def pages(
+        self, path: str, params: dict[str, Any] | None = None, resume: PageRequest | None = None
+    ) -> Iterator[Page]:
         return self.client.paginate(path, NextUrlPaginator("value"), params, resume=resume)
 
-    def _items(self, path: str, params: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
-        for page in self._paginate(path, params):
+    def items(self, path: str, params: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
+        for page in self.pages(path, params):
             yield from page.items
+
+    def group_member_objects(self, group_id: str) -> list[dict[str, Any]]:
+        params = {"$select": "id", "$top": self.page_size(999)}
+        return list(self.items(api_path("/v1.0/groups", group_id, "members"), params))
+
+    def role_holders(self) -> list[tuple[dict[str, Any], dict[str, Any], str | None]]:
+        """(directoryRole, member, via group id) for every user holding a role, with role-assignable
+        groups expanded to their users, plus service principals holding roles directly."""
+        holders: list[tuple[dict[str, Any], dict[str, Any], str | None]] = []
+        roles = list(self.items("/v1.0/directoryRoles"))
+        for role, members in self.fan_out(roles, self._role_members):
+            for member in members:
+                if member.get("@odata.type") == transform.GROUP_ODATA_TYPE:
+                    users = [m for m in self.group_member_objects(member["id"]) if transform.is_user(m)]
+                    holders += [(role, user, member["id"]) for user in users]
+                elif member.get("id"):
+                    holders.append((role, member, None))
+        return holders
+
+    def _role_members(self, role: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        params = {"$select": "id,displayName,userPrincipalName,appId"}
+        return role, list(self.items(api_path("/v1.0/directoryRoles", role["id"], "members"), params))
+
+    def admin_ids(self) -> set[str] | None:
+        """The users holding a directory role; None when roles cannot be read (is_admin unknown)."""
+        try:
+            return {member["id"] for _, member, _ in self.role_holders() if transform.is_user(member)}
+        except PermissionDeniedError as exc:  # users still list; is_admin stays unknown
+            log.warning("%s: cannot read directory roles (%s); is_admin left unknown", self.app, exc.detail)
+            return None
 
     # -- authenticate -------------------------------------------------------------------------
 
@@ -304,9 +269,9 @@ class Microsoft365Connector(Connector):
         identity = f"app {label} in tenant {claims.get('tid')}"
         permissions = {str(role): "roles claim of the access token" for role in roles}
         stages = {
-            "users": self.probe("users", "/v1.0/users", {"$top": 1, "$select": "id"}),
-            "groups": self.probe("groups", "/v1.0/groups", {"$top": 1, "$select": "id"}),
-            "privileges": self.probe("privileges", "/v1.0/directoryRoles"),
+            "users": self._declared_probe(Stage.USERS),
+            "groups": self._declared_probe(Stage.GROUPS),
+            "privileges": self._declared_probe(Stage.PRIVILEGES),
             "app_permissions": self._all_of(
                 self.probe("app_permissions", "/v1.0/servicePrincipals", {"$top": 1, "$select": "id"}),
                 self.probe("app_permissions", "/v1.0/oauth2PermissionGrants", {"$top": 1}),
@@ -315,6 +280,13 @@ class Microsoft365Connector(Connector):
             "files": self._files_access(),
         }
         return AuthReport(identity=identity, permissions=permissions, stages=stages)
+
+    def _declared_probe(self, stage: Stage) -> StageAccess:
+        """The probe the app's declaration gives for a stage whose access one GET proves."""
+        probe = registry.app_spec(self.app).stage(stage).probe
+        if probe is None:
+            raise ValueError(f"{self.title}: the {stage} stage declares no probe")
+        return self.probe(stage, probe.path, probe.params)
 
     @staticmethod
     def _all_of(*accesses: StageAccess) -> StageAccess:
@@ -348,7 +320,7 @@ class Microsoft365Connector(Connector):
             # Either the users listing or the drive was refused; both are needed to find OneDrives.
             return StageAccess(
                 False,
-                f"permission denied (needs {self.stage_permissions['files']} and "
+                f"permission denied (needs {registry.app_spec(self.app).stage_permissions['files']} and "
                 f"User.Read.All): {exc.provider_code or exc.status} {exc.detail}",
             )
         if self.options.sharepoint:
@@ -356,223 +328,3 @@ class Microsoft365Connector(Connector):
             if not sites.allowed:
                 return StageAccess(True, f"SharePoint sites skipped: {sites.reason}")
         return StageAccess(True, None)
-
-    # -- users --------------------------------------------------------------------------------
-
-    def _role_holders(self) -> list[tuple[dict[str, Any], dict[str, Any], str | None]]:
-        """(directoryRole, member, via group id) for every user holding a role, with role-assignable
-        groups expanded to their users, plus service principals holding roles directly."""
-        holders: list[tuple[dict[str, Any], dict[str, Any], str | None]] = []
-        roles = list(self._items("/v1.0/directoryRoles"))
-        for role, members in self.fan_out(roles, self._role_members):
-            for member in members:
-                if member.get("@odata.type") == transform.GROUP_ODATA_TYPE:
-                    users = [m for m in self._group_member_objects(member["id"]) if transform.is_user(m)]
-                    holders += [(role, user, member["id"]) for user in users]
-                elif member.get("id"):
-                    holders.append((role, member, None))
-        return holders
-
-    def _role_members(self, role: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        params = {"$select": "id,displayName,userPrincipalName,appId"}
-        return role, list(self._items(api_path("/v1.0/directoryRoles", role["id"], "members"), params))
-
-    def _admin_ids(self) -> set[str] | None:
-        try:
-            return {member["id"] for _, member, _ in self._role_holders() if transform.is_user(member)}
-        except PermissionDeniedError as exc:  # users still list; is_admin stays unknown
-            log.warning("%s: cannot read directory roles (%s); is_admin left unknown", self.app, exc.detail)
-            return None
-
-    def _user_listing(self, activity: bool, resume: PageRequest | None) -> Iterator[Page]:
-        fields = USER_FIELDS + (("signInActivity",) if activity else ())
-        return self._paginate("/v1.0/users", {"$select": ",".join(fields), "$top": self._top(999)}, resume=resume)
-
-    def scan_users(self, resume: dict[str, Any] | None = None) -> Iterator[SnapshotBatch]:
-        """Users with signInActivity where the licence and permissions allow, else without it (the
-        last sign-in is then unknown). Each page is a checkpoint: the next page's request, plus
-        what a resumed scan must not ask again (the role holders, whether signInActivity works)."""
-        if resume is not None:
-            admin_list = resume.get("admin_ids")
-            admin_ids = set(admin_list) if admin_list is not None else None
-            activity = bool(resume["activity"])
-            pages = self._user_listing(activity, PageRequest.from_state(resume["request"]))
-        else:
-            admin_ids = self._admin_ids()
-            activity = self.options.sign_in_activity
-            pages = self._user_listing(activity, None)
-            if activity:
-                try:
-                    first = next(pages, None)
-                except (PermissionDeniedError, FeatureUnavailableError) as exc:
-                    log.warning("%s: signInActivity unavailable (%s); last sign-in left unknown", self.app, exc)
-                    activity, pages = False, self._user_listing(False, None)
-                else:
-                    pages = itertools.chain([first] if first is not None else [], pages)
-        admin_state = sorted(admin_ids) if admin_ids is not None else None
-        for page in pages:
-            checkpoint = None
-            if page.next_request is not None:
-                checkpoint = {"admin_ids": admin_state, "activity": activity, "request": page.next_request.to_state()}
-            yield SnapshotBatch("accounts", [transform.account_row(user, admin_ids) for user in page.items], checkpoint)
-
-    # -- incremental users (Graph delta query) ------------------------------------------------
-
-    def start_cursor(self, stage: str) -> dict[str, Any]:
-        """Graph's "sync from now": a deltaLink for the current state, without listing anything."""
-        body = self.client.get_json("/v1.0/users/delta", {"$deltatoken": "latest", "$select": ",".join(USER_FIELDS)})
-        link = body.get("@odata.deltaLink") if isinstance(body, dict) else None
-        if not link:
-            raise MalformedResponseError("users/delta with $deltatoken=latest returned no @odata.deltaLink")
-        return {"delta_link": link}
-
-    def scan_changes(self, stage: str, cursor: dict[str, Any]) -> Iterator[ChangeBatch]:
-        """Follow the stored deltaLink: changed and new users in full, deleted ones as @removed.
-        Delta does not report signInActivity; merge_incremental keeps the last known sign-in."""
-        self._merge_admin_ids = self._admin_ids()
-        for page in self.client.paginate(cursor["delta_link"], NextUrlPaginator("value")):
-            upserts = [transform.account_row(u, self._merge_admin_ids) for u in page.items if "@removed" not in u]
-            batch = ChangeBatch("accounts", upserts, [u["id"] for u in page.items if "@removed" in u])
-            if page.next_request is None:
-                link = page.payload.get("@odata.deltaLink") if isinstance(page.payload, dict) else None
-                if not link:
-                    raise MalformedResponseError("the last users/delta page carried no @odata.deltaLink")
-                batch.cursor = {"delta_link": link}
-            yield batch
-
-    def merge_incremental(
-        self, table: str, previous: dict[str, Any] | None, changed: dict[str, Any] | None
-    ) -> dict[str, Any]:
-        row = dict(changed if changed is not None else previous or {})
-        if changed is not None and previous is not None:
-            for column in ("last_login_at", "last_login_attempt_at"):  # delta does not report signInActivity
-                if row.get(column) is None:
-                    row[column] = previous.get(column)
-        admin_ids = self._merge_admin_ids
-        if admin_ids is not None:  # role assignments are not user changes: refresh is_admin for everyone
-            row["is_admin"] = row["account_id"] in admin_ids
-        return row
-
-    # -- groups -------------------------------------------------------------------------------
-
-    def _group_member_objects(self, group_id: str) -> list[dict[str, Any]]:
-        params = {"$select": "id", "$top": self._top(999)}
-        return list(self._items(api_path("/v1.0/groups", group_id, "members"), params))
-
-    def _group_users(self, group_id: str) -> tuple[str, list[dict[str, Any]]]:
-        return group_id, [m for m in self._group_member_objects(group_id) if transform.is_user(m)]
-
-    def scan_groups(self) -> Iterator[tuple[str, list[dict[str, Any]]]]:
-        group_ids: list[str] = []
-        params = {"$select": ",".join(GROUP_FIELDS), "$top": self._top(999)}
-        for page in self._paginate("/v1.0/groups", params):
-            group_ids += [g["id"] for g in page.items]
-            yield "groups", [transform.group_row(g) for g in page.items]
-        for group_id, users in self.fan_out(group_ids, self._group_users):
-            if users:
-                yield "group_members", [transform.member_row(group_id, user) for user in users]
-
-    # -- privileges ---------------------------------------------------------------------------
-
-    def scan_privileges(self) -> Iterator[list[dict[str, Any]]]:
-        rows: dict[tuple[str, str], dict[str, Any]] = {}
-        for role, member, via_group in self._role_holders():
-            row = transform.privilege_row(member["id"], role, member, via_group)
-            key = (row["account_id"], row["privilege_id"])
-            # A role held directly and through a group is one privilege; the direct one says more.
-            if key not in rows or (rows[key]["assignment_type"] == "group" and not via_group):
-                rows[key] = row
-        yield list(rows.values())
-
-    # -- app permissions ----------------------------------------------------------------------
-
-    def _app_role_assignments(self, sp_id: str) -> list[dict[str, Any]]:
-        path = api_path("/v1.0/servicePrincipals", sp_id, "appRoleAssignments")
-        return list(self._items(path, {"$top": self._top(999)}))
-
-    def scan_app_permissions(self) -> Iterator[list[dict[str, Any]]]:
-        params = {"$select": ",".join(SERVICE_PRINCIPAL_FIELDS), "$top": self._top(999)}
-        service_principals = {sp["id"]: sp for sp in self._items("/v1.0/servicePrincipals", params)}
-        for page in self._paginate("/v1.0/oauth2PermissionGrants", {"$top": self._top(999)}):
-            yield [transform.delegated_grant_row(grant, service_principals) for grant in page.items]
-        for assignments in self.fan_out(list(service_principals), self._app_role_assignments):
-            if assignments:
-                yield [transform.application_grant_row(a, service_principals) for a in assignments]
-
-    # -- activities ---------------------------------------------------------------------------
-
-    def scan_activities(self, stream: str, window: ActivityWindow, resume: PageRequest | None) -> Iterator[EventBatch]:
-        path, field = STREAMS[stream]
-        to_row = transform.sign_in_row if stream == "sign_ins" else transform.directory_audit_row
-        # Both logs come newest first; a bounded window ends when the next link disappears.
-        params = {
-            "$filter": f"{field} ge {iso_z(window.since)} and {field} le {iso_z(window.until)}",
-            "$top": self._top(1000),
-        }
-        for page in self._paginate(path, params, resume=resume):
-            yield EventBatch([to_row(event) for event in page.items], page.next_request)
-
-    # -- files --------------------------------------------------------------------------------
-
-    def _verified_domains(self) -> set[str] | None:
-        try:
-            organizations = self.client.get_json("/v1.0/organization", {"$select": "verifiedDomains"}).get("value")
-        except PermissionDeniedError as exc:
-            log.warning("%s: cannot read verified domains (%s); is_external left unknown", self.app, exc.detail)
-            return None
-        return {d["name"].lower() for org in organizations or [] for d in org.get("verifiedDomains") or []}
-
-    def _user_drive(self, user_id: str) -> dict[str, Any] | None:
-        try:
-            return self.client.get_json(api_path("/v1.0/users", user_id, "drive"))
-        except NotFoundError:
-            return None  # no OneDrive provisioned (no licence, or never signed in)
-
-    def _drives(self) -> Iterator[dict[str, Any]]:
-        if self.options.onedrive:
-            user_ids = (u["id"] for u in self._items("/v1.0/users", {"$select": "id", "$top": self._top(999)}))
-            for drive in self.fan_out(user_ids, self._user_drive):
-                if drive is not None:
-                    yield drive
-        if self.options.sharepoint:
-            try:
-                sites = list(self._items("/v1.0/sites", {"search": "*", "$top": self._top(999)}))
-            except PermissionDeniedError as exc:
-                log.warning("%s: SharePoint sites skipped (%s)", self.app, exc.detail)
-                return
-            for drives in self.fan_out([s["id"] for s in sites], self._site_drives):
-                yield from drives
-
-    def _site_drives(self, site_id: str) -> list[dict[str, Any]]:
-        return list(self._items(api_path("/v1.0/sites", site_id, "drives")))
-
-    def _permissions(self, key: tuple[str, str]) -> tuple[str, list[dict[str, Any]]]:
-        drive_id, item_id = key
-        return item_id, list(self._items(api_path("/v1.0/drives", drive_id, "items", item_id, "permissions")))
-
-    def scan_files(self, resume: dict[str, Any] | None = None) -> Iterator[SnapshotBatch]:
-        """Drive by drive. The drives are enumerated once, and after each drive the checkpoint is
-        the list and the index of the next one, so a resumed scan lists no drive twice."""
-        if resume is not None:
-            domain_list = resume.get("domains")
-            domains = set(domain_list) if domain_list is not None else None
-            drives, start = list(resume["drives"]), int(resume["next"])
-        else:
-            domains, drives, start = self._verified_domains(), list(self._drives()), 0
-        domain_state = sorted(domains) if domains is not None else None
-        for index in range(start, len(drives)):
-            drive = drives[index]
-            items = list(self._items(api_path("/v1.0/drives", drive["id"], "root", "delta")))
-            paths = transform.folder_paths(items)
-            files = [item for item in items if "root" not in item and "deleted" not in item]
-            by_id = {item["id"]: item for item in files}
-            file_rows, share_rows = [], []
-            for item_id, permissions in self.fan_out([(drive["id"], i["id"]) for i in files], self._permissions):
-                shares = [transform.share_row(item_id, p, domains) for p in permissions]
-                file_rows.append(transform.file_row(by_id[item_id], drive, paths[item_id], shares))
-                share_rows += shares
-            checkpoint = None
-            if index + 1 < len(drives):
-                checkpoint = {"domains": domain_state, "drives": drives, "next": index + 1}
-            yield SnapshotBatch("files", file_rows)
-            yield SnapshotBatch("file_shares", share_rows, checkpoint)
