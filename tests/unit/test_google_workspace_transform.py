@@ -16,7 +16,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from saaslens.config import InstanceConfig
 from saaslens.connections import ConnectionInfo, ConnectionInvalidError
 from saaslens.connectors.base import HttpContext
-from saaslens.connectors.google_workspace import transform
+from saaslens.connectors.google_workspace import APP, transform
+from saaslens.connectors.google_workspace import files as drive
 from saaslens.connectors.google_workspace.connector import (
     AUDIT_SCOPE,
     DelegatedJwtProvider,
@@ -299,7 +300,8 @@ def test_per_stream_lookback_covers_googles_lag():
     connector = _connector()
     assert connector.lookback_seconds("admin") >= 120  # "a couple of minutes"
     assert connector.lookback_seconds("login") >= 3 * 3600  # up to a few hours
-    assert connector.activity_streams == ("login", "admin", "token", "drive")
+    activities = APP.activity_stage()
+    assert activities is not None and activities.streams == ("login", "admin", "token", "drive")
     overridden = GoogleWorkspaceConnector(
         InstanceConfig(
             app="google_workspace",
@@ -348,10 +350,10 @@ def test_a_user_google_will_not_impersonate_is_skipped_not_fatal(private_key):
         instance.options, connection, HttpContext(transport=httpx.MockTransport(handler))
     )
     try:
-        batches = list(connector.scan_files())
+        batches = list(drive.scan_files(connector, None))
     finally:
         connector.close()
-    assert [(table, [r["file_id"] for r in rows]) for table, rows in batches] == [
+    assert [(batch.table, [r["file_id"] for r in batch.rows]) for batch in batches] == [
         ("files", ["1PrivatePrivatePrivatePrivate0001"]),
         ("file_shares", ["1PrivatePrivatePrivatePrivate0001"]),
     ]

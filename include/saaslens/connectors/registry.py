@@ -31,7 +31,7 @@ ENTRY_POINT_GROUP = "saaslens.connectors"
 BUILT_IN: dict[str, str] = {
     "okta": "saaslens.connectors.okta:OktaConnector",
     "microsoft365": "saaslens.connectors.microsoft365:APP",
-    "google_workspace": "saaslens.connectors.google_workspace:GoogleWorkspaceConnector",
+    "google_workspace": "saaslens.connectors.google_workspace:APP",
     "slack": "saaslens.connectors.slack:SlackConnector",
     "github": "saaslens.connectors.github:GitHubConnector",
 }

@@ -1,5 +1,7 @@
-"""Google Workspace: Directory users, groups, admin roles and OAuth tokens, Reports API audit
-activities (login, admin, token, drive) and Drive files with their permissions.
+"""Google Workspace: the connector (service account credentials, Google's error and quota
+conventions, authenticate) and the Directory listings several stages share. Each stage's scan is in
+its own module (users, groups, privileges, grants, activities, files); `__init__` declares them, and
+actions.py the control the APIs offer.
 
 Authentication is a service account with domain-wide delegation: a JWT signed with the key file's
 private key (``iss`` = client_email, ``sub`` = an admin, ``scope``) is exchanged at the key file's
@@ -48,29 +50,16 @@ from cryptography.hazmat.primitives import serialization
 from pydantic import Field
 
 from saaslens.connections import ConnectionInvalidError
-from saaslens.connectors.base import (
-    ActivityWindow,
-    AuthReport,
-    Connector,
-    ConnectorOptions,
-    EventBatch,
-    StageAccess,
-)
-from saaslens.connectors.google_workspace import transform
-from saaslens.http import (
-    ApiClient,
-    AuthenticationError,
-    ErrorPolicy,
-    FeatureUnavailableError,
-    PermissionDeniedError,
-)
+from saaslens.connectors import registry
+from saaslens.connectors.base import AuthReport, Connector, ConnectorOptions, StageAccess
+from saaslens.connectors.kit import Probe
+from saaslens.http import ApiClient, AuthenticationError, ErrorPolicy, PermissionDeniedError
 from saaslens.http.auth import AccessToken, JwtBearerProvider, TokenAuth
 from saaslens.http.client import api_path, require_secure_url, token_endpoint_client
 from saaslens.http.errors import MalformedResponseError, ThrottledError
-from saaslens.http.pagination import PageRequest, PageTokenPaginator
+from saaslens.http.pagination import PageTokenPaginator
 from saaslens.http.redaction import register_secret
-from saaslens.transform_utils import iso_z
-from saaslens.vocabulary import Capability
+from saaslens.vocabulary import Stage
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +78,8 @@ TOKEN_SCOPE = S + "admin.directory.user.security"  # tokens.list has no read-onl
 AUDIT_SCOPE = S + "admin.reports.audit.readonly"
 DRIVE_SCOPE = S + "drive.metadata.readonly"
 
+# The Reports API applications read, one activity stream each.
+STREAMS = ("login", "admin", "token", "drive")
 # Per application: how far back each scan re-reads (at least Google's documented lag, so events
 # that arrive late are read by the next scan) and how far behind now a window ends. Admin events
 # arrive within minutes; login, OAuth token and Drive events can take hours
@@ -98,11 +89,16 @@ STREAM_LAG_SECONDS = {"admin": 60, "login": 60, "token": 60, "drive": 60}
 
 DIRECTORY = "admin/directory/v1"
 REPORTS = "admin/reports/v1"
-DRIVE_FILE_FIELDS = (
-    "nextPageToken,files(id,name,mimeType,size,createdTime,modifiedTime,trashed,shared,parents,webViewLink,"
-    "driveId,owners(displayName,emailAddress,permissionId),"
-    "permissions(id,type,role,emailAddress,domain,displayName,allowFileDiscovery,deleted,expirationTime))"
-)
+# Which API root and scope each stage's requests (and its probe) use: each stage asks for its own
+# scope, so a scope the admin did not delegate denies only the stage that needs it.
+STAGE_SCOPES: dict[Stage, tuple[str, str]] = {
+    Stage.USERS: ("directory", USER_SCOPE),
+    Stage.GROUPS: ("directory", GROUP_SCOPE),
+    Stage.PRIVILEGES: ("directory", ROLE_SCOPE),
+    Stage.APP_PERMISSIONS: ("directory", TOKEN_SCOPE),
+    Stage.ACTIVITIES: ("reports", AUDIT_SCOPE),
+    Stage.FILES: ("drive", DRIVE_SCOPE),
+}
 _THROTTLE_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded"})
 
 
@@ -267,39 +263,27 @@ class DelegatedAuth(httpx.Auth):
         yield from self.for_subject(subject).auth_flow(request)
 
 
+def filled(probe: Probe, values: Mapping[str, str]) -> tuple[str, dict[str, Any]]:
+    """A declared probe's path and params with their `{name}` placeholders (a whole path segment, or a
+    whole parameter value) taken from the connection: the customer id and the admin the service
+    account acts as. Path segments go through api_path, so a value stays inside its segment."""
+    base, *segments = probe.path.split("/")
+    path = base
+    for segment in segments:
+        name = segment[1:-1] if segment.startswith("{") and segment.endswith("}") else None
+        path = api_path(path, values[name]) if name else f"{path}/{segment}"
+    params = {
+        key: values[value[1:-1]] if isinstance(value, str) and value.startswith("{") and value.endswith("}") else value
+        for key, value in probe.params.items()
+    }
+    return path, params
+
+
 class GoogleWorkspaceConnector(Connector):
     app = "google_workspace"
     title = "Google Workspace"
-    capabilities = frozenset(
-        {
-            Capability.LIST_ACCOUNTS,
-            Capability.LIST_GROUPS,
-            Capability.LIST_PRIVILEGES,
-            Capability.LOGON_ACTIVITY,
-            Capability.USER_ACTIVITY,
-            Capability.ADMIN_ACTIVITY,
-            Capability.USER_GOVERNANCE,  # users.update: suspend, sign out, force a password change
-            Capability.VIEW_APP_PERMISSIONS,
-            Capability.REVOKE_APP_PERMISSIONS,  # tokens.delete
-            Capability.SECURITY_POSTURE,  # Cloud Identity Policy API: the Admin console's security settings
-            Capability.DLP_PERIODIC_SCAN,  # files.get?alt=media / files.export
-            Capability.DLP_NEAR_REAL_TIME,  # changes.watch push notifications
-            Capability.SHARING_CONTROL,  # permissions.update / permissions.delete
-            Capability.FILE_GOVERNANCE,  # ownership transfer, trash, move
-            Capability.SENSITIVITY_LABELS,  # Drive Labels API, files.modifyLabels
-        }
-    )
     Options = GoogleWorkspaceOptions
     options: GoogleWorkspaceOptions
-    activity_streams = ("login", "admin", "token", "drive")
-    stage_permissions = {
-        "users": USER_SCOPE,
-        "groups": GROUP_SCOPE,
-        "privileges": f"{ROLE_SCOPE} (and {GROUP_SCOPE} for roles assigned to groups)",
-        "app_permissions": f"{TOKEN_SCOPE} and {USER_SCOPE}",
-        "activities": AUDIT_SCOPE,
-        "files": f"{DRIVE_SCOPE} and {USER_SCOPE}",
-    }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -349,7 +333,8 @@ class GoogleWorkspaceConnector(Connector):
     def error_policy(self) -> ErrorPolicy:
         return GoogleErrorPolicy()
 
-    def _delegated(self, scope: str) -> DelegatedAuth:
+    def delegated(self, scope: str) -> DelegatedAuth:
+        """The tokens for one scope, minted for the admin or (acting_as) for one user."""
         with self._setup_lock:
             if scope not in self._auths:
                 if self._token_http is None:
@@ -358,7 +343,7 @@ class GoogleWorkspaceConnector(Connector):
             return self._auths[scope]
 
     def build_auth(self) -> httpx.Auth:
-        return self._delegated(USER_SCOPE)
+        return self.delegated(USER_SCOPE)
 
     def api(self, api: str, scope: str) -> ApiClient:
         """The client for one API root with tokens for one scope."""
@@ -367,7 +352,7 @@ class GoogleWorkspaceConnector(Connector):
             if key not in self._clients:
                 self._clients[key] = ApiClient(
                     self.api_root(api),
-                    auth=self._delegated(scope),
+                    auth=self.delegated(scope),
                     error_policy=self.error_policy(),
                     headers=self.default_headers(),
                     metrics=self.metrics,
@@ -376,6 +361,9 @@ class GoogleWorkspaceConnector(Connector):
                     limits=self.request_limits(),
                 )
             return self._clients[key]
+
+    def stage_client(self, stage: Stage) -> ApiClient:
+        return self.api(*STAGE_SCOPES[stage])
 
     def close(self) -> None:
         for client in self._clients.values():
@@ -396,181 +384,41 @@ class GoogleWorkspaceConnector(Connector):
             return self.options.activities_lag_seconds
         return STREAM_LAG_SECONDS.get(stream, self.default_lag_seconds)
 
-    def _page_size(self, maximum: int) -> int:
-        return min(self.options.page_size or maximum, maximum)
-
     # -- authenticate -------------------------------------------------------------------------
 
-    def _probe(self, stage: str, client: ApiClient, path: str, params: Mapping[str, Any]) -> StageAccess:
-        """Mint the stage's token and make its cheapest request; denial skips only that stage."""
-        try:
-            client.get_json(path, params)
-        except AuthenticationError:
-            raise
-        except PermissionDeniedError as exc:
-            needed = self.stage_permissions.get(stage)
-            return StageAccess(
-                False, f"permission denied (needs {needed}): {exc.provider_code or exc.status} {exc.detail}"
-            )
-        except FeatureUnavailableError as exc:
-            return StageAccess(False, f"not available on this plan or licence: {exc.detail}")
-        return StageAccess(True, None)
-
     def authenticate(self) -> AuthReport:
-        customer = self.customer
-        # scope -> what holding it allows, probed with the cheapest request that needs it
-        probes = {
-            USER_SCOPE: ("users", "directory", f"{DIRECTORY}/users", {"customer": customer, "maxResults": 1}),
-            GROUP_SCOPE: ("groups", "directory", f"{DIRECTORY}/groups", {"customer": customer, "maxResults": 1}),
-            ROLE_SCOPE: (
-                "privileges",
-                "directory",
-                api_path(f"{DIRECTORY}/customer", customer, "roleassignments"),
-                {"maxResults": 1},
-            ),
-            TOKEN_SCOPE: ("app_permissions", "directory", api_path(f"{DIRECTORY}/users", self.subject, "tokens"), {}),
-            AUDIT_SCOPE: (
-                "activities",
-                "reports",
-                f"{REPORTS}/activity/users/all/applications/admin",
-                {"maxResults": 1},
-            ),
-            DRIVE_SCOPE: ("files", "drive", "drive/v3/files", {"pageSize": 1, "fields": "files(id)"}),
-        }
-        held = {
-            scope: self._probe(stage, self.api(api, scope), path, params)
-            for scope, (stage, api, path, params) in probes.items()
-        }
-        stages = {probes[scope][0]: access for scope, access in held.items()}
+        """Mint each stage's token and make the cheapest request its declaration names (its probe);
+        a scope not delegated denies only its stage."""
+        spec = registry.app_spec(self.app)
+        values = {"customer": self.customer, "subject": self.subject}
+        stages: dict[str, StageAccess] = {}
+        permissions: dict[str, str] = {}
+        for stage, (api, scope) in STAGE_SCOPES.items():
+            probe = spec.stage(stage).probe
+            if probe is None:
+                raise ValueError(f"{self.title}: the {stage} stage declares no probe")
+            path, params = filled(probe, values)
+            stages[str(stage)] = access = self.probe(stage, path, params, client=self.api(api, scope))
+            if access.allowed:
+                permissions[scope] = f"delegated: token issued for {self.subject}"
         # Tokens and Drive are read user by user, so both also need the user listing.
-        for stage in ("app_permissions", "files"):
-            if stages[stage].allowed and not stages["users"].allowed:
-                stages[stage] = stages["users"]
-        permissions = {scope: f"delegated: token issued for {self.subject}" for scope, a in held.items() if a.allowed}
-        identity = f"service account {self.key.client_email} acting as {self.subject} (customer {customer})"
+        for needs_users in ("app_permissions", "files"):
+            if stages[needs_users].allowed and not stages["users"].allowed:
+                stages[needs_users] = stages["users"]
+        identity = f"service account {self.key.client_email} acting as {self.subject} (customer {self.customer})"
         return AuthReport(identity=identity, permissions=permissions, stages=stages)
 
-    # -- directory ----------------------------------------------------------------------------
+    # -- Directory listings several stages share ----------------------------------------------
 
-    def _user_pages(self) -> Iterator[list[dict[str, Any]]]:
-        params = {"customer": self.customer, "maxResults": self._page_size(500), "orderBy": "email"}
-        for page in self.api("directory", USER_SCOPE).paginate(
-            f"{DIRECTORY}/users", PageTokenPaginator("users"), params
-        ):
+    def user_pages(self) -> Iterator[list[dict[str, Any]]]:
+        """Every user, a page at a time (users.list: ``maxResults`` <= 500)."""
+        params = {"customer": self.customer, "maxResults": self.page_size(500), "orderBy": "email"}
+        client = self.stage_client(Stage.USERS)
+        for page in client.paginate(f"{DIRECTORY}/users", PageTokenPaginator("users"), params):
             yield page.items
 
-    def scan_users(self) -> Iterator[list[dict[str, Any]]]:
-        for users in self._user_pages():
-            yield [transform.account_row(user) for user in users]
-
-    def _members(self, group_id: str) -> tuple[str, list[dict[str, Any]]]:
-        client = self.api("directory", GROUP_SCOPE)
-        params = {"maxResults": self._page_size(200)}
+    def group_members(self, group_id: str) -> list[dict[str, Any]]:
+        """A group's members (members.list: ``maxResults`` <= 200), read with the groups scope."""
+        client = self.stage_client(Stage.GROUPS)
         path = api_path(f"{DIRECTORY}/groups", group_id, "members")
-        members = list(client.iter_items(path, PageTokenPaginator("members"), params))
-        return group_id, members
-
-    def scan_groups(self) -> Iterator[tuple[str, list[dict[str, Any]]]]:
-        client = self.api("directory", GROUP_SCOPE)
-        params = {"customer": self.customer, "maxResults": self._page_size(200)}
-        group_ids: list[str] = []
-        for page in client.paginate(f"{DIRECTORY}/groups", PageTokenPaginator("groups"), params):
-            group_ids += [group["id"] for group in page.items]
-            yield "groups", [transform.group_row(group) for group in page.items]
-        for group_id, members in self.fan_out(group_ids, self._members):
-            if members:
-                yield "group_members", [transform.member_row(group_id, member) for member in members]
-
-    def scan_privileges(self) -> Iterator[list[dict[str, Any]]]:
-        client = self.api("directory", ROLE_SCOPE)
-        base = api_path(f"{DIRECTORY}/customer", self.customer)
-        roles = {
-            role["roleId"]: role
-            for role in client.iter_items(
-                f"{base}/roles", PageTokenPaginator("items"), {"maxResults": self._page_size(100)}
-            )
-        }
-        group_assignments: list[dict[str, Any]] = []
-        params = {"maxResults": self._page_size(200)}
-        for page in client.paginate(f"{base}/roleassignments", PageTokenPaginator("items"), params):
-            direct = [a for a in page.items if a.get("assigneeType", "user") == "user"]
-            group_assignments += [a for a in page.items if a.get("assigneeType") == "group"]
-            yield [transform.privilege_row(a["assignedTo"], a, roles.get(a.get("roleId", ""))) for a in direct]
-        # A role assigned to a group applies to the group's user members.
-        for assignment in group_assignments:
-            group_id, members = self._members(assignment["assignedTo"])
-            yield [
-                transform.privilege_row(
-                    m["id"], assignment, roles.get(assignment.get("roleId", "")), via_group_id=group_id
-                )
-                for m in members
-                if m.get("type") == "USER" and m.get("id")
-            ]
-
-    def _tokens(self, user_id: str) -> list[dict[str, Any]]:
-        payload = self.api("directory", TOKEN_SCOPE).get_json(api_path(f"{DIRECTORY}/users", user_id, "tokens"))
-        return list((payload or {}).get("items") or [])
-
-    def scan_app_permissions(self) -> Iterator[list[dict[str, Any]]]:
-        user_ids = (user["id"] for users in self._user_pages() for user in users)
-        for tokens in self.fan_out(user_ids, self._tokens):
-            if tokens:
-                yield [transform.grant_row(token) for token in tokens]
-
-    # -- reports ------------------------------------------------------------------------------
-
-    def scan_activities(self, stream: str, window: ActivityWindow, resume: PageRequest | None) -> Iterator[EventBatch]:
-        params: dict[str, Any] = {
-            "startTime": iso_z(window.since),
-            "endTime": iso_z(window.until),
-            "maxResults": self._page_size(1000),
-        }
-        if self.customer != "my_customer":
-            params["customerId"] = self.customer
-        client = self.api("reports", AUDIT_SCOPE)
-        path = api_path(f"{REPORTS}/activity/users/all/applications", stream)
-        for page in client.paginate(path, PageTokenPaginator("items"), params, resume=resume):
-            rows = [row for activity in page.items for row in transform.activity_rows(activity)]
-            yield EventBatch(rows, page.next_request)
-
-    # -- drive --------------------------------------------------------------------------------
-
-    def _owned_files(self, user: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        """The files a user owns, listed as that user (each file once: by its owner)."""
-        auth = self._delegated(DRIVE_SCOPE)
-        email = user["primaryEmail"]
-        params = {
-            "corpora": "user",
-            "q": "'me' in owners and trashed = false",
-            "pageSize": self._page_size(1000),
-            "fields": DRIVE_FILE_FIELDS,
-            "spaces": "drive",
-        }
-        client = self.api("drive", DRIVE_SCOPE)
-        try:
-            with auth.acting_as(email):
-                files = list(client.iter_items("drive/v3/files", PageTokenPaginator("files"), params))
-        except AuthenticationError as exc:
-            if exc.provider_code != "invalid_grant":
-                raise
-            # The key works (scan_files checked it as the admin), so Google refused to act as
-            # this one user (e.g. deleted since the listing): skip their Drive and say so.
-            log.warning("google_workspace: cannot read the Drive of %s: %s", email, exc.detail)
-            files = []
-        finally:
-            auth.forget(email)
-        return user, files
-
-    def scan_files(self) -> Iterator[tuple[str, list[dict[str, Any]]]]:
-        # One request as the admin first: bad credentials must fail the stage, not read as
-        # "no user could be impersonated".
-        self.api("drive", DRIVE_SCOPE).get_json("drive/v3/files", {"pageSize": 1, "fields": "files(id)"})
-        users = [user for page in self._user_pages() for user in page]
-        domains = self.configured_domains() | {
-            d for d in (transform.email_domain(u.get("primaryEmail")) for u in users) if d
-        }
-        for user, files in self.fan_out(users, self._owned_files):
-            if not files:
-                continue
-            yield "files", [transform.file_row(item, user["id"], domains) for item in files]
-            yield "file_shares", [row for item in files for row in transform.share_rows(item, domains)]
+        return list(client.iter_items(path, PageTokenPaginator("members"), {"maxResults": self.page_size(200)}))
