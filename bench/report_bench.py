@@ -240,12 +240,11 @@ def generate_lake(
 
 
 def _broad_scope_examples() -> dict[str, list[str]]:
-    """Scopes of the broad-scope list (include/findings/broad_scopes.csv), per app."""
-    from saaslens.findings import findings_dir
-    from saaslens.lake.catalog import load_broad_scopes
+    """The broad scopes the apps declare (each app's scopes.py), per app."""
+    from saaslens.findings import broad_scopes
 
     examples: dict[str, list[str]] = {}
-    for app, scope, _why in load_broad_scopes(findings_dir() / "broad_scopes.csv"):
+    for app, scope, _why in broad_scopes():
         examples.setdefault(app, []).append(scope.replace("*", "users"))
     return examples
 
@@ -458,11 +457,10 @@ def pandas_findings(root: Path, now: datetime, params: dict[str, dict[str, Any]]
     out["failed_signin_spikes"] = spikes
 
     # Broad grants: a grant holding any scope of its app's broad-scope list, spelled exactly as listed.
-    from saaslens.findings import findings_dir
-    from saaslens.lake.catalog import load_broad_scopes
+    from saaslens.findings import broad_scopes
 
     listed = pd.DataFrame(
-        [(app, scope) for app, scope, _why in load_broad_scopes(findings_dir() / "broad_scopes.csv")],
+        [(app, scope) for app, scope, _why in broad_scopes()],
         columns=["app", "scope"],
     ).drop_duplicates()
     exploded = grants.explode("scopes").dropna(subset=["scopes"]).rename(columns={"scopes": "scope"})

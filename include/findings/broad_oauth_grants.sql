@@ -1,5 +1,5 @@
 -- title: OAuth grants with broad scopes
--- description: App grants holding at least one scope from the broad-scope list (include/findings/broad_scopes.csv,
+-- description: App grants holding at least one scope its app declares broad (the connector's scopes.py,
 --   the catalog table broad_scopes): full mailbox, drive, directory or organization-admin access. A granted
 --   scope matches a listed scope of the same app exactly, as the provider spells it.
 -- severity: medium

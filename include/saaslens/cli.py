@@ -137,7 +137,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
 
 def cmd_catalog(args: argparse.Namespace) -> int:
-    from saaslens.lake.catalog import build_catalog
+    from saaslens.catalog.build import build_catalog
 
     print(build_catalog(Path(args.lake).resolve() if args.lake else None))
     return 0
@@ -218,7 +218,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_schema_doc(args: argparse.Namespace) -> int:
-    from saaslens.lake.schema import schema_markdown
+    from saaslens.catalog.build import schema_markdown
 
     text = schema_markdown()
     if args.write:

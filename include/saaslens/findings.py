@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from saaslens import settings
+from saaslens.catalog.apps import declared
 
 if TYPE_CHECKING:
     import duckdb
@@ -264,14 +265,13 @@ def run_finding(con: duckdb.DuckDBPyConnection, finding: Finding, params: Mappin
     return table
 
 
-# -- the broad-scope list -----------------------------------------------------------------------
+# -- the broad scopes ---------------------------------------------------------------------------
 
 
-def broad_scopes(path: Path | None = None) -> list[tuple[str, str, str]]:
-    """(app, scope, why) rows of include/findings/broad_scopes.csv (or `path`)."""
-    from saaslens.lake.catalog import load_broad_scopes
-
-    return load_broad_scopes(path or findings_dir() / "broad_scopes.csv")
+def broad_scopes() -> list[tuple[str, str, str]]:
+    """(app, scope, why) of every broad scope the apps declare (each app's scopes.py, carried by its
+    AppSpec), as the catalog's broad_scopes table holds them."""
+    return list(declared().broad_scopes)
 
 
 def is_broad_scope(app: str, scope: str, rules: list[tuple[str, str, str]] | None = None) -> bool:

@@ -7,7 +7,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from saaslens.lake.catalog import build_catalog, connect
+from saaslens.catalog.build import build_catalog, connect
 from saaslens.terminal import safe_text
 
 QUERIES = {

@@ -20,7 +20,6 @@ cited where each rule is written below.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import random
 import re
@@ -29,7 +28,6 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from pathlib import Path
 from typing import Any, Literal
 
 APPS = ("okta", "google_workspace", "microsoft365", "slack", "github")
@@ -346,7 +344,6 @@ def days_before(anchor_ms: int, days: float | None) -> int | None:
 # --------------------------------------------------------------------------------------------
 
 # The product's list (include/findings/), read from the checkout: the sandbox lives beside it.
-BROAD_SCOPES_CSV = Path(__file__).resolve().parents[2] / "include" / "findings" / "broad_scopes.csv"
 INACTIVE = frozenset({"suspended", "deprovisioned"})
 LAST_LOGIN_APPS = frozenset({"okta", "google_workspace", "microsoft365"})
 """Apps whose account listings say when an account last signed in (Slack and GitHub do not)."""
@@ -797,16 +794,15 @@ def collect_facts(
     return facts
 
 
-def load_broad_scopes(path: Path = BROAD_SCOPES_CSV) -> set[tuple[str, str]]:
-    """(app, scope) pairs of include/findings/broad_scopes.csv (columns app, scope, why)."""
-    try:
-        with path.open(encoding="utf-8", newline="") as handle:
-            rows = list(csv.DictReader(handle))
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{path}: the broad-scope list is missing") from None
-    if rows and not {"app", "scope"} <= set(rows[0]):
-        raise ValueError(f"{path}: expected columns app, scope, why; got {sorted(rows[0])}")
-    return {(row["app"].strip(), row["scope"].strip()) for row in rows if row.get("scope")}
+def load_broad_scopes() -> set[tuple[str, str]]:
+    """(app, scope) pairs of the broad scopes saaslens' connectors declare (each app's scopes.py):
+    the oracle plants and expects grants of exactly the scopes the broad_oauth_grants finding reads.
+
+    The oracle is the one part of the sandbox that knows saaslens' findings, and it runs only where
+    saaslens is installed (the tests and benchmarks); the emulated APIs never import it."""
+    from saaslens.findings import broad_scopes
+
+    return {(app, scope) for app, scope, _why in broad_scopes()}
 
 
 def _hour(moment: datetime) -> datetime:

@@ -18,8 +18,8 @@ from datetime import UTC, datetime, timedelta
 import duckdb
 import pytest
 
+from saaslens.catalog.build import build_catalog
 from saaslens.config import InstanceConfig
-from saaslens.lake.catalog import build_catalog
 from saaslens.lake.writer import Lake, snapshot_id_for
 from saaslens.runner import RunContext, run_stage
 from saaslens_sandbox.core import RateLimitConfig, SandboxServer, TenantSpec

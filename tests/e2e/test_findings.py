@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
+from saaslens.catalog.build import build_catalog, connect
 from saaslens.findings import load_findings, run_finding
-from saaslens.lake.catalog import build_catalog, connect
 from saaslens.lake.writer import Lake
 from saaslens_sandbox.core import RateLimitConfig, SandboxServer, TenantSpec
 from saaslens_sandbox.workforce import APPS, FINDING_IDS, expected_findings, planted_cases, workforce

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from saaslens.lake.catalog import build_catalog, connect
+from saaslens.catalog.build import build_catalog, connect
 from saaslens.lake.writer import Lake
 from saaslens.runner import StageFailed
 from saaslens_sandbox.core import SandboxServer, TenantSpec

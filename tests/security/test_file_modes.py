@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from saaslens.lake.catalog import build_catalog
+from saaslens.catalog.build import build_catalog
 from saaslens.lake.writer import Lake, StateStore, snapshot_id_for
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)

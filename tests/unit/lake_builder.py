@@ -8,7 +8,7 @@ from typing import Any
 
 import duckdb
 
-from saaslens.lake.catalog import build_catalog, connect
+from saaslens.catalog.build import build_catalog, connect
 from saaslens.lake.writer import Lake, snapshot_id_for
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
+from saaslens.catalog import ocsf
+from saaslens.catalog.apps import AppCatalogData, declared
+from saaslens.catalog.build import build_catalog, connect
+from saaslens.catalog.views import DERIVED
+from saaslens.connectors import registry
 from saaslens.connectors.github.transform import category as github_category
 from saaslens.connectors.google_workspace.transform import CATEGORY_BY_APPLICATION
+from saaslens.connectors.kit import BroadScope, IdentityKey, OcsfMapping
 from saaslens.connectors.okta.transform import category as okta_category
 from saaslens.connectors.slack.transform import audit_category as slack_category
-from saaslens.lake import ocsf
-from saaslens.lake.catalog import DERIVED, load_broad_scopes
 from saaslens.lake.schema import TABLES
 from tests.unit.lake_builder import NOW, LakeBuilder, ago
 
@@ -168,22 +173,29 @@ def test_ocsf_mappings_agree_with_the_connectors_categories():
         "github": github_category,
         "google_workspace": lambda action: CATEGORY_BY_APPLICATION.get(action.split(".", 1)[0], "user"),
     }
-    for mapping in ocsf.ACTION_MAPPINGS:
-        if mapping.app not in category_of or mapping.action == "access_log_login":
+    for app, mapping in declared().ocsf:
+        if app not in category_of or mapping.action == "access_log_login":
             continue
-        is_logon = category_of[mapping.app](mapping.action) == "logon"
+        is_logon = category_of[app](mapping.action) == "logon"
         if mapping.class_uid == 3002:
             assert is_logon, mapping
         elif is_logon:  # a lockout after failed sign-ins is filed under logon but changes the account
             assert (mapping.class_uid, mapping.activity_id) == (3001, 9), mapping
 
 
-def test_ocsf_definitions_validate_and_refuse_unknown_activities(monkeypatch):
-    ocsf.validate()
-    bad = [*ocsf.ACTION_MAPPINGS, ocsf.ActionMapping("okta", "x.y", 3002, 7)]
-    monkeypatch.setattr(ocsf, "ACTION_MAPPINGS", bad)
+def test_ocsf_definitions_validate_and_refuse_unknown_activities():
+    for spec in registry.app_specs():
+        ocsf.validate(spec.app, spec.ocsf)
+    okta = registry.app_spec("okta")
     with pytest.raises(ValueError, match=r"\('okta', 'x.y'\): class 3002 has no activity 7"):
-        ocsf.validate()
+        ocsf.validate("okta", [*okta.ocsf, OcsfMapping("x.y", 3002, 7)])
+    with pytest.raises(ValueError, match=r"\('okta', 'x.y'\): unknown severity_id 9"):
+        ocsf.validate("okta", [OcsfMapping("x.y", 3002, 1, 9)])
+    with pytest.raises(ValueError, match=r"\('okta', 'x.y'\) is given twice"):
+        ocsf.validate("okta", [OcsfMapping("x.y", 3002, 1), OcsfMapping("x.y", 3002, 2)])
+    # The catalog checks every app's map when it reads the declarations.
+    with pytest.raises(ValueError, match=r"\('okta', 'x.y'\): class 3002 has no activity 7"):
+        AppCatalogData.of([replace(okta, ocsf=(OcsfMapping("x.y", 3002, 7),))])
 
 
 # -- identities -----------------------------------------------------------------------------------
@@ -282,24 +294,54 @@ def test_identities_as_of_reads_the_snapshot_current_then(tmp_path):
 # -- reference tables -----------------------------------------------------------------------------
 
 
-def test_broad_scopes_table_comes_from_the_csv(empty_catalog):
+def test_reference_tables_come_from_the_apps_declarations(empty_catalog):
     con = empty_catalog
-    assert ("okta", "okta.users.manage") in con.execute("select app, scope from broad_scopes").fetchall()
+    declared_scopes = {(s.app, b.scope, b.why) for s in registry.app_specs() for b in s.broad_scopes}
+    assert set(con.execute("select app, scope, why from broad_scopes").fetchall()) == declared_scopes
+    assert ("okta", "okta.users.manage") in {(app, scope) for app, scope, _ in declared_scopes}
     assert {r[0] for r in con.execute("select app from identity_provider_apps").fetchall()} == {
         "okta",
         "google_workspace",
         "microsoft365",
     }
+    sources = set(con.execute("select app, source from identity_key_sources").fetchall())
+    assert sources == {("*", "email"), *((s.app, k.source) for s in registry.app_specs() for k in s.identity_keys)}
+    mapped = set(con.execute("select app, action, class_uid, activity_id from ocsf_activity_map").fetchall())
+    assert mapped == {(s.app, m.action, m.class_uid, m.activity_id) for s in registry.app_specs() for m in s.ocsf}
 
 
-def test_broad_scope_list_errors_name_file_and_line(tmp_path):
-    path = tmp_path / "broad_scopes.csv"
-    path.write_text("app,scope,why\nokta,okta.users.manage,ok\nslack,,missing scope\n")
-    with pytest.raises(ValueError, match=rf"{path}:3: app, scope and why must all be given"):
-        load_broad_scopes(path)
-    path.write_text("app,scope\nokta,x\n")
-    with pytest.raises(ValueError, match=rf"{path}:1: columns must be app,scope,why"):
-        load_broad_scopes(path)
+def test_a_new_apps_declaration_reaches_the_catalog_with_no_edit_to_it(tmp_path):
+    """An app the catalog has never heard of: its identity key links people, it is an identity
+    provider, and its OCSF map and broad scopes are rows of the reference tables."""
+    acme = replace(
+        registry.app_spec("okta"),
+        app="acme",
+        title="Acme",
+        ocsf=(OcsfMapping("acme.signin", 3002, 1),),
+        identity_keys=(IdentityKey("login", "[login]", "Acme signs people in by their corporate email."),),
+        identity_provider="Acme SSO",
+        broad_scopes=(BroadScope("acme:admin", "Everything in the Acme org"),),
+    )
+    lake = LakeBuilder(tmp_path)
+    lake.accounts("acme", "corp", {"account_id": "a1", "login": "Ada@Acme.com", "email": None, "status": "suspended"})
+    lake.accounts("slack", "corp", {"account_id": "s1", "email": "ada@acme.com"})
+    lake.events("acme", "corp", [{"event_id": "e1", "occurred_at": ago(hours=1), "action": "acme.signin"}])
+    build_catalog(tmp_path, AppCatalogData.of([*registry.app_specs(), acme]))
+    with connect(tmp_path) as con:
+        people = identities(con)
+        assert people[("slack", "corp", "s1")]["person_id"] == people[("acme", "corp", "a1")]["person_id"]
+        assert people[("acme", "corp", "a1")]["linked_by"] == "login"
+        assert people[("slack", "corp", "s1")]["idp_disabled_in"] == ["acme/corp"]
+        assert ("acme", "Acme SSO") in con.execute("select * from identity_provider_apps").fetchall()
+        assert ("acme", "acme:admin") in con.execute("select app, scope from broad_scopes").fetchall()
+        event = rows(con, "select class_uid, activity_name, is_mapped from activities_normalized where app = 'acme'")
+        assert event == [{"class_uid": 3002, "activity_name": "Logon", "is_mapped": True}]
+    # Without its declaration the same lake links nobody through the login and knows no such provider.
+    build_catalog(tmp_path)
+    with connect(tmp_path) as con:
+        people = identities(con)
+        assert people[("acme", "corp", "a1")]["person_id"].startswith("unlinked:")
+        assert people[("slack", "corp", "s1")]["idp_disabled_in"] == []
 
 
 def test_catalog_sees_a_snapshot_published_after_it_was_built(tmp_path):
@@ -308,7 +350,5 @@ def test_catalog_sees_a_snapshot_published_after_it_was_built(tmp_path):
     assert con.execute("select count(*) from identities").fetchone()[0] == 0
     con.close()
     lake.accounts("okta", "acme", {"account_id": "o1", "email": "ada@acme.com"}, at=NOW)
-    from saaslens.lake.catalog import connect
-
     with connect(tmp_path) as again:
         assert again.execute("select person_id from identities").fetchall() == [("ada@acme.com",)]

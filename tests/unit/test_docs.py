@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from saaslens.lake.schema import schema_markdown
+from saaslens.catalog.build import schema_markdown
 from saaslens.matrix import capability_matrix, matrix_markdown
 
 ROOT = Path(__file__).resolve().parents[2]

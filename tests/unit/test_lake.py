@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from saaslens.lake.catalog import build_catalog, connect
+from saaslens.catalog.build import build_catalog, connect
 from saaslens.lake.writer import Lake, LakeError, StateStore, snapshot_id_for
 
 

@@ -311,8 +311,9 @@ def arrow_schema(table: str) -> pa.Schema:
     return pa.schema([pa.field(c.name, _arrow_type(c.type), nullable=not c.required) for c in spec.columns])
 
 
-def schema_markdown() -> str:
-    """docs/schema.md, generated from TABLES."""
+def tables_markdown() -> str:
+    """The canonical tables' part of docs/schema.md, generated from TABLES (the catalog adds its
+    views and reference tables after it: saaslens.catalog.build.schema_markdown)."""
     lines = [
         "# Canonical tables",
         "",
@@ -337,7 +338,4 @@ def schema_markdown() -> str:
         ]
         lines += [f"| {c.name} | {c.type} | {'yes' if c.required else ''} | {c.description} |" for c in table.columns]
         lines.append("")
-    # The catalog's derived views import this module, so they are read here, at call time.
-    from saaslens.lake.catalog import catalog_markdown
-
-    return "\n".join(lines) + "\n" + catalog_markdown()
+    return "\n".join(lines)

@@ -32,8 +32,8 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from saaslens import settings
+from saaslens.catalog.build import view_statements
 from saaslens.findings import Finding, load_findings, resolve_params
-from saaslens.lake.catalog import view_statements
 from saaslens.lake.schema import SNAPSHOT_TABLES
 from saaslens.lake.writer import DIR_MODE, FILE_MODE, Lake, private_dirs
 from saaslens.reports import collect
@@ -109,7 +109,6 @@ def _sql_without_comments(sql: str) -> str:
 
 def open_catalog(
     lake_root: Path,
-    findings_dir: Path | None = None,
     *,
     pin: bool = False,
     pin_derived: tuple[str, ...] = PINNED_DERIVED,
@@ -122,15 +121,12 @@ def open_catalog(
     if not lake_root.is_dir():
         raise ReportError(f"lake {lake_root} does not exist (set SAASLENS_LAKE or pass --lake)")
     Lake(lake_root).ensure_all_schema_files()
-    scopes = (
-        findings_dir / "broad_scopes.csv" if findings_dir and (findings_dir / "broad_scopes.csv").exists() else None
-    )
     con = duckdb.connect(":memory:")
     # Every finding and chart reads the same Parquet files again: keep their footers (and, for
     # local files, their bytes) in memory instead of parsing and reading them once per query.
     con.execute("set parquet_metadata_cache = true")
     con.execute("set cache_local_files = true")
-    for statement in view_statements(lake_root, scopes):
+    for statement in view_statements(lake_root):
         con.execute(statement)
     if pin:
         views = {row[0] for row in con.execute("select view_name from duckdb_views() where not internal").fetchall()}
@@ -178,7 +174,7 @@ def build_report(
         timings[name] = round(time.perf_counter() - clock, 3)
         clock = time.perf_counter()
 
-    with open_catalog(root, findings_dir, pin=True, pin_derived=derived_read_by_several(findings)) as con:
+    with open_catalog(root, pin=True, pin_derived=derived_read_by_several(findings)) as con:
         lap("catalog")
         instances = collect.instance_freshness(con, apps, now, stale_after)
         accounts, admins, mfa = collect.account_summary(con)

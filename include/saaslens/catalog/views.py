@@ -1,93 +1,31 @@
-"""The DuckDB catalog: named views over the lake, with column comments.
-
-Views read the Parquet files by glob at query time, so a snapshot published after the catalog
-was built shows up without rebuilding it. The current-state view of a snapshot table keeps, per
-app and instance, only the newest published snapshot: "published" is the snapshot's directory
-(`snapshot=<id>/`, renamed into place whole by SnapshotWriter.publish), listed by the `snapshots`
-view, so an empty snapshot (no rows, so no snapshot_id in any row) is current too.
+"""The catalog's derived views and reference tables: their definitions and their SQL.
 
 On top of the canonical tables the catalog defines:
 
+- `snapshots`: every published snapshot, empty ones included;
 - `activities_normalized`: every activity with OCSF class, activity, severity and status ids,
-  from the mapping tables `ocsf_activity_map` / `ocsf_category_defaults` (built from
-  saaslens.lake.ocsf, not a CASE expression);
+  from the mapping tables `ocsf_activity_map` / `ocsf_category_defaults` (the apps' declared
+  OCSF maps and saaslens.catalog.ocsf, not a CASE expression);
 - `identity_keys` and `identities` (plus `identities_as_of(ts)`): accounts of every app and
-  instance linked to one person by normalized email and the identity links the providers give;
-- reference tables: `identity_provider_apps` and `broad_scopes` (include/findings/broad_scopes.csv).
+  instance linked to one person by normalized email and the identity keys the apps declare;
+- reference tables: `identity_provider_apps` and `broad_scopes`, from the apps' declarations.
 
 Every derived view and table is described in DERIVED (name, description, columns) so the DuckDB
-comments and docs/schema.md come from one definition, like the canonical tables.
+comments and docs/schema.md come from one definition, like the canonical tables. The descriptions
+name no app: which apps are identity providers, which identity keys and broad scopes each has, are
+rows of the reference tables, read from the apps' declarations (saaslens.catalog.apps).
 """
 
 from __future__ import annotations
 
-import csv
-import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import duckdb
-
-from saaslens import settings
-from saaslens.lake import ocsf
+from saaslens.catalog import ocsf
+from saaslens.catalog.apps import EVERY_APP, PRIMARY_EMAIL
+from saaslens.connectors.kit import IdentityKey
 from saaslens.lake.schema import TABLES, Column
-from saaslens.lake.writer import FILE_MODE, Lake
-
-# Apps whose instances are identity providers: their accounts decide whether a person may sign in
-# to the apps federated behind them.
-IDENTITY_PROVIDER_APPS: dict[str, str] = {
-    "okta": "Okta",
-    "google_workspace": "Google Workspace (Cloud Identity)",
-    "microsoft365": "Microsoft Entra ID",
-}
-
-
-@dataclass(frozen=True)
-class IdentityKeySource:
-    """Where an account's identity keys (email addresses naming the person) come from.
-
-    `values` is a SQL expression over an accounts row that yields a list of strings; keys are
-    lowercased and trimmed, and only values shaped like an email address are kept, so handles
-    (GitHub logins, Slack names) and Entra guest UPNs (name_domain#EXT#@tenant) never link people.
-    """
-
-    app: str  # "*" for every app
-    source: str
-    values: str
-    why: str
-
-
-IDENTITY_KEY_SOURCES: tuple[IdentityKeySource, ...] = (
-    IdentityKeySource("*", "email", "[email]", "The account's primary email."),
-    IdentityKeySource(
-        "okta",
-        "login",
-        "[login]",
-        "Okta's login is the name the person signs in with and what Okta sends as the SAML NameID to "
-        "federated apps; it may differ from profile.email.",
-    ),
-    IdentityKeySource(
-        "microsoft365",
-        "user_principal_name",
-        "[login]",
-        "Entra ID's userPrincipalName is the sign-in name and the usual SAML NameID; it may differ from mail.",
-    ),
-    IdentityKeySource(
-        "microsoft365",
-        "proxy_address",
-        "list_transform(list_filter(json_extract_string(raw, '$.proxyAddresses[*]'), "
-        "lambda x: lower(x) like 'smtp:%'), lambda x: x[6:])",
-        "Entra ID proxyAddresses: every SMTP address that delivers to the user (SMTP: primary, smtp: aliases).",
-    ),
-    IdentityKeySource(
-        "google_workspace",
-        "alias",
-        "list_concat(json_extract_string(raw, '$.aliases[*]'), json_extract_string(raw, '$.nonEditableAliases[*]'))",
-        "Google Workspace aliases and domain aliases of the user's primary email (admin-managed).",
-    ),
-)
 
 
 @dataclass(frozen=True)
@@ -141,7 +79,7 @@ DERIVED: tuple[Derived, ...] = (
         "activities_normalized",
         "view",
         "Activities of every app in one shape, with OCSF class, activity, severity and status ids for "
-        "export to security data lakes (see saaslens/lake/ocsf.py for the mapping and its sources).",
+        "export to security data lakes (see saaslens/catalog/ocsf.py for OCSF's ids and their sources).",
         (
             *(
                 _activity_column(name)
@@ -183,8 +121,8 @@ DERIVED: tuple[Derived, ...] = (
         "identity_keys",
         "view",
         "The email-shaped keys that name the person behind each current account: its email, and the "
-        "identity links the provider gives (Okta login, Entra userPrincipalName and proxy addresses, "
-        "Google aliases). Accounts sharing a key belong to the same person.",
+        "identity keys its app declares (listed in identity_key_sources). Accounts sharing a key belong "
+        "to the same person.",
         (
             _c("app", "string", "Connector of the account."),
             _c("instance", "string", "Instance of the account."),
@@ -193,7 +131,7 @@ DERIVED: tuple[Derived, ...] = (
             _c(
                 "source",
                 "string",
-                "Where the key came from: " + ", ".join(s.source for s in IDENTITY_KEY_SOURCES) + ".",
+                "Where the key came from: email, or a source the account's app declares (identity_key_sources).",
             ),
         ),
     ),
@@ -231,7 +169,7 @@ DERIVED: tuple[Derived, ...] = (
             _c(
                 "is_identity_provider",
                 "bool",
-                "The account's app is an identity provider (" + ", ".join(IDENTITY_PROVIDER_APPS) + ").",
+                "The account's app is an identity provider (listed in identity_provider_apps).",
             ),
             _c(
                 "linked_by",
@@ -258,16 +196,30 @@ DERIVED: tuple[Derived, ...] = (
     Derived(
         "identity_provider_apps",
         "table",
-        "Apps whose instances are identity providers, from saaslens.lake.catalog.IDENTITY_PROVIDER_APPS.",
+        "Apps whose instances are identity providers: their accounts decide whether a person may sign in "
+        "to the apps federated behind them. From each app's declaration (AppSpec.identity_provider).",
         (
             _c("app", "string", "Connector name."),
             _c("provider", "string", "The identity provider's product name."),
         ),
     ),
     Derived(
+        "identity_key_sources",
+        "table",
+        "Where accounts' identity keys come from, per app, from each app's declaration "
+        "(AppSpec.identity_keys); app '*' is the primary email every account may have. Only values "
+        "shaped like an email address are kept, so handles (logins, display names) never link people.",
+        (
+            _c("app", "string", "Connector whose accounts carry the key, or '*' for every app."),
+            _c("source", "string", "The key's name (identity_keys.source)."),
+            _c("why", "string", "Why the key names the account's person."),
+        ),
+    ),
+    Derived(
         "broad_scopes",
         "table",
-        "OAuth scopes broad enough to review every grant of them, per app, from include/findings/broad_scopes.csv; "
+        "OAuth scopes broad enough to review every grant of them, per app, from each app's declaration "
+        "(AppSpec.broad_scopes); "
         "a granted scope matches a listed one of the same app exactly.",
         (
             _c("app", "string", "Connector the scope belongs to."),
@@ -278,7 +230,7 @@ DERIVED: tuple[Derived, ...] = (
     Derived(
         "ocsf_activity_map",
         "table",
-        "Provider actions mapped to OCSF classes and activities, from saaslens.lake.ocsf.ACTION_MAPPINGS.",
+        "Provider actions mapped to OCSF classes and activities, from each app's declaration (AppSpec.ocsf).",
         (
             _c("app", "string", "Connector the action comes from."),
             _c("action", "string", "The provider's action (activities.action)."),
@@ -300,86 +252,13 @@ DERIVED: tuple[Derived, ...] = (
 )
 
 
-# -- SQL helpers --------------------------------------------------------------------------------
-
-
-def _quote(text: str) -> str:
+def quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
-
-
-def _literal(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    return _quote(str(value))
-
-
-def _values_table(name: str, columns: Sequence[Column], rows: Iterable[Sequence[Any]]) -> str:
-    """`create or replace table` with typed columns and literal rows (rows may be empty)."""
-    sql_types = {"string": "varchar", "int64": "bigint", "bool": "boolean"}
-    column_sql = ", ".join(f"{c.name} {sql_types[c.type]}" for c in columns)
-    body = ", ".join("(" + ", ".join(_literal(v) for v in row) + ")" for row in rows)
-    statement = f"create or replace table {name} ({column_sql})"
-    return statement if not body else f"{statement}; insert into {name} values {body}"
-
-
-def _source(lake_root: Path, table: str) -> str:
-    glob = (lake_root / table / "**" / "*.parquet").as_posix()
-    return f"read_parquet({_quote(glob)}, union_by_name = true, hive_partitioning = false)"
-
-
-# -- reference data -----------------------------------------------------------------------------
-
-
-def load_broad_scopes(path: Path) -> list[tuple[str, str, str]]:
-    """(app, scope, why) rows of the broad-scope list; a bad row raises naming the file and line."""
-    if not path.exists():
-        raise ValueError(f"broad-scope list {path} does not exist")
-    with path.open(newline="") as handle:
-        reader = csv.DictReader(handle)
-        if reader.fieldnames != ["app", "scope", "why"]:
-            raise ValueError(f"{path}:1: columns must be app,scope,why (found {','.join(reader.fieldnames or [])})")
-        rows = []
-        for row in reader:
-            line = reader.line_num
-            app, scope, why = ((row.get(k) or "").strip() for k in ("app", "scope", "why"))
-            if not app or not scope or not why:
-                raise ValueError(f"{path}:{line}: app, scope and why must all be given")
-            rows.append((app, scope, why))
-    return rows
-
-
-def _reference_tables(broad_scopes_path: Path) -> list[str]:
-    by_name = {d.name: d for d in DERIVED}
-    mappings = [
-        (
-            m.app,
-            m.action,
-            m.class_uid,
-            *ocsf.CLASSES[m.class_uid],
-            m.activity_id,
-            ocsf.ACTIVITIES[m.class_uid][m.activity_id],
-            m.severity_id,
-        )
-        for m in ocsf.ACTION_MAPPINGS
-    ]
-    defaults = [(category, uid, *ocsf.CLASSES[uid]) for category, uid in ocsf.CATEGORY_DEFAULTS.items()]
-    return [
-        _values_table(
-            "identity_provider_apps", by_name["identity_provider_apps"].columns, IDENTITY_PROVIDER_APPS.items()
-        ),
-        _values_table("broad_scopes", by_name["broad_scopes"].columns, load_broad_scopes(broad_scopes_path)),
-        _values_table("ocsf_activity_map", by_name["ocsf_activity_map"].columns, mappings),
-        _values_table("ocsf_category_defaults", by_name["ocsf_category_defaults"].columns, defaults),
-    ]
 
 
 # -- derived views ------------------------------------------------------------------------------
 
-_SEVERITY_NAMES = "[" + ", ".join(_quote(ocsf.SEVERITIES[i]) for i in range(len(ocsf.SEVERITIES))) + "]"
+_SEVERITY_NAMES = "[" + ", ".join(quote(ocsf.SEVERITIES[i]) for i in range(len(ocsf.SEVERITIES))) + "]"
 
 ACTIVITIES_NORMALIZED_SQL = f"""
 select
@@ -412,15 +291,20 @@ left join ocsf_category_defaults as d on d.category = a.category
 """
 
 
-def identity_keys_sql(accounts: str, account: str = "app, instance, account_id") -> str:
-    """The identity_keys query over an accounts relation (the current view or accounts_as_of(ts));
-    `account` names the columns that identify an account in the result (identities passes its
-    integer row id, so its joins and group-bys run over one integer instead of three strings)."""
+def identity_keys_sql(
+    accounts: str,
+    sources: Sequence[tuple[str, IdentityKey]] = ((EVERY_APP, PRIMARY_EMAIL),),
+    account: str = "app, instance, account_id",
+) -> str:
+    """The identity_keys query over an accounts relation (the current view or accounts_as_of(ts)),
+    from (app, key source) pairs (app "*": every app). `account` names the columns that identify an
+    account in the result (identities passes its integer row id, so its joins and group-bys run
+    over one integer instead of three strings)."""
     parts = []
-    for source in IDENTITY_KEY_SOURCES:
-        where = "" if source.app == "*" else f"where app = {_quote(source.app)}"
+    for app, source in sources:
+        where = "" if app == EVERY_APP else f"where app = {quote(app)}"
         parts.append(
-            f"select {account}, unnest({source.values}) as value, {_quote(source.source)} as source "
+            f"select {account}, unnest({source.values}) as value, {quote(source.source)} as source "
             f"from {accounts} {where}"
         )
     union = "\n    union all\n    ".join(parts)
@@ -433,7 +317,7 @@ where value like '%_@_%' and value not ilike '%#ext#%'
 """
 
 
-def identities_sql(accounts: str) -> str:
+def identities_sql(accounts: str, sources: Sequence[tuple[str, IdentityKey]], identity_providers: Sequence[str]) -> str:
     """The identities query over an accounts relation. Keys held by one account are linked; a
     person is a connected component of that key graph, and an account belongs to the person its
     keys belong to. Accounts without a key are their own, unlinked, person.
@@ -443,14 +327,15 @@ def identities_sql(accounts: str) -> str:
     every account holding it) unless an account holding several keys ties it to others, so the
     label propagation (the smallest key id, carried in a recursive CTE, each round only over the
     keys whose label shrank) runs only over the keys of accounts that hold several."""
-    idp_apps = ", ".join(_quote(app) for app in IDENTITY_PROVIDER_APPS)
+    # `in ()` is no SQL: with no identity provider declared, no account is one.
+    idp_apps = ", ".join(quote(app) for app in identity_providers) or "null"
     return f"""
 with recursive
 acc as materialized (
     select *, app in ({idp_apps}) as is_identity_provider, row_number() over () as aid
     from {accounts}
 ),
-keys as ({identity_keys_sql("acc", "aid")}),
+keys as ({identity_keys_sql("acc", sources, "aid")}),
 key_ids as (
     -- Keys as integers in key order: the smallest id of a component is its smallest key.
     select key, dense_rank() over (order by key) as kid from (select distinct key from keys)
@@ -557,7 +442,7 @@ def snapshots_sql(lake_root: Path) -> str:
     for name, table in TABLES.items():
         if table.kind == "snapshot":
             pattern = (lake_root / name / "app=*" / "instance=*" / "snapshot=*" / "*.parquet").as_posix()
-            parts.append(f"select {_quote(name)} as table_name, file from glob({_quote(pattern)})")
+            parts.append(f"select {quote(name)} as table_name, file from glob({quote(pattern)})")
     union = "\n    union all\n    ".join(parts)
     where = r"'/app=([^/]+)/instance=([^/]+)/snapshot=([^/]+)/[^/]+$'"
     return f"""
@@ -573,96 +458,16 @@ from (
 """
 
 
-def _newest_snapshot_rows(name: str, until: str | None = None) -> str:
+def newest_snapshot_rows(name: str, until: str | None = None) -> str:
     """Rows of `name`_history in the newest published snapshot of each app and instance (at or
     before `until`): chosen from `snapshots`, so a newest snapshot without rows yields none."""
     bound = f" and snapshot_at <= {until}" if until else ""
     return (
         f"select h.* from {name}_history as h semi join ("
         f"select app, instance, max(snapshot_id) as snapshot_id from snapshots "
-        f"where table_name = {_quote(name)}{bound} group by app, instance"
+        f"where table_name = {quote(name)}{bound} group by app, instance"
         f") as newest on h.app = newest.app and h.instance = newest.instance and h.snapshot_id = newest.snapshot_id"
     )
-
-
-def _table_statements(lake_root: Path) -> list[str]:
-    statements = [f"create or replace view snapshots as {snapshots_sql(lake_root)}"]
-    for name, table in TABLES.items():
-        columns = ", ".join(table.column_names)
-        if table.kind == "snapshot":
-            statements += [
-                f"create or replace view {name}_history as select {columns} from {_source(lake_root, name)}",
-                f"create or replace view {name} as {_newest_snapshot_rows(name)}",
-                f"create or replace macro {name}_as_of(ts) as table {_newest_snapshot_rows(name, 'ts::timestamptz')}",
-            ]
-        else:
-            statements.append(f"create or replace view {name} as select {columns} from {_source(lake_root, name)}")
-        views = [(name, table.description)]
-        if table.kind == "snapshot":
-            views.append((f"{name}_history", f"Every published snapshot of {name}: {table.description}"))
-        for view, description in views:
-            statements.append(f"comment on view {view} is {_quote(description)}")
-            statements += [
-                f"comment on column {view}.{column.name} is {_quote(column.description)}" for column in table.columns
-            ]
-    return statements
-
-
-def _derived_statements() -> list[str]:
-    statements = [
-        f"create or replace view activities_normalized as {ACTIVITIES_NORMALIZED_SQL}",
-        f"create or replace view identity_keys as {identity_keys_sql('accounts')}",
-        f"create or replace view identities as {identities_sql('accounts')}",
-        f"create or replace macro identities_as_of(ts) as table {identities_sql('accounts_as_of(ts)')}",
-    ]
-    for derived in DERIVED:
-        noun = "view" if derived.kind == "view" else "table"
-        statements.append(f"comment on {noun} {derived.name} is {_quote(derived.description)}")
-        statements += [
-            f"comment on column {derived.name}.{column.name} is {_quote(column.description)}"
-            for column in derived.columns
-        ]
-    return statements
-
-
-def view_statements(lake_root: Path, broad_scopes_path: Path | None = None) -> list[str]:
-    from saaslens.findings import findings_dir
-
-    scopes = broad_scopes_path or findings_dir() / "broad_scopes.csv"
-    return [*_table_statements(lake_root), *_reference_tables(scopes), *_derived_statements()]
-
-
-def build_catalog(lake_root: Path | None = None) -> Path:
-    """Create or refresh `<lake>/saaslens.duckdb`. Safe to run while scans publish."""
-    root = (lake_root or settings.lake_root()).resolve()
-    lake = Lake(root)
-    lake.ensure_all_schema_files()
-    path = settings.catalog_path(root)
-    statements = view_statements(root)
-    with duckdb.connect(str(path)) as con:
-        os.chmod(path, FILE_MODE)  # the catalog names people's accounts too: private like the lake
-        # One transaction: a reader sees the previous catalog or the new one, and a single commit
-        # is five times faster than one per statement.
-        con.execute("begin transaction")
-        try:
-            for statement in statements:
-                con.execute(statement)
-        except BaseException:
-            con.execute("rollback")
-            raise
-        con.execute("commit")
-    wal = path.with_name(path.name + ".wal")  # left only if DuckDB could not checkpoint on close
-    if wal.exists():
-        os.chmod(wal, FILE_MODE)
-    return path
-
-
-def connect(lake_root: Path | None = None, *, read_only: bool = True) -> duckdb.DuckDBPyConnection:
-    root = (lake_root or settings.lake_root()).resolve()
-    path = settings.catalog_path(root)
-    if not path.exists():
-        build_catalog(root)
-    return duckdb.connect(str(path), read_only=read_only)
 
 
 # -- documentation --------------------------------------------------------------------------------
@@ -673,7 +478,7 @@ def catalog_markdown() -> str:
     lines = [
         "# Catalog views and reference tables",
         "",
-        "Defined in `include/saaslens/lake/catalog.py` on top of the canonical tables; each is commented",
+        "Defined in `include/saaslens/catalog/views.py` on top of the canonical tables; each is commented",
         "in DuckDB like the tables above.",
         "",
     ]
