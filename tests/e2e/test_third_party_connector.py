@@ -44,7 +44,8 @@ import httpx
 
 from saaslens.connectors.base import AuthReport, Connector
 from saaslens.connectors.kit import (
-    Action, ActionOutcome, ActionPlan, AppSpec, Batch, PlannedRequest, Probe, SnapshotStage, Target, Verification,
+    Action, ActionOutcome, ActionPlan, AppSpec, Batch, BroadScope, IdentityKey, OcsfMapping, PlannedRequest, Probe,
+    SnapshotStage, Target, Verification,
 )
 from saaslens.http import api_path
 from saaslens.http.auth import StaticTokenAuth
@@ -137,6 +138,10 @@ APP = AppSpec(
         ),
     ),
     api_capabilities=frozenset({Capability.LIST_ACCOUNTS}),
+    ocsf=(OcsfMapping("user.suspend", 3001, 5), OcsfMapping("user.signin", 3002, 1)),
+    identity_keys=(IdentityKey("login", "[login]", "Acme's sign-in name is the person's corporate email."),),
+    identity_provider="Acme SSO",
+    broad_scopes=(BroadScope("users:write", "Suspend and change every account of the Acme org"),),
 )
 '''
 
@@ -255,7 +260,15 @@ class AcmeApi(BaseHTTPRequestHandler):
 @pytest.fixture
 def acme() -> Iterator[tuple[str, list[dict[str, Any]]]]:
     users = [
-        {"id": "u1", "userName": "ada", "email": "Ada@Acme.example", "name": "Ada L", "active": True, "admin": True},
+        # Ada signs in as her corporate address, another email than her profile's: a declared identity key.
+        {
+            "id": "u1",
+            "userName": "ada@corp.example",
+            "email": "Ada@Acme.example",
+            "name": "Ada L",
+            "active": True,
+            "admin": True,
+        },
         {"id": "u2", "userName": "bob", "email": "bob@acme.example", "name": "Bob M", "active": True, "admin": False},
         {"id": "u3", "userName": "cy", "email": "cy@acme.example", "name": "Cy N", "active": False, "admin": False},
         {"id": "u4", "userName": "dee", "email": "dee@acme.example", "name": "Dee O", "active": True, "admin": False},
@@ -322,6 +335,42 @@ def test_an_installed_connector_syncs_into_the_catalog(installed, acme, tmp_path
     }
     assert set(accounts) == served and len(accounts) == len(users)  # all pages (PAGE=2: three requests)
     assert runs == {"authenticate": "success", "users": "success"}
+
+
+def test_its_declarations_reach_the_catalog_and_the_findings(installed, acme, tmp_path):
+    """Its OCSF map, identity key, identity-provider title and broad scopes, declared in its own
+    package only, are rows of the catalog's reference tables and views, and the findings read them."""
+    base_url, _users = acme
+    env = environment(tmp_path, installed["good"], base_url, [CORP])
+    assert saaslens("sync", "acme_directory/corp", env=env).returncode == 0
+    built = saaslens("catalog", env=env)
+    assert built.returncode == 0, built.stderr
+    with duckdb.connect(built.stdout.strip(), read_only=True) as con:
+        keys = con.execute("select key, source from identity_keys where app = 'acme_directory' and account_id = 'u1'")
+        assert set(keys.fetchall()) == {("ada@acme.example", "email"), ("ada@corp.example", "login")}
+        assert con.execute("select source from identity_key_sources where app = 'acme_directory'").fetchall() == [
+            ("login",)
+        ]
+        assert ("acme_directory", "Acme SSO") in con.execute("select * from identity_provider_apps").fetchall()
+        ada = con.execute("select is_identity_provider, idp_active from identities where account_id = 'u1'")
+        assert ada.fetchall() == [(True, True)]
+        mapped = con.execute(
+            "select action, class_name, activity_name from ocsf_activity_map where app = 'acme_directory'"
+        ).fetchall()
+        assert set(mapped) == {
+            ("user.suspend", "Account Change", "Disable"),
+            ("user.signin", "Authentication", "Logon"),
+        }
+        scopes = con.execute("select scope from broad_scopes where app = 'acme_directory'").fetchall()
+        assert scopes == [("users:write",)]
+    script = (
+        "from saaslens.findings import broad_scopes, is_broad_scope\n"
+        "print(('acme_directory', 'users:write') in {(a, s) for a, s, _ in broad_scopes()},"
+        " is_broad_scope('acme_directory', 'users:write'), is_broad_scope('acme_directory', 'users:read'))"
+    )
+    done = run(["-c", script], env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "True", "False"]
 
 
 def test_its_declared_action_plans_applies_and_verifies(installed, acme, tmp_path):
