@@ -1,6 +1,6 @@
 """Every finding, end to end: five apps' sandbox tenants sharing one planted workforce are synced
 into a lake through the connectors, the catalog is built, and each finding's rows must equal what
-the workforce oracle computes from the tenants' ground truth (saaslens_sandbox.workforce)."""
+the workforce oracle computes from the tenants' ground truth (tests/oracles/workforce.py)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,9 @@ from saaslens.catalog.build import build_catalog, connect
 from saaslens.findings import load_findings, run_finding
 from saaslens.lake.writer import Lake
 from saaslens_sandbox.core import RateLimitConfig, SandboxServer, TenantSpec
-from saaslens_sandbox.workforce import APPS, FINDING_IDS, expected_findings, planted_cases, workforce
+from saaslens_sandbox.workforce import workforce
 from tests.e2e.lake_sync import sync
+from tests.oracles.workforce import APPS, FINDING_IDS, expected_findings, planted_cases
 
 pytestmark = pytest.mark.integration
 

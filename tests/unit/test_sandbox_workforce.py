@@ -18,17 +18,16 @@ from saaslens_sandbox.google_workspace.generator import GoogleWorkspaceOptions, 
 from saaslens_sandbox.microsoft365.tenant import Microsoft365Options, Microsoft365Tenant
 from saaslens_sandbox.okta.generator import OktaOptions, OktaTenant
 from saaslens_sandbox.slack.generator import SlackSandboxOptions, SlackTenant
-from saaslens_sandbox.workforce import (
+from saaslens_sandbox.workforce import SPRAY_IP, workforce
+from tests.oracles.workforce import (
     APPS,
     FINDING_IDS,
     LAST_LOGIN_APPS,
     MFA_APPS,
-    SPRAY_IP,
     collect_facts,
     expected_findings,
     load_broad_scopes,
     planted_cases,
-    workforce,
 )
 
 ANCHOR = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
