@@ -89,35 +89,38 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def write_private(path: Path, content: bytes | pa.Table, *, sync_dir: bool = True) -> Path:
-    """The one way a file gets into the lake: written under a hidden temporary name created 0600
-    (never readable by others, even for a moment), fsynced, renamed into place, and the directory
-    fsynced (`sync_dir`), so the file is whole or absent after a crash. `content` is bytes or an
-    Arrow table (written as Parquet). Every lake file, and the reports, go through here."""
+def atomic_write(path: Path, content: bytes | pa.Table, *, sync_dir: bool = True) -> Path:
+    """The one way a file gets into the lake: written to a temporary file in the same directory
+    (a hidden name, created 0600 so it is never readable by others, even for a moment), fsynced,
+    renamed over `path`, and the directory fsynced, so after a crash the file is whole or absent
+    and its name survives. `content` is bytes or an Arrow table (written as Parquet).
+
+    `sync_dir=False` leaves the directory's fsync to the caller, who syncs it once for many files:
+    a staged snapshot's parts, synced before the snapshot directory is renamed into place."""
     private_dirs(path.parent)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
     try:
+        # Both truncate the file created above rather than create it again: its mode stays 0600.
         if isinstance(content, pa.Table):
-            os.close(fd)
-            fd = -1
-            pq.write_table(content, tmp)  # truncates the file we created: its mode stays 0600
-            _fsync_file(tmp)
+            pq.write_table(content, tmp)
         else:
-            with os.fdopen(fd, "wb") as handle:
-                fd = -1
-                handle.write(content)
-                handle.flush()
-                os.fsync(handle.fileno())
+            tmp.write_bytes(content)
+        _fsync_file(tmp)
         os.replace(tmp, path)
     except BaseException:
-        if fd >= 0:
-            os.close(fd)
         tmp.unlink(missing_ok=True)
         raise
     if sync_dir:
         _fsync_dir(path.parent)
     return path
+
+
+def rename_durably(source: Path, target: Path) -> None:
+    """Move a whole directory (a staged snapshot, a report) into place and make the new name
+    durable. Its files were each written by `atomic_write`, the last one syncing the directory."""
+    os.replace(source, target)
+    _fsync_dir(target.parent)
 
 
 # -- no secret on disk: checkpoints and cursors (issue 10, item 5) ----------------------------------
@@ -264,8 +267,8 @@ def _mask_text(text: str, secrets: tuple[str, ...]) -> str:
 
 def _write_verdict(directory: Path, report: dict[str, Any], summary: str) -> None:
     """A refused batch's validation result beside it (sample keys and values: masked as stored)."""
-    write_private(directory / "validation.json", redact(orjson.dumps(report, default=str).decode()).encode())
-    write_private(directory / "summary.txt", (redact(summary) + "\n").encode())
+    atomic_write(directory / "validation.json", redact(orjson.dumps(report, default=str).decode()).encode())
+    atomic_write(directory / "summary.txt", (redact(summary) + "\n").encode())
 
 
 def _fingerprint(row: Mapping[str, Any]) -> int:
@@ -326,7 +329,7 @@ class Lake:
         path = self.table_dir(table) / "_schema.parquet"
         if path.exists():
             return
-        write_private(path, arrow_schema(table).empty_table())
+        atomic_write(path, arrow_schema(table).empty_table())
 
     def ensure_all_schema_files(self) -> None:
         for table in TABLES:
@@ -363,16 +366,22 @@ class Lake:
                 return
             directory = directory.parent
 
+    def latest_snapshot_dir(self, table: str, app: str, instance: str) -> Path | None:
+        ids = self.snapshot_ids(table, app, instance)
+        return self.instance_dir(table, app, instance) / f"snapshot={ids[-1]}" if ids else None
+
     def snapshot_meta(self, table: str, app: str, instance: str, name: str) -> dict[str, Any] | None:
         """A JSON file published with the latest snapshot (`cursor.json`, `quality.json`), if any."""
-        ids = self.snapshot_ids(table, app, instance)
-        if not ids:
+        latest = self.latest_snapshot_dir(table, app, instance)
+        if latest is None:
             return None
-        path = self.instance_dir(table, app, instance) / f"snapshot={ids[-1]}" / name
+        path = latest / name
         try:
             meta: dict[str, Any] = orjson.loads(path.read_bytes())  # saaslens wrote it: a JSON object
         except FileNotFoundError:
             return None
+        except orjson.JSONDecodeError as exc:
+            raise LakeError(f"{path} is corrupt ({exc})") from None
         return meta
 
     def snapshot_ids(self, table: str, app: str, instance: str) -> list[str]:
@@ -416,7 +425,7 @@ class Lake:
         directory = self.instance_dir("activity_completeness", app, instance) / f"stream={stream}"
         self.ensure_schema_file("activity_completeness")
         rows = [{**row, "app": app, "instance": instance, "stream": stream} for row in rows]
-        return write_private(directory / f"{safe}.parquet", to_arrow("activity_completeness", rows))
+        return atomic_write(directory / f"{safe}.parquet", to_arrow("activity_completeness", rows))
 
     def append_run(self, row: Mapping[str, Any]) -> Path:
         started: datetime = row["started_at"]
@@ -424,7 +433,7 @@ class Lake:
         safe_run = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in str(row["run_id"]))
         name = f"{safe_run}-{row['stage']}-{row['attempt']}.parquet"
         self.ensure_schema_file("scan_runs")
-        return write_private(directory / name, to_arrow("scan_runs", [dict(row)]))
+        return atomic_write(directory / name, to_arrow("scan_runs", [dict(row)]))
 
 
 _SNAPSHOT_DERIVED = frozenset({"app", "instance", "snapshot_id", "snapshot_at"})
@@ -558,10 +567,10 @@ class SnapshotWriter:
         part = self._staging / f"part-{self._parts:05d}.parquet"
         # Durable (file and directory) before a checkpoint may point past it, when resumable;
         # otherwise publish syncs the directory once.
-        write_private(part, table, sync_dir=self.resumable)
+        atomic_write(part, table, sync_dir=self.resumable)
         if self.resumable:
             keys = state_bytes({"keys": self._pending_keys}, f"{self.table} part key sidecar")
-            write_private(part.with_suffix(".keys.json"), keys)
+            atomic_write(part.with_suffix(".keys.json"), keys)
         self._parts += 1
         self.rows_written += table.num_rows
         self._pending, self._pending_keys = [], []
@@ -593,7 +602,7 @@ class SnapshotWriter:
             data = pq.read_table(part, schema=schema)
             changed = change(data)
             if changed is not data:
-                write_private(part, changed, sync_dir=self.resumable)
+                atomic_write(part, changed, sync_dir=self.resumable)
 
     def discard(self) -> None:
         """Drop what is staged (a resumable writer's parts included)."""
@@ -614,7 +623,7 @@ class SnapshotWriter:
         )
         private_dirs(target.parent)
         _write_verdict(self._staging, report, summary)
-        os.replace(self._staging, target)
+        rename_durably(self._staging, target)
         if self.resumable:
             self.lake.prune_staging(self._staging.parent)
         self._staging = None
@@ -630,21 +639,20 @@ class SnapshotWriter:
         if audit is not None:
             verdict = audit(self.staged())
             if verdict is not None:
-                write_private(
-                    self._staging / "quality.json", redact(orjson.dumps(verdict, default=str).decode()).encode()
-                )
+                verdict_json = redact(orjson.dumps(verdict, default=str).decode()).encode()
+                atomic_write(self._staging / "quality.json", verdict_json, sync_dir=False)
         for name, content in (extra or {}).items():
             try:
                 data = state_bytes(content, f"{self.table} snapshot {name} for {self.app}/{self.instance}")
             except SecretInState as exc:  # the data is published; the next scan lists in full
                 log.warning("%s", exc)
                 continue
-            write_private(self._staging / name, data, sync_dir=False)
+            atomic_write(self._staging / name, data, sync_dir=False)
         for sidecar in self._staging.glob("*.keys.json"):
             sidecar.unlink()
         if self._parts == 0:  # an empty snapshot is a fact worth publishing ("no grants now")
-            write_private(self._staging / "part-00000.parquet", arrow_schema(self.table).empty_table(), sync_dir=False)
-        _fsync_dir(self._staging)  # every file in it was fsynced by write_private
+            atomic_write(self._staging / "part-00000.parquet", arrow_schema(self.table).empty_table(), sync_dir=False)
+        _fsync_dir(self._staging)  # the names of the files atomic_write left unsynced above
         self.lake.ensure_schema_file(self.table)
         target = self.lake.instance_dir(self.table, self.app, self.instance) / f"snapshot={self.snapshot_id}"
         private_dirs(target.parent)
@@ -652,8 +660,7 @@ class SnapshotWriter:
         if target.exists():
             replaced = self.lake.root / "_staging" / f"replaced-{uuid.uuid4().hex}"
             os.replace(target, replaced)
-        os.replace(self._staging, target)
-        _fsync_dir(target.parent)
+        rename_durably(self._staging, target)
         if self.resumable:
             self.lake.prune_staging(self._staging.parent)
         self._staging = None
@@ -825,7 +832,7 @@ class EventWriter:
             / f"instance={self.instance}"
             / f"batch-{self.run_tag}-{uuid.uuid4().hex[:8]}"
         )
-        write_private(target / "events.parquet", mask_registered_secrets(data))
+        atomic_write(target / "events.parquet", mask_registered_secrets(data))
         _write_verdict(target, report, summary)
         return target
 
@@ -858,7 +865,7 @@ class EventWriter:
             name = f"part-{self.run_tag}-{uuid.uuid4().hex[:8]}-{self._seq:05d}.parquet"
             self._seq += 1
             # Under a hidden .tmp name until whole: neither the catalog's glob nor KnownIds reads it.
-            write_private(directory / name, batch)
+            atomic_write(directory / name, batch)
             # Known only once stored: a failed write leaves them to be written by a retry.
             self._known_ids(event_date).add(batch.column(self.key).to_pylist())
             stored_times.append(batch.column("occurred_at"))
@@ -877,11 +884,11 @@ class StateStore:
     def __init__(self, lake: Lake) -> None:
         self.lake = lake
 
-    def _path(self, app: str, instance: str, stream: str) -> Path:
+    def path(self, app: str, instance: str, stream: str) -> Path:
         return self.lake.root / "_state" / app / instance / f"{stream}.json"
 
     def get(self, app: str, instance: str, stream: str) -> dict[str, Any] | None:
-        path = self._path(app, instance, stream)
+        path = self.path(app, instance, stream)
         try:
             cursor: dict[str, Any] = orjson.loads(path.read_bytes())  # saaslens wrote it: a JSON object
         except FileNotFoundError:
@@ -900,5 +907,5 @@ class StateStore:
         except SecretInState as exc:
             log.warning("%s", exc)
             return False
-        write_private(self._path(app, instance, stream), data)
+        atomic_write(self.path(app, instance, stream), data)
         return True

@@ -29,13 +29,12 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
 
 from saaslens import settings
 from saaslens.catalog.build import view_statements
 from saaslens.findings import Finding, load_findings, resolve_params
 from saaslens.lake.schema import SNAPSHOT_TABLES
-from saaslens.lake.writer import DIR_MODE, FILE_MODE, Lake, private_dirs
+from saaslens.lake.writer import DIR_MODE, Lake, atomic_write, private_dirs, rename_durably
 from saaslens.reports import collect
 from saaslens.reports.html import render
 
@@ -330,19 +329,21 @@ def _write_atomically(
     target: Path, html_text: str, results: list[collect.FindingResult], data: collect.ReportData
 ) -> list[str]:
     # Reports hold personal data: private to the owner like the lake, whatever the umask. The
-    # staging directory is 0700 from its creation, so no file in it is ever readable by others.
+    # staging directory is 0700 from its creation, and every file goes in through the lake's
+    # atomic_write (created 0600, fsynced), so no file in it is ever readable by others or torn.
     private_dirs(target.parent)
     staging = target.parent / f".{target.name}.tmp-{uuid.uuid4().hex[:8]}"
     os.mkdir(staging, DIR_MODE)
     os.chmod(staging, DIR_MODE)
     try:
         files = ["report.html"]
-        (staging / "report.html").write_text(html_text, encoding="utf-8")
+        # The directory is synced once, by the marker's write (the last file), not once a file.
+        atomic_write(staging / "report.html", html_text.encode(), sync_dir=False)
         for result in results:
             if result.table is None:
                 continue
-            pq.write_table(result.table, staging / f"{result.finding.id}.parquet")
-            pacsv.write_csv(_csv_ready(result.table), staging / f"{result.finding.id}.csv")
+            atomic_write(staging / f"{result.finding.id}.parquet", result.table, sync_dir=False)
+            atomic_write(staging / f"{result.finding.id}.csv", _csv_bytes(result.table), sync_dir=False)
             files += [f"{result.finding.id}.csv", f"{result.finding.id}.parquet"]
         summary = {
             "report_date": data.report_date.isoformat(),
@@ -355,19 +356,21 @@ def _write_atomically(
                 for i in data.instances
             },
         }
-        (staging / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+        atomic_write(staging / "summary.json", json.dumps(summary, indent=2).encode(), sync_dir=False)
         files.append("summary.json")
         marker = {"version": MARKER_VERSION, "created_at": datetime.now(UTC).isoformat(), "files": files}
-        (staging / REPORT_MARKER).write_text(json.dumps(marker, indent=2), encoding="utf-8")
-        for name in [*files, REPORT_MARKER]:
-            os.chmod(staging / name, FILE_MODE)
-            with open(staging / name, "rb") as handle:
-                os.fsync(handle.fileno())
+        atomic_write(staging / REPORT_MARKER, json.dumps(marker, indent=2).encode())
         _swap_into_place(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return files
+
+
+def _csv_bytes(table: pa.Table) -> bytes:
+    sink = pa.BufferOutputStream()
+    pacsv.write_csv(_csv_ready(table), sink)
+    return bytes(sink.getvalue().to_pybytes())
 
 
 def _swap_into_place(staging: Path, target: Path) -> None:
@@ -381,9 +384,9 @@ def _swap_into_place(staging: Path, target: Path) -> None:
         old = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
         target.rename(old)
     try:
-        staging.rename(target)
+        rename_durably(staging, target)
     except BaseException:
-        if old is not None:
+        if old is not None and not target.exists():  # the new one is in place if only the fsync failed
             old.rename(target)
         raise
     if old is not None:
