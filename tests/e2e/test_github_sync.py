@@ -323,12 +323,12 @@ def test_team_lists_without_role_fields_fall_back_to_the_maintainer_filter(serve
 
 
 def test_repository_inventory_lists_every_repository_with_its_visibility(server):
-    from saaslens.connectors.github import GitHubConnector
+    from saaslens.connectors.github import GitHubConnector, repositories
 
     def inventory(connection: ConnectionInfo) -> list[dict[str, Any]]:
         connector = GitHubConnector(instance("acme", page_size=40).options, connection)
         try:
-            return [row for page in connector.scan_repositories() for row in page]
+            return [row for batch in repositories.scan_repositories(connector, None) for row in batch.rows]
         finally:
             connector.close()
 

@@ -33,7 +33,7 @@ BUILT_IN: dict[str, str] = {
     "microsoft365": "saaslens.connectors.microsoft365:APP",
     "google_workspace": "saaslens.connectors.google_workspace:APP",
     "slack": "saaslens.connectors.slack:SlackConnector",
-    "github": "saaslens.connectors.github:GitHubConnector",
+    "github": "saaslens.connectors.github:APP",
 }
 
 

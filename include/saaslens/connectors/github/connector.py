@@ -1,8 +1,10 @@
-"""GitHub: an organization on GitHub Enterprise Cloud through the REST API.
-
-Members with their role and 2FA state, outside collaborators, teams and their members, owners as
-privileges, installed GitHub Apps and SAML-SSO credential authorizations as app permissions, and
-the organization audit log.
+"""GitHub: an organization on GitHub Enterprise Cloud through the REST API: the connector
+(credentials, GitHub's error and rate-limit conventions, authenticate) and the listing every stage
+pages through. Each stage's scan is in its own module (users: members with their role and 2FA state
+and outside collaborators; groups: teams and their members; privileges: owners; grants: installed
+GitHub Apps and SAML-SSO credential authorizations; activities: the organization audit log;
+repositories: the inventory posture checks read); `__init__` declares them, and actions.py the
+control the API offers.
 
 References (GitHub documentation; the OpenAPI description for Enterprise Cloud is
 github/rest-api-description ``descriptions/ghec/``, on npm as ``@octokit/openapi``):
@@ -33,7 +35,6 @@ github/rest-api-description ``descriptions/ghec/``, on npm as ``@octokit/openapi
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -45,15 +46,9 @@ import jwt
 from pydantic import Field
 
 from saaslens.connections import ConnectionInvalidError
-from saaslens.connectors.base import (
-    ActivityWindow,
-    AuthReport,
-    Connector,
-    ConnectorOptions,
-    EventBatch,
-    StageAccess,
-)
-from saaslens.connectors.github import transform
+from saaslens.connectors import registry
+from saaslens.connectors.base import AuthReport, Connector, ConnectorOptions, StageAccess
+from saaslens.connectors.kit import ActivityWindow
 from saaslens.http import (
     ApiClient,
     ApiError,
@@ -68,12 +63,10 @@ from saaslens.http import (
 )
 from saaslens.http.auth import AccessToken, StaticTokenAuth, TokenAuth, TokenProvider
 from saaslens.http.client import api_path, require_secure_url, token_endpoint_client
-from saaslens.http.pagination import LinkHeaderPaginator, PageRequest
-from saaslens.http.redaction import redact, redact_url, register_secret
+from saaslens.http.pagination import LinkHeaderPaginator
+from saaslens.http.redaction import redact_url, register_secret
 from saaslens.transform_utils import parse_time
-from saaslens.vocabulary import Capability
-
-log = logging.getLogger(__name__)
+from saaslens.vocabulary import Stage
 
 API_VERSION = "2022-11-28"
 MEDIA_TYPE = "application/vnd.github+json"
@@ -81,6 +74,10 @@ USER_AGENT = "saaslens/0.1 (+https://github.com/saaslens/saaslens)"
 ORG_READ_SCOPES = frozenset({"read:org", "write:org", "admin:org"})
 # Endpoints only GitHub Enterprise Cloud serves; elsewhere they answer 404.
 ENTERPRISE_CLOUD_PATHS = ("/audit-log", "/credential-authorizations")
+# Every stage reads the organization: declared probe paths start with this, filled from the connection.
+ORG = "/orgs/{org}"
+# The stages whose listings need organization read access (read:org for a classic token).
+ORG_READ_STAGES = (Stage.USERS, Stage.GROUPS, Stage.PRIVILEGES, Stage.APP_PERMISSIONS)
 # "If you exceed a secondary rate limit ... Otherwise, wait for at least one minute before retrying."
 SECONDARY_LIMIT_WAIT = 60.0
 
@@ -231,35 +228,11 @@ def audit_phrase(window: ActivityWindow) -> str:
 class GitHubConnector(Connector):
     app = "github"
     title = "GitHub"
-    capabilities = frozenset(
-        {
-            Capability.LIST_ACCOUNTS,
-            Capability.LIST_GROUPS,
-            Capability.LIST_PRIVILEGES,
-            Capability.LOGON_ACTIVITY,
-            Capability.USER_ACTIVITY,
-            Capability.ADMIN_ACTIVITY,
-            Capability.VIEW_APP_PERMISSIONS,
-            # The API can also act: remove members and change roles, revoke SSO credential
-            # authorizations, and read organization/repository settings for posture checks.
-            Capability.USER_GOVERNANCE,
-            Capability.REVOKE_APP_PERMISSIONS,
-            Capability.SECURITY_POSTURE,
-        }
-    )
     Options = GitHubOptions
     options: GitHubOptions
     # Audit events can take a few minutes to become searchable: re-read 10 minutes, stop 2 behind.
     default_lookback_seconds = 600
     default_lag_seconds = 120
-    activity_streams = ("audit_log",)
-    stage_permissions = {
-        "users": "read:org (classic PAT) or Members: read (fine-grained PAT, GitHub App); owner for 2FA state",
-        "groups": "read:org (classic PAT) or Members: read (fine-grained PAT, GitHub App)",
-        "privileges": "read:org (classic PAT) or Members: read (fine-grained PAT, GitHub App)",
-        "app_permissions": "organization owner with read:org, or Administration: read (GitHub App)",
-        "activities": "organization owner with read:audit_log (classic PAT), or Administration: read",
-    }
 
     # -- declaration --------------------------------------------------------------------------
 
@@ -267,7 +240,7 @@ class GitHubConnector(Connector):
     def org(self) -> str:
         return self.connection.require("org", "the organization login (e.g. octo-org)")
 
-    def _org_path(self, suffix: str = "") -> str:
+    def org_path(self, suffix: str = "") -> str:
         return api_path("/orgs", self.org) + suffix
 
     def _uses_app(self) -> bool:
@@ -303,47 +276,56 @@ class GitHubConnector(Connector):
     def rate_limit_bucket(self, relative_path: str) -> str | None:
         return github_bucket(relative_path)
 
-    def _per_page(self) -> int:
-        return min(self.options.page_size or 100, 100)
+    def listing(
+        self, path: str, params: dict[str, Any] | None = None, items_path: str | None = None
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Every page of a list endpoint (``per_page`` up to 100, next page in the ``Link`` header)."""
+        paginator = LinkHeaderPaginator(items_path)
+        for page in self.client.paginate(path, paginator, {"per_page": self.page_size(100), **(params or {})}):
+            yield page.items
 
     # -- authenticate -------------------------------------------------------------------------
 
     def authenticate(self) -> AuthReport:
-        response, organization = self.client.request("GET", self._org_path())
+        response, organization = self.client.request("GET", self.org_path())
         scopes_header = response.headers.get("x-oauth-scopes")
         identity, permissions = self._identity(scopes_header)
         plan = (organization.get("plan") or {}).get("name") if isinstance(organization, dict) else None
         identity += f" on organization {organization.get('login') or self.org}" + (f" (plan {plan})" if plan else "")
         classic_scopes = None if scopes_header is None else {s.strip() for s in scopes_header.split(",") if s.strip()}
-        stages: dict[str, StageAccess] = {}
-        per_page = {"per_page": 1}
         lacks_org_read = classic_scopes is not None and not classic_scopes & ORG_READ_SCOPES
         members_reason = f"the classic token lacks read:org (it has: {scopes_header or 'no scopes'})"
-        for stage in ("users", "groups", "privileges"):
-            stages[stage] = StageAccess(False, members_reason) if lacks_org_read else StageAccess(True, None)
-        if not lacks_org_read:
-            stages["users"] = self._with_mfa_note(self.probe("users", self._org_path("/members"), per_page))
-            stages["groups"] = self.probe("groups", self._org_path("/teams"), per_page)
-            stages["privileges"] = self.probe("privileges", self._org_path("/members"), {"role": "admin", **per_page})
-        stages["app_permissions"] = (
-            StageAccess(False, members_reason)
-            if lacks_org_read
-            else self._with_credentials_note(self.probe("app_permissions", self._org_path("/installations"), per_page))
-        )
+        stages: dict[str, StageAccess] = {}
+        for stage in ORG_READ_STAGES:
+            if lacks_org_read:
+                stages[str(stage)] = StageAccess(False, members_reason)
+            elif stage == Stage.USERS:
+                stages[str(stage)] = self._with_mfa_note(self._declared_probe(stage))
+            elif stage == Stage.APP_PERMISSIONS:
+                stages[str(stage)] = self._with_credentials_note(self._declared_probe(stage))
+            else:
+                stages[str(stage)] = self._declared_probe(stage)
+        # The audit log's probe, narrowed to the last five minutes.
         now = datetime.now(UTC)
-        window = ActivityWindow(now - timedelta(minutes=5), now)
-        stages["activities"] = self.probe(
-            "activities",
-            self._org_path("/audit-log"),
-            {"phrase": audit_phrase(window), "per_page": 1, "include": self.options.audit_log_include},
+        narrowed = {"phrase": audit_phrase(ActivityWindow(now - timedelta(minutes=5), now))}
+        stages["activities"] = self._declared_probe(
+            Stage.ACTIVITIES, **narrowed, include=self.options.audit_log_include
         )
         return AuthReport(identity=identity, permissions=permissions, stages=stages)
+
+    def _declared_probe(self, stage: Stage, **params: Any) -> StageAccess:
+        """The probe the app's declaration gives for a stage, below this organization."""
+        probe = registry.app_spec(self.app).stage(stage).probe
+        if probe is None or not probe.path.startswith(ORG):
+            raise ValueError(f"{self.title}: the {stage} stage declares no probe below {ORG}")
+        return self.probe(stage, self.org_path(probe.path.removeprefix(ORG)), {**probe.params, **params})
 
     def _identity(self, scopes_header: str | None) -> tuple[str, dict[str, str]]:
         auth = self.auth
         if isinstance(auth, TokenAuth):
             token = auth.token()
-            provider: GitHubAppInstallationProvider = auth.provider  # type: ignore[assignment]
+            provider = auth.provider
+            assert isinstance(provider, GitHubAppInstallationProvider)
             permissions = {scope: "granted to the installation token" for scope in token.scopes}
             return f"GitHub App {provider.app_id} installation {provider.installation_id}", permissions
         user = self.client.get_json("/user")
@@ -362,7 +344,7 @@ class GitHubConnector(Connector):
 
     def _mfa_unavailable(self) -> str | None:
         try:
-            self.client.get_json(self._org_path("/members"), {"filter": "2fa_disabled", "per_page": 1})
+            self.client.get_json(self.org_path("/members"), {"filter": "2fa_disabled", "per_page": 1})
         except (PermissionDeniedError, FeatureUnavailableError) as exc:
             return f"{exc.provider_code or exc.status} {exc.detail}"
         except ApiError as exc:
@@ -375,122 +357,7 @@ class GitHubConnector(Connector):
         if not access.allowed:
             return access
         try:
-            self.client.get_json(self._org_path("/credential-authorizations"), {"per_page": 1})
+            self.client.get_json(self.org_path("/credential-authorizations"), {"per_page": 1})
         except (PermissionDeniedError, FeatureUnavailableError) as exc:
             return StageAccess(True, f"installed apps only; credential authorizations unavailable: {exc.detail}")
         return access
-
-    # -- users --------------------------------------------------------------------------------
-
-    def _list(self, path: str, params: dict[str, Any] | None = None, items_path: str | None = None) -> Iterator[list]:
-        paginator = LinkHeaderPaginator(items_path)
-        for page in self.client.paginate(path, paginator, {"per_page": self._per_page(), **(params or {})}):
-            yield page.items
-
-    def _without_2fa(self, path: str) -> set[int] | None:
-        """Ids listed by ``filter=2fa_disabled``; None when the token may not use the filter."""
-        if not self.options.mfa_status:
-            return None
-        try:
-            return {user["id"] for page in self._list(path, {"filter": "2fa_disabled"}) for user in page}
-        except (PermissionDeniedError, FeatureUnavailableError):
-            return None
-        except ApiError as exc:
-            if exc.status == 422:  # only organization owners can use the filter
-                return None
-            raise
-
-    def scan_users(self) -> Iterator[list[dict[str, Any]]]:
-        members_path, collaborators_path = self._org_path("/members"), self._org_path("/outside_collaborators")
-        members_without_2fa = self._without_2fa(members_path)
-        collaborators_without_2fa = self._without_2fa(collaborators_path)
-        seen: set[int] = set()
-        listings = (
-            (members_path, {"role": "admin"}, "admin", members_without_2fa),
-            (members_path, {"role": "member"}, "member", members_without_2fa),
-            (collaborators_path, {}, "outside_collaborator", collaborators_without_2fa),
-        )
-        for path, params, role, without_2fa in listings:
-            for page in self._list(path, params):
-                rows = []
-                for user in page:
-                    # Lists can shift while a scan pages through them; keep the first listing.
-                    if user["id"] in seen:
-                        continue
-                    seen.add(user["id"])
-                    mfa = None if without_2fa is None else user["id"] not in without_2fa
-                    rows.append(transform.account_row(user, role, mfa))
-                yield rows
-
-    # -- groups -------------------------------------------------------------------------------
-
-    def _team_members(self, team: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
-        team_id = str(team["id"])
-        path = api_path(self._org_path("/teams"), team["slug"], "members")
-        members = [m for page in self._list(path) for m in page]
-        roles = {m["id"]: m["role"] for m in members if m.get("role")}
-        if len(roles) < len(members):
-            # Older organizations list members without their role: ask for the maintainers.
-            maintainers = {m["id"] for page in self._list(path, {"role": "maintainer"}) for m in page}
-            roles = {m["id"]: "maintainer" if m["id"] in maintainers else "member" for m in members}
-        rows = [transform.member_row(team_id, m, roles[m["id"]]) for m in members if transform.is_direct_member(m)]
-        return team_id, rows
-
-    def scan_groups(self) -> Iterator[tuple[str, list[dict[str, Any]]]]:
-        teams: list[dict[str, Any]] = []
-        for page in self._list(self._org_path("/teams")):
-            teams += page
-            yield "groups", [transform.group_row(team) for team in page]
-        for _, rows in self.fan_out(teams, self._team_members):
-            yield "group_members", rows
-
-    # -- privileges ---------------------------------------------------------------------------
-
-    def scan_privileges(self) -> Iterator[list[dict[str, Any]]]:
-        for page in self._list(self._org_path("/members"), {"role": "admin"}):
-            yield [transform.privilege_row(user, self.org) for user in page]
-
-    # -- app permissions ----------------------------------------------------------------------
-
-    def _account_ids(self) -> dict[str, str]:
-        ids: dict[str, str] = {}
-        for path in (self._org_path("/members"), self._org_path("/outside_collaborators")):
-            for page in self._list(path):
-                ids.update({str(user["login"]).lower(): str(user["id"]) for user in page})
-        return ids
-
-    def _credential_authorizations(self) -> list[dict[str, Any]]:
-        try:
-            return [c for page in self._list(self._org_path("/credential-authorizations")) for c in page]
-        except (PermissionDeniedError, FeatureUnavailableError) as exc:
-            log.warning("%s: credential authorizations skipped: %s", self.org, redact(str(exc)))
-            return []
-
-    def scan_app_permissions(self) -> Iterator[list[dict[str, Any]]]:
-        for page in self._list(self._org_path("/installations"), items_path="installations"):
-            yield [transform.installation_row(installation) for installation in page]
-        authorizations = self._credential_authorizations()
-        if authorizations:
-            account_ids = self._account_ids()
-            now = datetime.now(UTC)
-            yield [transform.credential_row(a, account_ids, now) for a in authorizations]
-
-    # -- activities ---------------------------------------------------------------------------
-
-    def scan_activities(self, stream: str, window: ActivityWindow, resume: PageRequest | None) -> Iterator[EventBatch]:
-        params = {
-            "phrase": audit_phrase(window),
-            "include": self.options.audit_log_include,
-            "order": "asc",
-            "per_page": self._per_page(),
-        }
-        paginator = LinkHeaderPaginator()
-        for page in self.client.paginate(self._org_path("/audit-log"), paginator, params, resume=resume):
-            yield EventBatch([transform.activity_row(event) for event in page.items], page.next_request)
-
-    # -- inventory for posture checks (no canonical table yet) --------------------------------
-
-    def scan_repositories(self) -> Iterator[list[dict[str, Any]]]:
-        """Every repository with its visibility, for posture checks; not written to the lake."""
-        for page in self._list(self._org_path("/repos"), {"type": "all", "sort": "full_name"}):
-            yield [transform.repository_row(repo) for repo in page]

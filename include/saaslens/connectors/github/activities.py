@@ -1,0 +1,31 @@
+"""The activities stage: the organization audit log, oldest first, each page a checkpoint.
+
+Audit log (``phrase`` with ``created:``, ``include``, ``order``, cursor pagination in ``Link``,
+epoch-millisecond timestamps, ``read:audit_log`` for classic tokens, 1,750 queries/hour):
+https://docs.github.com/enterprise-cloud@latest/rest/orgs/orgs#get-the-audit-log-for-an-organization
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from saaslens.connectors.github import transform
+from saaslens.connectors.github.connector import GitHubConnector, audit_phrase
+from saaslens.connectors.kit import JSON, ActivityWindow, Batch
+from saaslens.http.pagination import LinkHeaderPaginator, PageRequest
+
+
+def scan_activities(
+    connector: GitHubConnector, stream: str, window: ActivityWindow, resume: JSON | None
+) -> Iterator[Batch]:
+    params = {
+        "phrase": audit_phrase(window),
+        "include": connector.options.audit_log_include,
+        "order": "asc",
+        "per_page": connector.page_size(100),
+    }
+    request = PageRequest.from_state(resume) if resume is not None else None
+    path = connector.org_path("/audit-log")
+    for page in connector.client.paginate(path, LinkHeaderPaginator(), params, resume=request):
+        checkpoint = page.next_request.to_state() if page.next_request is not None else None
+        yield Batch("activities", [transform.activity_row(event) for event in page.items], checkpoint)
