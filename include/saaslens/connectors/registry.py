@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 ENTRY_POINT_GROUP = "saaslens.connectors"
 
 BUILT_IN: dict[str, str] = {
-    "okta": "saaslens.connectors.okta:OktaConnector",
+    "okta": "saaslens.connectors.okta:APP",
     "microsoft365": "saaslens.connectors.microsoft365:APP",
     "google_workspace": "saaslens.connectors.google_workspace:APP",
     "slack": "saaslens.connectors.slack:SlackConnector",
