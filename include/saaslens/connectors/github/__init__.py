@@ -2,8 +2,8 @@
 
 `APP` declares it: the connector, one stage per module (users, groups, privileges, grants,
 activities), each with the token permission it needs and the cheapest request that proves it (every
-probe is below the organization, ``/orgs/{org}``, filled from the connection), its OCSF action map,
-identity keys and broad scopes."""
+probe is below the organization, ``/orgs/{org}``, filled from the connection), the control actions the
+API offers (actions.py), its OCSF action map, identity keys and broad scopes."""
 
 from saaslens.connectors.github import (
     activities,
@@ -15,6 +15,7 @@ from saaslens.connectors.github import (
     scopes,
     users,
 )
+from saaslens.connectors.github.actions import ACTIONS
 from saaslens.connectors.github.connector import ORG, GitHubConnector
 from saaslens.connectors.kit import ActivityStage, AppSpec, Probe, SnapshotStage
 from saaslens.vocabulary import Capability, Stage
@@ -58,7 +59,8 @@ APP = AppSpec(
             probe=Probe(f"{ORG}/audit-log", {"per_page": 1}),
         ),
     ),
-    # What the API offers; the stages collect the first seven. Governance comes from actions, declared next. Posture:
+    actions=ACTIONS,
+    # What the API offers beyond the declared actions; the stages collect the first seven. Posture:
     # organization and repository settings (two-factor requirement, base permissions, visibility).
     api_capabilities=frozenset(
         {
