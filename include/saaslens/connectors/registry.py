@@ -32,7 +32,7 @@ BUILT_IN: dict[str, str] = {
     "okta": "saaslens.connectors.okta:APP",
     "microsoft365": "saaslens.connectors.microsoft365:APP",
     "google_workspace": "saaslens.connectors.google_workspace:APP",
-    "slack": "saaslens.connectors.slack:SlackConnector",
+    "slack": "saaslens.connectors.slack:APP",
     "github": "saaslens.connectors.github:APP",
 }
 

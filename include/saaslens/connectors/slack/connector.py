@@ -1,4 +1,6 @@
-"""Slack (Enterprise Grid): users, user groups, admins, access logs, Audit Logs API and files.
+"""Slack (Enterprise Grid): the connector (tokens, the two APIs' error and paging conventions,
+authenticate). Each stage's scan is in its own module (users, groups, grants, activities, files);
+`__init__` declares them.
 
 Two APIs on two hosts:
 - the Web API (https://slack.com/api/<method>), an RPC API that answers HTTP 200 with
@@ -34,21 +36,14 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
 from pydantic import Field
 
-from saaslens.connectors.base import (
-    ActivityWindow,
-    AuthReport,
-    Connector,
-    ConnectorOptions,
-    EventBatch,
-    StageAccess,
-)
-from saaslens.connectors.slack import transform
+from saaslens.connectors import registry
+from saaslens.connectors.base import AuthReport, Connector, ConnectorOptions, StageAccess
 from saaslens.http import (
     ApiClient,
     ApiError,
@@ -61,10 +56,11 @@ from saaslens.http import (
     TransientError,
 )
 from saaslens.http.auth import StaticTokenAuth
-from saaslens.http.pagination import BodyCursorPaginator, PageRequest, Paginator, SinglePage, dig
+from saaslens.http.errors import ErrorContext
+from saaslens.http.pagination import PageRequest, Paginator, dig
 from saaslens.http.ratelimit import retry_after_seconds
 from saaslens.http.redaction import redact, redact_url
-from saaslens.vocabulary import Capability
+from saaslens.vocabulary import Stage
 
 DEFAULT_AUDIT_BASE_URL = "https://api.slack.com/audit/v1"
 AUDIT_STREAM = "audit_logs"
@@ -163,7 +159,7 @@ class SlackErrorPolicy(ErrorPolicy):
         if not isinstance(payload, dict) or payload.get("ok") is not False:
             return
         code, message = self.parse_error_body(payload)
-        kwargs = {
+        kwargs: ErrorContext = {
             "status": response.status_code,
             "provider_code": code,
             "method": response.request.method,
@@ -207,7 +203,9 @@ class PageNumberPaginator(Paginator):
     def first_params(self) -> dict[str, Any]:
         return {"page": 1, "count": self.count}
 
-    def next_request(self, current, response, payload, items):
+    def next_request(
+        self, current: PageRequest, response: httpx.Response, payload: Any, items: list[Any]
+    ) -> PageRequest | None:
         paging = dig(payload, "paging") or {}
         page = int(paging.get("page") or current.params.get("page") or 1)
         pages = paging.get("pages")
@@ -230,7 +228,9 @@ class AccessLogPaginator(PageNumberPaginator):
         super().__init__("logins", count=count)
         self.since = since
 
-    def next_request(self, current, response, payload, items):
+    def next_request(
+        self, current: PageRequest, response: httpx.Response, payload: Any, items: list[Any]
+    ) -> PageRequest | None:
         if not items or min(int(item["date_last"]) for item in items) < self.since:
             return None
         following = super().next_request(current, response, payload, items)
@@ -246,40 +246,8 @@ class AccessLogPaginator(PageNumberPaginator):
 class SlackConnector(Connector):
     app = "slack"
     title = "Slack"
-    capabilities = frozenset(
-        {
-            Capability.LIST_ACCOUNTS,
-            Capability.LIST_GROUPS,
-            Capability.LIST_PRIVILEGES,
-            Capability.LOGON_ACTIVITY,
-            Capability.USER_ACTIVITY,
-            Capability.ADMIN_ACTIVITY,
-            # admin.users.session.reset / admin.users.setInactive / SCIM deprovisioning
-            Capability.USER_GOVERNANCE,
-            # admin.apps.approved.list; admin.apps.restrict and apps.uninstall revoke
-            Capability.VIEW_APP_PERMISSIONS,
-            Capability.REVOKE_APP_PERMISSIONS,
-            # admin.teams.settings.info and org-level session / SSO settings
-            Capability.SECURITY_POSTURE,
-            # files.list plus conversations history for content; Events API file_shared for near-real-time
-            Capability.DLP_PERIODIC_SCAN,
-            Capability.DLP_NEAR_REAL_TIME,
-            # files.revokePublicURL and files.delete
-            Capability.SHARING_CONTROL,
-            Capability.FILE_GOVERNANCE,
-        }
-    )
     Options = SlackOptions
     options: SlackOptions
-    activity_streams = (AUDIT_STREAM, ACCESS_STREAM)
-    stage_permissions = {
-        "users": "users:read (and users:read.email for emails)",
-        "groups": "usergroups:read",
-        "privileges": "users:read",
-        "app_permissions": "admin.apps:read (Enterprise Grid org admin or owner)",
-        "activities": "auditlogs:read (Audit Logs API) and admin (team.accessLogs)",
-        "files": "files:read",
-    }
     # Audit events are not searchable the instant they happen; access-log aggregates move their
     # date_last forward as users sign in again, so that stream re-reads an hour.
     _stream_lookback = {AUDIT_STREAM: 900, ACCESS_STREAM: 3600}
@@ -337,11 +305,9 @@ class SlackConnector(Connector):
         if self._audit_client is not None:
             self._audit_client.close()
 
-    def _team(self) -> dict[str, str]:
+    def team(self) -> dict[str, str]:
+        """What Web API methods need with an org-level (Grid) token: the workspace to read."""
         return {"team_id": self.options.team_id} if self.options.team_id else {}
-
-    def _page_size(self, default: int, maximum: int) -> int:
-        return min(self.options.page_size or default, maximum)
 
     # -- authenticate -------------------------------------------------------------------------
 
@@ -355,14 +321,21 @@ class SlackConnector(Connector):
         enterprise = f", enterprise {me['enterprise_id']}" if me.get("enterprise_id") else ""
         who = f"{me.get('user')} ({me.get('user_id')})"
         identity = f"{kind} of {who} in {me.get('team')} ({me.get('team_id')}{enterprise})"
-        team = self._team()
+        team = self.team()
+        declared = registry.app_spec(self.app)
+
+        def declared_probe(stage: Stage) -> StageAccess:
+            probe = declared.stage(stage).probe
+            assert probe is not None, f"{self.title}: the {stage} stage declares its probe"
+            return self.probe(stage, probe.path, {**probe.params, **team})
+
         stages: dict[str, StageAccess] = {}
-        stages["users"] = self.probe("users", "users.list", {"limit": 1, **team})
-        stages["privileges"] = stages["users"]
-        stages["groups"] = self.probe("groups", "usergroups.list", team)
+        stages["users"] = declared_probe(Stage.USERS)
+        stages["privileges"] = stages["users"]  # read from the same users.list
+        stages["groups"] = declared_probe(Stage.GROUPS)
         stages["activities"] = self._activities_access(team)
-        stages["app_permissions"] = self.probe("app_permissions", "admin.apps.approved.list", {"limit": 1, **team})
-        stages["files"] = self.probe("files", "files.list", {"count": 1, **team})
+        stages["app_permissions"] = declared_probe(Stage.APP_PERMISSIONS)
+        stages["files"] = declared_probe(Stage.FILES)
         return AuthReport(identity=identity, permissions=permissions, stages=stages)
 
     def _activities_access(self, team: Mapping[str, str]) -> StageAccess:
@@ -389,86 +362,3 @@ class SlackConnector(Connector):
         except FeatureUnavailableError as exc:
             return StageAccess(False, f"not available on this plan or token: {exc.detail}")
         return StageAccess(True, None)
-
-    # -- users and privileges -----------------------------------------------------------------
-
-    def _user_pages(self) -> Iterator[list[dict[str, Any]]]:
-        params = {"limit": self._page_size(200, 1000), **self._team()}
-        for page in self.client.paginate("users.list", BodyCursorPaginator("members"), params):
-            yield page.items
-
-    def scan_users(self) -> Iterator[list[dict[str, Any]]]:
-        for users in self._user_pages():
-            yield [transform.account_row(user) for user in users]
-
-    def scan_privileges(self) -> Iterator[list[dict[str, Any]]]:
-        for users in self._user_pages():
-            rows = [row for user in users for row in transform.privilege_rows(user)]
-            if rows:
-                yield rows
-
-    # -- user groups --------------------------------------------------------------------------
-
-    def _group_members(self, group_id: str) -> tuple[str, list[str]]:
-        params = {"usergroup": group_id, "include_disabled": True, **self._team()}
-        user_ids = SinglePage("users", items_are=str)  # this listing holds user ids, not objects
-        return group_id, list(self.client.iter_items("usergroups.users.list", user_ids, params))
-
-    def scan_groups(self) -> Iterator[tuple[str, list[dict[str, Any]]]]:
-        with_members = self.options.usergroup_members_in_list
-        params = {"include_disabled": True, "include_count": True, "include_users": with_members, **self._team()}
-        groups = list(self.client.iter_items("usergroups.list", SinglePage("usergroups"), params))
-        yield "groups", [transform.group_row(group) for group in groups]
-        to_fetch: list[str] = []
-        for group in groups:
-            members = group.get("users")
-            # A list answer without members, or with fewer than user_count, is completed per group.
-            if not with_members or members is None or len(members) < int(group.get("user_count") or 0):
-                to_fetch.append(group["id"])
-            elif members:
-                yield "group_members", [transform.member_row(group["id"], user_id) for user_id in members]
-        for group_id, members in self.fan_out(to_fetch, self._group_members):
-            if members:
-                yield "group_members", [transform.member_row(group_id, user_id) for user_id in members]
-
-    # -- app permissions ----------------------------------------------------------------------
-
-    def scan_app_permissions(self) -> Iterator[list[dict[str, Any]]]:
-        params = {"limit": self._page_size(100, 1000), **self._team()}
-        paginator = BodyCursorPaginator("approved_apps")
-        for page in self.client.paginate("admin.apps.approved.list", paginator, params):
-            if page.items:
-                yield [transform.app_grant_row(approved, self.options.team_id) for approved in page.items]
-
-    # -- activities ---------------------------------------------------------------------------
-
-    def scan_activities(self, stream: str, window: ActivityWindow, resume: PageRequest | None) -> Iterator[EventBatch]:
-        oldest, latest = math.floor(window.since.timestamp()), math.floor(window.until.timestamp())
-        if stream == AUDIT_STREAM:
-            params = {"oldest": oldest, "latest": latest, "limit": self._page_size(1000, 9999)}
-            pages = self.audit_client.paginate("logs", BodyCursorPaginator("entries"), params, resume=resume)
-            for page in pages:
-                yield EventBatch([transform.audit_row(entry) for entry in page.items], page.next_request)
-            return
-        if stream == ACCESS_STREAM:
-            paginator = AccessLogPaginator(count=self._page_size(1000, 1000), since=oldest)
-            params = {"before": latest, **self._team()}
-            for page in self.client.paginate("team.accessLogs", paginator, params, resume=resume):
-                rows = [
-                    transform.access_log_row(login)
-                    for login in page.items
-                    if oldest <= int(login["date_last"]) <= latest
-                ]
-                yield EventBatch(rows, page.next_request)
-            return
-        raise ValueError(f"unknown Slack activity stream {stream!r} (streams: {', '.join(self.activity_streams)})")
-
-    # -- files --------------------------------------------------------------------------------
-
-    def scan_files(self) -> Iterator[tuple[str, list[dict[str, Any]]]]:
-        paginator = PageNumberPaginator("files", count=self._page_size(200, 1000))
-        for page in self.client.paginate("files.list", paginator, self._team()):
-            yield "files", [transform.file_row(file) for file in page.items]
-            shares = [row for file in page.items for row in transform.share_rows(file)]
-            if shares:
-                yield "file_shares", shares
