@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import logging
 import threading
 from collections.abc import Generator, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -60,8 +59,6 @@ from saaslens.http.errors import MalformedResponseError, ThrottledError
 from saaslens.http.pagination import PageTokenPaginator
 from saaslens.http.redaction import register_secret
 from saaslens.vocabulary import Stage
-
-log = logging.getLogger(__name__)
 
 GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
 # Hosts from the discovery documents' rootUrl; a connection host replaces all three.
