@@ -8,10 +8,12 @@ The framework owns everything that is not provider-specific:
 
 * configuration (:class:`SandboxConfig`, :func:`load_sandbox_config`) and the lazy personality
   registry (:data:`APP_REGISTRY`);
-* fault injection (:class:`FaultConfig`): seeded by the tenant seed, so a given request sequence
-  sees the same faults on every run; the personality supplies the provider's own 429/5xx bodies;
-* rate limiting (:class:`RateLimitConfig`): fixed windows per *endpoint bucket*; the personality
-  supplies the bucket for a path, the documented per-minute limit and the header names;
+* fault injection (:class:`FaultConfig`, ``kit.faults``): seeded by the tenant seed, so a given
+  request sequence sees the same faults on every run; the personality supplies the provider's own
+  429/5xx bodies;
+* rate limiting (:class:`RateLimitConfig`, ``kit.ratelimit``): fixed windows per *endpoint bucket*;
+  the personality supplies the bucket for a path, the documented per-minute limit and the header
+  names;
 * statistics per bucket and status code;
 * admin endpoints under ``/_sandbox`` (not part of any provider API)::
 
@@ -42,7 +44,6 @@ import gc
 import importlib
 import logging
 import math
-import random
 import re
 import sys
 import threading
@@ -51,7 +52,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, MutableMapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 import orjson
 import pydantic
@@ -64,6 +65,10 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route, Router
 
 from saaslens_sandbox.hostile import HostileApp, HostileConfig, RequestLog, new_request_log
+from saaslens_sandbox.kit.errors import gateway_html_error
+from saaslens_sandbox.kit.faults import FaultConfig, FaultInjector
+from saaslens_sandbox.kit.paging import PagingStyle
+from saaslens_sandbox.kit.ratelimit import FixedWindows, RateLimitConfig, limit_headers, retry_after_seconds
 
 __all__ = [
     "APP_REGISTRY",
@@ -104,59 +109,6 @@ logger = logging.getLogger("saaslens_sandbox")
 # --------------------------------------------------------------------------------------------
 # Configuration models
 # --------------------------------------------------------------------------------------------
-
-
-class FaultConfig(BaseModel):
-    """Faults to inject into a tenant's API responses. Every field defaults to "no fault"."""
-
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
-
-    rate_429: float = Field(default=0.0, ge=0.0, le=1.0)
-    """Probability a request is answered 429 (the provider's own 429 body and headers)."""
-    burst_429: int = Field(default=0, ge=0)
-    """The next N requests get 429 (decremented as used)."""
-    rate_5xx: float = Field(default=0.0, ge=0.0, le=1.0)
-    """Probability of a 500/502/503 with the provider's error body."""
-    burst_5xx: int = Field(default=0, ge=0)
-    """The next N requests get a 5xx (after any 429 burst)."""
-    rate_reset: float = Field(default=0.0, ge=0.0, le=1.0)
-    """Probability the connection is dropped mid-response (client sees a protocol/read error)."""
-    slow_ms: int = Field(default=0, ge=0)
-    """Latency added to every request."""
-    rate_html_error: float = Field(default=0.0, ge=0.0, le=1.0)
-    """Probability of a 502 with an HTML error page (non-JSON body), as from a proxy."""
-    rate_truncated: float = Field(default=0.0, ge=0.0, le=1.0)
-    """Probability of a 200 whose JSON body is cut short (Content-Length matches the cut body)."""
-    rate_read_timeout: float = Field(default=0.0, ge=0.0, le=1.0)
-    """Probability a response stalls for ``stall_ms`` before its first byte (longer than the
-    client's read timeout, so the client gives up and must retry)."""
-    burst_read_timeout: int = Field(default=0, ge=0)
-    """The next N requests stall (after any 429 and 5xx bursts)."""
-    stall_ms: int = Field(default=3000, ge=0, le=600_000)
-    """How long a stalled response waits before it is sent (to a client that has usually left)."""
-    throttle_style: Literal["provider", "retry_after"] = "provider"
-    """How every 429 of the tenant looks: ``provider`` is the provider's own (Okta: the
-    ``X-Rate-Limit-*`` headers, reset as an epoch second, no ``Retry-After``); ``retry_after`` is a
-    gateway's: only ``Retry-After: <seconds until the window resets>``, no rate-limit headers."""
-    token_max_requests: int = Field(default=0, ge=0)
-    """OAuth access tokens the tenant issued stop working after this many API requests (0 = never):
-    the provider's invalid-token 401, as when a token expires or is revoked mid-scan."""
-    token_max_seconds: float = Field(default=0.0, ge=0.0)
-    """... or this many seconds after they were issued, whatever ``expires_in`` said (0 = never)."""
-    large_pages: bool = False
-    """List endpoints serve their documented maximum page size whatever ``limit`` asked for."""
-
-
-class RateLimitConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    enabled: bool = True
-    """False: no limit, and no rate-limit headers (a benchmark of the client's own speed)."""
-    scale: float = Field(default=1.0, gt=0.0)
-    """Multiplies the provider's documented per-minute limits (e.g. 0.1 for tests/benchmarks)."""
-    window_seconds: int = Field(default=60, ge=1)
-    """Length of a rate-limit window. The ceiling per window is the documented per-minute limit x
-    scale whatever the length, so a short window only makes resets come sooner."""
 
 
 class ViewCache:
@@ -383,6 +335,8 @@ class Personality(abc.ABC):
     """
 
     app: ClassVar[str]
+    paging: ClassVar[PagingStyle | None] = None
+    """How the provider pages its listings (``kit.paging``); the hostile layer attacks through it."""
 
     def __init__(self, spec: TenantSpec, base_url_prefix: str):
         self.spec = spec
@@ -391,9 +345,8 @@ class Personality(abc.ABC):
         #: and serve(). Responses use the request's own origin; this is for ground_truth().
         self.origin: str | None = None
         self._lock = threading.Lock()
-        self._faults = spec.faults.model_copy()
-        self._fault_rng = random.Random(f"sandbox-faults:{spec.app}:{spec.name}:{spec.seed}")
-        self._windows: dict[str, tuple[int, int]] = {}  # bucket -> (window start epoch s, count)
+        self._injector = FaultInjector(spec.faults, f"sandbox-faults:{spec.app}:{spec.name}:{spec.seed}")
+        self._limiter = FixedWindows(spec.rate_limits.window_seconds)
         self._hostile: HostileConfig | None = None
         self.hostile_answers = 0
         self.reset_stats()
@@ -437,69 +390,34 @@ class Personality(abc.ABC):
         return 600
 
     def rate_limit_headers(self, limit: int, remaining: int, reset_epoch: int) -> list[tuple[str, str]]:
-        return [
-            ("X-RateLimit-Limit", str(limit)),
-            ("X-RateLimit-Remaining", str(remaining)),
-            ("X-RateLimit-Reset", str(reset_epoch)),
-        ]
+        return limit_headers("X-RateLimit-", limit, remaining, reset_epoch)
 
     def too_many_requests(self, scope: Scope, limit: int, reset_epoch: int) -> Response:
-        retry = max(0, reset_epoch - int(time.time()))
+        retry = retry_after_seconds(reset_epoch, minimum=0)
         return json_response({"error": "rate_limited"}, 429, [("Retry-After", str(retry))])
 
     def server_error(self, scope: Scope, status: int) -> Response:
         return json_response({"error": "internal error"}, status)
 
     def html_error(self, scope: Scope, status: int) -> Response:
-        title = {502: "502 Bad Gateway", 503: "503 Service Temporarily Unavailable"}.get(status, f"{status} Error")
-        page = (
-            f"<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n"
-            f"<center><h1>{title}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
-        )
-        return Response(page.encode(), status_code=status, media_type="text/html")
+        return gateway_html_error(status)
 
     # ---- faults -----------------------------------------------------------------------------
 
     @property
     def faults(self) -> FaultConfig:
-        with self._lock:
-            return self._faults.model_copy()
+        return self._injector.config
 
     def set_faults(self, faults: FaultConfig | dict[str, Any]) -> FaultConfig:
         new = faults if isinstance(faults, FaultConfig) else FaultConfig.model_validate(faults)
-        with self._lock:
-            self._faults = new.model_copy()
-            return self._faults.model_copy()
+        return self._injector.set(new)
 
     def _decide_fault(self) -> tuple[str | None, int]:
         """(fault kind or None, slow_ms). Bursts first, then one seeded draw per non-zero rate."""
-        with self._lock:
-            f = self._faults
-            slow = f.slow_ms
-            if f.burst_429 > 0:
-                f.burst_429 -= 1
-                return "429", slow
-            if f.burst_5xx > 0:
-                f.burst_5xx -= 1
-                return "5xx", slow
-            if f.burst_read_timeout > 0:
-                f.burst_read_timeout -= 1
-                return "stall", slow
-            for kind, rate in (
-                ("429", f.rate_429),
-                ("5xx", f.rate_5xx),
-                ("reset", f.rate_reset),
-                ("html", f.rate_html_error),
-                ("truncated", f.rate_truncated),
-                ("stall", f.rate_read_timeout),
-            ):
-                if rate > 0 and self._fault_rng.random() < rate:
-                    return kind, slow
-            return None, slow
+        return self._injector.decide()
 
     def _pick_5xx(self) -> int:
-        with self._lock:
-            return self._fault_rng.choice((500, 502, 503))
+        return self._injector.pick_5xx()
 
     # ---- rate limits ------------------------------------------------------------------------
 
@@ -509,22 +427,14 @@ class Personality(abc.ABC):
 
     def _hit(self, bucket: str) -> tuple[int, int, int, bool]:
         """Count one request: (limit, remaining, reset epoch, allowed)."""
-        cfg = self.spec.rate_limits
-        limit = self._limit_for(bucket)
-        now = time.time()
-        start = int(now // cfg.window_seconds) * cfg.window_seconds
-        with self._lock:
-            w_start, count = self._windows.get(bucket, (start, 0))
-            if w_start != start:
-                count = 0
-            count += 1
-            self._windows[bucket] = (start, count)
-        remaining = max(0, limit - count)
-        return limit, remaining, start + cfg.window_seconds, count <= limit
+        return self._limiter.hit(bucket, self._limit_for(bucket))
+
+    def requests_in_window(self, bucket: str) -> int:
+        """Requests counted against ``bucket`` in its current (or last) window."""
+        return self._limiter.count(bucket)
 
     def reset_rate_limits(self) -> None:
-        with self._lock:
-            self._windows.clear()
+        self._limiter.reset()
 
     # ---- stats ------------------------------------------------------------------------------
 
@@ -657,7 +567,7 @@ class TenantApp:
             response = p.too_many_requests(scope, limit, reset)
             if p.faults.throttle_style == "retry_after":
                 # a gateway's 429: only Retry-After (delta seconds), none of the provider's headers
-                rl_headers = [("Retry-After", str(max(1, reset - int(time.time()))))]
+                rl_headers = [("Retry-After", str(retry_after_seconds(reset)))]
                 if "retry-after" in response.headers:
                     del response.headers["retry-after"]
             await _send_with_headers(response, scope, receive, send_counting, rl_headers)

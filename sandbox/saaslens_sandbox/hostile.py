@@ -42,7 +42,6 @@ import re
 import time
 import zlib
 from collections import deque
-from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
 from typing import TYPE_CHECKING, Any, Literal
@@ -53,6 +52,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 if TYPE_CHECKING:
     from saaslens_sandbox.core import Message, Personality, Receive, Scope, Send
+    from saaslens_sandbox.kit.paging import PagingStyle
 
 
 class Attack(StrEnum):
@@ -111,76 +111,12 @@ class HostileConfig(BaseModel):
     stops part way with its checkpoints on disk, as a crash or a revoked grant would leave them."""
 
 
-@dataclass(frozen=True)
-class PagingStyle:
-    """Where a provider puts a listing's items and its continuation, and which listings to attack."""
+def paging_styles() -> dict[str, PagingStyle]:
+    """app -> how that provider pages (each personality declares its own ``paging``)."""
+    from saaslens_sandbox.core import APP_REGISTRY, personality_class
 
-    kind: Literal["link_header", "body_cursor", "next_url"]
-    accounts_listing: str
-    items: str | None = None  # dotted path; None: the body is the list
-    cursor_field: str | None = None  # body_cursor / next_url: dotted path of the continuation
-    cursor_param: str | None = None  # body_cursor: the query parameter the cursor goes back in
-    group_listing: str | None = None  # traversal_id: listing whose ids go into later paths
-    group_items: str | None = None  # where that listing's records are (None: the body is the list)
-    id_field: str = "id"
-    text_field: str = "id"  # dotted path of display text the connector stores
-    # How far_reset says when to come back: "provider" through the personality's own throttle
-    # headers; "retry_after" for a provider that documents none (the hostile one adds Retry-After).
-    far_reset_header: Literal["provider", "retry_after"] = "provider"
-
-
-#: One entry per provider paging convention, with the provider's page that documents it.
-PAGING: dict[str, PagingStyle] = {
-    # https://developer.okta.com/docs/api/#pagination (Link: <...>; rel="next")
-    "okta": PagingStyle(
-        "link_header",
-        accounts_listing=r"/api/v1/users",
-        group_listing=r"/api/v1/groups",
-        text_field="profile.firstName",
-    ),
-    # https://docs.github.com/en/rest/using-the-rest-api/using-pagination-in-the-rest-api
-    "github": PagingStyle(
-        "link_header",
-        accounts_listing=r"/orgs/[^/]+/members",
-        group_listing=r"/orgs/[^/]+/teams",
-        id_field="slug",
-        text_field="login",
-    ),
-    # https://developers.google.com/admin-sdk/directory/reference/rest/v1/users/list (nextPageToken)
-    "google_workspace": PagingStyle(
-        "body_cursor",
-        accounts_listing=r"/admin/directory/v1/users",
-        items="users",
-        cursor_field="nextPageToken",
-        cursor_param="pageToken",
-        group_listing=r"/admin/directory/v1/groups",
-        group_items="groups",
-        text_field="name.fullName",
-        # Google's throttle answers carry no reset header: clients back off exponentially
-        # (https://developers.google.com/admin-sdk/directory/v1/limits).
-        far_reset_header="retry_after",
-    ),
-    # https://learn.microsoft.com/en-us/graph/paging (@odata.nextLink)
-    "microsoft365": PagingStyle(
-        "next_url",
-        accounts_listing=r"/v1.0/users",
-        items="value",
-        cursor_field="@odata.nextLink",
-        group_listing=r"/v1.0/groups",
-        group_items="value",
-        text_field="displayName",
-    ),
-    # https://api.slack.com/apis/pagination (response_metadata.next_cursor). Slack's Web API takes
-    # ids as arguments, never as path segments, so it has no listing for traversal_id.
-    "slack": PagingStyle(
-        "body_cursor",
-        accounts_listing=r"/users\.list",
-        items="members",
-        cursor_field="response_metadata.next_cursor",
-        cursor_param="cursor",
-        text_field="real_name",
-    ),
-}
+    styles = {app: personality_class(app).paging for app in APP_REGISTRY}
+    return {app: style for app, style in styles.items() if style is not None}
 
 
 @cache
@@ -245,7 +181,7 @@ class HostileApp:
     def __init__(self, inner: Any, personality: Personality) -> None:
         self.inner = inner
         self.p = personality
-        self.style = PAGING.get(personality.app)
+        self.style = personality.paging
 
     # -- entry -----------------------------------------------------------------------------------
 

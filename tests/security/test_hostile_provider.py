@@ -33,11 +33,12 @@ from saaslens.connections import ConnectionInfo
 from saaslens.lake.writer import Lake, snapshot_id_for
 from saaslens.runner import CredentialsRejected, RunContext, StageFailed, StageResult, run_stage
 from saaslens_sandbox.core import SandboxServer, TenantSpec
-from saaslens_sandbox.hostile import PAGING, Attack, HostileConfig
+from saaslens_sandbox.hostile import Attack, HostileConfig, paging_styles
 from tests.e2e.okta_helpers import ANCHOR
 
 pytestmark = pytest.mark.integration
 
+PAGING = paging_styles()  # each personality declares how it pages
 APPS = sorted(PAGING)
 TENANT = "hostile"
 USERS = 12

@@ -75,6 +75,7 @@ from saaslens_sandbox.github.audit_query import (
     parse_phrase,
 )
 from saaslens_sandbox.github.generator import ORIGIN_MARKER, AppSpec, GitHubOptions, GitHubTenant, b62, iso
+from saaslens_sandbox.kit.paging import PagingStyle
 
 API_VERSIONS = frozenset({"2022-11-28"})
 DOCS = "https://docs.github.com/enterprise-cloud@latest/rest"
@@ -149,6 +150,14 @@ class GitHubPersonality(Personality):
     """One organization: ``/orgs/{org}/...`` (and the ``/organizations/{id}/...`` forms used in links)."""
 
     app: ClassVar[str] = "github"
+    # https://docs.github.com/en/rest/using-the-rest-api/using-pagination-in-the-rest-api
+    paging: ClassVar[PagingStyle] = PagingStyle(
+        "link_header",
+        accounts_listing=r"/orgs/[^/]+/members",
+        group_listing=r"/orgs/[^/]+/teams",
+        id_field="slug",
+        text_field="login",
+    )
 
     def __init__(self, spec: TenantSpec, base_url_prefix: str):
         super().__init__(spec, base_url_prefix)
@@ -238,9 +247,7 @@ class GitHubPersonality(Personality):
         bucket = self.rate_limit_bucket(scope["method"], path[len(root) :] if path.startswith(root) else path)
         if bucket != "core":
             return False
-        with self._lock:
-            _, count = self._windows.get(bucket, (0, 0))
-        return count > self._limit_for(bucket)
+        return self.requests_in_window(bucket) > self._limit_for(bucket)
 
     def server_error(self, scope: Scope, status: int) -> Response:
         message = {500: "Server Error", 502: "Server Error", 503: "Service Unavailable"}.get(status, "Server Error")

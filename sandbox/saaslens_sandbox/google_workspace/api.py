@@ -58,6 +58,7 @@ from saaslens_sandbox.google_workspace.generator import (
     default_service_accounts,
     etag,
 )
+from saaslens_sandbox.kit.paging import PagingStyle
 
 GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
@@ -377,6 +378,20 @@ class GoogleWorkspacePersonality(Personality):
     """
 
     app: ClassVar[str] = "google_workspace"
+    # https://developers.google.com/admin-sdk/directory/reference/rest/v1/users/list (nextPageToken)
+    paging: ClassVar[PagingStyle] = PagingStyle(
+        "body_cursor",
+        accounts_listing=r"/admin/directory/v1/users",
+        items="users",
+        cursor_field="nextPageToken",
+        cursor_param="pageToken",
+        group_listing=r"/admin/directory/v1/groups",
+        group_items="groups",
+        text_field="name.fullName",
+        # Google's throttle answers carry no reset header: clients back off exponentially
+        # (https://developers.google.com/admin-sdk/directory/v1/limits).
+        far_reset_header="retry_after",
+    )
 
     def __init__(self, spec: TenantSpec, base_url_prefix: str):
         super().__init__(spec, base_url_prefix)

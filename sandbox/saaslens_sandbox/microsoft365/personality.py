@@ -70,6 +70,7 @@ from starlette.routing import BaseRoute, Route
 
 from saaslens_sandbox import core
 from saaslens_sandbox.core import Personality, Scope, TenantSpec, json_response, request_origin
+from saaslens_sandbox.kit.paging import PagingStyle
 from saaslens_sandbox.microsoft365.delta import DELTA_PAGE, DeltaTokenError, DirectoryChange, DirectoryChanges
 from saaslens_sandbox.microsoft365.tenant import (
     GRAPH_APP_ID,
@@ -221,6 +222,16 @@ class Microsoft365Personality(Personality):
     """One Microsoft 365 tenant: Entra ID directory, audit logs, OneDrive and SharePoint."""
 
     app: ClassVar[str] = "microsoft365"
+    # https://learn.microsoft.com/en-us/graph/paging (@odata.nextLink)
+    paging: ClassVar[PagingStyle] = PagingStyle(
+        "next_url",
+        accounts_listing=r"/v1.0/users",
+        items="value",
+        cursor_field="@odata.nextLink",
+        group_listing=r"/v1.0/groups",
+        group_items="value",
+        text_field="displayName",
+    )
 
     def __init__(self, spec: TenantSpec, base_url_prefix: str):
         super().__init__(spec, base_url_prefix)

@@ -74,6 +74,7 @@ from starlette.routing import BaseRoute, Route
 
 from saaslens_sandbox import core
 from saaslens_sandbox.core import Personality, Scope, TenantSpec, ViewCache, json_response
+from saaslens_sandbox.kit.paging import PagingStyle
 from saaslens_sandbox.okta import filters, live
 from saaslens_sandbox.okta.generator import (
     KINDS,
@@ -306,6 +307,13 @@ class OktaPersonality(Personality):
     """An Okta org: ``/api/v1/...`` Management API endpoints and ``/oauth2/v1/token``."""
 
     app: ClassVar[str] = "okta"
+    # https://developer.okta.com/docs/api/#pagination (Link: <...>; rel="next")
+    paging: ClassVar[PagingStyle] = PagingStyle(
+        "link_header",
+        accounts_listing=r"/api/v1/users",
+        group_listing=r"/api/v1/groups",
+        text_field="profile.firstName",
+    )
 
     def __init__(self, spec: TenantSpec, base_url_prefix: str):
         super().__init__(spec, base_url_prefix)

@@ -35,7 +35,7 @@ import binascii
 import bisect
 import math
 import time
-from typing import Any
+from typing import Any, ClassVar
 
 import starlette.routing
 from starlette.requests import Request
@@ -43,6 +43,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from saaslens_sandbox.core import Personality, Scope, TenantSpec, json_response, server_start_time
+from saaslens_sandbox.kit.paging import PagingStyle
 from saaslens_sandbox.slack.generator import AUDIT_ACTIONS, AUDIT_KINDS, SlackSandboxOptions, SlackTenant, TokenSpec
 
 # method -> (scope it needs, rate-limit tier)
@@ -105,6 +106,16 @@ def _decode_cursor(cursor: str, prefix: str) -> str:
 
 class SlackPersonality(Personality):
     app = "slack"
+    # https://api.slack.com/apis/pagination (response_metadata.next_cursor). Slack's Web API takes
+    # ids as arguments, never as path segments, so it has no listing for traversal_id.
+    paging: ClassVar[PagingStyle] = PagingStyle(
+        "body_cursor",
+        accounts_listing=r"/users\.list",
+        items="members",
+        cursor_field="response_metadata.next_cursor",
+        cursor_param="cursor",
+        text_field="real_name",
+    )
 
     def __init__(self, spec: TenantSpec, base_url_prefix: str) -> None:
         super().__init__(spec, base_url_prefix)
