@@ -75,7 +75,9 @@ from saaslens_sandbox.github.audit_query import (
     parse_phrase,
 )
 from saaslens_sandbox.github.generator import ORIGIN_MARKER, AppSpec, GitHubOptions, GitHubTenant, b62, iso
-from saaslens_sandbox.kit.paging import PagingStyle
+from saaslens_sandbox.kit.auth import credential
+from saaslens_sandbox.kit.paging import PagingStyle, link
+from saaslens_sandbox.kit.ratelimit import limit_headers
 
 API_VERSIONS = frozenset({"2022-11-28"})
 DOCS = "https://docs.github.com/enterprise-cloud@latest/rest"
@@ -205,9 +207,7 @@ class GitHubPersonality(Personality):
 
     def rate_limit_headers(self, limit: int, remaining: int, reset_epoch: int) -> list[tuple[str, str]]:
         return [
-            ("x-ratelimit-limit", str(limit)),
-            ("x-ratelimit-remaining", str(remaining)),
-            ("x-ratelimit-reset", str(reset_epoch)),
+            *limit_headers("x-ratelimit-", limit, remaining, reset_epoch),
             ("x-ratelimit-used", str(limit - remaining)),
             ("x-ratelimit-resource", "core"),
         ]
@@ -407,10 +407,8 @@ class GitHubPersonality(Personality):
     # ---------------------------------------------------------------- authentication
 
     def _token_of(self, header: str) -> str | None:
-        scheme, _, credential = header.strip().partition(" ")
-        if scheme.lower() in ("bearer", "token") and credential.strip():
-            return credential.strip()
-        return None
+        found = credential(header, ("bearer", "token"))  # "token" is GitHub's own scheme
+        return found[1] if found else None
 
     def _principal_or_none(self, scope: Scope) -> Principal | None:
         for name, value in scope.get("headers") or ():
@@ -499,12 +497,12 @@ class GitHubPersonality(Personality):
 
         links = []
         if page > 1:
-            links.append(f'<{url(min(page - 1, last))}>; rel="prev"')
+            links.append(link(url(min(page - 1, last)), "prev"))
         if page < last:
-            links.append(f'<{url(page + 1)}>; rel="next"')
-            links.append(f'<{url(last)}>; rel="last"')
+            links.append(link(url(page + 1), "next"))
+            links.append(link(url(last), "last"))
         if page > 1:
-            links.append(f'<{url(1)}>; rel="first"')
+            links.append(link(url(1), "first"))
         return [("link", ", ".join(links))] if links else []
 
     def _paged(self, request: Request, resource: str, items: Sequence[int], render: Callable[[int], bytes]) -> Response:
@@ -783,10 +781,10 @@ class GitHubPersonality(Personality):
 
         links = []
         if picked and more_after:
-            links.append(f'<{url(cursor(picked[-1]), "")}>; rel="next"')
-        links.append(f'<{url("", "")}>; rel="first"')
+            links.append(link(url(cursor(picked[-1]), ""), "next"))
+        links.append(link(url("", ""), "first"))
         if picked and more_before:
-            links.append(f'<{url("", cursor(picked[0]))}>; rel="prev"')
+            links.append(link(url("", cursor(picked[0])), "prev"))
         return [("link", ", ".join(links))]
 
     # ---------------------------------------------------------------- GitHub App installation tokens

@@ -31,7 +31,6 @@ accepts delegated admins holding the matching privilege).
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import re
 import secrets
@@ -58,7 +57,9 @@ from saaslens_sandbox.google_workspace.generator import (
     default_service_accounts,
     etag,
 )
-from saaslens_sandbox.kit.paging import PagingStyle
+from saaslens_sandbox.kit.audit import visible_until
+from saaslens_sandbox.kit.auth import bearer_token, challenge, oauth_error_body
+from saaslens_sandbox.kit.paging import PagingStyle, b64url, unb64url
 
 GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
@@ -209,12 +210,12 @@ def _query_hash(*parts: Any) -> str:
 
 
 def encode_token(state: dict[str, Any]) -> str:
-    return base64.urlsafe_b64encode(orjson.dumps(state)).decode().rstrip("=")
+    return b64url(orjson.dumps(state))
 
 
 def decode_token(token: str, query: str) -> dict[str, Any]:
     try:
-        state = orjson.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        state = orjson.loads(unb64url(token))
     except (ValueError, orjson.JSONDecodeError):
         state = None
     if not isinstance(state, dict) or state.get("h") != query:
@@ -438,7 +439,7 @@ class GoogleWorkspacePersonality(Personality):
     def too_many_requests(self, scope: Scope, limit: int, reset_epoch: int) -> Response:
         if _is_token_endpoint(scope):
             # The OAuth endpoint answers in OAuth's error format, not the APIs' one.
-            return json_response({"error": "rate_limit_exceeded", "error_description": "Rate Limit Exceeded"}, 429)
+            return json_response(oauth_error_body("rate_limit_exceeded", "Rate Limit Exceeded"), 429)
         # Google answers an exhausted quota either way: 403 userRateLimitExceeded (Directory and
         # Drive's per-user limit) or 429 rateLimitExceeded. Alternate so clients meet both.
         with self._lock:
@@ -453,7 +454,7 @@ class GoogleWorkspacePersonality(Personality):
 
     def server_error(self, scope: Scope, status: int) -> Response:
         if _is_token_endpoint(scope):
-            return json_response({"error": "internal_failure", "error_description": "Backend Error"}, status)
+            return json_response(oauth_error_body("internal_failure", "Backend Error"), status)
         if status == 503:
             return json_response(google_error_body(503, "The service is currently unavailable.", "backendError"), 503)
         return json_response(google_error_body(status, "Internal error encountered.", "backendError"), status)
@@ -511,7 +512,7 @@ class GoogleWorkspacePersonality(Personality):
         }
 
     def _token_error(self, status: int, error: str, description: str) -> Response:
-        return json_response({"error": error, "error_description": description}, status)
+        return json_response(oauth_error_body(error, description), status)
 
     async def token(self, request: Request) -> Response:
         form = dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
@@ -569,9 +570,8 @@ class GoogleWorkspacePersonality(Personality):
         return json_response({"access_token": value, "expires_in": ttl, "token_type": "Bearer"})
 
     def _grant(self, request: Request, accepted: frozenset[str], *, admin: bool = True) -> AccessGrant:
-        header = request.headers.get("authorization", "")
-        challenge = [("WWW-Authenticate", 'Bearer realm="https://accounts.google.com/"')]
-        if not header.lower().startswith("bearer "):
+        token = bearer_token(request.headers.get("authorization", ""))
+        if token is None:
             raise GoogleError(
                 401,
                 "Request is missing required authentication credential. Expected OAuth 2 access token, login "
@@ -579,9 +579,9 @@ class GoogleWorkspacePersonality(Personality):
                 "required",
                 location="Authorization",
                 location_type="header",
-                headers=challenge,
+                headers=[challenge("Bearer", realm=GOOGLE_REALM)],
             )
-        grant = self._grants.get(header[7:].strip())
+        grant = self._grants.get(token)
         if grant is None or grant.expires_at <= self.now():
             raise GoogleError(
                 401,
@@ -590,7 +590,7 @@ class GoogleWorkspacePersonality(Personality):
                 "authError",
                 location="Authorization",
                 location_type="header",
-                headers=[("WWW-Authenticate", 'Bearer realm="https://accounts.google.com/", error="invalid_token"')],
+                headers=[challenge("Bearer", realm=GOOGLE_REALM, error="invalid_token")],
             )
         if not grant.scopes & accepted:
             raise GoogleError(403, "Request had insufficient authentication scopes.", "insufficientPermissions")
@@ -825,8 +825,7 @@ class GoogleWorkspacePersonality(Personality):
         if log is None:
             return [], None
         # An event becomes visible only after the application's lag.
-        visible_until = now_ms - self.options.report_delays.get(application, 0) * 1000
-        lo, hi = log.window(start, min(end, visible_until))
+        lo, hi = log.window(start, min(end, visible_until(now_ms, self.options.report_delays.get(application, 0))))
         token = params.get("pageToken")
         if token:
             state = decode_token(token, query)
@@ -909,6 +908,9 @@ class GoogleWorkspacePersonality(Personality):
             # Drive lists a file's permissions only to those who may share it.
             del item["permissions"]
         return item
+
+
+GOOGLE_REALM = "https://accounts.google.com/"
 
 
 def _is_token_endpoint(scope: Scope) -> bool:

@@ -31,13 +31,14 @@ soft-deletes users who hold no directory role and own no drive.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import random
 from typing import TYPE_CHECKING, Any
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
+
+from saaslens_sandbox.kit.paging import b64url, unb64url
 
 if TYPE_CHECKING:
     from saaslens_sandbox.microsoft365.tenant import Microsoft365Tenant
@@ -91,11 +92,11 @@ class DirectoryChanges:
     def encode(self, state: dict[str, Any]) -> str:
         body = orjson.dumps(state, option=orjson.OPT_SORT_KEYS)
         mac = hashlib.blake2b(body, key=self.salt.encode()[:64], digest_size=8).hexdigest()
-        return base64.urlsafe_b64encode(body + b"." + mac.encode()).decode().rstrip("=")
+        return b64url(body + b"." + mac.encode())
 
     def decode(self, token: str) -> dict[str, Any]:
         try:
-            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+            raw = unb64url(token)
             body, mac = raw.rsplit(b".", 1)
             expected = hashlib.blake2b(body, key=self.salt.encode()[:64], digest_size=8).hexdigest()
             if mac.decode() != expected:

@@ -48,8 +48,6 @@ key of the sandbox.
 
 from __future__ import annotations
 
-import base64
-import bisect
 import hashlib
 import secrets
 import time
@@ -70,7 +68,10 @@ from starlette.routing import BaseRoute, Route
 
 from saaslens_sandbox import core
 from saaslens_sandbox.core import Personality, Scope, TenantSpec, json_response, request_origin
-from saaslens_sandbox.kit.paging import PagingStyle
+from saaslens_sandbox.kit.audit import newest_first, window
+from saaslens_sandbox.kit.auth import bearer_token, challenge, oauth_error_body
+from saaslens_sandbox.kit.paging import PagingStyle, b64url, unb64url
+from saaslens_sandbox.kit.ratelimit import retry_after_seconds
 from saaslens_sandbox.microsoft365.delta import DELTA_PAGE, DeltaTokenError, DirectoryChange, DirectoryChanges
 from saaslens_sandbox.microsoft365.tenant import (
     GRAPH_APP_ID,
@@ -142,10 +143,6 @@ def _signing_key() -> rsa.RSAPrivateKey:
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).decode().rstrip("=")
-
-
 def _now_utc() -> datetime:
     return datetime.now(UTC)
 
@@ -161,13 +158,12 @@ def _uuid_from(raw: bytes) -> str:
 
 def _skiptoken(offset: int, salt: str) -> str:
     digest = hashlib.blake2b(f"{salt}:{offset}".encode(), digest_size=6).hexdigest()
-    return _b64url(f"RFNwdAIAAQAAA{offset}:{digest}".encode())
+    return b64url(f"RFNwdAIAAQAAA{offset}:{digest}".encode())
 
 
 def _offset_from(token: str, salt: str) -> int:
     try:
-        padded = token + "=" * (-len(token) % 4)
-        text = base64.urlsafe_b64decode(padded.encode()).decode()
+        text = unb64url(token).decode()
         offset_text, _digest = text.removeprefix("RFNwdAIAAQAAA").split(":")
         offset = int(offset_text)
     except (ValueError, UnicodeDecodeError):
@@ -246,10 +242,10 @@ class Microsoft365Personality(Personality):
         for client in t.clients:
             if client.certificate_pem:
                 cert = x509.load_pem_x509_certificate(client.certificate_pem.encode())
-                self._certificates[_b64url(cert.fingerprint(hashes.SHA256()))] = (client, cert.public_key())
-                self._certificates[_b64url(cert.fingerprint(hashes.SHA1()))] = (client, cert.public_key())  # noqa: S303
+                self._certificates[b64url(cert.fingerprint(hashes.SHA256()))] = (client, cert.public_key())
+                self._certificates[b64url(cert.fingerprint(hashes.SHA1()))] = (client, cert.public_key())  # noqa: S303
         self._tenant_names = {t.tenant_id, t.initial_domain, t.domain}
-        self._kid = _b64url(hashlib.sha1(b"saaslens-sandbox-m365").digest())  # noqa: S324
+        self._kid = b64url(hashlib.sha1(b"saaslens-sandbox-m365").digest())  # noqa: S324
         self._salt = f"{spec.name}:{spec.seed}"
         self._user_positions = {uid: i for i, uid in enumerate(t.user_ids)}
         self._group_positions = {g["id"]: i for i, g in enumerate(t.groups)}
@@ -297,7 +293,7 @@ class Microsoft365Personality(Personality):
         return headers
 
     def too_many_requests(self, scope: Scope, limit: int, reset_epoch: int) -> Response:
-        retry = max(1, reset_epoch - int(time.time()))
+        retry = retry_after_seconds(reset_epoch)
         body = self._error_body(
             "TooManyRequests",
             f"Too many requests from Identifier:{self.tenant.tenant_id} under category:throttle.aad.ags. "
@@ -457,10 +453,11 @@ class Microsoft365Personality(Personality):
         now = _now_utc()
         trace, correlation = _request_id(), _request_id()
         stamp = now.strftime("%Y-%m-%d %H:%M:%SZ")
+        description = (
+            f"AADSTS{err.aadsts}: {err.message} Trace ID: {trace} Correlation ID: {correlation} Timestamp: {stamp}"
+        )
         return {
-            "error": err.error,
-            "error_description": f"AADSTS{err.aadsts}: {err.message} Trace ID: {trace} Correlation ID: "
-            f"{correlation} Timestamp: {stamp}",
+            **oauth_error_body(err.error, description),
             "error_codes": [err.aadsts],
             "timestamp": stamp,
             "trace_id": trace,
@@ -537,7 +534,7 @@ class Microsoft365Personality(Personality):
             "sub": sp["id"],
             "tenant_region_scope": "NA",
             "tid": t.tenant_id,
-            "uti": _b64url(secrets.token_bytes(16)),
+            "uti": b64url(secrets.token_bytes(16)),
             "ver": "1.0",
         }
         token = jwt.encode(claims, _signing_key(), algorithm="RS256", headers={"kid": self._kid, "x5t": self._kid})
@@ -606,13 +603,12 @@ class Microsoft365Personality(Personality):
     # ---------------------------------------------------------------- bearer tokens
 
     def _authorize(self, request: Request) -> Caller:
-        header = request.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+        token = bearer_token(request.headers.get("authorization", ""))
+        if token is None:
             raise GraphError(401, "InvalidAuthenticationToken", "Access token is empty.", _www_authenticate())
         public_key = _signing_key().public_key()
         try:
-            claims = jwt.decode(token.strip(), public_key, algorithms=["RS256"], audience=GRAPH_AUDIENCE)
+            claims = jwt.decode(token, public_key, algorithms=["RS256"], audience=GRAPH_AUDIENCE)
         except jwt.ExpiredSignatureError:
             raise GraphError(
                 401,
@@ -854,14 +850,11 @@ class Microsoft365Personality(Personality):
     ) -> dict[str, Any]:
         """Newest first: position p of the filtered result is index ``hi - 1 - p`` of the ascending arrays."""
         low, high, low_inc, high_inc = time_range(request.query_params.get("$filter"), field)
-        lo = 0 if low is None else (bisect.bisect_left(stamps, low) if low_inc else bisect.bisect_right(stamps, low))
-        hi = (
-            len(stamps)
-            if high is None
-            else (bisect.bisect_right(stamps, high) if high_inc else bisect.bisect_left(stamps, high))
-        )
+        lo, hi = window(stamps, low, high, low_inclusive=low_inc, high_inclusive=high_inc)
         count = max(0, hi - lo)
-        return self._page(request, count, lambda p: render(hi - 1 - p), default_top=1000, max_top=1000, context=context)
+        return self._page(
+            request, count, lambda p: render(newest_first(lo, hi, p)), default_top=1000, max_top=1000, context=context
+        )
 
     # ---------------------------------------------------------------- files
 
@@ -907,7 +900,7 @@ class Microsoft365Personality(Personality):
 
         body = self._page(request, len(items), render, default_top=200, max_top=1000, context="Collection(driveItem)")
         if "@odata.nextLink" not in body:
-            token = _b64url(hashlib.blake2b(f"{self._salt}:{position}".encode(), digest_size=18).digest())
+            token = b64url(hashlib.blake2b(f"{self._salt}:{position}".encode(), digest_size=18).digest())
             body["@odata.deltaLink"] = f"{request_origin(request.scope)}{request.url.path}?token={token}"
         return body
 
@@ -937,10 +930,11 @@ def _header(scope: Scope, name: bytes) -> str | None:
 
 def _www_authenticate() -> tuple[tuple[str, str], ...]:
     return (
-        (
-            "WWW-Authenticate",
-            'Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", '
-            'client_id="00000003-0000-0000-c000-000000000000"',
+        challenge(
+            "Bearer",
+            realm="",
+            authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize",
+            client_id="00000003-0000-0000-c000-000000000000",
         ),
     )
 

@@ -74,7 +74,10 @@ from starlette.routing import BaseRoute, Route
 
 from saaslens_sandbox import core
 from saaslens_sandbox.core import Personality, Scope, TenantSpec, ViewCache, json_response
-from saaslens_sandbox.kit.paging import PagingStyle
+from saaslens_sandbox.kit.auth import challenge, credential, oauth_error_body
+from saaslens_sandbox.kit.faults import TokenLifetime
+from saaslens_sandbox.kit.paging import PagingStyle, link
+from saaslens_sandbox.kit.ratelimit import limit_headers
 from saaslens_sandbox.okta import filters, live
 from saaslens_sandbox.okta.generator import (
     KINDS,
@@ -338,8 +341,7 @@ class OktaPersonality(Personality):
         self._client_keys: dict[str, Any] = {}
         self._jwt_secret = os.urandom(32)
         self._seen_jti: dict[str, float] = {}
-        self._token_uses: dict[str, int] = {}  # access token jti -> API requests (token-expiry fault)
-        self._token_issued: dict[str, float] = {}  # access token jti -> when it was issued
+        self._token_lifetime = TokenLifetime()  # access token jti -> uses and issue time (token-expiry fault)
         self._rebuild_views()
 
     def _rebuild_views(self) -> None:
@@ -401,11 +403,7 @@ class OktaPersonality(Personality):
         return RATE_LIMITS.get(bucket, RATE_LIMITS["/api/v1"])[self._tier]
 
     def rate_limit_headers(self, limit: int, remaining: int, reset_epoch: int) -> list[tuple[str, str]]:
-        return [
-            ("X-Rate-Limit-Limit", str(limit)),
-            ("X-Rate-Limit-Remaining", str(remaining)),
-            ("X-Rate-Limit-Reset", str(reset_epoch)),
-        ]
+        return limit_headers("X-Rate-Limit-", limit, remaining, reset_epoch)
 
     def too_many_requests(self, scope: Scope, limit: int, reset_epoch: int) -> Response:
         body = okta_error_body("E0000047", "You exceeded the maximum number of requests. Try again in a while.")
@@ -500,25 +498,27 @@ class OktaPersonality(Personality):
             if request.url.path.startswith(self.base_url_prefix)
             else request.url.path
         )
-        return (
-            "WWW-Authenticate",
-            f'Bearer authorization_uri="{base}/oauth2/v1/authorize", realm="{base}", scope="{scope}", '
-            f'error="{error}", error_description="{description}", resource="{resource}"',
+        return challenge(
+            "Bearer",
+            authorization_uri=f"{base}/oauth2/v1/authorize",
+            realm=base,
+            scope=scope,
+            error=error,
+            error_description=description,
+            resource=resource,
         )
 
     def _authenticate(self, request: Request, scope_needed: str) -> Principal:
-        header = request.headers.get("authorization", "")
-        scheme, _, credential = header.strip().partition(" ")
-        credential = credential.strip()
+        found = credential(request.headers.get("authorization", ""), ("ssws", "bearer"))
         principal: Principal | None = None
-        if scheme.lower() == "ssws" and credential:
-            principal = self._ssws.get(credential)
+        if found is not None and found[0] == "ssws":
+            principal = self._ssws.get(found[1])
             if principal is None:
                 raise OktaError(401, "E0000011", "Invalid token provided")
-        elif scheme.lower() == "bearer" and credential:
+        elif found is not None:
             try:
                 claims = jwt.decode(
-                    credential,
+                    found[1],
                     self._jwt_secret,
                     algorithms=["HS256"],
                     audience=self.base_url(request.scope),
@@ -567,17 +567,7 @@ class OktaPersonality(Personality):
     def _check_token_fault(self, request: Request, claims: dict[str, Any], scope_needed: str) -> None:
         """The token-expiry fault: an access token stops working after ``token_max_requests``
         requests or ``token_max_seconds`` seconds, with the 401 Okta sends for an expired token."""
-        faults = self.faults
-        if not (faults.token_max_requests or faults.token_max_seconds):
-            return
-        jti = str(claims.get("jti", ""))
-        with self._lock:
-            uses = self._token_uses.get(jti, 0) + 1
-            self._token_uses[jti] = uses
-            issued = self._token_issued.get(jti, float(claims.get("iat", 0)))
-        too_many = bool(faults.token_max_requests) and uses > faults.token_max_requests
-        too_old = bool(faults.token_max_seconds) and time.time() - issued > faults.token_max_seconds
-        if too_many or too_old:
+        if self._token_lifetime.expired(self.faults, str(claims.get("jti", "")), float(claims.get("iat", 0))):
             self.note_fault("token_expired")
             raise OktaError(
                 401,
@@ -594,9 +584,9 @@ class OktaPersonality(Personality):
         raw = orjson.dumps(docs if body is None else body).replace(ORIGIN_MARKER.encode(), origin)
         self_url = origin.decode("latin-1") + request.url.path
         query = request.url.query
-        headers = [("Link", f'<{self_url}{"?" + query if query else ""}>; rel="self"')]
+        headers = [("Link", link(f"{self_url}{'?' + query if query else ''}", "self"))]
         if next_params is not None:
-            headers.append(("Link", f'<{self_url}?{urlencode(next_params, quote_via=quote)}>; rel="next"'))
+            headers.append(("Link", link(f"{self_url}?{urlencode(next_params, quote_via=quote)}", "next")))
         return json_response(raw, 200, headers)
 
     def _next_params(self, request: Request, **updates: str) -> dict[str, str]:
@@ -992,7 +982,7 @@ class OktaPersonality(Personality):
 
     def _oauth_error(self, status: int, error: str, description: str) -> Response:
         return json_response(
-            {"error": error, "error_description": description},
+            oauth_error_body(error, description),
             status,
             [("X-Okta-Request-Id", _request_id()), ("Cache-Control", "no-store"), ("Pragma", "no-cache")],
         )
@@ -1111,8 +1101,7 @@ class OktaPersonality(Personality):
         ttl = self.options.access_token_ttl_seconds
         issued = int(now)
         token_id = "AT." + secrets.token_urlsafe(24)
-        with self._lock:
-            self._token_issued[token_id] = now
+        self._token_lifetime.issued(token_id, now)
         access = jwt.encode(
             {
                 "ver": 1,

@@ -43,7 +43,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from saaslens_sandbox.core import Personality, Scope, TenantSpec, json_response, server_start_time
+from saaslens_sandbox.kit.auth import bearer_token
 from saaslens_sandbox.kit.paging import PagingStyle
+from saaslens_sandbox.kit.ratelimit import retry_after_seconds
 from saaslens_sandbox.slack.generator import AUDIT_ACTIONS, AUDIT_KINDS, SlackSandboxOptions, SlackTenant, TokenSpec
 
 # method -> (scope it needs, rate-limit tier)
@@ -155,7 +157,7 @@ class SlackPersonality(Personality):
         return []  # Slack publishes no remaining-budget headers
 
     def too_many_requests(self, scope: Scope, limit: int, reset_epoch: int) -> Response:
-        retry = max(1, math.ceil(reset_epoch - time.time()))
+        retry = retry_after_seconds(reset_epoch)  # whole seconds, rounded up
         return json_response({"ok": False, "error": "ratelimited"}, 429, [("Retry-After", str(retry))])
 
     def server_error(self, scope: Scope, status: int) -> Response:
@@ -175,8 +177,7 @@ class SlackPersonality(Personality):
         return params
 
     def _token(self, request: Request, params: dict[str, str]) -> TokenSpec:
-        header = request.headers.get("authorization", "")
-        value = header[7:].strip() if header.lower().startswith("bearer ") else params.get("token", "")
+        value = bearer_token(request.headers.get("authorization", "")) or params.get("token", "")
         if not value:
             raise SlackError("not_authed")
         spec = self.tokens.get(value)
