@@ -18,8 +18,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
 from saaslens.connections import ConnectionInfo
-from saaslens.connectors import registry
-from saaslens.connectors.kit import ActivityWindow, Batch
+from saaslens.connectors.batch import ActivityWindow, Batch
 from saaslens.http import (
     ApiClient,
     ApiError,
@@ -188,7 +187,9 @@ class Connector(abc.ABC):
     # Independent event feeds, each with its own cursor (Google's per-application Reports,
     # Graph's signIns and directoryAudits). A denied or unlicensed stream skips only itself.
     activity_streams: ClassVar[tuple[str, ...]] = ("events",)
-    # Which provider permission each stage needs, for the capability matrix and skip messages.
+    # Which provider permission each stage needs, named when a probe is denied. An app declared with
+    # an AppSpec gives it once, on its stages; the registry hands it to the class when it loads the
+    # app (registry.app_spec), so this module needs neither the registry nor the kit.
     stage_permissions: ClassVar[Mapping[str, str]] = {}
     # Snapshot stages whose scan_* method takes `resume` (a checkpoint it yielded) and yields
     # SnapshotBatch with checkpoints, so a killed scan continues instead of starting over.
@@ -335,7 +336,7 @@ class Connector(abc.ABC):
         except AuthenticationError:
             raise
         except PermissionDeniedError as exc:
-            needed = registry.app_spec(self.app).stage_permissions.get(stage)
+            needed = self.stage_permissions.get(stage)
             hint = f" (needs {needed})" if needed else ""
             return StageAccess(False, f"permission denied{hint}: {exc.provider_code or exc.status} {exc.detail}")
         except FeatureUnavailableError as exc:

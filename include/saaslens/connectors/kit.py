@@ -18,8 +18,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Generic, TypeAlias, TypeVar
+from typing import Any, Generic, TypeAlias, TypeVar
 
+from saaslens.connectors.base import Connector
+
+# What scans yield lives below both this module and the Connector class; connector authors import
+# it from here with everything else they declare, so it is exported on purpose.
+from saaslens.connectors.batch import JSON as JSON
+from saaslens.connectors.batch import ActivityWindow as ActivityWindow
+from saaslens.connectors.batch import Batch as Batch
+from saaslens.connectors.batch import Row as Row
 from saaslens.vocabulary import (
     STAGE_COLLECTS,
     STAGE_TABLES,
@@ -30,49 +38,7 @@ from saaslens.vocabulary import (
     ordered,
 )
 
-if TYPE_CHECKING:
-    from saaslens.connectors.base import Connector
-
-C = TypeVar("C", bound="Connector")
-
-JSON: TypeAlias = dict[str, Any]
-Row: TypeAlias = dict[str, Any]
-
-
-# -- what scans yield ------------------------------------------------------------------------------
-
-
-@dataclass
-class Batch:
-    """Rows for one table, and what the runner needs to store them safely.
-
-    - `checkpoint`: the connector's own JSON-able resume state after these rows (for events, the
-      paginator's next request as `PageRequest.to_state()`); handed back to the scan function when a
-      killed scan resumes. None: no safe resume point here (the runner then never commits a
-      checkpoint after this batch; for an activity stream, the window is complete).
-    - `removed`, `children`, `cursor`: for change listings only. Keys the provider said are gone (its
-      own deletion signal); for a child table (group_members), parent key -> that parent's complete
-      current rows; on the last batch, the cursor to store with the published snapshot.
-    - `context`: what the stage's merge function needs beyond the rows (JSON-able); later batches
-      update earlier ones key by key.
-    """
-
-    table: str
-    rows: list[Row] = field(default_factory=list)
-    checkpoint: JSON | None = None
-    removed: list[str] = field(default_factory=list)
-    children: dict[str, list[Row]] = field(default_factory=dict)
-    cursor: JSON | None = None
-    context: JSON = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class ActivityWindow:
-    """The half-open span [since, until) an activity scan reads."""
-
-    since: datetime
-    until: datetime
-
+C = TypeVar("C", bound=Connector)
 
 # Scan functions take the connector first, so they can live in the app's stage modules as plain
 # functions (cartography's get / transform / load split) rather than as methods of one large class.

@@ -17,14 +17,13 @@ from __future__ import annotations
 import importlib
 from functools import cache
 from importlib.metadata import entry_points
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import ValidationError
 
-if TYPE_CHECKING:
-    from saaslens.connectors.base import Connector
-    from saaslens.connectors.kit import AppSpec
-    from saaslens.vocabulary import Capability
+from saaslens.connectors.base import Connector
+from saaslens.connectors.kit import AppSpec
+from saaslens.vocabulary import Capability
 
 ENTRY_POINT_GROUP = "saaslens.connectors"
 
@@ -58,8 +57,6 @@ def known_apps() -> list[str]:
 
 @cache
 def app_spec(app: str) -> AppSpec:
-    from saaslens.connectors.kit import AppSpec
-
     try:
         target = _targets()[app]
     except KeyError:
@@ -77,6 +74,11 @@ def app_spec(app: str) -> AppSpec:
         raise ConnectorLoadError(f"connector {app!r}: {target!r} is a {type(declared).__name__}, not an AppSpec")
     if declared.app != app:
         raise ConnectorLoadError(f"connector {app!r}: {target!r} declares the app {declared.app!r}")
+    if not (isinstance(declared.connector, type) and issubclass(declared.connector, Connector)):
+        raise ConnectorLoadError(f"connector {app!r}: {target!r} names {declared.connector!r}, not a Connector class")
+    # The stages declare the permissions they need; the connector names them when a probe is denied
+    # (Connector.probe), without importing the registry back.
+    declared.connector.stage_permissions = declared.stage_permissions
     return declared
 
 
