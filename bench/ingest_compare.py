@@ -135,10 +135,10 @@ def _without_quality_gate() -> None:
     There is deliberately no user option for this (issue 4 requires every batch validated), so
     the benchmark child swaps the runner's auditors for none; great_expectations is then never
     imported. Used only by the `saaslens-nogate` variant."""
-    from saaslens import runner
+    from saaslens.runner.gate import QualityGate
 
-    runner.StageRunner._auditor = lambda self, table, writer: lambda data: None  # type: ignore[method-assign]
-    runner.StageRunner._event_auditor = lambda self, writer: None  # type: ignore[method-assign]
+    QualityGate.snapshot_audit = lambda self, table, writer: lambda data: None  # type: ignore[method-assign]
+    QualityGate.event_audit = lambda self, writer: None  # type: ignore[method-assign]
 
 
 def child_saaslens(url: str, token: str, out: Path, gate: bool) -> dict[str, Any]:

@@ -72,7 +72,7 @@ def test_event_batches_are_audited_before_anything_is_stored(tmp_path):
         lake,
     )
     writer = lake.event_writer("activities", "okta", "a", "r")
-    audit = runner._event_auditor(writer)
+    audit = runner.gate.event_audit(writer)
 
     def event(event_id, category="logon", action="user.session.start"):
         return {"event_id": event_id, "occurred_at": NOW, "category": category, "action": action, "outcome": "success"}
