@@ -49,10 +49,10 @@ import sys
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import orjson
 import pydantic
@@ -69,6 +69,9 @@ from saaslens_sandbox.kit.errors import gateway_html_error
 from saaslens_sandbox.kit.faults import FaultConfig, FaultInjector
 from saaslens_sandbox.kit.paging import PagingStyle
 from saaslens_sandbox.kit.ratelimit import FixedWindows, RateLimitConfig, limit_headers, retry_after_seconds
+
+if TYPE_CHECKING:
+    from saaslens_sandbox.workforce import Person, PlannedAccount
 
 __all__ = [
     "APP_REGISTRY",
@@ -366,6 +369,12 @@ class Personality(abc.ABC):
     @classmethod
     def validate_options(cls, options: dict[str, Any]) -> None:
         """Raise pydantic.ValidationError / ValueError when ``options`` are unusable."""
+        return None
+
+    @classmethod
+    def workforce_plan(cls, people: Mapping[str, Person]) -> tuple[PlannedAccount, ...] | None:
+        """The shared workforce's accounts in this app (``saaslens_sandbox.workforce``), by the
+        people's slots; None: the app holds no workforce. Each app keeps its plan in its folder."""
         return None
 
     def ground_truth_for(self, origin: str) -> dict[str, Any]:

@@ -8,6 +8,10 @@ and with outside domains, broad OAuth grants (some held by suspended accounts), 
 spike on one account and a password spray from one IP. Each generator turns the plan into its own
 provider objects (``plan_for(app)``); nothing here knows a generator's internals.
 
+Here are the people and the role (slot) each plays; which of them has an account in an app, and in
+which state, is that app's own plan (``saaslens_sandbox/<app>/workforce.py``, the personality's
+``workforce_plan``), so a new app casts the same people without editing this module.
+
 The oracle that computes, from the tenants' ground truth, what every finding must answer is not
 part of the sandbox: it lives beside the tests that use it (``tests/oracles/``).
 """
@@ -185,84 +189,18 @@ def _people(org: str, domain: str, partner_domain: str) -> tuple[Person, ...]:
     return tuple(people)
 
 
-def _plan(p: dict[str, Person]) -> dict[str, tuple[PlannedAccount, ...]]:
-    """Per app, who has an account there and in which state."""
-    A = PlannedAccount
-    employees = [p[f"employee_{k}"] for k in range(1, 13)]
-    okta = [
-        A(p["leaver_deprovisioned"], "deprovisioned", last_login_days=20),
-        A(p["leaver_suspended"], "suspended", last_login_days=12, grant_scopes=("okta.myAccount.profile.read",)),
-        A(p["leaver_google"]),
-        A(p["leaver_entra"]),
-        A(p["offboarded"], "deprovisioned", last_login_days=60),
-        A(p["dormant_okta"], last_login_days=150),
-        A(p["dormant_google"]),
-        A(p["dormant_entra"]),
-        A(p["never_signed_in"], last_login_days=None, created_days=400),
-        A(p["admin_everywhere"], admin=True),
-        A(p["admin_google_no_2sv"]),
-        A(p["admin_slack_no_2fa"]),
-        A(p["admin_github_no_2fa"]),
-        A(p["okta_admin"], admin=True),
-        A(p["promoted"]),
-        A(p["file_sharer"]),
-        A(p["broad_grants"], grant_scopes=("okta.users.manage",)),
-        A(p["spiked"]),
-        *(A(e) for e in employees),
-    ]
-    google = [
-        A(p["leaver_deprovisioned"]),
-        A(
-            p["leaver_google"],
-            "suspended",
-            grant_scopes=("https://www.googleapis.com/auth/userinfo.profile", "https://mail.google.com/"),
-        ),
-        A(p["dormant_google"], last_login_days=200),
-        A(p["admin_everywhere"], admin=True),
-        A(p["admin_google_no_2sv"], admin=True, mfa=False),
-        A(p["file_sharer"], files=("public", "external")),
-        A(p["broad_grants"], grant_scopes=("https://mail.google.com/", "https://www.googleapis.com/auth/drive")),
-        A(p["spiked"]),
-        *(A(e) for e in employees[:8]),
-    ]
-    microsoft365 = [
-        A(p["leaver_deprovisioned"]),
-        A(p["leaver_suspended"]),
-        A(p["leaver_entra"], "suspended", grant_scopes=("User.Read", "Calendars.Read", "Mail.Read", "offline_access")),
-        A(p["dormant_entra"], last_login_days=130),
-        A(p["admin_everywhere"], admin=True),
-        A(p["file_sharer"], files=("public", "external")),
-        A(p["broad_grants"], grant_scopes=("User.Read", "Files.ReadWrite.All", "offline_access")),
-        A(p["guest_partner"], guest=True),
-        *(A(e) for e in employees[:8]),
-    ]
-    slack = [
-        A(p["leaver_deprovisioned"]),
-        A(p["leaver_suspended"]),
-        A(p["leaver_google"]),
-        A(p["offboarded"], "deprovisioned"),
-        A(p["dormant_okta"]),
-        A(p["admin_everywhere"], admin=True),
-        A(p["admin_slack_no_2fa"], admin=True, mfa=False),
-        A(p["guest_partner"], guest=True),
-        A(p["outside_collaborator"], guest=True),
-        *(A(e) for e in employees[:10]),
-    ]
-    github = [
-        A(p["leaver_deprovisioned"]),
-        A(p["leaver_entra"]),
-        A(p["admin_everywhere"], admin=True),
-        A(p["admin_github_no_2fa"], admin=True, mfa=False),
-        A(p["outside_collaborator"], guest=True),
-        *(A(e) for e in employees[:6]),
-    ]
-    return {
-        "okta": tuple(okta),
-        "google_workspace": tuple(google),
-        "microsoft365": tuple(microsoft365),
-        "slack": tuple(slack),
-        "github": tuple(github),
-    }
+def employees(p: Mapping[str, Person]) -> list[Person]:
+    """The ordinary employees (``employee_1`` ...), in order: each app's plan takes a share of them."""
+    return [p[f"employee_{k}"] for k in range(1, 13)]
+
+
+def _plan(p: Mapping[str, Person]) -> dict[str, tuple[PlannedAccount, ...]]:
+    """Per app, who has an account there and in which state: each personality's own plan
+    (``saaslens_sandbox/<app>/workforce.py``, declared as its ``workforce_plan``)."""
+    from saaslens_sandbox.core import APP_REGISTRY, personality_class
+
+    plans = {app: personality_class(app).workforce_plan(p) for app in APP_REGISTRY}
+    return {app: plan for app, plan in plans.items() if plan is not None}
 
 
 @cache

@@ -53,7 +53,7 @@ from __future__ import annotations
 import bisect
 import secrets
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlencode
@@ -66,6 +66,7 @@ from starlette.routing import BaseRoute, Route
 
 from saaslens_sandbox import core
 from saaslens_sandbox.core import Personality, Scope, TenantSpec, ViewCache, json_response
+from saaslens_sandbox.github import workforce as github_workforce
 from saaslens_sandbox.github.audit_query import (
     AuditQuery,
     PhraseError,
@@ -78,6 +79,7 @@ from saaslens_sandbox.github.generator import ORIGIN_MARKER, AppSpec, GitHubOpti
 from saaslens_sandbox.kit.auth import credential
 from saaslens_sandbox.kit.paging import PagingStyle, link
 from saaslens_sandbox.kit.ratelimit import limit_headers
+from saaslens_sandbox.workforce import Person, PlannedAccount
 
 API_VERSIONS = frozenset({"2022-11-28"})
 DOCS = "https://docs.github.com/enterprise-cloud@latest/rest"
@@ -186,6 +188,10 @@ class GitHubPersonality(Personality):
         self._throttle_flip = 0
 
     # ---------------------------------------------------------------- framework hooks
+
+    @classmethod
+    def workforce_plan(cls, people: Mapping[str, Person]) -> tuple[PlannedAccount, ...]:
+        return github_workforce.plan(people)
 
     @classmethod
     def validate_options(cls, options: dict[str, Any]) -> None:

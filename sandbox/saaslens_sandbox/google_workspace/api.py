@@ -36,7 +36,7 @@ import re
 import secrets
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -50,6 +50,7 @@ from starlette.routing import BaseRoute, Route
 
 from saaslens_sandbox import core
 from saaslens_sandbox.core import Personality, Scope, TenantSpec, json_response, request_origin
+from saaslens_sandbox.google_workspace import workforce as google_workspace_workforce
 from saaslens_sandbox.google_workspace.generator import (
     GoogleWorkspaceOptions,
     GoogleWorkspaceTenant,
@@ -60,6 +61,7 @@ from saaslens_sandbox.google_workspace.generator import (
 from saaslens_sandbox.kit.audit import visible_until
 from saaslens_sandbox.kit.auth import bearer_token, challenge, oauth_error_body
 from saaslens_sandbox.kit.paging import PagingStyle, b64url, unb64url
+from saaslens_sandbox.workforce import Person, PlannedAccount
 
 GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
@@ -413,6 +415,10 @@ class GoogleWorkspacePersonality(Personality):
         self.clock_offset = 0.0
 
     # ---------------------------------------------------------------- framework hooks
+
+    @classmethod
+    def workforce_plan(cls, people: Mapping[str, Person]) -> tuple[PlannedAccount, ...]:
+        return google_workspace_workforce.plan(people)
 
     @classmethod
     def validate_options(cls, options: dict[str, Any]) -> None:

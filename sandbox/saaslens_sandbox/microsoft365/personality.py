@@ -51,7 +51,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -72,6 +72,7 @@ from saaslens_sandbox.kit.audit import newest_first, window
 from saaslens_sandbox.kit.auth import bearer_token, challenge, oauth_error_body
 from saaslens_sandbox.kit.paging import PagingStyle, b64url, unb64url
 from saaslens_sandbox.kit.ratelimit import retry_after_seconds
+from saaslens_sandbox.microsoft365 import workforce as microsoft365_workforce
 from saaslens_sandbox.microsoft365.delta import DELTA_PAGE, DeltaTokenError, DirectoryChange, DirectoryChanges
 from saaslens_sandbox.microsoft365.tenant import (
     GRAPH_APP_ID,
@@ -79,6 +80,7 @@ from saaslens_sandbox.microsoft365.tenant import (
     Microsoft365Options,
     Microsoft365Tenant,
 )
+from saaslens_sandbox.workforce import Person, PlannedAccount
 
 GRAPH_AUDIENCE = "https://graph.microsoft.com"
 CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
@@ -264,6 +266,10 @@ class Microsoft365Personality(Personality):
         return summary
 
     # ---------------------------------------------------------------- framework hooks
+
+    @classmethod
+    def workforce_plan(cls, people: Mapping[str, Person]) -> tuple[PlannedAccount, ...]:
+        return microsoft365_workforce.plan(people)
 
     @classmethod
     def validate_options(cls, options: dict[str, Any]) -> None:

@@ -61,7 +61,7 @@ import math
 import os
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, quote, urlencode
@@ -79,12 +79,14 @@ from saaslens_sandbox.kit.faults import TokenLifetime
 from saaslens_sandbox.kit.paging import PagingStyle, link
 from saaslens_sandbox.kit.ratelimit import limit_headers
 from saaslens_sandbox.okta import filters, live
+from saaslens_sandbox.okta import workforce as okta_workforce
 from saaslens_sandbox.okta.generator import (
     KINDS,
     ORIGIN_MARKER,
     OktaOptions,
     OktaTenant,
 )
+from saaslens_sandbox.workforce import Person, PlannedAccount
 
 # ------------------------------------------------------------------------------------------
 # Authorization model
@@ -367,6 +369,10 @@ class OktaPersonality(Personality):
         return orjson.loads(raw)
 
     # ---------------------------------------------------------------- framework hooks
+
+    @classmethod
+    def workforce_plan(cls, people: Mapping[str, Person]) -> tuple[PlannedAccount, ...]:
+        return okta_workforce.plan(people)
 
     @classmethod
     def validate_options(cls, options: dict[str, Any]) -> None:

@@ -35,6 +35,7 @@ import binascii
 import bisect
 import math
 import time
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import starlette.routing
@@ -46,7 +47,9 @@ from saaslens_sandbox.core import Personality, Scope, TenantSpec, json_response,
 from saaslens_sandbox.kit.auth import bearer_token
 from saaslens_sandbox.kit.paging import PagingStyle
 from saaslens_sandbox.kit.ratelimit import retry_after_seconds
+from saaslens_sandbox.slack import workforce as slack_workforce
 from saaslens_sandbox.slack.generator import AUDIT_ACTIONS, AUDIT_KINDS, SlackSandboxOptions, SlackTenant, TokenSpec
+from saaslens_sandbox.workforce import Person, PlannedAccount
 
 # method -> (scope it needs, rate-limit tier)
 METHODS: dict[str, tuple[str | None, int]] = {
@@ -125,6 +128,10 @@ class SlackPersonality(Personality):
         anchor = self.options.anchor or server_start_time()
         self.tenant = SlackTenant(name=spec.name, seed=spec.seed, users=spec.users, options=self.options, anchor=anchor)
         self.tokens: dict[str, TokenSpec] = {t.token: t for t in self.tenant.tokens}
+
+    @classmethod
+    def workforce_plan(cls, people: Mapping[str, Person]) -> tuple[PlannedAccount, ...]:
+        return slack_workforce.plan(people)
 
     @classmethod
     def validate_options(cls, options: dict[str, Any]) -> None:
