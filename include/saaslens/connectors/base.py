@@ -1,9 +1,9 @@
-"""What every connector is: a declaration of how one app differs.
+"""What every connector class is: the client half of an app (the declaration is its `AppSpec`).
 
-A connector says how to authenticate, which error conventions its API follows, which
-capabilities it has, and, per stage, which endpoints to page through and how each item maps to a
-canonical row (pure functions in its `transform` module). Fetching, retrying, pacing, redaction,
-storage and cursors are not its business.
+A connector says how to authenticate, which error conventions its API follows, how it paces and
+what its credentials may do (`authenticate`). The stages it serves, their scan functions and its
+actions are declared in its app's `AppSpec` (connectors/kit.py). Fetching, retrying, pacing,
+redaction, storage and cursors are not its business: the HTTP layer and the runner own them.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
 from saaslens.connections import ConnectionInfo
-from saaslens.connectors.batch import ActivityWindow, Batch
+from saaslens.connectors.batch import Batch
 from saaslens.http import (
     ApiClient,
     ApiError,
@@ -29,9 +29,7 @@ from saaslens.http import (
     RetryPolicy,
     RunMetrics,
 )
-from saaslens.http.pagination import PageRequest
 from saaslens.http.transport import RequestLimits
-from saaslens.vocabulary import Capability
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -135,40 +133,6 @@ class AuthReport:
 
 
 @dataclass
-class EventBatch:
-    """Canonical event rows plus the request that continues the window after them (the checkpoint)."""
-
-    rows: list[dict[str, Any]]
-    resume: PageRequest | None
-
-
-@dataclass
-class SnapshotBatch:
-    """Rows for one snapshot table, plus where a killed scan may resume after them.
-
-    `checkpoint` is the connector's own JSON-able resume state (paginator requests via
-    PageRequest.to_state, what was already enumerated); None: no safe resume point here.
-    Connectors may still yield plain lists / (table, rows) pairs: those never checkpoint."""
-
-    table: str
-    rows: list[dict[str, Any]]
-    checkpoint: dict[str, Any] | None = None
-
-
-@dataclass
-class ChangeBatch:
-    """What changed since a cursor: rows to add or replace, keys the provider said are gone (its own
-    deletion signal), and, on the last batch, the cursor to store with the published snapshot."""
-
-    table: str
-    upserts: list[dict[str, Any]] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-    cursor: dict[str, Any] | None = None
-    # For a child table (group_members): parent key -> that parent's complete current rows.
-    children: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-
-
-@dataclass
 class HttpContext:
     """What the runner lends a connector for its HTTP clients: the run's request counters and, in
     tests, a transport in place of the network."""
@@ -180,22 +144,13 @@ class HttpContext:
 class Connector(abc.ABC):
     app: ClassVar[str]
     title: ClassVar[str]
-    capabilities: ClassVar[frozenset[Capability]]
     Options: ClassVar[type[ConnectorOptions]] = ConnectorOptions
     default_lookback_seconds: ClassVar[int] = 300
     default_lag_seconds: ClassVar[int] = 60
-    # Independent event feeds, each with its own cursor (Google's per-application Reports,
-    # Graph's signIns and directoryAudits). A denied or unlicensed stream skips only itself.
-    activity_streams: ClassVar[tuple[str, ...]] = ("events",)
     # Which provider permission each stage needs, named when a probe is denied. An app declared with
     # an AppSpec gives it once, on its stages; the registry hands it to the class when it loads the
     # app (registry.app_spec), so this module needs neither the registry nor the kit.
     stage_permissions: ClassVar[Mapping[str, str]] = {}
-    # Snapshot stages whose scan_* method takes `resume` (a checkpoint it yielded) and yields
-    # SnapshotBatch with checkpoints, so a killed scan continues instead of starting over.
-    resumable_stages: ClassVar[frozenset[str]] = frozenset()
-    # Snapshot stages the provider can list incrementally (start_cursor / scan_changes).
-    incremental_stages: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(
         self,
@@ -230,46 +185,6 @@ class Connector(abc.ABC):
 
     @abc.abstractmethod
     def authenticate(self) -> AuthReport: ...
-
-    def scan_users(self) -> Iterator[list[dict[str, Any]]]:
-        raise NotImplementedError(f"{self.app} has no users stage")
-
-    def scan_groups(self) -> Iterator[tuple[str, list[dict[str, Any]]]]:
-        """Yields (table, rows) for groups and group_members."""
-        raise NotImplementedError(f"{self.app} has no groups stage")
-
-    def scan_privileges(self) -> Iterator[list[dict[str, Any]]]:
-        raise NotImplementedError(f"{self.app} has no privileges stage")
-
-    def scan_app_permissions(self) -> Iterator[list[dict[str, Any]]]:
-        raise NotImplementedError(f"{self.app} has no app_permissions stage")
-
-    def scan_activities(self, stream: str, window: ActivityWindow, resume: PageRequest | None) -> Iterator[EventBatch]:
-        """Events of `stream` in [window.since, window.until], continuing from `resume` if given."""
-        raise NotImplementedError(f"{self.app} has no activities stage")
-
-    def scan_files(self) -> Iterator[tuple[str, list[dict[str, Any]]]]:
-        raise NotImplementedError(f"{self.app} has no files stage")
-
-    # -- incremental snapshots (for stages in incremental_stages) ------------------------------
-
-    def start_cursor(self, stage: str) -> dict[str, Any]:
-        """Taken just before a full listing: the point the next incremental scan reads changes
-        from. Taken before, not after, so changes made during the listing are read again."""
-        raise NotImplementedError(f"{self.app} has no incremental {stage} stage")
-
-    def scan_changes(self, stage: str, cursor: dict[str, Any]) -> Iterator[ChangeBatch]:
-        """Changes since `cursor`; the last batch carries the new cursor."""
-        raise NotImplementedError(f"{self.app} has no incremental {stage} stage")
-
-    def merge_incremental(
-        self, table: str, previous: dict[str, Any] | None, changed: dict[str, Any] | None
-    ) -> dict[str, Any]:
-        """The row an incremental snapshot keeps: the provider's new state over the previous one.
-        Override to carry columns a change listing does not report, or to refresh derived ones."""
-        row = changed if changed is not None else previous
-        assert row is not None
-        return row
 
     # -- shared behaviour ---------------------------------------------------------------------
 

@@ -66,12 +66,12 @@ def app_spec(app: str) -> AppSpec:
         declared: Any = getattr(importlib.import_module(module_name), attribute)
     except (ImportError, AttributeError) as exc:
         raise ConnectorLoadError(f"connector {app!r}: cannot load {target!r}: {exc}") from exc
-    if isinstance(declared, type):
-        from saaslens.connectors.legacy import legacy_app_spec
-
-        declared = legacy_app_spec(declared)
     if not isinstance(declared, AppSpec):
-        raise ConnectorLoadError(f"connector {app!r}: {target!r} is a {type(declared).__name__}, not an AppSpec")
+        kind = "a class" if isinstance(declared, type) else f"a {type(declared).__name__}"
+        raise ConnectorLoadError(
+            f"connector {app!r}: {target!r} is {kind}, not an AppSpec (point the entry point at the app's "
+            "`APP = AppSpec(...)`: docs/adding-a-connector.md)"
+        )
     if declared.app != app:
         raise ConnectorLoadError(f"connector {app!r}: {target!r} declares the app {declared.app!r}")
     if not (isinstance(declared.connector, type) and issubclass(declared.connector, Connector)):
