@@ -96,18 +96,25 @@ class SnapshotStage(Generic[C]):
     def tables(self) -> tuple[str, ...]:
         return STAGE_TABLES[self.stage]
 
+    @property
+    def collects(self) -> frozenset[Capability]:
+        return STAGE_COLLECTS[self.stage]
+
 
 @dataclass(frozen=True)
 class ActivityStage(Generic[C]):
     """The activities stage: independent event streams, each with its own cursor (Google's
     per-application Reports, Graph's signIns and directoryAudits); a denied or unlicensed stream
-    skips only itself. `scan` reads one stream's window, continuing from a checkpoint if given."""
+    skips only itself. `scan` reads one stream's window, continuing from a checkpoint if given.
+    `collects` is which kinds of activity its streams carry: an audit log without sign-ins leaves
+    out logon activity."""
 
     streams: tuple[str, ...]
     scan: ActivityScan[C]
     permission: str | None = None
     probe: Probe | None = None
     stage: Stage = Stage.ACTIVITIES
+    collects: frozenset[Capability] = STAGE_COLLECTS[Stage.ACTIVITIES]
 
     @property
     def tables(self) -> tuple[str, ...]:
@@ -242,10 +249,10 @@ class BroadScope:
 class AppSpec:
     """Everything saaslens knows about one app, declared in the app's folder.
 
-    `api_capabilities` are what the provider's API offers that is not an action: what its stages can
-    collect (a connector whose audit log has no sign-ins leaves out logon activity) and what is not
-    built yet (security posture, content scans, labels), which the matrix shows as "API". Governance,
-    revoking app permissions and sharing control come from the declared `actions` alone."""
+    What the app can do is derived, never listed twice: its stages collect what they declare
+    (`collects`), its actions give governance, revoking app permissions and sharing control, and
+    `api_capabilities` adds only what the provider's API offers that neither a stage nor an action
+    covers yet (security posture, content scans, labels), which the matrix shows as "API"."""
 
     app: str
     title: str
@@ -290,11 +297,13 @@ class AppSpec:
     def collected(self) -> frozenset[Capability]:
         """What saaslens does with this app today: what declared stages collect and implemented
         actions change."""
-        scanned = {c for s in self.stages for c in STAGE_COLLECTS[s.stage]} & self.api_capabilities
+        scanned = {c for s in self.stages for c in s.collects}
         acting = {a.capability for a in self.actions if a.implemented}
         return frozenset(scanned | acting)
 
     @property
     def capabilities(self) -> frozenset[Capability]:
-        """What the provider's API allows: the API capabilities and every declared action's."""
-        return frozenset(self.api_capabilities | {a.capability for a in self.actions})
+        """What the provider's API allows: what the stages collect, every declared action's capability
+        and the API capabilities beyond both."""
+        declared = {c for s in self.stages for c in s.collects} | {a.capability for a in self.actions}
+        return frozenset(self.api_capabilities | declared)

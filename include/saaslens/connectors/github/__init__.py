@@ -60,20 +60,9 @@ APP = AppSpec(
         ),
     ),
     actions=ACTIONS,
-    # What the API offers beyond the declared actions; the stages collect the first seven. Posture:
+    # What the API offers beyond what the declared stages collect and actions change. Posture:
     # organization and repository settings (two-factor requirement, base permissions, visibility).
-    api_capabilities=frozenset(
-        {
-            Capability.LIST_ACCOUNTS,
-            Capability.LIST_GROUPS,
-            Capability.LIST_PRIVILEGES,
-            Capability.LOGON_ACTIVITY,
-            Capability.USER_ACTIVITY,
-            Capability.ADMIN_ACTIVITY,
-            Capability.VIEW_APP_PERMISSIONS,
-            Capability.SECURITY_POSTURE,
-        }
-    ),
+    api_capabilities=frozenset({Capability.SECURITY_POSTURE}),
     ocsf=ocsf.MAPPINGS,
     identity_keys=identity.KEYS,
     identity_provider=identity.IDENTITY_PROVIDER,

@@ -75,16 +75,9 @@ APP = AppSpec(
         ),
     ),
     actions=ACTIONS,
-    # What the APIs offer beyond the declared actions; the stages collect the first seven.
+    # What the APIs offer beyond what the declared stages collect and actions change.
     api_capabilities=frozenset(
         {
-            Capability.LIST_ACCOUNTS,
-            Capability.LIST_GROUPS,
-            Capability.LIST_PRIVILEGES,
-            Capability.LOGON_ACTIVITY,
-            Capability.USER_ACTIVITY,
-            Capability.ADMIN_ACTIVITY,
-            Capability.VIEW_APP_PERMISSIONS,
             Capability.SECURITY_POSTURE,  # Cloud Identity Policy API: the Admin console's security settings
             Capability.DLP_PERIODIC_SCAN,  # files.get?alt=media / files.export
             Capability.DLP_NEAR_REAL_TIME,  # changes.watch push notifications

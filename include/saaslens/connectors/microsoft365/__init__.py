@@ -63,16 +63,9 @@ APP = AppSpec(
         ),
     ),
     actions=ACTIONS,
-    # What Graph offers beyond the declared actions; the stages collect the first seven.
+    # What Graph offers beyond what the declared stages collect and actions change.
     api_capabilities=frozenset(
         {
-            Capability.LIST_ACCOUNTS,
-            Capability.LIST_GROUPS,
-            Capability.LIST_PRIVILEGES,
-            Capability.LOGON_ACTIVITY,
-            Capability.USER_ACTIVITY,
-            Capability.ADMIN_ACTIVITY,
-            Capability.VIEW_APP_PERMISSIONS,
             Capability.SECURITY_POSTURE,
             Capability.DLP_PERIODIC_SCAN,
             Capability.DLP_NEAR_REAL_TIME,

@@ -41,20 +41,9 @@ APP = AppSpec(
         ActivityStage(streams=activities.STREAMS, scan=activities.scan_activities, permission="okta.logs.read"),
     ),
     actions=ACTIONS,
-    # What the Management API offers beyond the declared actions; the stages collect the first seven,
-    # security posture (/api/v1/policies, authenticators, network zones) is not read yet.
-    api_capabilities=frozenset(
-        {
-            Capability.LIST_ACCOUNTS,
-            Capability.LIST_GROUPS,
-            Capability.LIST_PRIVILEGES,
-            Capability.LOGON_ACTIVITY,
-            Capability.USER_ACTIVITY,
-            Capability.ADMIN_ACTIVITY,
-            Capability.VIEW_APP_PERMISSIONS,
-            Capability.SECURITY_POSTURE,
-        }
-    ),
+    # Beyond what the declared stages collect and actions change, the Management API offers security
+    # posture (/api/v1/policies, authenticators, network zones), not read yet.
+    api_capabilities=frozenset({Capability.SECURITY_POSTURE}),
     ocsf=ocsf.MAPPINGS,
     identity_keys=identity.KEYS,
     identity_provider=identity.IDENTITY_PROVIDER,

@@ -50,18 +50,11 @@ APP = AppSpec(
         ),
     ),
     actions=ACTIONS,
-    # What Slack's APIs offer beyond the declared actions; the stages collect the first seven. Not read
+    # What Slack's APIs offer beyond what the declared stages collect and actions change. Not read
     # yet: admin.teams.settings.info and org session / SSO settings (posture), file content with
     # conversations history (DLP) and the Events API's file_shared (near-real-time DLP).
     api_capabilities=frozenset(
         {
-            Capability.LIST_ACCOUNTS,
-            Capability.LIST_GROUPS,
-            Capability.LIST_PRIVILEGES,
-            Capability.LOGON_ACTIVITY,
-            Capability.USER_ACTIVITY,
-            Capability.ADMIN_ACTIVITY,
-            Capability.VIEW_APP_PERMISSIONS,
             Capability.SECURITY_POSTURE,
             Capability.DLP_PERIODIC_SCAN,
             Capability.DLP_NEAR_REAL_TIME,
