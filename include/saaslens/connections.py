@@ -12,7 +12,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import yaml
@@ -63,6 +63,17 @@ class ConnectionInfo:
         if not value:
             where = field_name if field_name in {"login", "password"} else f"extra.{field_name}"
             raise ConnectionInvalidError(f"Airflow connection {self.conn_id!r}: {where} is empty; it must hold {what}")
+        return str(value)
+
+    def extra_or(self, extra_key: str, field_name: Literal["login", "password"], what: str) -> str:
+        """`extra.<extra_key>`, else the connection's login or password field (where Airflow's form puts
+        it), else ConnectionInvalidError naming both places and what they must hold."""
+        value = self.extra.get(extra_key) or getattr(self, field_name)
+        if not value:
+            raise ConnectionInvalidError(
+                f"Airflow connection {self.conn_id!r}: extra.{extra_key} (or {field_name}) is empty; "
+                f"it must hold {what}"
+            )
         return str(value)
 
 

@@ -197,20 +197,37 @@ class Connector(abc.ABC):
     @property
     def client(self) -> ApiClient:
         if self._client is None:
-            client = ApiClient(
-                self.connection.base_url,
-                auth=self.auth,
-                error_policy=self.error_policy(),
-                headers=self.default_headers(),
-                metrics=self.metrics,
-                transport=self._transport,
-                timeout=httpx.Timeout(connect=10.0, read=self.options.read_timeout_seconds, write=30.0, pool=30.0),
-                retry=self.retry_policy(),
-                limits=self.request_limits(),
-                bucket_for=lambda url: self.rate_limit_bucket(client.relative_path(url)),
-            )
-            self._client = client
+            self._client = self.new_client(self.connection.base_url, bucket=self.rate_limit_bucket)
         return self._client
+
+    def new_client(
+        self,
+        base_url: str,
+        *,
+        auth: httpx.Auth | None = None,
+        bucket: Callable[[str], str | None] | None = None,
+    ) -> ApiClient:
+        """An ApiClient with this connector's rules (errors, headers, retries, request limits, timeouts,
+        the run's counters) for `base_url`: the default client, and any second API host an app has
+        (Slack's Audit Logs API, one per Google API and delegated subject). `bucket` names the
+        rate-limit bucket for a path below `base_url`. The caller closes a client it made."""
+
+        def bucket_for(url: str) -> str | None:
+            return bucket(client.relative_path(url)) if bucket is not None else None
+
+        client = ApiClient(
+            base_url,
+            auth=auth or self.auth,
+            error_policy=self.error_policy(),
+            headers=self.default_headers(),
+            metrics=self.metrics,
+            transport=self._transport,
+            timeout=httpx.Timeout(connect=10.0, read=self.options.read_timeout_seconds, write=30.0, pool=30.0),
+            retry=self.retry_policy(),
+            limits=self.request_limits(),
+            bucket_for=bucket_for,
+        )
+        return client
 
     def close(self) -> None:
         if self._client is not None:

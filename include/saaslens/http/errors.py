@@ -51,6 +51,11 @@ class ApiError(Exception):
         status_text = f"HTTP {status}{code}: " if status is not None else (f"{code.strip()} " if code else "")
         super().__init__(f"{where}{status_text}{message}")
 
+    @property
+    def context(self) -> ErrorContext:
+        """Which response this error is about, to raise another kind of error about the same one."""
+        return {"status": self.status, "provider_code": self.provider_code, "method": self.method, "url": self.url}
+
 
 class AuthenticationError(ApiError):
     """Credentials were rejected. Never retried: retrying a bad token only locks accounts."""

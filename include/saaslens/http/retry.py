@@ -73,8 +73,5 @@ class Retrier:
             f"provider asked to wait {exc.retry_after:.0f} s, more than max_throttle_wait_seconds={cap:g}; "
             f"rerun later or raise the option ({exc.detail})",
             retry_after=exc.retry_after,
-            status=exc.status,
-            provider_code=exc.provider_code,
-            method=exc.method,
-            url=exc.url,
+            **exc.context,
         )

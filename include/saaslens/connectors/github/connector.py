@@ -45,7 +45,6 @@ import httpx
 import jwt
 from pydantic import Field
 
-from saaslens.connections import ConnectionInvalidError
 from saaslens.connectors import registry
 from saaslens.connectors.base import AuthReport, Connector, ConnectorOptions, StageAccess
 from saaslens.connectors.kit import ActivityWindow
@@ -76,6 +75,8 @@ ORG_READ_SCOPES = frozenset({"read:org", "write:org", "admin:org"})
 ENTERPRISE_CLOUD_PATHS = ("/audit-log", "/credential-authorizations")
 # Every stage reads the organization: declared probe paths start with this, filled from the connection.
 ORG = "/orgs/{org}"
+# The permission the member and team listings need (the users, groups and privileges stages).
+MEMBERS_READ = "read:org (classic PAT) or Members: read (fine-grained PAT, GitHub App)"
 # The stages whose listings need organization read access (read:org for a classic token).
 ORG_READ_STAGES = (Stage.USERS, Stage.GROUPS, Stage.PRIVILEGES, Stage.APP_PERMISSIONS)
 # "If you exceed a secondary rate limit ... Otherwise, wait for at least one minute before retrying."
@@ -250,12 +251,9 @@ class GitHubConnector(Connector):
         if not self._uses_app():
             return StaticTokenAuth(self.connection.require("password", "a GitHub personal access token"))
         extra = self.connection.extra
-        private_key = extra.get("private_key") or self.connection.password
-        if not private_key:
-            raise ConnectionInvalidError(
-                f"Airflow connection {self.connection.conn_id!r}: extra.private_key is empty; a GitHub App "
-                "signs its JWT with the app's private key"
-            )
+        private_key = self.connection.extra_or(
+            "private_key", "password", "the private key the GitHub App signs its JWT with"
+        )
         installation_id = self.connection.require("installation_id", "the app's installation id in the organization")
         provider = GitHubAppInstallationProvider(
             api_base=self.connection.base_url,

@@ -156,10 +156,7 @@ class DelegatedJwtProvider(JwtBearerProvider):
                 raise PermissionDeniedError(
                     f"scopes {' '.join(self.scopes)} are not delegated to {self.issuer} "
                     f"(Admin console > Security > API controls > Domain-wide delegation): {exc.detail}",
-                    status=exc.status,
-                    provider_code=exc.provider_code,
-                    method=exc.method,
-                    url=exc.url,
+                    **exc.context,
                 ) from None
             if exc.status == 429:
                 raise ThrottledError(exc.detail, status=429, method=exc.method, url=exc.url) from None
@@ -296,12 +293,7 @@ class GoogleWorkspaceConnector(Connector):
     def key(self) -> ServiceAccountKey:
         if self._key is None:
             extra = self.connection.extra
-            raw = extra.get("service_account_json") or self.connection.password
-            if not raw:
-                raise ConnectionInvalidError(
-                    f"Airflow connection {self.connection.conn_id!r}: no service account key (password or "
-                    "extra.service_account_json must hold the JSON key file)"
-                )
+            raw = self.connection.extra_or("service_account_json", "password", "the service account's JSON key file")
             self._key = load_service_account(self.connection.conn_id, raw, extra.get("token_uri"))
         return self._key
 
@@ -347,16 +339,7 @@ class GoogleWorkspaceConnector(Connector):
         key = (api, scope)
         with self._setup_lock:
             if key not in self._clients:
-                self._clients[key] = ApiClient(
-                    self.api_root(api),
-                    auth=self.delegated(scope),
-                    error_policy=self.error_policy(),
-                    headers=self.default_headers(),
-                    metrics=self.metrics,
-                    transport=self._transport,
-                    retry=self.retry_policy(),
-                    limits=self.request_limits(),
-                )
+                self._clients[key] = self.new_client(self.api_root(api), auth=self.delegated(scope))
             return self._clients[key]
 
     def stage_client(self, stage: Stage) -> ApiClient:

@@ -170,12 +170,7 @@ class Microsoft365Connector(Connector):
 
     def build_auth(self) -> httpx.Auth:
         extra = self.connection.extra
-        client_id = extra.get("client_id") or self.connection.login
-        if not client_id:
-            raise ConnectionInvalidError(
-                f"Airflow connection {self.connection.conn_id!r}: extra.client_id (or login) must hold the app "
-                "registration's application (client) id"
-            )
+        client_id = self.connection.extra_or("client_id", "login", "the app registration's application (client) id")
         private_key = extra.get("private_key")
         secret = extra.get("client_secret") or self.connection.password
         headers: dict[str, str] = {}

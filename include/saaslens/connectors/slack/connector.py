@@ -286,16 +286,10 @@ class SlackConnector(Connector):
             extra = self.connection.extra
             audit_token = extra.get("audit_token")
             auth = StaticTokenAuth(str(audit_token)) if audit_token else self.auth
-            client = ApiClient(
+            client = self.new_client(
                 str(extra.get("audit_base_url") or DEFAULT_AUDIT_BASE_URL),
                 auth=auth,
-                error_policy=self.error_policy(),
-                headers=self.default_headers(),
-                metrics=self.metrics,
-                transport=self._transport,
-                retry=self.retry_policy(),
-                limits=self.request_limits(),
-                bucket_for=lambda url: "audit/" + slack_bucket(client.relative_path(url)).removeprefix("audit/"),
+                bucket=lambda path: "audit/" + slack_bucket(path).removeprefix("audit/"),
             )
             self._audit_client = client
         return self._audit_client
