@@ -1,6 +1,6 @@
 """What the cross-app catalog reads from the apps' declarations.
 
-Each app declares, in its own folder, how its audit actions map to OCSF (ocsf.py), where its accounts'
+Each app declares, in its own folder, how its audit actions map to OCSF (ocsf.csv), where its accounts'
 identity keys come from and whether it is an identity provider (identity.py), and which OAuth scopes
 are broad enough that every grant of them is a finding (scopes.py); its AppSpec carries them. The
 catalog's reference tables and identity views are built from every app the registry knows, built-in

@@ -1,7 +1,7 @@
 """OCSF classes and activities for the catalog's activities_normalized view.
 
-Each app declares how its provider actions map (`MAPPINGS` in its folder's ocsf.py, carried by its
-AppSpec as `ocsf`); this module holds only OCSF's own vocabulary those mappings are checked against.
+Each app declares how its provider actions map (its folder's ocsf.csv, read by kit.read_ocsf and carried
+by its AppSpec as `ocsf`); this module holds only OCSF's own vocabulary those mappings are checked against.
 Each provider action maps to an Open Cybersecurity Schema Framework event class and activity, so the
 activity table can be exported to security data lakes that speak OCSF (Amazon Security Lake,
 Splunk, Chronicle ...). Ids and captions are OCSF's own, from the schema's class definitions

@@ -15,9 +15,12 @@ refreshes `is_admin` from) travels in `Batch.context`, never in connector attrib
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from datetime import datetime
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 from typing import Any, Generic, TypeAlias, TypeVar
 
 from saaslens.connectors.base import Connector
@@ -221,6 +224,64 @@ class OcsfMapping:
     class_uid: int
     activity_id: int
     severity_id: int = 1
+
+    @classmethod
+    def read_csv(cls, path: Traversable) -> tuple[OcsfMapping, ...]:
+        """The mappings in a CSV file: a header naming the columns (`action`, `class_uid`,
+        `activity_id`, optionally `severity_id`), then one row per action, in any column order; an
+        empty `severity_id` is the default. Lines starting with `#` are comments (what the table is,
+        the provider page listing the actions). A malformed row raises ValueError naming the file,
+        the line and what is wrong, so a typo fails when the app is imported, not in a catalog build."""
+        columns = [f.name for f in fields(cls)]
+        required = {f.name for f in fields(cls) if f.default is MISSING}
+        # Line numbers count comments too, so an error points at the line an editor shows.
+        lines = [
+            (number, line)
+            for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+            if line.strip() and not line.lstrip().startswith("#")
+        ]
+        if not lines:
+            raise ValueError(f"{path}: no header row ({', '.join(columns)})")
+        header_line, header_text = lines[0]
+        header = [name.strip() for name in next(csv.reader([header_text]))]
+        unknown = [name for name in header if name not in columns]
+        absent = [name for name in columns if name in required and name not in header]
+        if unknown or absent or len(set(header)) != len(header):
+            raise ValueError(
+                f"{path}:{header_line}: the header names each of {', '.join(columns)} at most once and "
+                f"every one but {', '.join(sorted(set(columns) - required))} (unknown: {unknown}, "
+                f"missing: {absent}): {header_text!r}"
+            )
+        mappings: list[OcsfMapping] = []
+        seen: dict[str, int] = {}
+        for number, text in lines[1:]:
+            cells = [cell.strip() for cell in next(csv.reader([text]))]
+            if len(cells) != len(header):
+                raise ValueError(f"{path}:{number}: {len(cells)} columns where the header has {len(header)}: {text!r}")
+            row = dict(zip(header, cells, strict=True))
+            missing = [name for name in header if name in required and not row[name]]
+            if missing:
+                raise ValueError(f"{path}:{number}: missing {', '.join(missing)}: {text!r}")
+            ids: dict[str, int] = {}
+            for name in header:
+                if name == "action" or not row[name]:
+                    continue
+                try:
+                    ids[name] = int(row[name])
+                except ValueError:
+                    raise ValueError(f"{path}:{number}: {name} is not an integer: {row[name]!r}") from None
+            action = row["action"]
+            if action in seen:
+                raise ValueError(f"{path}:{number}: action {action!r} is already mapped on line {seen[action]}")
+            seen[action] = number
+            mappings.append(cls(action=action, **ids))
+        return tuple(mappings)
+
+
+def read_ocsf(package: str) -> tuple[OcsfMapping, ...]:
+    """An app's OCSF action map: `ocsf.csv` in its package's folder (`read_ocsf(__name__)` in its
+    `__init__.py`), read through importlib.resources so an installed wheel finds it too."""
+    return OcsfMapping.read_csv(files(package) / "ocsf.csv")
 
 
 @dataclass(frozen=True)

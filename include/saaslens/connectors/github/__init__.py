@@ -10,14 +10,13 @@ from saaslens.connectors.github import (
     grants,
     groups,
     identity,
-    ocsf,
     privileges,
     scopes,
     users,
 )
 from saaslens.connectors.github.actions import ACTIONS
 from saaslens.connectors.github.connector import ORG, GitHubConnector
-from saaslens.connectors.kit import ActivityStage, AppSpec, Probe, SnapshotStage
+from saaslens.connectors.kit import ActivityStage, AppSpec, Probe, SnapshotStage, read_ocsf
 from saaslens.vocabulary import Capability, Stage
 
 MEMBERS_READ = "read:org (classic PAT) or Members: read (fine-grained PAT, GitHub App)"
@@ -63,7 +62,7 @@ APP = AppSpec(
     # What the API offers beyond what the declared stages collect and actions change. Posture:
     # organization and repository settings (two-factor requirement, base permissions, visibility).
     api_capabilities=frozenset({Capability.SECURITY_POSTURE}),
-    ocsf=ocsf.MAPPINGS,
+    ocsf=read_ocsf(__name__),
     identity_keys=identity.KEYS,
     identity_provider=identity.IDENTITY_PROVIDER,
     broad_scopes=scopes.BROAD,

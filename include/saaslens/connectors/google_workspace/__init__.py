@@ -11,7 +11,6 @@ from saaslens.connectors.google_workspace import (
     grants,
     groups,
     identity,
-    ocsf,
     privileges,
     scopes,
     users,
@@ -29,7 +28,7 @@ from saaslens.connectors.google_workspace.connector import (
     USER_SCOPE,
     GoogleWorkspaceConnector,
 )
-from saaslens.connectors.kit import ActivityStage, AppSpec, Probe, SnapshotStage
+from saaslens.connectors.kit import ActivityStage, AppSpec, Probe, SnapshotStage, read_ocsf
 from saaslens.vocabulary import Capability, Stage
 
 APP = AppSpec(
@@ -84,7 +83,7 @@ APP = AppSpec(
             Capability.SENSITIVITY_LABELS,  # Drive Labels API, files.modifyLabels
         }
     ),
-    ocsf=ocsf.MAPPINGS,
+    ocsf=read_ocsf(__name__),
     identity_keys=identity.KEYS,
     identity_provider=identity.IDENTITY_PROVIDER,
     broad_scopes=scopes.BROAD,

@@ -4,14 +4,13 @@
 activities, files), the control actions Graph offers (actions.py), its OCSF action map, identity
 keys and broad scopes."""
 
-from saaslens.connectors.kit import ActivityStage, AppSpec, Incremental, Probe, SnapshotStage
+from saaslens.connectors.kit import ActivityStage, AppSpec, Incremental, Probe, SnapshotStage, read_ocsf
 from saaslens.connectors.microsoft365 import (
     activities,
     files,
     grants,
     groups,
     identity,
-    ocsf,
     privileges,
     scopes,
     users,
@@ -72,7 +71,7 @@ APP = AppSpec(
             Capability.SENSITIVITY_LABELS,
         }
     ),
-    ocsf=ocsf.MAPPINGS,
+    ocsf=read_ocsf(__name__),
     identity_keys=identity.KEYS,
     identity_provider=identity.IDENTITY_PROVIDER,
     broad_scopes=scopes.BROAD,

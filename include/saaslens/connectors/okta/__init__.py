@@ -4,8 +4,8 @@
 activities), the control actions the Management API offers (actions.py), its OCSF action map,
 identity keys and broad scopes."""
 
-from saaslens.connectors.kit import ActivityStage, AppSpec, Incremental, Probe, SnapshotStage
-from saaslens.connectors.okta import activities, grants, groups, identity, ocsf, privileges, scopes, users
+from saaslens.connectors.kit import ActivityStage, AppSpec, Incremental, Probe, SnapshotStage, read_ocsf
+from saaslens.connectors.okta import activities, grants, groups, identity, privileges, scopes, users
 from saaslens.connectors.okta.actions import ACTIONS
 from saaslens.connectors.okta.connector import OktaConnector
 from saaslens.vocabulary import Capability, Stage
@@ -44,7 +44,7 @@ APP = AppSpec(
     # Beyond what the declared stages collect and actions change, the Management API offers security
     # posture (/api/v1/policies, authenticators, network zones), not read yet.
     api_capabilities=frozenset({Capability.SECURITY_POSTURE}),
-    ocsf=ocsf.MAPPINGS,
+    ocsf=read_ocsf(__name__),
     identity_keys=identity.KEYS,
     identity_provider=identity.IDENTITY_PROVIDER,
     broad_scopes=scopes.BROAD,

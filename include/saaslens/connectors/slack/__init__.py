@@ -4,8 +4,8 @@
 activities, files), the control actions Slack's APIs offer (actions.py), its OCSF action map,
 identity keys and broad scopes."""
 
-from saaslens.connectors.kit import ActivityStage, AppSpec, Probe, SnapshotStage
-from saaslens.connectors.slack import activities, files, grants, groups, identity, ocsf, scopes, users
+from saaslens.connectors.kit import ActivityStage, AppSpec, Probe, SnapshotStage, read_ocsf
+from saaslens.connectors.slack import activities, files, grants, groups, identity, scopes, users
 from saaslens.connectors.slack.actions import ACTIONS
 from saaslens.connectors.slack.connector import SlackConnector
 from saaslens.vocabulary import Capability, Stage
@@ -60,7 +60,7 @@ APP = AppSpec(
             Capability.DLP_NEAR_REAL_TIME,
         }
     ),
-    ocsf=ocsf.MAPPINGS,
+    ocsf=read_ocsf(__name__),
     identity_keys=identity.KEYS,
     identity_provider=identity.IDENTITY_PROVIDER,
     broad_scopes=scopes.BROAD,
