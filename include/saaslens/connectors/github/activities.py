@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from saaslens.connectors.github import transform
-from saaslens.connectors.github.connector import GitHubConnector, audit_phrase
-from saaslens.connectors.kit import JSON, ActivityWindow, Batch
+from saaslens.connectors.github.connector import ORG, GitHubConnector, audit_phrase
+from saaslens.connectors.kit import JSON, ActivityStage, ActivityWindow, Batch, Probe
 from saaslens.http.pagination import LinkHeaderPaginator, PageRequest
 
 
@@ -29,3 +29,12 @@ def scan_activities(
     for page in connector.client.paginate(path, LinkHeaderPaginator(), params, resume=request):
         checkpoint = page.next_request.to_state() if page.next_request is not None else None
         yield Batch("activities", [transform.activity_row(event) for event in page.items], checkpoint)
+
+
+STAGE = ActivityStage(
+    streams=("audit_log",),
+    scan=scan_activities,
+    permission="organization owner with read:audit_log (classic PAT), or Administration: read",
+    # authenticate narrows it to the last five minutes (phrase) with the configured include.
+    probe=Probe(f"{ORG}/audit-log", {"per_page": 1}),
+)

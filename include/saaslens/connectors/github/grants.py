@@ -14,10 +14,11 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 from saaslens.connectors.github import transform
-from saaslens.connectors.github.connector import GitHubConnector
-from saaslens.connectors.kit import JSON, Batch, Row
+from saaslens.connectors.github.connector import ORG, GitHubConnector
+from saaslens.connectors.kit import JSON, Batch, Probe, Row, SnapshotStage
 from saaslens.http import FeatureUnavailableError, PermissionDeniedError
 from saaslens.http.redaction import redact
+from saaslens.vocabulary import Stage
 
 log = logging.getLogger(__name__)
 
@@ -47,3 +48,11 @@ def scan_app_permissions(connector: GitHubConnector, resume: JSON | None) -> Ite
     if authorizations:
         ids, now = account_ids(connector), datetime.now(UTC)
         yield Batch("app_permissions", [transform.credential_row(a, ids, now) for a in authorizations])
+
+
+STAGE = SnapshotStage(
+    stage=Stage.APP_PERMISSIONS,
+    scan=scan_app_permissions,
+    permission="organization owner with read:org, or Administration: read (GitHub App)",
+    probe=Probe(f"{ORG}/installations", {"per_page": 1}),
+)

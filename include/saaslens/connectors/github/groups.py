@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from saaslens.connectors.github import transform
-from saaslens.connectors.github.connector import GitHubConnector
-from saaslens.connectors.kit import JSON, Batch, Row
+from saaslens.connectors.github.connector import MEMBERS_READ, ORG, GitHubConnector
+from saaslens.connectors.kit import JSON, Batch, Probe, Row, SnapshotStage
 from saaslens.http import api_path
+from saaslens.vocabulary import Stage
 
 
 def team_member_rows(connector: GitHubConnector, team: Row) -> list[Row]:
@@ -30,3 +31,11 @@ def team_member_rows(connector: GitHubConnector, team: Row) -> list[Row]:
 def scan_groups(connector: GitHubConnector, resume: JSON | None) -> Iterator[Batch]:
     teams = connector.listing(connector.org_path("/teams"))
     yield from connector.groups_then_members(teams, transform.group_row, lambda t: team_member_rows(connector, t))
+
+
+STAGE = SnapshotStage(
+    stage=Stage.GROUPS,
+    scan=scan_groups,
+    permission=MEMBERS_READ,
+    probe=Probe(f"{ORG}/teams", {"per_page": 1}),
+)

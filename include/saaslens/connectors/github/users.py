@@ -12,9 +12,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from saaslens.connectors.github import transform
-from saaslens.connectors.github.connector import GitHubConnector
-from saaslens.connectors.kit import JSON, Batch, Row
+from saaslens.connectors.github.connector import MEMBERS_READ, ORG, GitHubConnector
+from saaslens.connectors.kit import JSON, Batch, Probe, Row, SnapshotStage
 from saaslens.http import ApiError, FeatureUnavailableError, PermissionDeniedError
+from saaslens.vocabulary import Stage
 
 
 def without_2fa(connector: GitHubConnector, path: str) -> set[int] | None:
@@ -53,3 +54,11 @@ def scan_users(connector: GitHubConnector, resume: JSON | None) -> Iterator[Batc
                 mfa = None if missing_2fa is None else user["id"] not in missing_2fa
                 rows.append(transform.account_row(user, role, mfa))
             yield Batch("accounts", rows)
+
+
+STAGE = SnapshotStage(
+    stage=Stage.USERS,
+    scan=scan_users,
+    permission=f"{MEMBERS_READ}; owner for 2FA state",
+    probe=Probe(f"{ORG}/members", {"per_page": 1}),
+)

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from saaslens.connectors.google_workspace import transform
-from saaslens.connectors.google_workspace.connector import REPORTS, GoogleWorkspaceConnector
-from saaslens.connectors.kit import JSON, ActivityWindow, Batch
+from saaslens.connectors.google_workspace.connector import AUDIT_SCOPE, REPORTS, STREAMS, GoogleWorkspaceConnector
+from saaslens.connectors.kit import JSON, ActivityStage, ActivityWindow, Batch, Probe
 from saaslens.http import api_path
 from saaslens.http.pagination import PageRequest, PageTokenPaginator
 from saaslens.transform_utils import iso_z
@@ -36,3 +36,11 @@ def scan_activities(
     for page in client.paginate(path, PageTokenPaginator("items"), params, resume=request):
         rows = [row for activity in page.items for row in transform.activity_rows(activity)]
         yield Batch("activities", rows, page.next_request.to_state() if page.next_request is not None else None)
+
+
+STAGE = ActivityStage(
+    streams=STREAMS,
+    scan=scan_activities,
+    permission=AUDIT_SCOPE,
+    probe=Probe(f"{REPORTS}/activity/users/all/applications/admin", {"maxResults": 1}),
+)

@@ -13,8 +13,8 @@ import logging
 from collections.abc import Iterator
 
 from saaslens.connectors.google_workspace import transform
-from saaslens.connectors.google_workspace.connector import DRIVE_SCOPE, GoogleWorkspaceConnector
-from saaslens.connectors.kit import JSON, Batch, Row
+from saaslens.connectors.google_workspace.connector import DRIVE_SCOPE, USER_SCOPE, GoogleWorkspaceConnector
+from saaslens.connectors.kit import JSON, Batch, Probe, Row, SnapshotStage
 from saaslens.http import AuthenticationError
 from saaslens.http.pagination import PageTokenPaginator
 from saaslens.vocabulary import Stage
@@ -68,3 +68,11 @@ def scan_files(connector: GoogleWorkspaceConnector, resume: JSON | None) -> Iter
             continue
         yield Batch("files", [transform.file_row(item, user["id"], domains) for item in files])
         yield Batch("file_shares", [row for item in files for row in transform.share_rows(item, domains)])
+
+
+STAGE = SnapshotStage(
+    stage=Stage.FILES,
+    scan=scan_files,
+    permission=f"{DRIVE_SCOPE} and {USER_SCOPE}",
+    probe=Probe("drive/v3/files", {"pageSize": 1, "fields": "files(id)"}),
+)

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from saaslens.connectors.google_workspace import transform
-from saaslens.connectors.google_workspace.connector import DIRECTORY, GoogleWorkspaceConnector
-from saaslens.connectors.kit import JSON, Batch, Row
+from saaslens.connectors.google_workspace.connector import DIRECTORY, TOKEN_SCOPE, USER_SCOPE, GoogleWorkspaceConnector
+from saaslens.connectors.kit import JSON, Batch, Probe, Row, SnapshotStage
 from saaslens.http import api_path
 from saaslens.vocabulary import Stage
 
@@ -26,3 +26,11 @@ def scan_app_permissions(connector: GoogleWorkspaceConnector, resume: JSON | Non
     for granted in connector.fan_out(user_ids, tokens):
         if granted:
             yield Batch("app_permissions", [transform.grant_row(token) for token in granted])
+
+
+STAGE = SnapshotStage(
+    stage=Stage.APP_PERMISSIONS,
+    scan=scan_app_permissions,
+    permission=f"{TOKEN_SCOPE} and {USER_SCOPE}",
+    probe=Probe(f"{DIRECTORY}/users/{{subject}}/tokens"),
+)

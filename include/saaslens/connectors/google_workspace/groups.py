@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from saaslens.connectors.google_workspace import transform
-from saaslens.connectors.google_workspace.connector import DIRECTORY, GoogleWorkspaceConnector
-from saaslens.connectors.kit import JSON, Batch, Row
+from saaslens.connectors.google_workspace.connector import DIRECTORY, GROUP_SCOPE, GoogleWorkspaceConnector
+from saaslens.connectors.kit import JSON, Batch, Probe, Row, SnapshotStage
 from saaslens.http.pagination import PageTokenPaginator
 from saaslens.vocabulary import Stage
 
@@ -24,3 +24,11 @@ def scan_groups(connector: GoogleWorkspaceConnector, resume: JSON | None) -> Ite
         return [transform.member_row(group["id"], member) for member in connector.group_members(group["id"])]
 
     yield from connector.groups_then_members((page.items for page in listing), transform.group_row, member_rows)
+
+
+STAGE = SnapshotStage(
+    stage=Stage.GROUPS,
+    scan=scan_groups,
+    permission=GROUP_SCOPE,
+    probe=Probe(f"{DIRECTORY}/groups", {"customer": "{customer}", "maxResults": 1}),
+)

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from saaslens.connectors.google_workspace import transform
-from saaslens.connectors.google_workspace.connector import DIRECTORY, GoogleWorkspaceConnector
-from saaslens.connectors.kit import JSON, Batch, Row
+from saaslens.connectors.google_workspace.connector import DIRECTORY, GROUP_SCOPE, ROLE_SCOPE, GoogleWorkspaceConnector
+from saaslens.connectors.kit import JSON, Batch, Probe, Row, SnapshotStage
 from saaslens.http import api_path
 from saaslens.http.pagination import PageTokenPaginator
 from saaslens.vocabulary import Stage
@@ -42,3 +42,11 @@ def scan_privileges(connector: GoogleWorkspaceConnector, resume: JSON | None) ->
             if m.get("type") == "USER" and m.get("id")
         ]
         yield Batch("privileges", rows)
+
+
+STAGE = SnapshotStage(
+    stage=Stage.PRIVILEGES,
+    scan=scan_privileges,
+    permission=f"{ROLE_SCOPE} (and {GROUP_SCOPE} for roles assigned to groups)",
+    probe=Probe(f"{DIRECTORY}/customer/{{customer}}/roleassignments", {"maxResults": 1}),
+)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from saaslens.connectors.kit import JSON, ActivityWindow, Batch
+from saaslens.connectors.kit import JSON, ActivityStage, ActivityWindow, Batch
 from saaslens.connectors.microsoft365 import transform
 from saaslens.connectors.microsoft365.connector import STREAMS, Microsoft365Connector
 from saaslens.http.pagination import PageRequest
@@ -30,3 +30,10 @@ def scan_activities(
     for page in connector.pages(path, params, resume=request):
         checkpoint = page.next_request.to_state() if page.next_request is not None else None
         yield Batch("activities", [to_row(event) for event in page.items], checkpoint)
+
+
+STAGE = ActivityStage(
+    streams=tuple(STREAMS),
+    scan=scan_activities,
+    permission="AuditLog.Read.All (sign-ins also need Entra ID P1/P2)",
+)

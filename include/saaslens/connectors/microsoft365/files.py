@@ -11,10 +11,11 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
-from saaslens.connectors.kit import JSON, Batch, Row
+from saaslens.connectors.kit import JSON, Batch, Row, SnapshotStage
 from saaslens.connectors.microsoft365 import transform
 from saaslens.connectors.microsoft365.connector import Microsoft365Connector
 from saaslens.http import NotFoundError, PermissionDeniedError, api_path
+from saaslens.vocabulary import Stage
 
 log = logging.getLogger(__name__)
 
@@ -90,3 +91,11 @@ def scan_files(connector: Microsoft365Connector, resume: JSON | None) -> Iterato
             checkpoint = {"domains": domain_state, "drives": listed, "next": index + 1}
         yield Batch("files", file_rows)
         yield Batch("file_shares", share_rows, checkpoint)
+
+
+STAGE = SnapshotStage(
+    stage=Stage.FILES,
+    scan=scan_files,
+    permission="Files.Read.All and Sites.Read.All",
+    resumable=True,
+)

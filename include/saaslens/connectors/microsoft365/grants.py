@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from saaslens.connectors.kit import JSON, Batch
+from saaslens.connectors.kit import JSON, Batch, SnapshotStage
 from saaslens.connectors.microsoft365 import transform
 from saaslens.connectors.microsoft365.connector import Microsoft365Connector
 from saaslens.http import api_path
+from saaslens.vocabulary import Stage
 
 SERVICE_PRINCIPAL_FIELDS = ("id", "appId", "displayName", "servicePrincipalType", "accountEnabled", "appRoles")
 
@@ -32,3 +33,10 @@ def scan_app_permissions(connector: Microsoft365Connector, resume: JSON | None) 
             yield Batch(
                 "app_permissions", [transform.application_grant_row(a, service_principals) for a in assignments]
             )
+
+
+STAGE = SnapshotStage(
+    stage=Stage.APP_PERMISSIONS,
+    scan=scan_app_permissions,
+    permission="Application.Read.All and DelegatedPermissionGrant.Read.All (or Directory.Read.All)",
+)

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from saaslens.connectors.kit import JSON, Batch, Row
+from saaslens.connectors.kit import JSON, Batch, Probe, Row, SnapshotStage
 from saaslens.connectors.microsoft365 import transform
 from saaslens.connectors.microsoft365.connector import Microsoft365Connector
+from saaslens.vocabulary import Stage
 
 GROUP_FIELDS = (
     "id",
@@ -35,3 +36,11 @@ def scan_groups(connector: Microsoft365Connector, resume: JSON | None) -> Iterat
         return [transform.member_row(group["id"], member) for member in members if transform.is_user(member)]
 
     yield from connector.groups_then_members(pages, transform.group_row, user_members)
+
+
+STAGE = SnapshotStage(
+    stage=Stage.GROUPS,
+    scan=scan_groups,
+    permission="GroupMember.Read.All",
+    probe=Probe("/v1.0/groups", {"$top": 1, "$select": "id"}),
+)

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from saaslens.connectors.kit import JSON, Batch, Row
+from saaslens.connectors.kit import JSON, Batch, Probe, Row, SnapshotStage
 from saaslens.connectors.microsoft365 import transform
 from saaslens.connectors.microsoft365.connector import Microsoft365Connector
+from saaslens.vocabulary import Stage
 
 
 def scan_privileges(connector: Microsoft365Connector, resume: JSON | None) -> Iterator[Batch]:
@@ -21,3 +22,11 @@ def scan_privileges(connector: Microsoft365Connector, resume: JSON | None) -> It
         if key not in rows or (rows[key]["assignment_type"] == "group" and not via_group):
             rows[key] = row
     yield Batch("privileges", list(rows.values()))
+
+
+STAGE = SnapshotStage(
+    stage=Stage.PRIVILEGES,
+    scan=scan_privileges,
+    permission="RoleManagement.Read.Directory",
+    probe=Probe("/v1.0/directoryRoles"),
+)

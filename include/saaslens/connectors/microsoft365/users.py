@@ -15,12 +15,13 @@ from bisect import bisect_left
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from saaslens.connectors.kit import JSON, Batch, Row
+from saaslens.connectors.kit import JSON, Batch, Incremental, Probe, Row, SnapshotStage
 from saaslens.connectors.microsoft365 import transform
 from saaslens.connectors.microsoft365.connector import Microsoft365Connector
 from saaslens.http import FeatureUnavailableError, MalformedResponseError, PermissionDeniedError
 from saaslens.http.listing import Page
 from saaslens.http.pagination import NextUrlPaginator, PageRequest
+from saaslens.vocabulary import Stage
 
 log = logging.getLogger(__name__)
 
@@ -123,3 +124,13 @@ def _in_sorted(values: Sequence[str], value: str) -> bool:
     """Membership in a sorted list in O(log n): merge runs once per account."""
     at = bisect_left(values, value)
     return at < len(values) and values[at] == value
+
+
+STAGE = SnapshotStage(
+    stage=Stage.USERS,
+    scan=scan_users,
+    permission="User.Read.All",
+    probe=Probe("/v1.0/users", {"$top": 1, "$select": "id"}),
+    resumable=True,
+    incremental=Incremental(start_cursor=start_cursor, changes=changes, merge=merge),
+)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from saaslens.connectors.kit import JSON, ActivityWindow, Batch
+from saaslens.connectors.kit import JSON, ActivityStage, ActivityWindow, Batch
 from saaslens.connectors.okta import transform
 from saaslens.connectors.okta.connector import OktaConnector
 from saaslens.http.pagination import LinkHeaderPaginator, PageRequest
@@ -31,3 +31,6 @@ def scan_activities(
     for page in pages:
         checkpoint = page.next_request.to_state() if page.next_request is not None else None
         yield Batch("activities", [transform.activity_row(event) for event in page.items], checkpoint)
+
+
+STAGE = ActivityStage(streams=STREAMS, scan=scan_activities, permission="okta.logs.read")

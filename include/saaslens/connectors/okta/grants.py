@@ -8,11 +8,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from saaslens.connectors.kit import JSON, Batch
+from saaslens.connectors.kit import JSON, Batch, SnapshotStage
 from saaslens.connectors.okta import transform
 from saaslens.connectors.okta.connector import OktaConnector
 from saaslens.http.client import api_path
 from saaslens.http.pagination import LinkHeaderPaginator
+from saaslens.vocabulary import Stage
 
 
 def scan_app_permissions(connector: OktaConnector, resume: JSON | None) -> Iterator[Batch]:
@@ -25,3 +26,7 @@ def scan_app_permissions(connector: OktaConnector, resume: JSON | None) -> Itera
     for grants in connector.fan_out(user_ids, user_grants):
         if grants:
             yield Batch("app_permissions", [transform.grant_row(grant) for grant in grants])
+
+
+# Probed per user (grants are listed per user): OktaConnector.authenticate.
+STAGE = SnapshotStage(stage=Stage.APP_PERMISSIONS, scan=scan_app_permissions, permission="okta.users.read")

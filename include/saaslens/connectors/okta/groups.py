@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-from saaslens.connectors.kit import JSON, Batch, Row
+from saaslens.connectors.kit import JSON, Batch, Incremental, Probe, Row, SnapshotStage
 from saaslens.connectors.okta import transform
 from saaslens.connectors.okta.connector import OktaConnector
 from saaslens.http.pagination import LinkHeaderPaginator
 from saaslens.transform_utils import iso_z
+from saaslens.vocabulary import Stage
 
 
 def _group_pages(connector: OktaConnector, params: JSON) -> Iterator[list[Row]]:
@@ -50,3 +51,12 @@ def changes(connector: OktaConnector, cursor: JSON) -> Iterator[Batch]:
         yield Batch("group_members", children={group_id: rows})
     removed = connector.deleted_since(since, iso_z(now), "group.lifecycle.delete", "UserGroup")
     yield Batch("groups", removed=removed, cursor={"watermark": iso_z(now)})
+
+
+STAGE = SnapshotStage(
+    stage=Stage.GROUPS,
+    scan=scan_groups,
+    permission="okta.groups.read",
+    probe=Probe("/api/v1/groups", {"limit": 1}),
+    incremental=Incremental(start_cursor=start_cursor, changes=changes),
+)

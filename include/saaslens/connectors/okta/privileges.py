@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from saaslens.connectors.kit import JSON, Batch
+from saaslens.connectors.kit import JSON, Batch, Probe, SnapshotStage
 from saaslens.connectors.okta import transform
 from saaslens.connectors.okta.connector import OktaConnector
 from saaslens.http.client import api_path
 from saaslens.http.pagination import LinkHeaderPaginator
+from saaslens.vocabulary import Stage
 
 
 def scan_privileges(connector: OktaConnector, resume: JSON | None) -> Iterator[Batch]:
@@ -24,3 +25,11 @@ def scan_privileges(connector: OktaConnector, resume: JSON | None) -> Iterator[B
 
     for user_id, roles in connector.fan_out(connector.role_holder_ids(), user_roles):
         yield Batch("privileges", [transform.privilege_row(user_id, role) for role in roles])
+
+
+STAGE = SnapshotStage(
+    stage=Stage.PRIVILEGES,
+    scan=scan_privileges,
+    permission="okta.roles.read",
+    probe=Probe("/api/v1/iam/assignees/users", {"limit": 1}),
+)

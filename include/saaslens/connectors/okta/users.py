@@ -14,11 +14,12 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from saaslens.connectors.kit import JSON, Batch, Row
+from saaslens.connectors.kit import JSON, Batch, Incremental, Probe, Row, SnapshotStage
 from saaslens.connectors.okta import transform
 from saaslens.connectors.okta.connector import OktaConnector
 from saaslens.http.pagination import LinkHeaderPaginator, PageRequest
 from saaslens.transform_utils import iso_z
+from saaslens.vocabulary import Stage
 
 
 def scan_users(connector: OktaConnector, resume: JSON | None) -> Iterator[Batch]:
@@ -78,3 +79,13 @@ def merge(table: str, previous: Row | None, changed: Row | None, context: Mappin
         at = bisect_left(admin_ids, row["account_id"])  # O(log n): merge runs once per account
         row["is_admin"] = at < len(admin_ids) and admin_ids[at] == row["account_id"]
     return row
+
+
+STAGE = SnapshotStage(
+    stage=Stage.USERS,
+    scan=scan_users,
+    permission="okta.users.read",
+    probe=Probe("/api/v1/users", {"limit": 1}),
+    resumable=True,
+    incremental=Incremental(start_cursor=start_cursor, changes=changes, merge=merge),
+)

@@ -12,7 +12,7 @@ import math
 from collections.abc import Iterator
 from typing import Any
 
-from saaslens.connectors.kit import JSON, ActivityWindow, Batch, Row
+from saaslens.connectors.kit import JSON, ActivityStage, ActivityWindow, Batch, Row
 from saaslens.connectors.slack import transform
 from saaslens.connectors.slack.connector import ACCESS_STREAM, AUDIT_STREAM, AccessLogPaginator, SlackConnector
 from saaslens.http.listing import Page
@@ -45,3 +45,11 @@ def scan_activities(
             yield _batch(page, rows)
         return
     raise ValueError(f"unknown Slack activity stream {stream!r} (streams: {', '.join(STREAMS)})")
+
+
+# Probed stream by stream, on the Audit Logs API's own host: SlackConnector.authenticate.
+STAGE = ActivityStage(
+    streams=STREAMS,
+    scan=scan_activities,
+    permission="auditlogs:read (Audit Logs API) and admin (team.accessLogs)",
+)

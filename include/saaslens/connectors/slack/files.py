@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from saaslens.connectors.kit import JSON, Batch
+from saaslens.connectors.kit import JSON, Batch, Probe, SnapshotStage
 from saaslens.connectors.slack import transform
 from saaslens.connectors.slack.connector import PageNumberPaginator, SlackConnector
+from saaslens.vocabulary import Stage
 
 
 def scan_files(connector: SlackConnector, resume: JSON | None) -> Iterator[Batch]:
@@ -17,3 +18,11 @@ def scan_files(connector: SlackConnector, resume: JSON | None) -> Iterator[Batch
         shares = [row for file in page.items for row in transform.share_rows(file)]
         if shares:
             yield Batch("file_shares", shares)
+
+
+STAGE = SnapshotStage(
+    stage=Stage.FILES,
+    scan=scan_files,
+    permission="files:read",
+    probe=Probe("files.list", {"count": 1}),
+)

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from saaslens.connectors.kit import JSON, Batch
+from saaslens.connectors.kit import JSON, Batch, Probe, SnapshotStage
 from saaslens.connectors.slack import transform
 from saaslens.connectors.slack.connector import SlackConnector
 from saaslens.http.pagination import BodyCursorPaginator
+from saaslens.vocabulary import Stage
 
 
 def scan_app_permissions(connector: SlackConnector, resume: JSON | None) -> Iterator[Batch]:
@@ -19,3 +20,11 @@ def scan_app_permissions(connector: SlackConnector, resume: JSON | None) -> Iter
         if page.items:
             rows = [transform.app_grant_row(approved, connector.options.team_id) for approved in page.items]
             yield Batch("app_permissions", rows)
+
+
+STAGE = SnapshotStage(
+    stage=Stage.APP_PERMISSIONS,
+    scan=scan_app_permissions,
+    permission="admin.apps:read (Enterprise Grid org admin or owner)",
+    probe=Probe("admin.apps.approved.list", {"limit": 1}),
+)

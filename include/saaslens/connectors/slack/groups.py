@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from saaslens.connectors.kit import JSON, Batch, Row
+from saaslens.connectors.kit import JSON, Batch, Probe, Row, SnapshotStage
 from saaslens.connectors.slack import transform
 from saaslens.connectors.slack.connector import SlackConnector
 from saaslens.http.pagination import SinglePage
+from saaslens.vocabulary import Stage
 
 
 def scan_groups(connector: SlackConnector, resume: JSON | None) -> Iterator[Batch]:
@@ -31,3 +32,11 @@ def scan_groups(connector: SlackConnector, resume: JSON | None) -> Iterator[Batc
         return [transform.member_row(group["id"], user_id) for user_id in members]
 
     yield from connector.groups_then_members([groups], transform.group_row, members_of)
+
+
+STAGE = SnapshotStage(
+    stage=Stage.GROUPS,
+    scan=scan_groups,
+    permission="usergroups:read",
+    probe=Probe("usergroups.list"),
+)

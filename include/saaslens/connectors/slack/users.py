@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from saaslens.connectors.kit import JSON, Batch, Row
+from saaslens.connectors.kit import JSON, Batch, Probe, Row, SnapshotStage
 from saaslens.connectors.slack import transform
 from saaslens.connectors.slack.connector import SlackConnector
 from saaslens.http.pagination import BodyCursorPaginator
+from saaslens.vocabulary import Stage
 
 
 def _user_pages(connector: SlackConnector) -> Iterator[list[Row]]:
@@ -28,3 +29,13 @@ def scan_privileges(connector: SlackConnector, resume: JSON | None) -> Iterator[
         rows = [row for user in users for row in transform.privilege_rows(user)]
         if rows:
             yield Batch("privileges", rows)
+
+
+USERS_STAGE = SnapshotStage(
+    stage=Stage.USERS,
+    scan=scan_users,
+    permission="users:read (and users:read.email for emails)",
+    probe=Probe("users.list", {"limit": 1}),
+)
+# No probe of its own: the users stage's answers for it, both read users.list.
+PRIVILEGES_STAGE = SnapshotStage(stage=Stage.PRIVILEGES, scan=scan_privileges, permission="users:read")
