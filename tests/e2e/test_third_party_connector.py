@@ -116,8 +116,6 @@ def verify_suspend(connector: AcmeDirectoryConnector, outcome: ActionOutcome) ->
 
 
 APP = AppSpec(
-    app="acme_directory",
-    title="Acme Directory",
     connector=AcmeDirectoryConnector,
     stages=(
         SnapshotStage(

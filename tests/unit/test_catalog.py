@@ -313,10 +313,11 @@ def test_reference_tables_come_from_the_apps_declarations(empty_catalog):
 def test_a_new_apps_declaration_reaches_the_catalog_with_no_edit_to_it(tmp_path):
     """An app the catalog has never heard of: its identity key links people, it is an identity
     provider, and its OCSF map and broad scopes are rows of the reference tables."""
+    okta = registry.app_spec("okta")
+    acme_connector = type("AcmeConnector", (okta.connector,), {"app": "acme", "title": "Acme"})
     acme = replace(
-        registry.app_spec("okta"),
-        app="acme",
-        title="Acme",
+        okta,
+        connector=acme_connector,
         ocsf=(OcsfMapping("acme.signin", 3002, 1),),
         identity_keys=(IdentityKey("login", "[login]", "Acme signs people in by their corporate email."),),
         identity_provider="Acme SSO",

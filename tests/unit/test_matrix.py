@@ -52,11 +52,16 @@ def suspend(implemented: bool) -> Action[Any]:
     return replace(declared, plan=plan_suspend, apply=apply_suspend, verify=verify_suspend)
 
 
+class ExampleConnector(Connector):
+    """Never instantiated: the matrix reads declarations, it never connects."""
+
+    app = "example"
+    title = "Example"
+
+
 def example_app(*actions: Action[Any]) -> AppSpec:
     return AppSpec(
-        app="example",
-        title="Example",
-        connector=Connector,  # type: ignore[type-abstract]  # the matrix reads declarations, never connects
+        connector=ExampleConnector,  # type: ignore[type-abstract]
         stages=(SnapshotStage(stage=Stage.USERS, scan=scan_users, permission="users:read"),),
         actions=actions,
         api_capabilities=frozenset({Capability.LIST_ACCOUNTS, Capability.SECURITY_POSTURE}),

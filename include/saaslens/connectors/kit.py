@@ -313,10 +313,10 @@ class AppSpec:
     What the app can do is derived, never listed twice: its stages collect what they declare
     (`collects`), its actions give governance, revoking app permissions and sharing control, and
     `api_capabilities` adds only what the provider's API offers that neither a stage nor an action
-    covers yet (security posture, content scans, labels), which the matrix shows as "API"."""
+    covers yet (security posture, content scans, labels), which the matrix shows as "API".
 
-    app: str
-    title: str
+    The app's name and title are its connector class's (`app`, `title`), said once there."""
+
     connector: type[Connector]
     stages: tuple[StageSpec, ...]
     actions: tuple[Action[Any], ...] = ()
@@ -325,6 +325,14 @@ class AppSpec:
     identity_keys: tuple[IdentityKey, ...] = ()
     identity_provider: str | None = None  # its title as an identity provider, e.g. "Microsoft Entra ID"
     broad_scopes: tuple[BroadScope, ...] = ()
+
+    @property
+    def app(self) -> str:
+        return self.connector.app
+
+    @property
+    def title(self) -> str:
+        return self.connector.title
 
     def __post_init__(self) -> None:
         names = [spec.stage for spec in self.stages]

@@ -72,10 +72,10 @@ def app_spec(app: str) -> AppSpec:
             f"connector {app!r}: {target!r} is {kind}, not an AppSpec (point the entry point at the app's "
             "`APP = AppSpec(...)`: docs/adding-a-connector.md)"
         )
-    if declared.app != app:
-        raise ConnectorLoadError(f"connector {app!r}: {target!r} declares the app {declared.app!r}")
     if not (isinstance(declared.connector, type) and issubclass(declared.connector, Connector)):
         raise ConnectorLoadError(f"connector {app!r}: {target!r} names {declared.connector!r}, not a Connector class")
+    if declared.app != app:
+        raise ConnectorLoadError(f"connector {app!r}: {target!r} declares the app {declared.app!r}")
     # The stages declare the permissions they need; the connector names them when a probe is denied
     # (Connector.probe), without importing the registry back.
     declared.connector.stage_permissions = declared.stage_permissions

@@ -5,23 +5,13 @@ activities), each with the token permission it needs and the cheapest request th
 probe is below the organization, ``/orgs/{org}``, filled from the connection), the control actions the
 API offers (actions.py), its OCSF action map, identity keys and broad scopes."""
 
-from saaslens.connectors.github import (
-    activities,
-    grants,
-    groups,
-    identity,
-    privileges,
-    scopes,
-    users,
-)
+from saaslens.connectors.github import activities, grants, groups, identity, privileges, scopes, users
 from saaslens.connectors.github.actions import ACTIONS
 from saaslens.connectors.github.connector import GitHubConnector
 from saaslens.connectors.kit import AppSpec, read_ocsf
 from saaslens.vocabulary import Capability
 
 APP = AppSpec(
-    app=GitHubConnector.app,
-    title=GitHubConnector.title,
     connector=GitHubConnector,
     stages=(users.STAGE, groups.STAGE, privileges.STAGE, grants.STAGE, activities.STAGE),
     actions=ACTIONS,

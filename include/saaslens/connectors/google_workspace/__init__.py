@@ -5,24 +5,13 @@ activities, files), each with the OAuth scope it delegates and the cheapest requ
 (a probe's ``{customer}`` and ``{subject}`` are the connection's customer id and admin), the control
 actions the APIs offer (actions.py), its OCSF action map, identity keys and broad scopes."""
 
-from saaslens.connectors.google_workspace import (
-    activities,
-    files,
-    grants,
-    groups,
-    identity,
-    privileges,
-    scopes,
-    users,
-)
+from saaslens.connectors.google_workspace import activities, files, grants, groups, identity, privileges, scopes, users
 from saaslens.connectors.google_workspace.actions import ACTIONS
 from saaslens.connectors.google_workspace.connector import GoogleWorkspaceConnector
 from saaslens.connectors.kit import AppSpec, read_ocsf
 from saaslens.vocabulary import Capability
 
 APP = AppSpec(
-    app=GoogleWorkspaceConnector.app,
-    title=GoogleWorkspaceConnector.title,
     connector=GoogleWorkspaceConnector,
     stages=(users.STAGE, groups.STAGE, privileges.STAGE, grants.STAGE, activities.STAGE, files.STAGE),
     actions=ACTIONS,

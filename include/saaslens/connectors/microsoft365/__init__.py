@@ -5,23 +5,12 @@ activities, files), the control actions Graph offers (actions.py), its OCSF acti
 keys and broad scopes."""
 
 from saaslens.connectors.kit import AppSpec, read_ocsf
-from saaslens.connectors.microsoft365 import (
-    activities,
-    files,
-    grants,
-    groups,
-    identity,
-    privileges,
-    scopes,
-    users,
-)
+from saaslens.connectors.microsoft365 import activities, files, grants, groups, identity, privileges, scopes, users
 from saaslens.connectors.microsoft365.actions import ACTIONS
 from saaslens.connectors.microsoft365.connector import Microsoft365Connector
 from saaslens.vocabulary import Capability
 
 APP = AppSpec(
-    app=Microsoft365Connector.app,
-    title=Microsoft365Connector.title,
     connector=Microsoft365Connector,
     stages=(users.STAGE, groups.STAGE, privileges.STAGE, grants.STAGE, activities.STAGE, files.STAGE),
     actions=ACTIONS,

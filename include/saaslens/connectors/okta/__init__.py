@@ -11,8 +11,6 @@ from saaslens.connectors.okta.connector import OktaConnector
 from saaslens.vocabulary import Capability
 
 APP = AppSpec(
-    app=OktaConnector.app,
-    title=OktaConnector.title,
     connector=OktaConnector,
     stages=(users.STAGE, groups.STAGE, privileges.STAGE, grants.STAGE, activities.STAGE),
     actions=ACTIONS,

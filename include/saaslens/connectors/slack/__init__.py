@@ -12,8 +12,6 @@ from saaslens.vocabulary import Capability
 
 # Probes add the `team_id` option where it is set (an org-level token needs it): SlackConnector.authenticate.
 APP = AppSpec(
-    app=SlackConnector.app,
-    title=SlackConnector.title,
     connector=SlackConnector,
     stages=(users.USERS_STAGE, groups.STAGE, users.PRIVILEGES_STAGE, grants.STAGE, activities.STAGE, files.STAGE),
     actions=ACTIONS,
