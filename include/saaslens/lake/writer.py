@@ -123,6 +123,18 @@ def rename_durably(source: Path, target: Path) -> None:
     _fsync_dir(target.parent)
 
 
+def read_json_state(path: Path, remedy: str) -> dict[str, Any] | None:
+    """A JSON object saaslens wrote (a cursor, a snapshot's cursor.json or quality.json), or None when
+    absent. A file that does not parse is refused, naming it and `remedy`, never read as empty."""
+    try:
+        state: dict[str, Any] = orjson.loads(path.read_bytes())  # saaslens wrote it: a JSON object
+    except FileNotFoundError:
+        return None
+    except orjson.JSONDecodeError as exc:
+        raise LakeError(f"{path} is corrupt ({exc}){remedy}") from None
+    return state
+
+
 # -- no secret on disk: checkpoints and cursors (issue 10, item 5) ----------------------------------
 
 # A URL's query, parameter by parameter: `name=value` up to the next & or # (RFC 3986 section 3.4).
@@ -375,14 +387,7 @@ class Lake:
         latest = self.latest_snapshot_dir(table, app, instance)
         if latest is None:
             return None
-        path = latest / name
-        try:
-            meta: dict[str, Any] = orjson.loads(path.read_bytes())  # saaslens wrote it: a JSON object
-        except FileNotFoundError:
-            return None
-        except orjson.JSONDecodeError as exc:
-            raise LakeError(f"{path} is corrupt ({exc})") from None
-        return meta
+        return read_json_state(latest / name, "")
 
     def snapshot_ids(self, table: str, app: str, instance: str) -> list[str]:
         base = self.instance_dir(table, app, instance)
@@ -888,14 +893,7 @@ class StateStore:
         return self.lake.root / "_state" / app / instance / f"{stream}.json"
 
     def get(self, app: str, instance: str, stream: str) -> dict[str, Any] | None:
-        path = self.path(app, instance, stream)
-        try:
-            cursor: dict[str, Any] = orjson.loads(path.read_bytes())  # saaslens wrote it: a JSON object
-        except FileNotFoundError:
-            return None
-        except orjson.JSONDecodeError as exc:
-            raise LakeError(f"cursor file {path} is corrupt ({exc}); delete it to rescan from the start") from None
-        return cursor
+        return read_json_state(self.path(app, instance, stream), "; delete it to rescan from the start")
 
     def put(self, app: str, instance: str, stream: str, state: Mapping[str, Any]) -> bool:
         """Commit a state; False if it was refused for holding a registered secret (the previous
