@@ -18,7 +18,6 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from saaslens.connectors.base import ActivityWindow
 from saaslens.connectors.github import transform
 from saaslens.connectors.github.connector import (
     GitHubAppInstallationProvider,
@@ -26,6 +25,7 @@ from saaslens.connectors.github.connector import (
     audit_phrase,
     github_bucket,
 )
+from saaslens.connectors.kit import ActivityWindow
 from saaslens.http import (
     AuthenticationError,
     FeatureUnavailableError,
