@@ -37,15 +37,7 @@ from saaslens.vocabulary import STAGE_ORDER
 
 log = logging.getLogger(__name__)
 
-__all__ = [
-    "CredentialsRejected",
-    "RunContext",
-    "StageFailed",
-    "StageResult",
-    "StageRunner",
-    "StageSkipped",
-    "run_stage",
-]
+__all__ = ["StageResult", "StageRunner", "run_stage"]
 
 
 def _failure_text(exc: BaseException) -> str:
