@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, TypeAlias
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, ValidationInfo, field_validator
 
 from saaslens import settings
 
@@ -31,6 +31,20 @@ NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 # Airflow's own rule for connection ids (airflow.models.connection.RE_SANITIZE_CONN_ID, at most
 # 250 characters), matched in full.
 CONN_ID_PATTERN = re.compile(r"[\w#!()\-.:/\\]{1,250}")
+# What an instance's name and connection id must look like, and the rule a refusal states.
+_FIELD_PATTERNS: dict[str, tuple[re.Pattern[str], str]] = {
+    "name": (
+        NAME_PATTERN,
+        "must be 1-63 characters of lowercase letters, digits, '-' or '_', starting with a "
+        "letter or digit (it becomes part of the DAG id, pool name and lake path)",
+    ),
+    "conn_id": (
+        CONN_ID_PATTERN,
+        "must be 1-250 characters Airflow allows in a connection id: letters, digits, '_', "
+        "'#', '!', '(', ')', '-', '.', ':', '/' or '\\'",
+    ),
+}
+
 # The schedules Airflow 3 accepts as text (airflow.sdk.definitions.dag._create_timetable): null (no
 # schedule), "@once", "@continuous", or a cron expression, after Airflow's preset aliases below
 # (airflow.sdk.definitions.timetables._cron.CRON_PRESETS; a test keeps them equal) are resolved,
@@ -70,24 +84,12 @@ class InstanceConfig(BaseModel):
     pool_slots: int = Field(default=4, ge=1, le=128)
     options: dict[str, Any] = Field(default_factory=dict)
 
-    @field_validator("name")
+    @field_validator("name", "conn_id")
     @classmethod
-    def _name_is_identifier_safe(cls, value: str) -> str:
-        if not NAME_PATTERN.fullmatch(value):
-            raise ValueError(
-                "must be 1-63 characters of lowercase letters, digits, '-' or '_', starting with a "
-                "letter or digit (it becomes part of the DAG id, pool name and lake path)"
-            )
-        return value
-
-    @field_validator("conn_id")
-    @classmethod
-    def _conn_id_is_airflows(cls, value: str) -> str:
-        if not CONN_ID_PATTERN.fullmatch(value):
-            raise ValueError(
-                "must be 1-250 characters Airflow allows in a connection id: letters, digits, '_', "
-                "'#', '!', '(', ')', '-', '.', ':', '/' or '\\'"
-            )
+    def _matches_its_pattern(cls, value: str, info: ValidationInfo) -> str:
+        pattern, rule = _FIELD_PATTERNS[str(info.field_name)]
+        if not pattern.fullmatch(value):
+            raise ValueError(rule)
         return value
 
     @field_validator("schedule")
