@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import unquote_plus
 
 import numpy as np
@@ -444,7 +444,28 @@ class Lake:
 _SNAPSHOT_DERIVED = frozenset({"app", "instance", "snapshot_id", "snapshot_at"})
 
 
-class SnapshotWriter:
+class _InstanceTableWriter:
+    """What every writer starts from: the lake, one table of the kind the writer writes, and the
+    instance whose rows it holds."""
+
+    kind: ClassVar[str]
+
+    def __init__(self, lake: Lake, table: str, app: str, instance: str) -> None:
+        if TABLES[table].kind != self.kind:
+            raise LakeError(f"{table!r} is not {'an event' if self.kind == 'events' else 'a ' + self.kind} table")
+        self.lake = lake
+        self.table = table
+        self.app = app
+        self.instance = instance
+
+    def quarantine_dir(self, name: str) -> Path:
+        """Where refused rows of this table and instance are set aside (never read by the catalog);
+        `name` is made unique so two refusals never meet."""
+        where = self.lake.root / "_quarantine" / self.table / f"app={self.app}" / f"instance={self.instance}"
+        return where / f"{name}-{uuid.uuid4().hex[:8]}"
+
+
+class SnapshotWriter(_InstanceTableWriter):
     """Stage a snapshot in parts; `publish()` makes it visible in one rename.
 
     Re-publishing the same snapshot id (a retried Airflow task of the same run) replaces it, so
@@ -456,13 +477,10 @@ class SnapshotWriter:
     tells the identical object seen twice from two different objects sharing a key.
     """
 
+    kind = "snapshot"
+
     def __init__(self, lake: Lake, table: str, app: str, instance: str, snapshot_id: str, *, resumable: bool = False):
-        if TABLES[table].kind != "snapshot":
-            raise LakeError(f"{table!r} is not a snapshot table")
-        self.lake = lake
-        self.table = table
-        self.app = app
-        self.instance = instance
+        super().__init__(lake, table, app, instance)
         self.snapshot_id = snapshot_id
         self.snapshot_at = snapshot_time(snapshot_id)
         self.resumable = resumable
@@ -618,14 +636,7 @@ class SnapshotWriter:
     def quarantine(self, report: dict[str, Any], summary: str) -> Path:
         """Move the staged snapshot aside with its validation result; nothing is published."""
         assert self._staging is not None, "use SnapshotWriter as a context manager"
-        target = (
-            self.lake.root
-            / "_quarantine"
-            / self.table
-            / f"app={self.app}"
-            / f"instance={self.instance}"
-            / f"snapshot={self.snapshot_id}-{uuid.uuid4().hex[:8]}"
-        )
+        target = self.quarantine_dir(f"snapshot={self.snapshot_id}")
         private_dirs(target.parent)
         _write_verdict(self._staging, report, summary)
         rename_durably(self._staging, target)
@@ -732,16 +743,13 @@ class KnownIds:
 _DERIVED = frozenset({"app", "instance", "event_date"})
 
 
-class EventWriter:
+class EventWriter(_InstanceTableWriter):
     """Append events, dropping ids already stored, one staged-and-renamed file per date and batch."""
 
+    kind = "events"
+
     def __init__(self, lake: Lake, table: str, app: str, instance: str, run_tag: str) -> None:
-        if TABLES[table].kind != "events":
-            raise LakeError(f"{table!r} is not an event table")
-        self.lake = lake
-        self.table = table
-        self.app = app
-        self.instance = instance
+        super().__init__(lake, table, app, instance)
         self.run_tag = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in run_tag)
         self.key = TABLES[table].key[0]
         self._known: dict[str, KnownIds] = {}
@@ -829,14 +837,7 @@ class EventWriter:
 
     def quarantine(self, data: pa.Table, report: dict[str, Any], summary: str) -> Path:
         """Set a refused batch aside with its validation result; nothing of it is stored."""
-        target = (
-            self.lake.root
-            / "_quarantine"
-            / self.table
-            / f"app={self.app}"
-            / f"instance={self.instance}"
-            / f"batch-{self.run_tag}-{uuid.uuid4().hex[:8]}"
-        )
+        target = self.quarantine_dir(f"batch-{self.run_tag}")
         atomic_write(target / "events.parquet", mask_registered_secrets(data))
         _write_verdict(target, report, summary)
         return target
