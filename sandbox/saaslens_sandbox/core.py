@@ -390,6 +390,14 @@ class Personality(abc.ABC):
             f"the {self.app} personality (tenant {self.spec.name!r}) does not support advance: its data is static"
         )
 
+    def forget(self, kind: str, object_id: str) -> dict[str, Any]:
+        """Remove one object from the tenant as if another admin deleted it outside saaslens
+        (`kind`: account, privilege, app_grant, file_share, ...; `object_id`: its provider id, or
+        "parent/child" for objects named by two ids). Tests use it to show a governance action on a
+        target the lake still lists but the provider no longer has is recorded not-found. Raises
+        ValueError (the admin route's 400) for a kind or id the personality does not know."""
+        raise ValueError(f"the {self.app} personality cannot forget {kind!r} objects")
+
     def rate_limit_bucket(self, method: str, path: str) -> str | None:
         """The rate-limit/stats bucket for a request path (relative to the tenant), None = none."""
         return "default"
@@ -761,6 +769,22 @@ def _admin_routes(personalities: dict[tuple[str, str], Personality]) -> list[sta
         except ValueError as exc:
             return json_response({"error": "invalid advance body", "detail": str(exc)}, 400)
 
+    async def forget(request: Request) -> Response:
+        p = lookup(request)
+        if isinstance(p, Response):
+            return p
+        try:
+            body = orjson.loads(await request.body() or b"{}")
+            if (
+                not isinstance(body, dict)
+                or not isinstance(body.get("kind"), str)
+                or not isinstance(body.get("id"), str)
+            ):
+                raise ValueError('the forget body is {"kind": "...", "id": "..."}')
+            return json_response(p.forget(body["kind"], body["id"]))
+        except (orjson.JSONDecodeError, ValueError) as exc:
+            return json_response({"error": "cannot forget", "detail": str(exc)}, 400)
+
     async def hostile(request: Request) -> Response:
         p = lookup(request)
         if isinstance(p, Response):
@@ -794,6 +818,7 @@ def _admin_routes(personalities: dict[tuple[str, str], Personality]) -> list[sta
         Route("/_sandbox/{app}/{tenant}/rate-limits/reset", rate_limits_reset, methods=["POST"]),
         Route("/_sandbox/{app}/{tenant}/advance", advance, methods=["POST"]),
         Route("/_sandbox/{app}/{tenant}/hostile", hostile, methods=["GET", "PUT", "DELETE"]),
+        Route("/_sandbox/{app}/{tenant}/forget", forget, methods=["POST"]),
         Route("/_sandbox/requests", requests, methods=["GET"]),
         Route("/_admin/tenants/{app}/{tenant}/advance", advance, methods=["POST"]),
     ]

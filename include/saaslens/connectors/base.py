@@ -141,6 +141,16 @@ class HttpContext:
     transport: httpx.BaseTransport | None = None
 
 
+@dataclass(frozen=True)
+class ActingAccount:
+    """The account in the tenant a set of credentials acts as (Okta's /users/me, GitHub's /user,
+    Slack's auth.test, Google's delegated admin). The governance engine refuses to act on it: a run
+    must not suspend or demote the account it depends on."""
+
+    account_id: str
+    login: str = ""
+
+
 class Connector(abc.ABC):
     app: ClassVar[str]
     title: ClassVar[str]
@@ -185,6 +195,12 @@ class Connector(abc.ABC):
 
     @abc.abstractmethod
     def authenticate(self) -> AuthReport: ...
+
+    def acting_account(self) -> ActingAccount | None:
+        """The tenant account these credentials act as, read from the provider (no change made),
+        None when they act as an app with no account of its own (an
+        app-only Microsoft Graph token). The governance engine never acts on this account."""
+        return None
 
     # -- shared behaviour ---------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ from importlib.resources import files
 from importlib.resources.abc import Traversable
 from typing import Any, Generic, TypeAlias, TypeVar
 
+from saaslens.connectors.base import ActingAccount as ActingAccount
 from saaslens.connectors.base import Connector
 
 # What scans yield lives below both this module and the Connector class; connector authors import
@@ -132,11 +133,28 @@ StageSpec: TypeAlias = "SnapshotStage[Any] | ActivityStage[Any]"
 
 @dataclass(frozen=True)
 class Target:
-    """What an action changes: its kind and the lake keys that name it (e.g. account_id, grant_id)."""
+    """What an action changes: its kind and the lake keys that name it, as the governance engine
+    resolved them from the instance's latest snapshot (`TARGET_KEYS` lists them per kind), e.g.
+    `{"account_id": "00u1"}` or `{"file_id": "f1", "share_id": "anyoneWithLink"}`. `label` is a
+    human name (email, file name) for the approver and the audit row; `row` the lake row found."""
 
     kind: TargetKind
     keys: Mapping[str, str]
     label: str = ""
+    row: Mapping[str, Any] = field(default_factory=dict)
+
+
+# The lake keys that name a target of each kind (and the table they are resolved from). A connector's
+# plan reads `target.keys[...]` for exactly these.
+TARGET_KEYS: dict[TargetKind, tuple[str, tuple[str, ...]]] = {
+    TargetKind.ACCOUNT: ("accounts", ("account_id",)),
+    TargetKind.SESSION: ("accounts", ("account_id",)),
+    TargetKind.PRIVILEGE: ("privileges", ("account_id", "privilege_id")),
+    TargetKind.APP_GRANT: ("app_permissions", ("grant_id",)),
+    TargetKind.GROUP_MEMBERSHIP: ("group_members", ("group_id", "account_id")),
+    TargetKind.FILE: ("files", ("file_id",)),
+    TargetKind.FILE_SHARE: ("file_shares", ("file_id", "share_id")),
+}
 
 
 @dataclass(frozen=True)
@@ -154,13 +172,17 @@ class ActionPlan:
     """What applying an action would do, computed without changing the tenant (the dry run).
 
     `before` is the target's state as the provider reported it while planning; `noop` says the target
-    is already in the wanted state; `undo` is the plan that reverses this one, for reversible actions."""
+    is already in the wanted state (apply is then never called: the run records already-applied);
+    `protected` says why the target is a super-admin / org owner (or otherwise one the instance must
+    opt in to with `allow_admin_targets`), None for an ordinary target; `undo` is the plan that
+    reverses this one, for reversible actions."""
 
     action: str
     target: Target
     requests: tuple[PlannedRequest, ...]
     before: Mapping[str, Any] = field(default_factory=dict)
     noop: bool = False
+    protected: str | None = None
     undo: ActionPlan | None = None
 
 
@@ -189,10 +211,21 @@ class Verification:
 class Action(Generic[C]):
     """A control action a connector declares: suspend a user, revoke a grant, remove a share.
 
-    `plan` never changes the tenant; `apply` sends exactly the plan's requests; `verify` reads the
-    target (and the provider's audit log) back. Until all three are given the action is declared
-    only: the capability matrix shows its capability as supported by the provider's API, not built.
-    `permission` is the provider permission (scope, role) apply needs, `docs` the provider page."""
+    `plan` never changes the tenant: it re-reads the target from the provider (only GET, or the
+    provider's read calls) and returns the exact requests apply would send. `apply` sends exactly the
+    plan's requests through the connector's ApiClient (`client.request(..., idempotent=...)`: False
+    for a call the provider does not document as idempotent, so a timeout is not retried blindly);
+    `verify` reads the target back and says whether the new state holds. All three are given the
+    connector built from the instance's *action* connection.
+
+    Errors: a target the provider no longer has raises `NotFoundError` (recorded not-found); missing
+    scopes or roles raise `PermissionDeniedError` carrying the provider's error code (recorded denied);
+    anything else raises its `ApiError` (recorded failed). A provider that answers such errors with a
+    200 and an error field (Slack's `ok: false`) has its connector raise the same classes.
+
+    Until all three are given the action is declared only: the capability matrix shows its
+    capability as supported by the provider's API, not built. `permission` is the provider
+    permission (scope, role) apply needs, `docs` the provider page."""
 
     name: str
     target: TargetKind

@@ -297,11 +297,19 @@ class ApiClient:
         *,
         params: Mapping[str, Any] | None = None,
         parse_json: bool = True,
+        idempotent: bool = True,
         **kwargs: Any,
     ) -> tuple[httpx.Response, Any]:
-        """One logical request with pacing and retries; returns (response, parsed JSON body)."""
+        """One logical request with pacing and retries; returns (response, parsed JSON body).
+
+        `idempotent=False` is for a change the provider does not document as safe to repeat (a
+        POST that creates, a lifecycle transition that errors the second time): it is retried only
+        after an answer saying the provider did not act on it (429 and the like), never after a
+        timeout or a 5xx, where the change may have happened. The governance engine's verify step
+        finds out instead."""
         url = self.url_for(path_or_url)
-        return self._retrier.retrying()(self._attempt, method, url, params, kwargs, parse_json)
+        retrying = self._retrier.retrying() if idempotent else self._retrier.retrying(only_throttles=True)
+        return retrying(self._attempt, method, url, params, kwargs, parse_json)
 
     def get_json(self, path_or_url: str, params: Mapping[str, Any] | None = None) -> Any:
         return self.request("GET", path_or_url, params=params)[1]

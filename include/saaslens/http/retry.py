@@ -32,6 +32,10 @@ def is_retryable(exc: BaseException) -> bool:
     return isinstance(exc, ApiError) and exc.retryable
 
 
+def is_throttle(exc: BaseException) -> bool:
+    return isinstance(exc, ThrottledError) and exc.retryable
+
+
 class Retrier:
     """Runs a request function under a RetryPolicy, counting retries in the run's metrics."""
 
@@ -53,9 +57,11 @@ class Retrier:
         wait = state.next_action.sleep if state.next_action else 0
         log.warning("retrying in %.1fs after attempt %d: %s", wait, state.attempt_number, exc)
 
-    def retrying(self) -> Retrying:
+    def retrying(self, *, only_throttles: bool = False) -> Retrying:
+        """A retry loop for one request; `only_throttles` retries only answers saying the request
+        was not acted on (ThrottledError), for changes that must not be sent twice."""
         return Retrying(
-            retry=retry_if_exception(is_retryable),
+            retry=retry_if_exception(is_throttle if only_throttles else is_retryable),
             stop=stop_after_attempt(self.policy.max_attempts) | stop_after_delay(self.policy.max_elapsed_seconds),
             wait=self._wait,
             before_sleep=self._before_sleep,
