@@ -119,6 +119,10 @@ class AuthReport:
     identity: str
     permissions: dict[str, str] = field(default_factory=dict)  # name -> how it was learned
     stages: dict[str, StageAccess] = field(default_factory=dict)
+    # True when `permissions` is everything the credentials hold, as the provider lists it (an OAuth
+    # scopes header, a token's roles claim): a permission absent from it is then known to be missing.
+    # False when some were inferred or cannot be listed without trying a change.
+    permissions_complete: bool = False
 
     def rows(self) -> list[dict[str, Any]]:
         rows = [
