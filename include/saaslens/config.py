@@ -44,6 +44,7 @@ _FIELD_PATTERNS: dict[str, tuple[re.Pattern[str], str]] = {
         "'#', '!', '(', ')', '-', '.', ':', '/' or '\\'",
     ),
 }
+_FIELD_PATTERNS["actions_conn_id"] = _FIELD_PATTERNS["conn_id"]
 
 # The schedules Airflow 3 accepts as text (airflow.sdk.definitions.dag._create_timetable): null (no
 # schedule), "@once", "@continuous", or a cron expression, after Airflow's preset aliases below
@@ -73,20 +74,43 @@ class ConfigError(Exception):
     """A connected-apps file or entry that cannot be used; the message says where and why."""
 
 
+class GovernanceSettings(BaseModel):
+    """How governance actions may run on an instance (docs/governance.md)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    require_approval: bool = Field(
+        default=True,
+        description="Every run that changes the tenant waits for an approver in Airflow; false lets an "
+        "applied run (the DAG's, or `saaslens act --apply`) go ahead without one. Still recorded.",
+    )
+    allow_admin_targets: bool = Field(
+        default=False,
+        description="Act on super-admins, org owners and primary owners too; refused by default.",
+    )
+    max_targets: int = Field(default=25, ge=1, le=10_000, description="Most targets one run may change.")
+
+
 class InstanceConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     app: str
     name: str
     conn_id: str = Field(min_length=1)
+    # The connection governance actions use. Scans keep `conn_id`, which can then stay read-only;
+    # without one, actions are disabled for the instance and say so.
+    actions_conn_id: str | None = None
     enabled: bool = True
     schedule: str | None = "@daily"
     pool_slots: int = Field(default=4, ge=1, le=128)
     options: dict[str, Any] = Field(default_factory=dict)
+    governance: GovernanceSettings = Field(default_factory=GovernanceSettings)
 
-    @field_validator("name", "conn_id")
+    @field_validator("name", "conn_id", "actions_conn_id")
     @classmethod
-    def _matches_its_pattern(cls, value: str, info: ValidationInfo) -> str:
+    def _matches_its_pattern(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return value
         pattern, rule = _FIELD_PATTERNS[str(info.field_name)]
         if not pattern.fullmatch(value):
             raise ValueError(rule)

@@ -21,6 +21,17 @@ ACCOUNT_TYPES = ("member", "guest", "external", "service", "bot")
 ACTIVITY_CATEGORIES = ("logon", "user", "admin", "file", "app")
 OUTCOMES = ("success", "failure", "unknown")
 RUN_STATUSES = ("success", "failed", "skipped")
+# What became of one governance action on one target (docs/governance.md).
+ACTION_RESULTS = (
+    "planned",
+    "applied",
+    "already-applied",
+    "denied",
+    "not-found",
+    "failed",
+    "refused",
+    "rejected-by-approver",
+)
 
 
 @dataclass(frozen=True)
@@ -247,6 +258,49 @@ TABLES: dict[str, Table] = {
                 Column("error", "string", "Why it failed or was skipped (redacted)."),
             ),
             ("run_id", "stage", "attempt"),
+        ),
+        Table(
+            "governance_actions",
+            "runs",
+            "Every governance action saaslens planned or took, one row per target and run: dry runs, "
+            "approvals, refusals, denials and failures included. Append-only; see docs/governance.md.",
+            (
+                _APP,
+                _INSTANCE,
+                Column(
+                    "action_id",
+                    "string",
+                    "This row's id: the run, action and target hashed; a retried run writes the same id.",
+                    True,
+                ),
+                Column("run_id", "string", "Airflow run id of the governance DAG, or act-<time> from the CLI.", True),
+                Column("action", "string", "The connector's declared action (suspend_user, revoke_user_grant, ...).", True),
+                Column("target_kind", "string", "account, session, privilege, app_grant, file_share, ...", True),
+                Column("target_id", "string", "The target's lake key, parts joined by '/' (account_id, file_id/share_id).", True),
+                Column("target_name", "string", "The target's login, email or name, from the lake."),
+                Column("requested_by", "string", "Who asked: the Airflow user who triggered the run, or the OS user.", True),
+                Column("requested_at", "timestamp", "When the run was asked for (UTC).", True),
+                Column("reason", "string", "Why, as the requester wrote it."),
+                Column("dry_run", "bool", "True when the run only planned.", True),
+                Column("approved_by", "string", "Who approved or rejected the run in Airflow; null when no approval was asked."),
+                Column("approved_at", "timestamp", "When they answered (UTC)."),
+                Column(
+                    "result",
+                    "string",
+                    "planned (dry run), applied, already-applied (nothing to change), denied (the provider refused the "
+                    "credentials), not-found, failed, refused (a saaslens guard rail) or rejected-by-approver.",
+                    True,
+                ),
+                Column("provider_status", "int64", "HTTP status of the provider's answer that decided the result."),
+                Column("provider_error", "string", "The provider's error code and message (redacted), if any."),
+                Column("requests", "string", "JSON: the requests the plan sends (method, path, body); never a credential."),
+                Column("before", "string", "JSON: the target's state read from the provider while planning."),
+                Column("after", "string", "JSON: the target's state read back after applying (verify)."),
+                Column("verified", "bool", "The re-read showed the new state; null when nothing was applied."),
+                Column("detail", "string", "What happened, in words (why refused, what failed, the provider's answers)."),
+                Column("recorded_at", "timestamp", "When saaslens wrote this row (UTC).", True),
+            ),
+            ("action_id",),
         ),
         Table(
             "activity_completeness",
