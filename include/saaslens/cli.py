@@ -6,8 +6,9 @@ import argparse
 import json
 import logging
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from saaslens import settings
 from saaslens.connectors.registry import ConnectorLoadError
@@ -136,6 +137,94 @@ def cmd_sync(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
+def cmd_act(args: argparse.Namespace) -> int:
+    """Plan (the default, a dry run) or apply one governance action; print a row per target."""
+    import getpass
+
+    from rich.table import Table
+
+    from saaslens import governance
+    from saaslens.config import ConfigError
+    from saaslens.connections import ConnectionNotFoundError
+    from saaslens.connectors import registry
+    from saaslens.connectors.instances import load_connected_apps
+
+    console = _console()
+    try:
+        instance = load_connected_apps(args.config).get(args.instance)
+    except ConfigError as exc:
+        console.print(f"[red]error:[/red] {safe_text(exc)}")
+        return 2
+    spec = registry.app_spec(instance.app)
+    if args.action is None or args.list:
+        return _print_actions(instance, spec, console, check_access=args.list)
+    if not args.target:
+        console.print("[red]error:[/red] name at least one --target (an id from the lake, or an account's email)")
+        return 2
+    now = datetime.now(UTC)
+    request = governance.GovernanceRequest(
+        app=instance.app,
+        instance=instance.name,
+        action=args.action,
+        targets=tuple(args.target),
+        requested_by=getpass.getuser(),
+        requested_at=now,
+        run_id=args.run_id or f"act-{now:%Y%m%dT%H%M%S%fZ}",
+        dry_run=not args.apply,
+        reason=args.reason or "",
+    )
+    try:
+        rows = governance.act(instance, request, _lake(args.lake))
+    except (governance.GovernanceError, governance.TargetError, ConnectionNotFoundError) as exc:
+        console.print(f"[red]error:[/red] {safe_text(exc)}")
+        return 2
+    table = Table(title=f"{instance.app}/{instance.name}: {args.action} ({'applied' if args.apply else 'dry run'})")
+    for column in ("target", "name", "result", "before", "after", "detail"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(
+            *(
+                safe_text(str(row[key] if row[key] is not None else ""))
+                for key in ("target_id", "target_name", "result", "before", "after", "detail")
+            )
+        )
+    console.print(table)
+    if not args.apply:
+        console.print("Dry run: nothing was sent. Add --apply to change the tenant.")
+    return 1 if any(row["result"] in ("failed", "denied", "not-found") for row in rows) else 0
+
+
+def _print_actions(instance: InstanceConfig, spec: Any, console: Console, *, check_access: bool) -> int:
+    from rich.table import Table
+
+    from saaslens import governance
+    from saaslens.connections import ConnectionNotFoundError
+    from saaslens.http.errors import ApiError
+
+    access: dict[str, str] = {}
+    if check_access:
+        try:
+            connection = governance.action_connection(instance)
+            access = {a.action: a.access for a in governance.action_access(instance, connection)}
+        except (governance.GovernanceError, ConnectionNotFoundError, ApiError) as exc:  # the listing still helps
+            console.print(f"[yellow]note:[/yellow] {safe_text(exc)}")
+    table = Table(title=f"Actions of {instance.app}/{instance.name}")
+    for column in ("action", "target", "permission", "implemented", "reversible", "may perform", "description"):
+        table.add_column(column, overflow="fold")
+    for action in spec.actions:
+        table.add_row(
+            action.name,
+            action.target.value,
+            action.permission,
+            "yes" if action.implemented else "declared",
+            "yes" if action.reversible else "no",
+            access.get(action.name, "run with --list" if not check_access else "unknown"),
+            action.description,
+        )
+    console.print(table)
+    return 0
+
+
 def cmd_catalog(args: argparse.Namespace) -> int:
     from saaslens.catalog.build import build_catalog
 
@@ -251,6 +340,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", help="connected-apps file (default SAASLENS_CONFIG or include/connected_apps.yaml)")
     p.add_argument("--lake", help="lake root (default SAASLENS_LAKE or ./lake)")
     p.set_defaults(func=cmd_sync)
+
+    p = sub.add_parser(
+        "act",
+        help="plan (dry run, the default) or apply a governance action on an instance's targets",
+        description="Without ACTION: list the instance's actions. Applying needs the instance's "
+        "governance.require_approval to be false; otherwise trigger its governance DAG, where an approver answers.",
+    )
+    p.add_argument("instance", help="instance name, or app/name")
+    p.add_argument("action", nargs="?", help="the action (suspend_user, revoke_user_grant, ...)")
+    p.add_argument("--target", action="append", help="a target: its lake id (or an account's email); repeatable")
+    p.add_argument("--apply", action="store_true", help="change the tenant (default: a dry run that only plans)")
+    p.add_argument("--reason", help="why, stored with the rows")
+    p.add_argument("--run-id", help="retry an interrupted run under its id (default act-<time>)")
+    p.add_argument(
+        "--list", action="store_true", help="list actions and whether the action connection may perform them"
+    )
+    p.add_argument("--config", help="connected-apps file (default SAASLENS_CONFIG or include/connected_apps.yaml)")
+    p.add_argument("--lake", help="lake root (default SAASLENS_LAKE or ./lake)")
+    p.set_defaults(func=cmd_act)
 
     p = sub.add_parser("catalog", help="create or refresh <lake>/saaslens.duckdb")
     p.add_argument("--lake")

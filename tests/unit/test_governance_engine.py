@@ -143,10 +143,10 @@ SPEC = AppSpec(
 
 
 @pytest.fixture
-def tenant(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeTenant]:
+def tenant(monkeypatch: pytest.MonkeyPatch) -> FakeTenant:
     real = registry.app_spec
     monkeypatch.setattr(registry, "app_spec", lambda app: SPEC if app == "fakeidp" else real(app))
-    yield FakeTenant()
+    return FakeTenant()
 
 
 @pytest.fixture
