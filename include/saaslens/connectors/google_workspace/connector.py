@@ -50,7 +50,7 @@ from pydantic import Field
 
 from saaslens.connections import ConnectionInvalidError
 from saaslens.connectors import registry
-from saaslens.connectors.base import AuthReport, Connector, ConnectorOptions, StageAccess
+from saaslens.connectors.base import ActingAccount, AuthReport, Connector, ConnectorOptions, StageAccess
 from saaslens.connectors.kit import Probe
 from saaslens.http import ApiClient, AuthenticationError, ErrorPolicy, PermissionDeniedError
 from saaslens.http.auth import AccessToken, JwtBearerProvider, TokenAuth
@@ -95,6 +95,18 @@ STAGE_SCOPES: dict[Stage, tuple[str, str]] = {
     Stage.APP_PERMISSIONS: ("directory", TOKEN_SCOPE),
     Stage.ACTIVITIES: ("reports", AUDIT_SCOPE),
     Stage.FILES: ("drive", DRIVE_SCOPE),
+}
+# A read each control action's scope allows (actions.py), to learn in authenticate whether it is
+# delegated: (api, probe path, params). users.get and files.list accept the write scopes too.
+ACTION_SCOPE_PROBES: dict[str, tuple[str, str, dict[str, Any]]] = {
+    S + "admin.directory.user": ("directory", f"{DIRECTORY}/users/{{subject}}", {}),
+    TOKEN_SCOPE: ("directory", f"{DIRECTORY}/users/{{subject}}/tokens", {}),
+    S + "admin.directory.rolemanagement": (
+        "directory",
+        f"{DIRECTORY}/customer/{{customer}}/roleassignments",
+        {"maxResults": 1},
+    ),
+    S + "drive": ("drive", "drive/v3/files", {"pageSize": 1, "fields": "files(id)"}),
 }
 _THROTTLE_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded"})
 
@@ -385,8 +397,35 @@ class GoogleWorkspaceConnector(Connector):
         for needs_users in ("app_permissions", "files"):
             if stages[needs_users].allowed and not stages["users"].allowed:
                 stages[needs_users] = stages["users"]
+        # The control actions' scopes, each proved by a read its write method's scope also allows.
+        for scope, (api, path, params) in ACTION_SCOPE_PROBES.items():
+            if scope in permissions:
+                continue
+            filled_path, filled_params = filled(Probe(path, params), values)
+            if self.probe("authenticate", filled_path, filled_params, client=self.api(api, scope)).allowed:
+                permissions[scope] = f"delegated: token issued for {self.subject}, read allowed"
         identity = f"service account {self.key.client_email} acting as {self.subject} (customer {self.customer})"
-        return AuthReport(identity=identity, permissions=permissions, stages=stages)
+        # Google's token endpoint does not list the scopes delegated to a client, but it refuses one
+        # that is not (401 unauthorized_client): every scope a stage or an action names was asked for
+        # above, so one missing here is known to be missing.
+        return AuthReport(identity=identity, permissions=permissions, stages=stages, permissions_complete=True)
+
+    def acting_account(self) -> ActingAccount | None:
+        """The delegated admin (``sub``) every Directory and Reports request acts as (users.get);
+        read with the first user scope these credentials hold."""
+        path = api_path(f"{DIRECTORY}/users", self.subject)
+        denied: PermissionDeniedError | None = None
+        for scope in (USER_SCOPE, S + "admin.directory.user", TOKEN_SCOPE):
+            try:
+                user = self.api("directory", scope).get_json(path)
+            except PermissionDeniedError as exc:
+                denied = exc
+                continue
+            if not isinstance(user, dict) or not user.get("id"):
+                raise MalformedResponseError("users.get answered without a user id", method="GET", url=None)
+            return ActingAccount(account_id=str(user["id"]), login=str(user.get("primaryEmail") or self.subject))
+        assert denied is not None
+        raise denied
 
     # -- Directory listings several stages share ----------------------------------------------
 
