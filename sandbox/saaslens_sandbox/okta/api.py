@@ -78,6 +78,7 @@ from saaslens_sandbox.kit.auth import challenge, credential, oauth_error_body
 from saaslens_sandbox.kit.faults import TokenLifetime
 from saaslens_sandbox.kit.paging import PagingStyle, link
 from saaslens_sandbox.kit.ratelimit import limit_headers
+from saaslens_sandbox.okta import actions as okta_actions
 from saaslens_sandbox.okta import filters, live
 from saaslens_sandbox.okta import workforce as okta_workforce
 from saaslens_sandbox.okta.generator import (
@@ -162,6 +163,15 @@ REQUIRED_SCOPES: dict[str, str] = {
     "listUsersWithRoleAssignments": "okta.roles.read",
     "listAssignedRolesForUser": "okta.roles.read",
     "listLogEvents": "okta.logs.read",
+    # the writes governance actions send, and the reads they re-check with (management.yaml security)
+    "getUserGrant": "okta.users.read",
+    "getUserAssignedRole": "okta.roles.read",
+    "suspendUser": "okta.users.manage",
+    "unsuspendUser": "okta.users.manage",
+    "expirePassword": "okta.users.manage",
+    "revokeUserSessions": "okta.users.manage",
+    "revokeUserGrant": "okta.users.manage",
+    "unassignRoleFromUser": "okta.roles.manage",
 }
 
 # ------------------------------------------------------------------------------------------
@@ -335,16 +345,58 @@ class OktaPersonality(Personality):
         )
         t = self.tenant
         self._tier = TIERS.index(self.options.rate_limit_tier)
-        self._ssws: dict[str, Principal] = {}
-        for j, tok in enumerate(t.api_tokens):
-            scopes = frozenset().union(*(ROLE_SCOPES[r] for r in tok.roles))
-            self._ssws[tok.token] = Principal("ssws", scopes, user_index=t.owner_index[j])
+        # An API token acts with its admin's roles as they are now (a role unassigned from the admin
+        # is gone from the token too): token -> the admin's user index, scopes read per request.
+        self._ssws: dict[str, int] = {tok.token: t.owner_index[j] for j, tok in enumerate(t.api_tokens)}
+        self._extra_tokens = self._governance_tokens()
+        for info in self._extra_tokens.values():
+            self._ssws.setdefault(info["token"], info["user_index"])
         self._clients = {c.client_id: c for c in self.options.oauth_clients}
         self._client_keys: dict[str, Any] = {}
         self._jwt_secret = os.urandom(32)
         self._seen_jti: dict[str, float] = {}
         self._token_lifetime = TokenLifetime()  # access token jti -> uses and issue time (token-expiry fault)
         self._rebuild_views()
+
+    def _governance_tokens(self) -> dict[str, dict[str, Any]]:
+        """Two more API tokens of admins the generator made, so a tenant has a credential for
+        governance actions besides its scan token, and one that may read but not change: ``actions``,
+        a SUPER_ADMIN's token (``sandbox-okta-{tenant}-actions``), and ``read_only``, the token of an
+        admin who may read users but change neither users nor roles (``sandbox-okta-{tenant}-readonly``),
+        when the tenant has such active admins. They
+        create no user and change nothing generated."""
+        t = self.tenant
+        configured = {tok.token for tok in t.api_tokens}
+
+        def direct(ui: int) -> list[str]:
+            return [t.roles[ri]["type"] for ri in t.user_roles[ui] if t.roles[ri]["assignmentType"] == "USER"]
+
+        def eligible(ui: int) -> bool:
+            u = t.urecs[ui]
+            return (
+                u.status == "ACTIVE"
+                and u.owner_of is None
+                and not u.planted
+                and len(direct(ui)) == len(t.user_roles[ui])
+            )
+
+        found: dict[str, dict[str, Any]] = {}
+        actions = next((ui for ui in t.role_holders if eligible(ui) and "SUPER_ADMIN" in direct(ui)), None)
+
+        # read_only: an admin whose roles read users but change neither users nor roles (a READ_ONLY_ADMIN
+        # when there is an active one, else e.g. a HELP_DESK_ADMIN)
+        def reads_only(ui: int) -> bool:
+            scopes = frozenset().union(*(ROLE_SCOPES[r] for r in direct(ui)))
+            return "okta.users.read" in scopes and not scopes & {"okta.users.manage", "okta.roles.manage"}
+
+        readers = [ui for ui in t.role_holders if eligible(ui) and reads_only(ui)]
+        readers.sort(key=lambda ui: "READ_ONLY_ADMIN" not in direct(ui))
+        read_only = readers[0] if readers else None
+        for key, ui, suffix in (("actions", actions, "actions"), ("read_only", read_only, "readonly")):
+            token = f"sandbox-okta-{t.name}-{suffix}"
+            if ui is not None and token not in configured:
+                found[key] = {"token": token, "user_index": ui}
+        return found
 
     def _rebuild_views(self) -> None:
         """(Re)compute the listings served without a query; forget cached query views."""
@@ -444,6 +496,15 @@ class OktaPersonality(Personality):
                 for c in self.options.oauth_clients
             ],
         }
+        # The governance credentials (see _governance_tokens): the admin each acts as, with its roles now.
+        for key, info in self._extra_tokens.items():
+            ui = info["user_index"]
+            truth["credentials"][key] = {
+                "token": info["token"],
+                "roles": [t.roles[ri]["type"] for ri in t.user_roles[ui]],
+                "user_id": t.user_ids[ui],
+                "user_login": t.urecs[ui].login,
+            }
         raw = orjson.dumps(truth).replace(ORIGIN_MARKER.encode(), origin.encode())
         return orjson.loads(raw)
 
@@ -465,6 +526,26 @@ class OktaPersonality(Personality):
             get("/api/v1/groups/{group_id}/users", "listGroupUsers", self.list_group_users),
             get("/api/v1/iam/assignees/users", "listUsersWithRoleAssignments", self.list_role_assignees),
             get("/api/v1/logs", "listLogEvents", self.list_logs),
+            self._route("/api/v1/users/{user_id}/lifecycle/suspend", {"POST": ("suspendUser", self.suspend_user)}),
+            self._route(
+                "/api/v1/users/{user_id}/lifecycle/unsuspend", {"POST": ("unsuspendUser", self.unsuspend_user)}
+            ),
+            self._route(
+                "/api/v1/users/{user_id}/lifecycle/expire_password",
+                {"POST": ("expirePassword", self.expire_password)},
+            ),
+            self._route("/api/v1/users/{user_id}/sessions", {"DELETE": ("revokeUserSessions", self.revoke_sessions)}),
+            self._route(
+                "/api/v1/users/{user_id}/grants/{grant_id}",
+                {"GET": ("getUserGrant", self.get_user_grant), "DELETE": ("revokeUserGrant", self.revoke_grant)},
+            ),
+            self._route(
+                "/api/v1/users/{user_id}/roles/{role_id}",
+                {
+                    "GET": ("getUserAssignedRole", self.get_user_role),
+                    "DELETE": ("unassignRoleFromUser", self.unassign_role),
+                },
+            ),
             Route("/oauth2/v1/token", self.token_endpoint, methods=["POST"]),
             Route("/{path:path}", self._not_found, methods=methods),
         ]
@@ -497,6 +578,34 @@ class OktaPersonality(Personality):
 
         return endpoint
 
+    def _route(self, path: str, operations: dict[str, tuple[str, Callable[[Request, Principal], Response]]]) -> Route:
+        """One path serving the given methods (each an operation of management.yaml, with its scope);
+        any other method is answered 405 E0000022 with an Allow header, as Okta does."""
+        allowed = ", ".join(sorted(operations))
+        handlers = {method: (REQUIRED_SCOPES[op], handler) for method, (op, handler) in operations.items()}
+        if "GET" in handlers:
+            handlers["HEAD"] = handlers["GET"]
+
+        async def endpoint(request: Request) -> Response:
+            try:
+                chosen = handlers.get(request.method)
+                if chosen is None:
+                    raise OktaError(
+                        405,
+                        "E0000022",
+                        "The endpoint does not support the provided HTTP method",
+                        headers=(("Allow", allowed),),
+                    )
+                principal = self._authenticate(request, chosen[0])
+                with self._lock:  # a write and the reads of its own answer see one state
+                    response = chosen[1](request, principal)
+            except OktaError as err:
+                return self._error(err)
+            response.raw_headers.append((b"x-okta-request-id", _request_id().encode()))
+            return response
+
+        return Route(path, endpoint, methods=["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"])
+
     def _www_authenticate(self, request: Request, error: str, description: str, scope: str) -> tuple[str, str]:
         base = self.base_url(request.scope)
         resource = (
@@ -518,9 +627,12 @@ class OktaPersonality(Personality):
         found = credential(request.headers.get("authorization", ""), ("ssws", "bearer"))
         principal: Principal | None = None
         if found is not None and found[0] == "ssws":
-            principal = self._ssws.get(found[1])
-            if principal is None:
+            owner = self._ssws.get(found[1])
+            if owner is None or owner in self.tenant.deleted:
                 raise OktaError(401, "E0000011", "Invalid token provided")
+            t = self.tenant
+            scopes = frozenset().union(*(ROLE_SCOPES[t.roles[ri]["type"]] for ri in t.user_roles[owner]))
+            principal = Principal("ssws", scopes, user_index=owner)
         elif found is not None:
             try:
                 claims = jwt.decode(
@@ -747,6 +859,91 @@ class OktaPersonality(Personality):
         more = start + len(page) < len(grants) and bool(page)
         nxt = self._next_params(request, after=t.grants[page[-1]]["id"]) if more else None
         return self._page_response(request, docs, nxt)
+
+    # ---------------------------------------------------------------- governance writes (okta.actions)
+
+    def _write(self, request: Request, principal: Principal, change: Callable[[int, int, int], Any]) -> None:
+        """Apply `change(user index, actor index, now ms)` to the target user; Okta's error answer if refused.
+        The actor is the API token's admin; an OAuth service app has no user (-1: rendered "unknown")."""
+        ui = self._user_index(request.path_params["user_id"], principal)
+        actor = principal.user_index if principal.user_index is not None else -1
+        try:
+            change(ui, actor, int(time.time() * 1000))
+        except okta_actions.Refused as exc:
+            raise OktaError(exc.status, exc.code, exc.summary) from None
+        self._rebuild_views()
+
+    def suspend_user(self, request: Request, principal: Principal) -> Response:
+        self._write(request, principal, lambda ui, a, now: okta_actions.suspend(self.tenant, ui, a, now))
+        return json_response({}, 200)
+
+    def unsuspend_user(self, request: Request, principal: Principal) -> Response:
+        self._write(request, principal, lambda ui, a, now: okta_actions.unsuspend(self.tenant, ui, a, now))
+        return json_response({}, 200)
+
+    def expire_password(self, request: Request, principal: Principal) -> Response:
+        self._write(request, principal, lambda ui, a, now: okta_actions.expire_password(self.tenant, ui, a, now))
+        return self.get_user(request, principal)
+
+    def revoke_sessions(self, request: Request, principal: Principal) -> Response:
+        self._write(request, principal, lambda ui, a, now: okta_actions.clear_sessions(self.tenant, ui, a, now))
+        return Response(status_code=204)
+
+    def get_user_grant(self, request: Request, principal: Principal) -> Response:
+        t = self.tenant
+        ui = self._user_index(request.path_params["user_id"], principal)
+        try:
+            gi = okta_actions.grant_of(t, ui, request.path_params["grant_id"])
+        except okta_actions.Refused as exc:
+            raise OktaError(exc.status, exc.code, exc.summary) from None
+        expand = "scope" in (request.query_params.get("expand") or "").split(",")
+        return self._page_response_single(request, t.grant_doc(gi, expand_scope=expand))
+
+    def revoke_grant(self, request: Request, principal: Principal) -> Response:
+        grant_id = request.path_params["grant_id"]
+        self._write(request, principal, lambda ui, a, now: okta_actions.revoke_grant(self.tenant, ui, grant_id, a, now))
+        return Response(status_code=204)
+
+    def get_user_role(self, request: Request, principal: Principal) -> Response:
+        t = self.tenant
+        ui = self._user_index(request.path_params["user_id"], principal)
+        try:
+            ri = okta_actions.role_of(t, ui, request.path_params["role_id"], direct=False)
+        except okta_actions.Refused as exc:
+            raise OktaError(exc.status, exc.code, exc.summary) from None
+        return self._page_response_single(request, t.role_doc(ri))
+
+    def unassign_role(self, request: Request, principal: Principal) -> Response:
+        role_id = request.path_params["role_id"]
+        self._write(request, principal, lambda ui, a, now: okta_actions.unassign_role(self.tenant, ui, role_id, a, now))
+        return Response(status_code=204)
+
+    def forget(self, kind: str, object_id: str) -> dict[str, Any]:
+        """Remove an object as another admin would, outside saaslens: ``account`` (a user id),
+        ``app_grant`` (``userId/grantId``) or ``privilege`` (``userId/roleAssignmentId``)."""
+        t = self.tenant
+        with self._lock:
+            if kind == "account":
+                ui = t.user_index.get(object_id)
+                if ui is None:
+                    raise ValueError(f"no user {object_id!r}")
+                okta_actions.forget_user(t, ui)
+            elif kind in ("app_grant", "privilege"):
+                user_id, sep, child = object_id.partition("/")
+                ui = t.user_index.get(user_id)
+                if not sep or ui is None:
+                    raise ValueError(f"{kind} ids are 'userId/{'grantId' if kind == 'app_grant' else 'roleId'}'")
+                try:
+                    if kind == "app_grant":
+                        okta_actions.forget_grant(t, ui, child)
+                    else:
+                        okta_actions.forget_role(t, ui, child)
+                except okta_actions.Refused as exc:
+                    raise ValueError(exc.summary) from None
+            else:
+                raise ValueError(f"the okta personality cannot forget {kind!r} objects (account, app_grant, privilege)")
+            self._rebuild_views()
+        return {"forgot": kind, "id": object_id}
 
     # ---------------------------------------------------------------- groups
 

@@ -378,6 +378,10 @@ user.account.update_profile|SUCCESS|-|INFO|Update user profile for Okta|core.use
 user.lifecycle.delete.initiated|SUCCESS|-|INFO|Delete Okta user|-|/api/v1/users/{user}|user
 user.lifecycle.delete.completed|SUCCESS|-|INFO|Delete Okta user completed|-|/api/v1/users/{user}|user
 user.account.privilege.revoke|SUCCESS|-|INFO|Revoke user privilege|core.user.admin_privilege.revoked|/api/v1/users/{user}/roles|role_user
+user.lifecycle.unsuspend|SUCCESS|-|INFO|Unsuspend Okta user|-|/api/v1/users/{user}/lifecycle/unsuspend|user
+user.session.clear|SUCCESS|-|INFO|Clear user session|-|/api/v1/users/{user}/sessions|user
+user.account.expire_password|SUCCESS|-|INFO|Expire user password|-|/api/v1/users/{user}/lifecycle/expire_password|user
+app.oauth2.as.consent.revoke|SUCCESS|-|INFO|Consent revoked|-|/api/v1/users/{user}/grants|consent
 """.strip().splitlines()  # noqa: E501
 )
 (
@@ -404,6 +408,12 @@ user.account.privilege.revoke|SUCCESS|-|INFO|Revoke user privilege|core.user.adm
     K_DELETE_INITIATED,
     K_DELETE_COMPLETED,
     K_PRIV_REVOKE,
+    # Written only by governance actions on the sandbox (saaslens_sandbox.okta.actions), never generated:
+    # appended so the generated history's kind numbers stay what they were.
+    K_UNSUSPEND,
+    K_SESSION_CLEAR,
+    K_EXPIRE_PASSWORD,
+    K_CONSENT_REVOKE,
 ) = range(len(KINDS))
 GU_SHIFT = 1 << 32
 """A ``group_user`` event target is ``group index * GU_SHIFT + user index`` (users may be added later)."""
@@ -637,6 +647,7 @@ class OktaTenant:
         self.next_seq = len(self.ev_ts)
         self.ev_added: dict[int, int] = {}  # seq -> visible_at ms, for every event advance() added
         self.ev_pending: dict[int, tuple[int, int]] = {}  # seq -> (published, visible_at) not yet visible
+        self.revoked_grants: set[int] = set()  # grants revoked (or forgotten) since: gone from every listing
 
     # ---------------------------------------------------------------- users
 
@@ -1521,6 +1532,7 @@ class OktaTenant:
             g = self.grants[t]
             app = self.apps[g["app"]]
             tu = self.urecs[g["user"]]
+            uri = uri.replace("{user}", tu.id)
             targets = [
                 {
                     "id": app["id"],
@@ -1659,7 +1671,7 @@ class OktaTenant:
                 for ri in self.user_roles[ui]
             ],
             "roles": [self.role_doc(ri) for ri in range(len(self.roles))],
-            "grants": [self.grant_doc(gi) for gi in range(len(self.grants))],
+            "grants": [self.grant_doc(gi) for gi in range(len(self.grants)) if gi not in self.revoked_grants],
             "apps": [{k: v for k, v in a.items() if k != "oidc"} for a in self.apps],
             "log_events": list(self.iter_events()),
             "log_visibility": visibility,
@@ -1674,7 +1686,7 @@ class OktaTenant:
                 "groups": len(self.groups),
                 "memberships": sum(len(m) for m in self.members),
                 "role_assignments": sum(len(r) for r in self.user_roles),
-                "grants": len(self.grants),
+                "grants": len(self.grants) - len(self.revoked_grants),
                 "log_events": self.event_count,
                 "log_events_visible": self.event_count - sum(1 for v in visibility if not v["visible"]),
             },
