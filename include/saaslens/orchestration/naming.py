@@ -19,3 +19,12 @@ def dag_id(instance: InstanceConfig) -> str:
 def pool_name(instance: InstanceConfig) -> str:
     """One pool per instance: its slots bound the concurrent API calls against that one tenant."""
     return f"{PREFIX}{instance.key}"
+
+
+def governance_dag_id(instance: InstanceConfig) -> str:
+    """The instance's governance DAG (saaslens.orchestration.governance_dag)."""
+    return f"{PREFIX}{instance.key}_governance"
+
+
+# The governance DAG's task ids, in order.
+PLAN, APPROVE, APPLY, VERIFY, RECORD = "plan", "approve", "apply", "verify", "record"
