@@ -99,6 +99,12 @@ OPERATION_DOCS = {
     "org": f"{DOCS}/orgs/orgs#get-an-organization",
     "user": f"{DOCS}/users/users#get-the-authenticated-user",
     "access_token": f"{DOCS}/apps/apps#create-an-installation-access-token-for-an-app",
+    "get_membership": f"{DOCS}/orgs/members#get-organization-membership-for-a-user",
+    "set_membership": f"{DOCS}/orgs/members#set-organization-membership-for-a-user",
+    "remove_membership": f"{DOCS}/orgs/members#remove-organization-membership-for-a-user",
+    "remove_outside_collaborator": f"{DOCS}/orgs/outside-collaborators"
+    "#remove-outside-collaborator-from-an-organization",
+    "remove_credential_authorization": f"{DOCS}/orgs/orgs#remove-a-saml-sso-authorization-for-an-organization",
 }
 
 
@@ -351,8 +357,41 @@ class GitHubPersonality(Personality):
             Route("/orgs/{org}/audit-log", self._endpoint("audit_log", self.get_audit_log), methods=get),
             Route("/organizations/{org_id}/audit-log", self._endpoint("audit_log", self.get_audit_log), methods=get),
             Route("/app/installations/{installation_id}/access_tokens", self.create_access_token, methods=["POST"]),
+            Route(
+                "/orgs/{org}/memberships/{username}",
+                self._endpoint("get_membership", self.get_membership),
+                methods=get,
+            ),
+            Route(
+                "/orgs/{org}/memberships/{username}",
+                self._endpoint("set_membership", self.set_membership),
+                methods=["PUT"],
+            ),
+            Route(
+                "/orgs/{org}/memberships/{username}",
+                self._endpoint("remove_membership", self.remove_membership),
+                methods=["DELETE"],
+            ),
+            Route(
+                "/orgs/{org}/outside_collaborators/{username}",
+                self._endpoint("remove_outside_collaborator", self.remove_outside_collaborator),
+                methods=["DELETE"],
+            ),
+            Route(
+                "/orgs/{org}/credential-authorizations/{credential_id}",
+                self._endpoint("remove_credential_authorization", self.remove_credential_authorization),
+                methods=["DELETE"],
+            ),
             Route("/{path:path}", self._not_found, methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"]),
         ]
+
+    async def _read_body(self, request: Request) -> None:
+        raw = await request.body()
+        try:
+            body = orjson.loads(raw) if raw.strip() else None
+        except orjson.JSONDecodeError:
+            raise GitHubError(400, "Problems parsing JSON", DOCS) from None
+        request.state.body = body
 
     async def _not_found(self, request: Request) -> Response:
         return self._error(GitHubError(404, "Not Found", f"{DOCS}"))
@@ -365,9 +404,12 @@ class GitHubPersonality(Personality):
         async def endpoint(request: Request) -> Response:
             principal: Principal | None = None
             try:
+                if request.method in ("PUT", "PATCH", "POST", "DELETE"):
+                    await self._read_body(request)
                 self._check_request(request)
                 principal = self._authenticate(request)
                 self._check_org(request)
+                # Handlers run on the server's event loop, one at a time: a write is never seen half done.
                 response = handler(request, principal)
             except GitHubError as err:
                 response = self._error(err)
@@ -628,7 +670,7 @@ class GitHubPersonality(Personality):
         self._require_org_admin(principal, "credential_authorizations")
         t = self.tenant
         login = request.query_params.get("login")
-        view = list(range(len(t.credentials)))
+        view = t.live_credentials()
         if login:
             view = [k for k in view if t.users[t.credentials[k].user].login.lower() == login.lower()]
         return self._paged(request, "credential-authorizations", view, lambda k: orjson.dumps(t.credential(k)))
@@ -793,6 +835,192 @@ class GitHubPersonality(Personality):
             links.append(link(url("", cursor(picked[0])), "prev"))
         return [("link", ", ".join(links))]
 
+    # ---------------------------------------------------------------- changes (governance actions)
+    #
+    # Who may: "Only authenticated organization owners can add a member to the organization or update
+    # the member's role"; "the authenticated user must be an organization owner" to remove a
+    # membership or a SAML SSO authorization, and "OAuth app tokens and personal access tokens
+    # (classic) need the admin:org scope" for the latter (the OpenAPI description's operations
+    # orgs/set-membership-for-user, orgs/remove-membership-for-user,
+    # orgs/remove-saml-sso-authorization). Classic scopes for membership writes: write:org is "Read
+    # and write access to organization membership", admin:org includes it
+    # (https://docs.github.com/enterprise-cloud@latest/apps/oauth-apps/building-oauth-apps/scopes-for-oauth-apps);
+    # fine-grained tokens and apps need the organization permission Members: write. Each change
+    # writes the audit event GitHub's catalogue names for it (org.update_member with
+    # permission/old_permission, org.remove_member, org.remove_outside_collaborator with user and
+    # user_id; org_credential_authorization.revoke "An owner revoked authorized credentials"),
+    # acted by the token's user, at once (the sandbox emulates no indexing delay).
+
+    def _require_org_write(self, principal: Principal, operation: str) -> None:
+        if principal.kind == "classic":
+            if not principal.scopes & {"write:org", "admin:org"}:
+                raise GitHubError(
+                    403, "You need at least write:org scope to use this endpoint.", OPERATION_DOCS[operation]
+                )
+        elif principal.permissions.get("members") not in ("write", "admin"):
+            raise self._not_accessible(principal, operation, "members=write")
+        if principal.kind != "installation" and not principal.owner:
+            raise GitHubError(403, "Must have admin rights to Organization.", OPERATION_DOCS[operation])
+
+    def _user_named(self, request: Request, operation: str) -> int:
+        index = self.tenant.user_index.get(request.path_params["username"])
+        if index is None:
+            lowered = request.path_params["username"].lower()
+            index = next((i for i, u in enumerate(self.tenant.users) if u.login.lower() == lowered), None)
+        if index is None:
+            raise GitHubError(404, "Not Found", OPERATION_DOCS[operation])
+        return index
+
+    def _changed(self) -> None:
+        """Listings computed before a change are stale."""
+        self._views = ViewCache()
+
+    def _audit(self, principal: Principal, action: str, target: int, extra: dict[str, Any]) -> None:
+        actor = principal.user if principal.user is not None else -1
+        access = {"classic": "Personal access token (classic)", "fine_grained": "Fine-grained personal access token"}
+        fields = dict(extra)
+        if principal.kind in access:
+            fields["programmatic_access_type"] = access[principal.kind]
+        self.tenant.record_event(action, actor, target, int(time.time() * 1000), fields)
+
+    def _membership(self, request: Request, ui: int, state: str = "active", role: str | None = None) -> Response:
+        t = self.tenant
+        user = t.users[ui]
+        org_url = f"{ORIGIN_MARKER}{self.base_url_prefix}/orgs/{t.org}"
+        doc = {
+            "url": f"{org_url}/memberships/{user.login}",
+            "state": state,
+            "role": role or ("admin" if user.role == "admin" else "member"),
+            "organization_url": org_url,
+            "organization": self._organization_simple(),
+            "user": t.simple_user(ui),
+        }
+        return self._bytes(orjson.dumps(doc).replace(ORIGIN_MARKER.encode(), self._origin_bytes(request)))
+
+    def _organization_simple(self) -> dict[str, Any]:
+        full = self.tenant.organization(False)
+        keys = ("login", "id", "node_id", "url", "repos_url", "events_url", "hooks_url", "issues_url",
+                "members_url", "public_members_url", "avatar_url", "description")  # fmt: skip
+        return {k: full[k] for k in keys}
+
+    def get_membership(self, request: Request, principal: Principal) -> Response:
+        self._require_members_read(principal, "get_membership")
+        ui = self._user_named(request, "get_membership")
+        if self.tenant.users[ui].role not in ("admin", "member"):
+            raise GitHubError(404, "Not Found", OPERATION_DOCS["get_membership"])
+        return self._membership(request, ui)
+
+    def set_membership(self, request: Request, principal: Principal) -> Response:
+        operation = "set_membership"
+        self._require_org_write(principal, operation)
+        body = request.state.body if request.state.body is not None else {}
+        role = body.get("role", "member") if isinstance(body, dict) else None
+        if role not in ("admin", "member"):
+            raise GitHubError(422, "Validation Failed", OPERATION_DOCS[operation])
+        ui = self._user_named(request, operation)
+        user = self.tenant.users[ui]
+        if user.role not in ("admin", "member"):
+            # Adding someone sends an invitation; they stay pending (and unlisted) until they accept.
+            self._audit(principal, "org.invite_member", ui, {"permission": "admin" if role == "admin" else "read"})
+            self._changed()
+            return self._membership(request, ui, state="pending", role=role)
+        if user.role != role:
+            old = user.role
+            self.tenant.set_role(ui, role)
+            self._audit(
+                principal,
+                "org.update_member",
+                ui,
+                {
+                    "permission": "admin" if role == "admin" else "read",
+                    "old_permission": "admin" if old == "admin" else "read",
+                },
+            )
+            self._changed()
+        return self._membership(request, ui)
+
+    def remove_membership(self, request: Request, principal: Principal) -> Response:
+        operation = "remove_membership"
+        self._require_org_write(principal, operation)
+        ui = self._user_named(request, operation)
+        if self.tenant.users[ui].role not in ("admin", "member"):
+            raise GitHubError(404, "Not Found", OPERATION_DOCS[operation])
+        self.tenant.remove_from_org(ui)
+        self._audit(principal, "org.remove_member", ui, {})
+        self._changed()
+        return Response(status_code=204)
+
+    def remove_outside_collaborator(self, request: Request, principal: Principal) -> Response:
+        operation = "remove_outside_collaborator"
+        self._require_org_write(principal, operation)
+        ui = self._user_named(request, operation)
+        role = self.tenant.users[ui].role
+        if role in ("admin", "member"):
+            # "422: Unprocessable Entity if user is a member of the organization"
+            raise GitHubError(
+                422, "You cannot specify an organization member to remove as an outside collaborator.",
+                OPERATION_DOCS[operation],
+            )  # fmt: skip
+        if role != "outside_collaborator":
+            raise GitHubError(404, "Not Found", OPERATION_DOCS[operation])
+        self.tenant.remove_from_org(ui)
+        self._audit(principal, "org.remove_outside_collaborator", ui, {})
+        self._changed()
+        return Response(status_code=204)
+
+    def remove_credential_authorization(self, request: Request, principal: Principal) -> Response:
+        operation = "remove_credential_authorization"
+        self._require_enterprise(operation)
+        if not self.options.saml_sso:
+            raise GitHubError(404, "Not Found", OPERATION_DOCS[operation])
+        if principal.kind == "classic" and "admin:org" not in principal.scopes:
+            raise GitHubError(403, "You need at least admin:org scope to use this endpoint.", OPERATION_DOCS[operation])
+        if principal.kind != "classic" and principal.permissions.get("organization_administration") not in (
+            "write",
+            "admin",
+        ):
+            raise self._not_accessible(principal, operation, "organization_administration=write")
+        if principal.kind != "installation" and not principal.owner:
+            raise GitHubError(403, "Must have admin rights to Organization.", OPERATION_DOCS[operation])
+        raw = request.path_params["credential_id"]
+        k = self.tenant.credential_index(int(raw)) if raw.isdigit() else None
+        if k is None:
+            raise GitHubError(404, "Not Found", OPERATION_DOCS[operation])
+        credential = self.tenant.credentials[k]
+        credential.revoked = True
+        owner = self.tenant.users[credential.user]
+        self._audit(principal, "org_credential_authorization.revoke", k, {"owner": owner.login, "owner_id": owner.id})
+        self._changed()
+        return Response(status_code=204)
+
+    # ---------------------------------------------------------------- forget (behind saaslens' back)
+
+    def forget(self, kind: str, object_id: str) -> dict[str, Any]:
+        """``account``: a user id, removed from the organization; ``privilege``: "<user id>/org:owner",
+        the owner made a plain member; ``app_grant``: "credential-authorization:<id>" (or the bare
+        credential id), the SAML SSO authorization removed. No audit event: another admin's doing."""
+        t = self.tenant
+        by_id = {str(u.id): i for i, u in enumerate(t.users) if u.role != "removed"}
+        if kind == "account":
+            if object_id not in by_id:
+                raise ValueError(f"no account {object_id!r} in {t.org}")
+            t.remove_from_org(by_id[object_id])
+        elif kind == "privilege":
+            account, _, privilege = object_id.partition("/")
+            if privilege != "org:owner" or account not in by_id or t.users[by_id[account]].role != "admin":
+                raise ValueError(f"no privilege {object_id!r} (<owner id>/org:owner) in {t.org}")
+            t.set_role(by_id[account], "member")
+        elif kind == "app_grant":
+            raw = object_id.removeprefix("credential-authorization:")
+            k = t.credential_index(int(raw)) if raw.isdigit() else None
+            if k is None:
+                raise ValueError(f"no credential authorization {object_id!r} in {t.org}")
+            t.credentials[k].revoked = True
+        else:
+            raise ValueError(f"the github personality cannot forget {kind!r} objects (account, privilege, app_grant)")
+        self._changed()
+        return {"forgot": {"kind": kind, "id": object_id}}
+
     # ---------------------------------------------------------------- GitHub App installation tokens
 
     def _app_for(self, issuer: Any) -> AppSpec | None:
@@ -877,4 +1105,9 @@ ACCEPTED_SCOPES = {
     "audit_log": "read:audit_log",
     "org": "",
     "user": "",
+    "get_membership": "admin:org, read:org, repo, user, write:org",
+    "set_membership": "admin:org, write:org",
+    "remove_membership": "admin:org, write:org",
+    "remove_outside_collaborator": "admin:org, write:org",
+    "remove_credential_authorization": "admin:org",
 }

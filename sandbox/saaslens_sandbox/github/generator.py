@@ -212,6 +212,10 @@ KINDS: tuple[EventKind, ...] = (
     EventKind("org.update_default_repository_permission", 0.1, "owner", "none", "modify"),
     EventKind("org.recovery_code_failed", 0.1, "owner", "none", "authentication"),
     EventKind("pull_request.create", 1.5, "dependabot", "repo", "create"),
+    # Weight 0: never drawn when the history is generated (appending them leaves random.choices'
+    # picks for the kinds above unchanged); written when a request through the API changes the org.
+    EventKind("org.remove_outside_collaborator", 0, "owner", "user", "remove"),
+    EventKind("org_credential_authorization.revoke", 0, "owner", "credential", "remove"),
 )
 KIND_INDEX = {(k.action, k.actor): i for i, k in enumerate(KINDS)}
 GIT_KINDS = frozenset(i for i, k in enumerate(KINDS) if k.git)
@@ -251,7 +255,7 @@ def digest(*parts: object, size: int = 16) -> bytes:
 class UserRec:
     id: int
     login: str
-    role: str  # admin | member | outside_collaborator
+    role: str  # admin | member | outside_collaborator | removed (no longer in the organization)
     two_factor: str  # enabled | disabled | insecure (SMS)
     name: str
     email: str | None = None  # the public email a workforce member shows (simple-user ``email``)
@@ -309,6 +313,8 @@ class CredentialRec:
     title: str | None
     last_eight: str | None
     fingerprint: str | None
+    revoked: bool = False
+    """Removed through the API (or behind saaslens' back): no longer listed."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -340,6 +346,8 @@ class GitHubTenant:
         self._make_credentials()
         total = options.events if options.events is not None else 10 * len(self.users)
         self._make_events(total)
+        # Fields of events written through the API (position -> fields over the rendered ones).
+        self.ev_extra: dict[int, dict[str, Any]] = {}
         self._user_bytes: list[bytes] | None = None
         self._doc_cache: tuple[int, int, list[str]] = (0, 0, [])
 
@@ -377,8 +385,11 @@ class GitHubTenant:
         if workforce_of(self.options):
             self.users += self._workforce_users(next_id)
         self.user_index = {u.login: i for i, u in enumerate(self.users)}
+        self._index_roles()
+
+    def _index_roles(self) -> None:
         self.owners = [i for i, u in enumerate(self.users) if u.role == "admin"]
-        self.members = [i for i, u in enumerate(self.users) if u.role != "outside_collaborator"]
+        self.members = [i for i, u in enumerate(self.users) if u.role in ("admin", "member")]
         self.collaborators = [i for i, u in enumerate(self.users) if u.role == "outside_collaborator"]
         self.plain_members = [i for i, u in enumerate(self.users) if u.role == "member"]
 
@@ -416,6 +427,9 @@ class GitHubTenant:
                     permissions={"members": "read", "organization_administration": "read"},
                     owner=True,
                 ),
+                # Governance actions: admin:org covers membership changes (write:org) and removing
+                # SAML SSO credential authorizations, which needs admin:org.
+                TokenSpec(token=self._token("actions", "ghp_"), scopes=["admin:org", "read:audit_log"], owner=True),
             ]
         if self.plain_members:
             tokens.append(
@@ -1049,6 +1063,7 @@ class GitHubTenant:
             if scopes:
                 doc["token_scopes"] = scopes
         self._target_fields(doc, kind, i, h)
+        doc.update(self.ev_extra.get(i, {}))
         return doc
 
     def _target_fields(self, doc: dict[str, Any], kind: EventKind, i: int, h: bytes) -> None:
@@ -1111,6 +1126,43 @@ class GitHubTenant:
         doc["user"] = self.users[ui].login
         doc["user_id"] = self.users[ui].id
 
+    # ---------------------------------------------------------------- changes through the API
+
+    def remove_from_org(self, ui: int) -> None:
+        """A member or outside collaborator leaves the organization: "they will be removed from all
+        teams and they will no longer have any access to the organization's repositories"
+        (https://docs.github.com/enterprise-cloud@latest/rest/orgs/members#remove-an-organization-member)."""
+        self.users[ui].role = "removed"
+        for team in self.teams:
+            team.members.pop(ui, None)
+        self._index_roles()
+
+    def set_role(self, ui: int, role: str) -> None:
+        self.users[ui].role = role
+        self._index_roles()
+
+    def live_credentials(self) -> list[int]:
+        return [k for k, c in enumerate(self.credentials) if not c.revoked]
+
+    def credential_index(self, credential_id: int) -> int | None:
+        return next((k for k, c in enumerate(self.credentials) if c.id == credential_id and not c.revoked), None)
+
+    def record_event(self, action: str, actor: int, target: int, at_ms: int, extra: dict[str, Any]) -> int:
+        """Append an audit event for a change made now through the API; returns its position.
+        Events stay ordered by time: one written within the history's last millisecond is stamped
+        with that millisecond."""
+        kind = next(k for k, spec in enumerate(KINDS) if spec.action == action and spec.actor == "owner")
+        position = len(self.ev_ts)
+        self.ev_ts.append(max(at_ms, self.ev_ts[-1] if position else at_ms))
+        self.ev_kind.append(kind)
+        self.ev_actor.append(actor)
+        self.ev_target.append(target)
+        self.ev_aux.append(0)
+        self.web_positions.append(position)
+        self.ev_extra[position] = dict(extra)
+        self._doc_cache = (0, 0, [])
+        return position
+
     def iter_events(self) -> Iterator[dict[str, Any]]:
         for i in range(self.event_count):
             yield self.render_event(i)
@@ -1136,21 +1188,22 @@ class GitHubTenant:
             "users": [
                 {"id": u.id, "login": u.login, "role": u.role, "two_factor": u.two_factor, "email": u.email}
                 for u in self.users
+                if u.role != "removed"
             ],
             "teams": [self.team(t) for t in range(len(self.teams))],
             "team_memberships": memberships,
             "installations": [self.installation(k) for k in range(len(self.installations))],
-            "credential_authorizations": [self.credential(k) for k in range(len(self.credentials))],
+            "credential_authorizations": [self.credential(k) for k in self.live_credentials()],
             "repositories": [self.repository(r) for r in range(len(self.repos))],
             "audit_events": list(self.iter_events()),
             "counts": {
-                "users": len(self.users),
+                "users": len(self.members) + len(self.collaborators),
                 "owners": len(self.owners),
                 "outside_collaborators": len(self.collaborators),
                 "teams": len(self.teams),
                 "team_memberships": len(memberships),
                 "installations": len(self.installations),
-                "credential_authorizations": len(self.credentials),
+                "credential_authorizations": len(self.live_credentials()),
                 "repositories": len(self.repos),
                 "audit_events": self.event_count,
             },
