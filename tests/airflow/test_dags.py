@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from saaslens.connectors import registry
 from saaslens.connectors.instances import load_connected_apps
 from saaslens.orchestration import naming
 from saaslens.orchestration.bootstrap import plan
@@ -49,8 +50,14 @@ def parsed():
 
 def test_no_import_errors_and_one_dag_per_enabled_instance(parsed):
     assert parsed["errors"] == {}
-    expected = {naming.dag_id(i) for i in load_connected_apps().instances if i.enabled}
-    assert set(parsed["dags"]) == expected | {REPORTS_DAG}
+    instances = [i for i in load_connected_apps().instances if i.enabled]
+    expected = {naming.dag_id(i) for i in instances}
+    governed = {
+        naming.governance_dag_id(i)
+        for i in instances
+        if i.actions_conn_id and any(a.implemented for a in registry.app_spec(i.app).actions)
+    }
+    assert set(parsed["dags"]) == expected | governed | {REPORTS_DAG}
 
 
 def test_okta_dag_shape(parsed):
@@ -72,8 +79,10 @@ def test_every_task_pool_is_created_by_bootstrap(parsed):
     for dag_id, dag in parsed["dags"].items():
         if dag_id == REPORTS_DAG:
             continue  # reads only the lake, calls no API: default_pool
-        assert dag["pools"] == [dag_id], f"{dag_id} uses pools {dag['pools']}"
-        assert dag_id in pools
+        # A governance DAG acts on the tenant its instance scans: it shares the instance's pool.
+        pool = dag_id.removesuffix("_governance")
+        assert dag["pools"] == [pool], f"{dag_id} uses pools {dag['pools']}"
+        assert pool in pools
     acme = next(i for i in load_connected_apps().instances if i.name == "acme")
     assert pools[naming.pool_name(acme)] == acme.pool_slots
 
@@ -127,3 +136,30 @@ def test_schedules_reach_airflow_as_airflow_reads_them(tmp_path):
         "saaslens_okta_every6h": "6:00:00",
         "saaslens_okta_daily": "@daily",
     }
+
+
+def test_governance_dag_per_instance_with_an_action_connection(tmp_path):
+    config = tmp_path / "apps.yaml"
+    config.write_text(
+        textwrap.dedent("""
+        instances:
+          - {app: google_workspace, name: acts, conn_id: c_scan, actions_conn_id: c_act}
+          - {app: google_workspace, name: reads, conn_id: c_scan2}
+    """)
+    )
+    parsed = dagbag({"SAASLENS_CONFIG": str(config)})
+    assert parsed["errors"] == {}
+    assert set(parsed["dags"]) == {
+        "saaslens_google_workspace_acts",
+        "saaslens_google_workspace_acts_governance",
+        "saaslens_google_workspace_reads",
+        REPORTS_DAG,
+    }
+    dag = parsed["dags"]["saaslens_google_workspace_acts_governance"]
+    assert dag["tasks"] == sorted(["plan", "approve", "apply", "verify", "record"])
+    assert dag["edges"] == sorted([["plan", "approve"], ["approve", "apply"], ["apply", "verify"], ["verify", "record"]])
+    assert dag["pools"] == ["saaslens_google_workspace_acts"]
+    assert dag["trigger_rules"]["record"] == "all_done"
+    assert dag["schedule"] == "None" and dag["max_active_runs"] == 1
+    assert "governance" in dag["tags"]
+    assert parsed["heavy"] == []

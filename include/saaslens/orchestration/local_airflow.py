@@ -193,10 +193,23 @@ class AirflowStack:
 
         self.wait_until(parsed, timeout=timeout, what=f"the DAG processor to parse {', '.join(dag_ids)}", interval=2)
 
-    def trigger(self, dag_id: str) -> str:
+    def trigger(self, dag_id: str, conf: dict[str, Any] | None = None) -> str:
         self.api("PATCH", f"/dags/{dag_id}", json={"is_paused": False})
-        run = self.api("POST", f"/dags/{dag_id}/dagRuns", json={"logical_date": None})
+        body: dict[str, Any] = {"logical_date": None}
+        if conf is not None:
+            body["conf"] = conf
+        run = self.api("POST", f"/dags/{dag_id}/dagRuns", json=body)
         return str(run["dag_run_id"])
+
+    def answer(self, dag_id: str, run_id: str, task_id: str, option: str) -> dict[str, Any]:
+        """Answer a human-in-the-loop task (an approval) through the REST API, as the UI does."""
+        path = f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/-1/hitlDetails"
+        answered: dict[str, Any] = self.api("PATCH", path, json={"chosen_options": [option], "params_input": {}})
+        return answered
+
+    def task_state(self, dag_id: str, run_id: str, task_id: str) -> str | None:
+        found = [t for t in self.task_instances(dag_id, run_id) if t["task_id"] == task_id]
+        return str(found[0]["state"]) if found and found[0]["state"] else None
 
     def run_once(self, dag_id: str, *, wait_for_scheduler: float = 12) -> str:
         """Unpause and return the run that does the work. Unpausing a scheduled DAG makes the
