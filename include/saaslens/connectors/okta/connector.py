@@ -28,15 +28,24 @@ from pydantic import Field
 
 from saaslens.connections import ConnectionInvalidError
 from saaslens.connectors import registry
-from saaslens.connectors.base import AuthReport, Connector, ConnectorOptions, StageAccess
+from saaslens.connectors.base import ActingAccount, AuthReport, Connector, ConnectorOptions, StageAccess
 from saaslens.http import ErrorPolicy, PermissionDeniedError, RateLimitHeaders
 from saaslens.http.auth import ClientCredentialsProvider, StaticTokenAuth, TokenAuth
 from saaslens.http.client import api_path, token_endpoint_client
+from saaslens.http.errors import MalformedResponseError
 from saaslens.http.pagination import LinkHeaderPaginator, NextUrlPaginator
 from saaslens.transform_utils import iso_z
 from saaslens.vocabulary import Stage
 
 DEFAULT_SCOPES = ("okta.users.read", "okta.groups.read", "okta.roles.read", "okta.logs.read")
+# What an API token may change through its admin's standard roles, named as the actions' scopes: super
+# admins manage users and assign or unassign admin roles, org admins manage users but not roles
+# (https://help.okta.com/en-us/content/topics/security/administrators-admin-comparison.htm). Other
+# and custom roles are left out (their reach depends on their targets): the action then shows unknown.
+ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
+    "SUPER_ADMIN": ("okta.users.manage", "okta.roles.manage"),
+    "ORG_ADMIN": ("okta.users.manage",),
+}
 _ID_SEGMENT = re.compile(r"^(me|[0-9A-Za-z]{15,})$")
 
 
@@ -110,16 +119,26 @@ class OktaConnector(Connector):
     def authenticate(self) -> AuthReport:
         auth = self.auth
         permissions: dict[str, str] = {}
+        complete = False
         if isinstance(auth, TokenAuth):
             token = auth.token()
             identity = f"oauth client {auth.provider.client_id}"  # type: ignore[attr-defined]
             permissions = {scope: "granted in the token response" for scope in token.scopes}
+            # The token response's `scope` is every scope the access token carries: an okta.* scope
+            # absent from it is one the token cannot use (the service app's admin roles may narrow it
+            # further, which only a change would show).
+            complete = bool(token.scopes)
         else:
             me = self.client.get_json("/api/v1/users/me")
             identity = f"API token of {(me.get('profile') or {}).get('login') or me.get('id')}"
             try:
                 roles = self.client.get_json(api_path("/api/v1/users", me["id"], "roles")) or []
                 permissions = {f"role:{r.get('type')}": "role of the token's admin" for r in roles}
+                types = {r.get("type") for r in roles if isinstance(r, dict)}
+                for role, scopes in ROLE_PERMISSIONS.items():
+                    if role in types:
+                        for scope in scopes:
+                            permissions.setdefault(scope, f"the token's admin holds {role}")
             except Exception:  # the stage probes below say precisely what is allowed
                 permissions = {}
         declared = registry.app_spec(self.app)
@@ -144,7 +163,19 @@ class OktaConnector(Connector):
             "/api/v1/logs",
             {"since": iso_z(now - timedelta(minutes=1)), "until": iso_z(now), "limit": 1},
         )
-        return AuthReport(identity=identity, permissions=permissions, stages=stages)
+        return AuthReport(identity=identity, permissions=permissions, stages=stages, permissions_complete=complete)
+
+    def acting_account(self) -> ActingAccount | None:
+        """The admin an API token acts as (GET /api/v1/users/me); an OAuth service app acts as itself,
+        with no user of its own (https://developer.okta.com/docs/guides/implement-oauth-for-okta-serviceapp/)."""
+        if self._uses_oauth():
+            return None
+        me = self.client.get_json("/api/v1/users/me")
+        if not isinstance(me, dict) or not isinstance(me.get("id"), str):
+            raise MalformedResponseError("GET /api/v1/users/me answered no user id")
+        profile = me.get("profile")
+        login = profile.get("login") if isinstance(profile, dict) else None
+        return ActingAccount(account_id=me["id"], login=login if isinstance(login, str) else "")
 
     # -- listings several stages share --------------------------------------------------------
 
