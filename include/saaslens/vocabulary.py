@@ -56,6 +56,20 @@ class TargetKind(StrEnum):
     FILE_SHARE = "file_share"
 
 
+class Remedy(StrEnum):
+    """What a finding suggests doing about its rows, in words every app's actions answer to: an
+    `Action` lists the remedies it performs, a finding file names one (`-- suggests: revoke_grant`),
+    and the report and auto-remediation pick each row's app's action from them."""
+
+    SUSPEND_ACCOUNT = "suspend_account"
+    END_SESSIONS = "end_sessions"
+    FORCE_PASSWORD_CHANGE = "force_password_change"
+    REMOVE_ADMIN_ROLE = "remove_admin_role"
+    REVOKE_GRANT = "revoke_grant"
+    REMOVE_PUBLIC_LINK = "remove_public_link"
+    REMOVE_EXTERNAL_SHARE = "remove_external_share"
+
+
 # Stages in the order a DAG runs them (and `saaslens sync` runs them one after the other).
 STAGE_ORDER: tuple[Stage, ...] = tuple(Stage)
 

@@ -37,6 +37,7 @@ from saaslens.vocabulary import (
     STAGE_TABLES,
     TARGET_CAPABILITY,
     Capability,
+    Remedy,
     Stage,
     TargetKind,
     ordered,
@@ -236,6 +237,8 @@ class Action(Generic[C]):
     plan: Callable[[C, Target], ActionPlan] | None = None
     apply: Callable[[C, ActionPlan], ActionOutcome] | None = None
     verify: Callable[[C, ActionOutcome], Verification] | None = None
+    # What findings may suggest this action for (saaslens.vocabulary.Remedy).
+    remedies: tuple[Remedy, ...] = ()
 
     @property
     def capability(self) -> Capability:
