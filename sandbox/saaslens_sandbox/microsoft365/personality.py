@@ -59,6 +59,7 @@ from typing import Any, ClassVar
 from urllib.parse import urlencode
 
 import jwt
+import orjson
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -76,6 +77,7 @@ from saaslens_sandbox.microsoft365 import workforce as microsoft365_workforce
 from saaslens_sandbox.microsoft365.delta import DELTA_PAGE, DeltaTokenError, DirectoryChange, DirectoryChanges
 from saaslens_sandbox.microsoft365.tenant import (
     GRAPH_APP_ID,
+    WRITE_ROLES,
     ClientSpec,
     Microsoft365Options,
     Microsoft365Tenant,
@@ -349,6 +351,20 @@ class Microsoft365Personality(Personality):
                 }
                 for c in t.clients
             ],
+            # The client governance actions use: the first that holds a write permission (the scan
+            # clients hold none, so they are refused with 403 Authorization_RequestDenied).
+            "actions": next(
+                (
+                    {
+                        "client_id": c.client_id,
+                        "client_secret": c.client_secret,
+                        "service_principal_id": t.client_sp[c.client_id]["id"],
+                    }
+                    for c in t.clients
+                    if set(c.roles) & WRITE_ROLES
+                ),
+                None,
+            ),
         }
         return truth
 
@@ -374,8 +390,23 @@ class Microsoft365Personality(Personality):
             ("/v1.0/drives/{drive_id}/root/delta", "files", self.drive_delta),
             ("/v1.0/drives/{drive_id}/items/{item_id}/permissions", "files", self.list_item_permissions),
         ]
+        graph += [
+            ("/v1.0/users/{user_id}", "users", self.get_user),
+            ("/v1.0/oauth2PermissionGrants/{grant_id}", "oauth2PermissionGrants", self.get_grant),
+            ("/v1.0/drives/{drive_id}/items/{item_id}", "files", self.get_drive_item),
+            ("/v1.0/drives/{drive_id}/items/{item_id}/permissions/{perm_id}", "files", self.get_item_permission),
+        ]
+        writes = [
+            ("/v1.0/users/{user_id}", "PATCH", self.update_user),
+            ("/v1.0/users/{user_id}/revokeSignInSessions", "POST", self.revoke_sign_in_sessions),
+            ("/v1.0/oauth2PermissionGrants/{grant_id}", "DELETE", self.delete_grant),
+            ("/v1.0/servicePrincipals/{sp_id}/appRoleAssignments/{assignment_id}", "DELETE", self.delete_app_role),
+            ("/v1.0/directoryRoles/{role_id}/members/{member_id}/$ref", "DELETE", self.delete_role_member),
+            ("/v1.0/drives/{drive_id}/items/{item_id}/permissions/{perm_id}", "DELETE", self.delete_item_permission),
+        ]
         routes: list[BaseRoute] = [Route("/{tenant}/oauth2/v2.0/token", self.token, methods=["GET", "POST"])]
         routes += [Route(path, self._endpoint(area, handler), methods=["GET"]) for path, area, handler in graph]
+        routes += [Route(path, self._write_endpoint(handler), methods=[method]) for path, method, handler in writes]
         routes.append(Route("/{path:path}", self.unknown_segment, methods=["GET", "POST", "PATCH", "DELETE"]))
         return routes
 
@@ -398,6 +429,41 @@ class Microsoft365Personality(Personality):
                     JSON_TYPE,
                 )
             return json_response(body, 200, self._diagnostic_headers(request.scope), JSON_TYPE)
+
+        return endpoint
+
+    def _write_endpoint(
+        self, handler: Callable[[Request, Caller, dict[str, Any] | None], tuple[int, dict[str, Any] | None]]
+    ) -> Callable[..., Any]:
+        """A write: the handler checks the permission its operation needs (some depend on the body,
+        as for PATCH /users) and answers (status, body); 204 has no body. Writes run on the server's
+        event loop under the personality's lock, so no listing sees half a change."""
+
+        async def endpoint(request: Request) -> Response:
+            try:
+                caller = self._authorize(request)
+                raw = await request.body()
+                payload: dict[str, Any] | None = None
+                if raw:
+                    try:
+                        parsed = orjson.loads(raw)
+                    except orjson.JSONDecodeError:
+                        raise GraphError(400, "BadRequest", "Unable to read JSON request payload.") from None
+                    if not isinstance(parsed, dict):
+                        raise GraphError(400, "BadRequest", "Unable to read JSON request payload.")
+                    payload = parsed
+                with self._lock:
+                    status, body = handler(request, caller, payload)
+            except GraphError as err:
+                return json_response(
+                    self._error_body(err.code, err.message, request.scope),
+                    err.status,
+                    [*err.headers, *self._diagnostic_headers(request.scope)],
+                    JSON_TYPE,
+                )
+            if body is None:
+                return Response(status_code=status, headers=dict(self._diagnostic_headers(request.scope)))
+            return json_response(body, status, self._diagnostic_headers(request.scope), JSON_TYPE)
 
         return endpoint
 
@@ -920,6 +986,392 @@ class Microsoft365Personality(Personality):
             "@odata.context": f"{self.base_url(request.scope)}/v1.0/$metadata#Collection(permission)",
             "value": permissions,
         }
+
+    # ---------------------------------------------------------------- single objects (reads actions plan with)
+
+    def _live_user(self, user_id: str) -> int:
+        position = self._user_positions.get(user_id)
+        if position is None or position in self.changes.deleted:
+            raise _not_found(user_id)
+        return position
+
+    def get_user(self, request: Request, caller: Caller) -> dict[str, Any]:
+        """user-get.md: the default properties, or those ``$select`` names."""
+        doc = self.tenant.users[self._live_user(request.path_params["user_id"])]
+        select = _select(request, USER_DEFAULT_PROPERTIES, doc.keys(), "user")
+        if "signInActivity" in select and not self.options.premium:
+            raise GraphError(
+                403,
+                "Authentication_RequestFromNonPremiumTenantOrB2CTenant",
+                "Neither tenant is B2C or tenant doesn't have premium license",
+            )
+        return {"@odata.context": f"{self.base_url(request.scope)}/v1.0/$metadata#users/$entity"} | {
+            k: doc[k] for k in select
+        }
+
+    def get_grant(self, request: Request, caller: Caller) -> dict[str, Any]:
+        grant = self._grant(request.path_params["grant_id"])
+        return {
+            "@odata.context": f"{self.base_url(request.scope)}/v1.0/$metadata#oauth2PermissionGrants/$entity"
+        } | grant
+
+    def _grant(self, grant_id: str) -> dict[str, Any]:
+        grant = next((g for g in self.tenant.grants if g["id"] == grant_id), None)
+        if grant is None:
+            raise _not_found(grant_id)
+        return grant
+
+    def _drive_item(self, drive_id: str, item_id: str) -> dict[str, Any]:
+        position = self._drive_positions.get(drive_id)
+        item = None
+        if position is not None:
+            item = next((i for i in self.tenant.drive_items[position] if i["id"] == item_id), None)
+        if item is None:
+            raise GraphError(404, "itemNotFound", "The resource could not be found.")
+        return item
+
+    def get_drive_item(self, request: Request, caller: Caller) -> dict[str, Any]:
+        item = self._drive_item(request.path_params["drive_id"], request.path_params["item_id"])
+        wanted = _select_names(request)
+        body = item if wanted is None else {k: item[k] for k in wanted if k in item}
+        return {"@odata.context": f"{self.base_url(request.scope)}/v1.0/$metadata#driveItem/$entity"} | body
+
+    def _item_permission(self, drive_id: str, item_id: str, perm_id: str) -> tuple[list[dict[str, Any]], int]:
+        self._drive_item(drive_id, item_id)
+        permissions = self.tenant.item_permissions.get(item_id) or []
+        at = next((k for k, p in enumerate(permissions) if p["id"] == perm_id), None)
+        if at is None:
+            raise GraphError(404, "itemNotFound", "The resource could not be found.")
+        return permissions, at
+
+    def get_item_permission(self, request: Request, caller: Caller) -> dict[str, Any]:
+        p = request.path_params
+        permissions, at = self._item_permission(p["drive_id"], p["item_id"], p["perm_id"])
+        return {"@odata.context": f"{self.base_url(request.scope)}/v1.0/$metadata#permission/$entity"} | permissions[at]
+
+    # ---------------------------------------------------------------- writes (governance actions)
+
+    def _require(self, caller: Caller, allowed: tuple[str, ...], area: str = "users") -> None:
+        if not caller.roles & set(allowed):
+            raise self._denied(area)
+
+    def _caller_is_privileged(self, caller: Caller) -> bool:
+        """Whether the calling app's service principal holds a directory role that may change
+        privileged administrators (Global Administrator or Privileged Authentication Administrator)."""
+        sp = self.tenant.client_sp[caller.client_id]
+        sp_index = self.tenant.service_principals.index(sp)
+        return any(
+            ("sp", sp_index) in self.tenant.role_members[r]
+            for r, role in enumerate(self.tenant.roles)
+            if role["displayName"] in ("Global Administrator", "Privileged Authentication Administrator")
+        )
+
+    def _check_sensitive(self, caller: Caller, position: int) -> None:
+        """user-update.md: to change accountEnabled, passwordProfile or sessions of a user holding a
+        privileged administrator role, an app-only caller must itself hold a higher privileged role
+        ("Who can perform sensitive actions"); otherwise 403 Authorization_RequestDenied."""
+        t = self.tenant
+        holders = set()
+        for role, members in zip(t.roles, t.role_members, strict=True):
+            if role["displayName"] == "Directory Readers":
+                continue
+            for kind, idx in members:
+                if kind == "user":
+                    holders.add(idx)
+                elif kind == "group":
+                    holders.update(ui for k, ui in t.group_members[idx] if k == "user")
+        if position in holders and not self._caller_is_privileged(caller):
+            raise GraphError(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
+
+    def _initiated_by(self, caller: Caller) -> dict[str, Any]:
+        sp = self.tenant.client_sp[caller.client_id]
+        return {
+            "user": None,
+            "app": {
+                "appId": caller.client_id,
+                "displayName": sp["displayName"],
+                "servicePrincipalId": sp["id"],
+                "servicePrincipalName": None,
+            },
+        }
+
+    def _audit(
+        self,
+        caller: Caller,
+        category: str,
+        activity: str,
+        operation: str,
+        targets: list[dict[str, Any]],
+    ) -> None:
+        """A directoryAudit as Entra writes it for a change an app made (directoryaudit.md): the
+        initiator is the app's service principal."""
+        doc = {
+            "category": category,
+            "correlationId": _request_id(),
+            "result": "success",
+            "resultReason": "",
+            "activityDisplayName": activity,
+            "loggedByService": "Core Directory",
+            "operationType": operation,
+            "initiatedBy": self._initiated_by(caller),
+            "targetResources": targets,
+            "additionalDetails": [],
+        }
+        self.tenant.record_audit(doc, int(time.time() * 1000))
+
+    def _user_target(self, position: int, modified: list[dict[str, Any]]) -> dict[str, Any]:
+        user = self.tenant.users[position]
+        return {
+            "id": user["id"],
+            "displayName": None,
+            "type": "User",
+            "userPrincipalName": user["userPrincipalName"],
+            "groupType": None,
+            "modifiedProperties": modified,
+        }
+
+    def _changed_user(self, position: int, doc: dict[str, Any]) -> None:
+        """Store a user's new state where listings, delta and ground truth read it."""
+        t = self.tenant
+        t.users[position] = doc
+        t.urecs[position].enabled = bool(doc["accountEnabled"])
+        self.changes.sequence += 1
+        self.changes.version[position] = self.changes.sequence
+
+    def update_user(
+        self, request: Request, caller: Caller, body: dict[str, Any] | None
+    ) -> tuple[int, dict[str, Any] | None]:
+        """PATCH /users/{id} (user-update.md): 204 No Content. accountEnabled needs
+        User.EnableDisableAccount.All (or User.ReadWrite.All, Directory.ReadWrite.All); passwordProfile
+        User-PasswordProfile.ReadWrite.All (or the same two); any other property User.ReadWrite.All.
+        Setting a value a user already has is accepted (204) and changes nothing."""
+        position = self._live_user(request.path_params["user_id"])
+        if not body:
+            raise GraphError(400, "Request_BadRequest", "Empty Payload. JSON content expected.")
+        broad = ("User.ReadWrite.All", "Directory.ReadWrite.All")
+        doc = dict(self.tenant.users[position])
+        for name, value in body.items():
+            if name == "accountEnabled":
+                self._require(caller, ("User.EnableDisableAccount.All", *broad))
+                if not isinstance(value, bool):
+                    raise GraphError(
+                        400, "Request_BadRequest", "Invalid value specified for property 'accountEnabled'."
+                    )
+            elif name == "passwordProfile":
+                self._require(caller, ("User-PasswordProfile.ReadWrite.All", *broad))
+                if not isinstance(value, dict) or set(value) - set(doc["passwordProfile"] or {}):
+                    raise GraphError(
+                        400, "Request_BadRequest", "Invalid value specified for property 'passwordProfile'."
+                    )
+            elif name in doc and name not in ("id", "signInActivity", "signInSessionsValidFromDateTime"):
+                self._require(caller, broad)
+            else:
+                raise GraphError(
+                    400,
+                    "Request_BadRequest",
+                    f"Property '{name}' does not exist as a declared property or extension property.",
+                )
+        if "accountEnabled" in body or "passwordProfile" in body:
+            self._check_sensitive(caller, position)
+        before = self.tenant.users[position]
+        for name, value in body.items():
+            doc[name] = {**(before[name] or {}), **value, "password": None} if name == "passwordProfile" else value
+        if doc == before:
+            return 204, None
+        self._changed_user(position, doc)
+        if doc["accountEnabled"] != before["accountEnabled"]:
+            old, new = ("[true]", "[false]") if before["accountEnabled"] else ("[false]", "[true]")
+            activity = "Enable account" if doc["accountEnabled"] else "Disable account"
+            modified = [{"displayName": "AccountEnabled", "oldValue": old, "newValue": new}]
+            self._audit(caller, "UserManagement", activity, "Update", [self._user_target(position, modified)])
+        if doc["passwordProfile"] != before["passwordProfile"]:
+            self._audit(caller, "UserManagement", "Update user", "Update", [self._user_target(position, [])])
+        others = {k for k in body if k not in ("accountEnabled", "passwordProfile") and doc[k] != before[k]}
+        if others:
+            self._audit(caller, "UserManagement", "Update user", "Update", [self._user_target(position, [])])
+        return 204, None
+
+    def revoke_sign_in_sessions(
+        self, request: Request, caller: Caller, body: dict[str, Any] | None
+    ) -> tuple[int, dict[str, Any] | None]:
+        """POST /users/{id}/revokeSignInSessions (user-revokesigninsessions.md): 200 with
+        ``{"value": true}``; signInSessionsValidFromDateTime becomes now. Every call does it again."""
+        position = self._live_user(request.path_params["user_id"])
+        self._require(caller, ("User.RevokeSessions.All", "User.ReadWrite.All", "Directory.ReadWrite.All"))
+        self._check_sensitive(caller, position)
+        now = _now_utc()
+        doc = dict(self.tenant.users[position])
+        old = doc["signInSessionsValidFromDateTime"]
+        doc["signInSessionsValidFromDateTime"] = now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
+        self._changed_user(position, doc)
+        # Entra records the reset of the refresh-token cut-off as an "Update user" of the
+        # StsRefreshTokensValidFrom property.
+        modified = [
+            {
+                "displayName": "StsRefreshTokensValidFrom",
+                "oldValue": f'["{old}"]',
+                "newValue": f'["{doc["signInSessionsValidFromDateTime"]}"]',
+            }
+        ]
+        self._audit(caller, "UserManagement", "Update user", "Update", [self._user_target(position, modified)])
+        return 200, {"@odata.context": f"{self.base_url(request.scope)}/v1.0/$metadata#Edm.Boolean", "value": True}
+
+    def _sp_target(self, sp: dict[str, Any], modified: list[dict[str, Any]]) -> dict[str, Any]:
+        return {
+            "id": sp["id"],
+            "displayName": sp["displayName"],
+            "type": "ServicePrincipal",
+            "userPrincipalName": None,
+            "groupType": None,
+            "modifiedProperties": modified,
+        }
+
+    def delete_grant(
+        self, request: Request, caller: Caller, body: dict[str, Any] | None
+    ) -> tuple[int, dict[str, Any] | None]:
+        """DELETE /oauth2PermissionGrants/{id} (oauth2permissiongrant-delete.md): 204;
+        DelegatedPermissionGrant.ReadWrite.All. A grant already gone is 404."""
+        self._require(caller, ("DelegatedPermissionGrant.ReadWrite.All",), "oauth2PermissionGrants")
+        grant = self._grant(request.path_params["grant_id"])
+        self.tenant.grants.remove(grant)
+        resource = next((sp for sp in self.tenant.service_principals if sp["id"] == grant["resourceId"]), None)
+        modified = [
+            {"displayName": "DelegatedPermissionGrant.Scope", "oldValue": f'"{grant["scope"]}"', "newValue": None},
+            {"displayName": "ServicePrincipal.ObjectID", "oldValue": f'"{grant["clientId"]}"', "newValue": None},
+        ]
+        targets = [self._sp_target(resource, modified)] if resource else []
+        self._audit(caller, "ApplicationManagement", "Remove delegated permission grant", "Unassign", targets)
+        return 204, None
+
+    def delete_app_role(
+        self, request: Request, caller: Caller, body: dict[str, Any] | None
+    ) -> tuple[int, dict[str, Any] | None]:
+        """DELETE /servicePrincipals/{id}/appRoleAssignments/{id}
+        (serviceprincipal-delete-approleassignments.md): 204; AppRoleAssignment.ReadWrite.All."""
+        self._require(caller, ("AppRoleAssignment.ReadWrite.All",), "servicePrincipals")
+        sp_id, assignment_id = request.path_params["sp_id"], request.path_params["assignment_id"]
+        if sp_id not in self._sp_positions:
+            raise _not_found(sp_id)
+        assignments = self.tenant.app_role_assignments.get(sp_id, [])
+        assignment = next((a for a in assignments if a["id"] == assignment_id), None)
+        if assignment is None:
+            raise _not_found(assignment_id)
+        assignments.remove(assignment)
+        resource = next((sp for sp in self.tenant.service_principals if sp["id"] == assignment["resourceId"]), None)
+        modified = [
+            {"displayName": "AppRole.Id", "oldValue": f'"{assignment["appRoleId"]}"', "newValue": None},
+            {"displayName": "ServicePrincipal.ObjectID", "oldValue": f'"{sp_id}"', "newValue": None},
+        ]
+        targets = [self._sp_target(resource, modified)] if resource else []
+        self._audit(
+            caller, "ApplicationManagement", "Remove app role assignment from service principal", "Unassign", targets
+        )
+        return 204, None
+
+    def delete_role_member(
+        self, request: Request, caller: Caller, body: dict[str, Any] | None
+    ) -> tuple[int, dict[str, Any] | None]:
+        """DELETE /directoryRoles/{id}/members/{id}/$ref (directoryrole-delete-member.md): 204;
+        RoleManagement.ReadWrite.Directory. Someone not a direct member is 404."""
+        self._require(caller, ("RoleManagement.ReadWrite.Directory",), "directoryRoles")
+        role_id, member_id = request.path_params["role_id"], request.path_params["member_id"]
+        r = self._role_positions.get(role_id)
+        if r is None:
+            raise _not_found(role_id)
+        t = self.tenant
+        members = t.role_members[r]
+        member = next((m for m in members if t._object_id(m) == member_id), None)
+        if member is None:
+            raise _not_found(member_id)
+        members.remove(member)
+        role = t.roles[r]
+        targets = []
+        if member[0] == "user":
+            modified = [{"displayName": "Role.DisplayName", "oldValue": f'"{role["displayName"]}"', "newValue": None}]
+            targets.append(self._user_target(member[1], modified))
+        targets.append(
+            {
+                "id": role["id"],
+                "displayName": role["displayName"],
+                "type": "Role",
+                "userPrincipalName": None,
+                "groupType": None,
+                "modifiedProperties": [],
+            }
+        )
+        self._audit(caller, "RoleManagement", "Remove member from role", "Unassign", targets)
+        self._refresh_admins()
+        return 204, None
+
+    def _refresh_admins(self) -> None:
+        t = self.tenant
+        t.admin_user_indexes = set()
+        for members in t.role_members:
+            for kind, idx in members:
+                if kind == "user":
+                    t.admin_user_indexes.add(idx)
+                elif kind == "group":
+                    t.admin_user_indexes.update(ui for k, ui in t.group_members[idx] if k == "user")
+
+    def delete_item_permission(
+        self, request: Request, caller: Caller, body: dict[str, Any] | None
+    ) -> tuple[int, dict[str, Any] | None]:
+        """DELETE /drives/{id}/items/{id}/permissions/{id} (permission-delete.md): 204;
+        Files.ReadWrite.All or Sites.ReadWrite.All. SharePoint records the removal in the Microsoft 365
+        unified audit log, not in the Entra directory audits (no event here)."""
+        self._require(caller, ("Files.ReadWrite.All", "Sites.ReadWrite.All"), "files")
+        if not self.options.sharepoint_online:
+            raise spo_licence_missing()
+        p = request.path_params
+        permissions, at = self._item_permission(p["drive_id"], p["item_id"], p["perm_id"])
+        if permissions[at].get("inheritedFrom"):
+            raise GraphError(400, "invalidRequest", "Inherited permissions cannot be removed.")
+        del permissions[at]
+        return 204, None
+
+    # ---------------------------------------------------------------- forget (tests: gone behind saaslens' back)
+
+    def forget(self, kind: str, object_id: str) -> dict[str, Any]:
+        """Delete an object as another admin would: ``account`` (a user id: soft-deleted),
+        ``app_grant`` (a delegated grant id or an app role assignment id), ``privilege``
+        ("role-id/user-id": the direct membership), ``file_share`` ("item-id/permission-id")."""
+        t = self.tenant
+        with self._lock:
+            if kind == "account":
+                position = self._user_positions.get(object_id)
+                if position is None or position in self.changes.deleted:
+                    raise ValueError(f"no user {object_id!r}")
+                self.changes.sequence += 1
+                self.changes.deleted[position] = self.changes.sequence
+            elif kind == "app_grant":
+                grant = next((g for g in t.grants if g["id"] == object_id), None)
+                if grant is not None:
+                    t.grants.remove(grant)
+                else:
+                    owner = next(
+                        (a for a in t.app_role_assignments.values() if any(x["id"] == object_id for x in a)), None
+                    )
+                    if owner is None:
+                        raise ValueError(f"no grant or app role assignment {object_id!r}")
+                    owner[:] = [x for x in owner if x["id"] != object_id]
+            elif kind == "privilege":
+                role_id, _, member_id = object_id.partition("/")
+                r = self._role_positions.get(role_id)
+                members = t.role_members[r] if r is not None else []
+                member = next((m for m in members if t._object_id(m) == member_id), None)
+                if member is None:
+                    raise ValueError(f"no direct member {member_id!r} of role {role_id!r}")
+                members.remove(member)
+                self._refresh_admins()
+            elif kind == "file_share":
+                item_id, _, perm_id = object_id.partition("/")
+                permissions = t.item_permissions.get(item_id) or []
+                if not any(x["id"] == perm_id for x in permissions):
+                    raise ValueError(f"no permission {perm_id!r} on item {item_id!r}")
+                permissions[:] = [x for x in permissions if x["id"] != perm_id]
+            else:
+                raise ValueError(f"the {self.app} personality cannot forget {kind!r} objects")
+        return {"forgot": {"kind": kind, "id": object_id}}
 
 
 # --------------------------------------------------------------------------------------------

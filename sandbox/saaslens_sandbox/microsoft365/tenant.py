@@ -53,6 +53,16 @@ GRAPH_APP_ROLES: dict[str, str] = {
     "Organization.Read.All": "498476ce-e0fe-48b0-b801-37ba7e2685c6",
     "Mail.Read": "810c84a8-4a9e-49e6-bf7d-12d183f40d01",
     "Mail.Send": "b633e1c5-b582-4048-a93e-9f11b44c7e96",
+    # What governance actions need (each write endpoint's "Permissions" table, v1.0 API reference).
+    "Directory.ReadWrite.All": "19dbc75e-c2e2-444c-a770-ec69d8559fc7",
+    "User.EnableDisableAccount.All": "3011c876-62b7-4ada-afa2-506cbbecc68c",
+    "User.RevokeSessions.All": "77f3a031-c388-4f99-b373-dc68676a979e",
+    "User-PasswordProfile.ReadWrite.All": "cc117bb9-00cf-4eb8-b580-ea2a878fe8f7",
+    "DelegatedPermissionGrant.ReadWrite.All": "8e8e4742-1d95-4f68-9d56-6ee75648c72a",
+    "AppRoleAssignment.ReadWrite.All": "06b708a9-e830-4db3-a914-8e69da51d44f",
+    "RoleManagement.ReadWrite.Directory": "9e3f62cf-ca93-4989-b6ce-bf83c28f9fe8",
+    "Files.ReadWrite.All": "75359482-378d-4052-8f01-80520e7db3cd",
+    "Sites.ReadWrite.All": "9492366f-7969-46a4-8d15-ed1a20078fff",
 }
 # Delegated permissions (oauth2PermissionScopes of Microsoft Graph) that consent grants carry.
 GRAPH_SCOPES: dict[str, str] = {
@@ -76,6 +86,25 @@ DEFAULT_ROLES = (
     "Files.Read.All",
     "Sites.Read.All",
 )
+
+# The default actions client: what saaslens scans with, plus the least privileged write permission of
+# each governance action (saaslens.connectors.microsoft365.actions). The scan clients hold none of them.
+ACTION_ROLES = (
+    *DEFAULT_ROLES,
+    "User.EnableDisableAccount.All",
+    "User.RevokeSessions.All",
+    "User-PasswordProfile.ReadWrite.All",
+    "DelegatedPermissionGrant.ReadWrite.All",
+    "AppRoleAssignment.ReadWrite.All",
+    "RoleManagement.ReadWrite.Directory",
+    "Files.ReadWrite.All",
+)
+# Write permissions: a client holding one of them can act (ground truth's credentials.actions).
+WRITE_ROLES = frozenset(ACTION_ROLES) - frozenset(DEFAULT_ROLES) | {
+    "User.ReadWrite.All",
+    "Directory.ReadWrite.All",
+    "Sites.ReadWrite.All",
+}
 
 # Built-in Entra roles (roleTemplateId, displayName, description), from "Microsoft Entra built-in roles".
 ROLE_TEMPLATES = (
@@ -501,6 +530,12 @@ def default_clients(name: str, seed: int) -> list[ClientSpec]:
             roles=[r for r in DEFAULT_ROLES if r != "AuditLog.Read.All"],
             display_name="saaslens (no audit)",
         ),
+        ClientSpec(
+            client_id=_uuid(rng),
+            client_secret=f"sandbox-m365-{name}-actions-secret",
+            roles=list(ACTION_ROLES),
+            display_name="saaslens (actions)",
+        ),
     ]
 
 
@@ -730,6 +765,13 @@ class Microsoft365Tenant:
             "usageLocation": None if u.guest else LOCATIONS[u.home].country,
             "onPremisesSyncEnabled": None,
             "signInActivity": activity,
+            # Returned only on $select (resources/user.md); revokeSignInSessions moves it to now.
+            "signInSessionsValidFromDateTime": iso(u.created),
+            "passwordProfile": {
+                "forceChangePasswordNextSignIn": False,
+                "forceChangePasswordNextSignInWithMfa": False,
+                "password": None,
+            },
         }
 
     # ---------------------------------------------------------------- groups
@@ -991,6 +1033,7 @@ class Microsoft365Tenant:
             self.si_kind[k] = SI_DISABLED if actor in disabled else rng.choices(range(6), _SIGN_IN_WEIGHTS)[0]
         self.au_ts, self.au_kind, self.au_actor, self.au_salt = self._timeline(rng, total - n_sign)
         self.au_target = array("i", [0]) * (total - n_sign)
+        self.written_audits: dict[int, dict[str, Any]] = {}  # position -> event a write recorded
         admins = sorted(self.admin_user_indexes) or [self.admin_index]
         n_groups = max(1, len(self.groups))
         for k in range(total - n_sign):
@@ -1077,7 +1120,24 @@ class Microsoft365Tenant:
             "appliedConditionalAccessPolicies": [],
         }
 
+    def record_audit(self, doc: dict[str, Any], at_ms: int) -> str:
+        """Append an audit event a write produced (activityDateTime ``at_ms``, never before the last
+        event, so the log's timestamps stay sorted); returns its id."""
+        k = len(self.au_ts)
+        at_ms = max(at_ms, self.au_ts[-1] if k else at_ms)
+        self.au_ts.append(at_ms)
+        self.au_kind.append(0)
+        self.au_actor.append(-1)
+        self.au_target.append(0)
+        self.au_salt.append(0)
+        event_id = f"Directory_{_hash_uuid(self.seed, 'written', k)[:8].upper()}_{k:08d}"
+        self.written_audits[k] = {"id": event_id, **doc, "activityDateTime": iso(at_ms, fraction=True)}
+        return event_id
+
     def directory_audit_doc(self, k: int) -> dict[str, Any]:
+        written = self.written_audits.get(k)
+        if written is not None:
+            return dict(written)
         spec = AUDIT_KINDS[self.au_kind[k]]
         salt = self.au_salt[k]
         users = len(self.urecs)

@@ -42,7 +42,7 @@ from pydantic import Field
 
 from saaslens.connections import ConnectionInvalidError
 from saaslens.connectors import registry
-from saaslens.connectors.base import AuthReport, Connector, ConnectorOptions, StageAccess
+from saaslens.connectors.base import ActingAccount, AuthReport, Connector, ConnectorOptions, StageAccess
 from saaslens.connectors.microsoft365 import transform
 from saaslens.http import (
     ApiError,
@@ -74,6 +74,36 @@ STREAMS = {
     "sign_ins": ("/v1.0/auditLogs/signIns", "createdDateTime"),
     "directory_audits": ("/v1.0/auditLogs/directoryAudits", "activityDateTime"),
 }
+
+
+# Application permissions a higher privileged one includes, as each write endpoint's "Permissions" table
+# lists them (least privileged first, then the higher privileged that also allow the call): user-update.md
+# (accountEnabled, passwordProfile), user-revokesigninsessions.md, permission-delete.md. The actions name the
+# least privileged one; a token holding only the broader one provably holds it too.
+IMPLIED_PERMISSIONS: dict[str, tuple[str, ...]] = {
+    "User.ReadWrite.All": (
+        "User.EnableDisableAccount.All",
+        "User-PasswordProfile.ReadWrite.All",
+        "User.RevokeSessions.All",
+    ),
+    "Directory.ReadWrite.All": (
+        "User.EnableDisableAccount.All",
+        "User-PasswordProfile.ReadWrite.All",
+        "User.RevokeSessions.All",
+    ),
+    "Sites.ReadWrite.All": ("Files.ReadWrite.All",),
+}
+
+
+def granted_permissions(roles: Any) -> dict[str, str]:
+    """Permission name -> how it was learned, from the token's roles claim: each role, and what a
+    higher privileged role it holds includes (IMPLIED_PERMISSIONS)."""
+    names = [str(role) for role in roles or [] if isinstance(role, str)]
+    permissions = {name: "roles claim of the access token" for name in names}
+    for name in names:
+        for implied in IMPLIED_PERMISSIONS.get(name, ()):
+            permissions.setdefault(implied, f"included in {name} (roles claim of the access token)")
+    return permissions
 
 
 class Microsoft365Options(ConnectorOptions):
@@ -262,7 +292,7 @@ class Microsoft365Connector(Connector):
         app_name = claims.get("app_displayname")
         label = f"{app_name} ({claims.get('appid')})" if app_name else str(claims.get("appid"))
         identity = f"app {label} in tenant {claims.get('tid')}"
-        permissions = {str(role): "roles claim of the access token" for role in roles}
+        permissions = granted_permissions(roles)
         stages = {
             "users": self._declared_probe(Stage.USERS),
             "groups": self._declared_probe(Stage.GROUPS),
@@ -274,7 +304,24 @@ class Microsoft365Connector(Connector):
             "activities": self._activities_access(),
             "files": self._files_access(),
         }
-        return AuthReport(identity=identity, permissions=permissions, stages=stages)
+        # The roles claim lists every application permission admin-consented for the app: complete.
+        return AuthReport(identity=identity, permissions=permissions, stages=stages, permissions_complete=True)
+
+    def service_principal_id(self) -> str | None:
+        """The object id of the service principal the credentials act as: the token's ``oid`` claim
+        (access-token-claims-reference). Read from our own token, never trusted for anything but this."""
+        auth = self.auth
+        if not isinstance(auth, TokenAuth):
+            return None
+        claims = jwt.decode(auth.token().value, options={"verify_signature": False})
+        oid = claims.get("oid")
+        return str(oid) if oid else None
+
+    def acting_account(self) -> ActingAccount | None:
+        """None: client credentials give an app-only token, which acts as a service principal, not as
+        any user of the tenant (v2-oauth2-client-creds-grant-flow). Actions protect the credentials'
+        own service principal through `protected` instead (actions.py)."""
+        return None
 
     def _declared_probe(self, stage: Stage) -> StageAccess:
         """The probe the app's declaration gives for a stage whose access one GET proves."""
