@@ -51,6 +51,7 @@ from starlette.routing import BaseRoute, Route
 from saaslens_sandbox import core
 from saaslens_sandbox.core import Personality, Scope, TenantSpec, json_response, request_origin
 from saaslens_sandbox.google_workspace import workforce as google_workspace_workforce
+from saaslens_sandbox.google_workspace import writes
 from saaslens_sandbox.google_workspace.generator import (
     GoogleWorkspaceOptions,
     GoogleWorkspaceTenant,
@@ -560,7 +561,7 @@ class GoogleWorkspacePersonality(Personality):
         subject = None
         if claims.get("sub"):
             subject = self.tenant.email_index.get(str(claims["sub"]).lower())
-            if subject is None:
+            if subject is None or subject in self.tenant.deleted_users:
                 return self._token_error(400, "invalid_grant", "Invalid email or User ID")
             if not scopes <= set(account.spec.scopes):
                 return self._token_error(
@@ -614,6 +615,9 @@ class GoogleWorkspacePersonality(Personality):
         truth["credentials"] = {
             "token_uri": f"{origin}{self.base_url_prefix}/token",
             "subject": self.tenant.admin_email,
+            # What a governance action connection uses: a service account delegated the write scopes
+            # (see generator.default_service_accounts), acting as this admin.
+            "actions": {"service_account": "actions", "subject": self.tenant.admin_email},
             "service_accounts": {
                 a.spec.name: {"key_file": self.key_file(a, origin), "delegated_scopes": list(a.spec.scopes)}
                 for a in self.accounts.values()
@@ -629,7 +633,14 @@ class GoogleWorkspacePersonality(Personality):
         return [
             Route("/token", self._endpoint(self.token), methods=["POST"]),
             Route(f"{d}/users", self._endpoint(self.list_users)),
+            Route(f"{d}/users/{{user_key}}", self._endpoint(self._bound(writes.user)), methods=["GET", "PUT", "PATCH"]),
+            Route(f"{d}/users/{{user_key}}/signOut", self._endpoint(self._bound(writes.sign_out)), methods=["POST"]),
             Route(f"{d}/users/{{user_key}}/tokens", self._endpoint(self.list_tokens)),
+            Route(
+                f"{d}/users/{{user_key}}/tokens/{{client_id}}",
+                self._endpoint(self._bound(writes.token)),
+                methods=["GET", "DELETE"],
+            ),
             Route(f"{d}/groups", self._endpoint(self.list_groups)),
             Route(f"{d}/groups/{{group_key}}/members", self._endpoint(self.list_members)),
             Route(f"{d}/customer/{{customer}}/roles", self._endpoint(self.list_roles)),
@@ -638,7 +649,24 @@ class GoogleWorkspacePersonality(Personality):
                 f"{r}/activity/users/{{user_key}}/applications/{{application}}", self._endpoint(self.list_activities)
             ),
             Route("/drive/v3/files", self._endpoint(self.list_files)),
+            Route("/drive/v3/files/{file_id}", self._endpoint(self._bound(writes.file))),
+            Route(
+                "/drive/v3/files/{file_id}/permissions/{permission_id}",
+                self._endpoint(self._bound(writes.permission)),
+                methods=["GET", "DELETE"],
+            ),
         ]
+
+    def _bound(
+        self, handler: Callable[[GoogleWorkspacePersonality, Request], Awaitable[Response]]
+    ) -> Callable[[Request], Awaitable[Response]]:
+        async def bound(request: Request) -> Response:
+            return await handler(self, request)
+
+        return bound
+
+    def forget(self, kind: str, object_id: str) -> dict[str, Any]:
+        return writes.forget(self, kind, object_id)
 
     def _endpoint(self, handler: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
@@ -667,6 +695,8 @@ class GoogleWorkspacePersonality(Personality):
             raise _forbidden()
         size = _int_param(params, "maxResults", 100, 1, 500)
         users = self.tenant.users
+        if self.tenant.deleted_users:
+            users = [u for i, u in enumerate(users) if i not in self.tenant.deleted_users]
         if domain:
             users = [u for u in users if u["primaryEmail"].endswith("@" + domain)]
         if params.get("sortOrder") == "DESCENDING":
@@ -684,7 +714,7 @@ class GoogleWorkspacePersonality(Personality):
         index = self.tenant.user_index.get(key)
         if index is None:
             index = self.tenant.email_index.get(key.lower())
-        if index is None:
+        if index is None or index in self.tenant.deleted_users:
             raise _not_found("userKey")
         return index
 
@@ -876,7 +906,11 @@ class GoogleWorkspacePersonality(Personality):
         tests = parse_drive_query(params.get("q") or "")
         me = self.tenant.users[grant.subject]["primaryEmail"] if grant.subject is not None else ""
         candidates = self._corpus(grant.subject, corpora)
-        files = [i for i in candidates if all(test(self.tenant.files[i], me) for test in tests)]
+        files = [
+            i
+            for i in candidates
+            if i not in self.tenant.deleted_files and all(test(self.tenant.files[i], me) for test in tests)
+        ]
         query = _query_hash("files", grant.subject, corpora, params.get("q"))
         page, token = offset_page(files, params, query, size)
         body: dict[str, Any] = {

@@ -26,6 +26,7 @@ proportional to the page.
 from __future__ import annotations
 
 import bisect
+import copy
 import hashlib
 import random
 from datetime import UTC, datetime
@@ -58,6 +59,14 @@ ALL_SCOPES = tuple(
     )
 )
 AUDIT_SCOPE = SCOPE_PREFIX + "admin.reports.audit.readonly"
+# The scopes the governance actions' write methods require (their reference pages' "Authorization
+# scopes"): users.update, users.signOut and tokens.delete, permissions.delete, roleAssignments.delete.
+WRITE_SCOPES = tuple(
+    SCOPE_PREFIX + s
+    for s in ("admin.directory.user", "admin.directory.user.security", "drive", "admin.directory.rolemanagement")
+)
+# Read-only scopes only: no write method accepts any of them.
+READ_ONLY_SCOPES = tuple(s for s in ALL_SCOPES if s.endswith(".readonly"))
 NEVER_LOGGED_IN = "1970-01-01T00:00:00.000Z"
 DAY_MS = 86_400_000
 
@@ -103,9 +112,13 @@ class GoogleWorkspaceOptions(TenantOptions):
 
 
 def default_service_accounts() -> list[ServiceAccountSpec]:
+    """``scanner`` and ``no-audit`` scan; ``actions`` also holds every write scope the governance
+    actions need; ``auditor`` holds read-only scopes alone, so any change it tries is refused."""
     return [
         ServiceAccountSpec(name="scanner", scopes=list(ALL_SCOPES)),
         ServiceAccountSpec(name="no-audit", scopes=[s for s in ALL_SCOPES if s != AUDIT_SCOPE]),
+        ServiceAccountSpec(name="actions", scopes=list(dict.fromkeys(ALL_SCOPES + WRITE_SCOPES))),
+        ServiceAccountSpec(name="auditor", scopes=list(READ_ONLY_SCOPES)),
     ]
 
 
@@ -323,7 +336,7 @@ _HEX = "0123456789abcdef"
 class ActivityLog:
     """One application's activities in (time ms, uniqueQualifier) order, with parallel arrays."""
 
-    __slots__ = ("actor", "arg", "ip", "keys", "kinds", "times")
+    __slots__ = ("actor", "arg", "custom", "ip", "keys", "kinds", "times")
 
     def __init__(self) -> None:
         self.keys: list[tuple[int, int]] = []
@@ -332,6 +345,22 @@ class ActivityLog:
         self.actor: list[int] = []  # user index
         self.arg: list[int] = []  # seed for the parameters (target user/group/file/app choice)
         self.ip: list[int] = []
+        self.custom: dict[tuple[int, int], dict[str, Any]] = {}  # activities written after generation
+
+    def has(self, key: tuple[int, int]) -> bool:
+        at = bisect.bisect_left(self.keys, key)
+        return at < len(self.keys) and self.keys[at] == key
+
+    def add(self, key: tuple[int, int], activity: dict[str, Any]) -> None:
+        """Insert an activity recorded as it happened (a change made through the API) in time order."""
+        at = bisect.bisect_left(self.keys, key)
+        self.keys.insert(at, key)
+        self.times.insert(at, key[0])
+        self.kinds.insert(at, ())
+        self.actor.insert(at, 0)
+        self.arg.insert(at, 0)
+        self.ip.insert(at, 0)
+        self.custom[key] = activity
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -373,6 +402,39 @@ class GoogleWorkspaceTenant:
         self._make_activities(random.Random(f"gws-activities:{seed}"), total)
         if self.workforce:
             self._plant_workforce(random.Random(f"gws-workforce:{seed}"))
+        # Objects deleted after generation (Personality.forget: another admin deleted them). Users
+        # and files keep their list position, so every index into them stays valid.
+        self.deleted_users: set[int] = set()
+        self.deleted_files: set[int] = set()
+        self.file_index = {item["id"]: i for i, item in enumerate(self.files)}
+
+    def record_activity(
+        self, application: str, time_ms: int, actor: int, ip: str, events: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        """Write one activity into an application's log, as Google does when a change is made; the
+        Reports API shows it once the application's lag has passed."""
+        log = self.activities[application]
+        rng = random.Random()
+        qualifier = rng.getrandbits(63) - (1 << 62)
+        while log.has((time_ms, qualifier)):
+            qualifier = rng.getrandbits(63) - (1 << 62)
+        user = self.users[actor]
+        activity = {
+            "kind": "admin#reports#activity",
+            "id": {
+                "time": iso(time_ms),
+                "uniqueQualifier": str(qualifier),
+                "applicationName": application,
+                "customerId": self.customer_id,
+            },
+            "etag": etag("activity", application, time_ms, qualifier),
+            "actor": {"callerType": "USER", "email": user["primaryEmail"], "profileId": user["id"]},
+            "ownerDomain": self.domain,
+            "ipAddress": ip,
+            "events": events,
+        }
+        log.add((time_ms, qualifier), activity)
+        return activity
 
     # ---------------------------------------------------------------- users
 
@@ -814,6 +876,9 @@ class GoogleWorkspaceTenant:
 
     def render_activity(self, app: str, index: int) -> dict[str, Any]:
         log = self.activities[app]
+        recorded = log.custom.get(log.keys[index])
+        if recorded is not None:
+            return copy.deepcopy(recorded)
         time_ms, qualifier = log.keys[index]
         actor = self.users[log.actor[index]]
         ip_choice = log.ip[index]
@@ -1017,7 +1082,7 @@ class GoogleWorkspaceTenant:
             "domains": list(self.domains),
             "admin_email": self.admin_email,
             "anchor": self.anchor.isoformat(),
-            "users": self.users,
+            "users": [u for i, u in enumerate(self.users) if i not in self.deleted_users],
             # What the lake must hold as null although the provider sent a value: its sentinel for
             # "unknown" (lastLoginTime 1970-01-01T00:00:00.000Z: never signed in), by account id.
             "provider_sentinels": {
@@ -1027,13 +1092,18 @@ class GoogleWorkspaceTenant:
             "members": {g["id"]: m for g, m in zip(self.groups, self.members, strict=True)},
             "roles": self.roles,
             "role_assignments": self.role_assignments,
-            "tokens": {u["id"]: self.token_items(i) for i, u in enumerate(self.users) if self.tokens[i]},
+            "tokens": {
+                u["id"]: self.token_items(i)
+                for i, u in enumerate(self.users)
+                if self.tokens[i] and i not in self.deleted_users
+            },
             "activities": {
                 app: [self.render_activity(app, i) for i in range(len(log))] for app, log in self.activities.items()
             },
             "files": [
                 {**item, "owner_user_id": self.users[owner]["id"]}
-                for item, owner in zip(self.files, self.file_owner, strict=True)
+                for index, (item, owner) in enumerate(zip(self.files, self.file_owner, strict=True))
+                if index not in self.deleted_files
             ],
         }
 

@@ -247,33 +247,28 @@ def grant_keys(target: Target) -> tuple[str, str]:
     return user_key, client_id
 
 
-def read_tokens(client: ApiClient, user_key: str) -> list[dict[str, Any]]:
-    """tokens.list for one user: 404 when the user is gone (NotFoundError)."""
-    path = api_path(f"{DIRECTORY}/users", user_key, "tokens")
-    payload = _object(client.get_json(path) or {}, "tokens.list's answer", client, path)
-    items = payload.get("items") or []
-    if not isinstance(items, list):
-        raise MalformedResponseError("tokens.list items is not a list", method="GET", url=client.url_for(path))
-    return [item for item in items if isinstance(item, dict)]
-
-
-def _token_state(tokens: list[dict[str, Any]], user_key: str, client_id: str) -> dict[str, Any]:
-    token = next((t for t in tokens if str(t.get("clientId")) == client_id), None)
-    state: dict[str, Any] = {"user_key": user_key, "client_id": client_id, "present": token is not None}
-    if token is not None:
-        state["display_text"] = str(token.get("displayText") or "")
-        scopes = token.get("scopes")
-        state["scopes"] = [str(s) for s in scopes] if isinstance(scopes, list) else []
-    return state
+def read_token(client: ApiClient, user_key: str, client_id: str) -> dict[str, Any]:
+    """tokens.get: the token the user issued to one client. 404 (no such token, or no such user)
+    raises NotFoundError: the engine records it not-found, or already-applied after a run of its own
+    deleted it."""
+    path = api_path(f"{DIRECTORY}/users", user_key, "tokens", client_id)
+    token = _object(client.get_json(path), "tokens.get's answer", client, path)
+    if str(token.get("clientId")) != client_id:
+        raise MalformedResponseError("tokens.get answered about another client", method="GET", url=client.url_for(path))
+    scopes = token.get("scopes")
+    return {
+        "user_key": user_key,
+        "client_id": client_id,
+        "display_text": str(token.get("displayText") or ""),
+        "scopes": [str(s) for s in scopes] if isinstance(scopes, list) else [],
+    }
 
 
 def plan_delete_token(connector: GoogleWorkspaceConnector, target: Target) -> ActionPlan:
-    """A token the user no longer holds is the wanted state (already applied); a user Google no
-    longer has is not found."""
     user_key, client_id = grant_keys(target)
-    state = _token_state(read_tokens(_directory(connector, SECURITY_SCOPE), user_key), user_key, client_id)
+    state = read_token(_directory(connector, SECURITY_SCOPE), user_key, client_id)
     path = api_path(f"{DIRECTORY}/users", user_key, "tokens", client_id)
-    return ActionPlan("delete_oauth_token", target, (PlannedRequest("DELETE", path),), state, noop=not state["present"])
+    return ActionPlan("delete_oauth_token", target, (PlannedRequest("DELETE", path),), state)
 
 
 def apply_delete_token(connector: GoogleWorkspaceConnector, plan: ActionPlan) -> ActionOutcome:
@@ -281,12 +276,17 @@ def apply_delete_token(connector: GoogleWorkspaceConnector, plan: ActionPlan) ->
 
 
 def verify_delete_token(connector: GoogleWorkspaceConnector, outcome: ActionOutcome) -> Verification:
+    """Gone is the wanted state: tokens.get's 404 is the proof."""
     user_key, client_id = grant_keys(outcome.plan.target)
-    state = _token_state(read_tokens(_directory(connector, SECURITY_SCOPE), user_key), user_key, client_id)
+    try:
+        state: dict[str, Any] = read_token(_directory(connector, SECURITY_SCOPE), user_key, client_id)
+    except NotFoundError:
+        state = {"user_key": user_key, "client_id": client_id, "present": False}
+    present = state.get("present", True)
     audit = find_audit_event(
         connector, "admin", "REVOKE_3LO_TOKEN", outcome.applied_at, lambda p: str(p.get("APP_ID", "")) == client_id
     )
-    return Verification(not state["present"], state, audit, "token gone" if not state["present"] else "token present")
+    return Verification(not present, state, audit, "token present" if present else "token gone")
 
 
 # -- Drive sharing ----------------------------------------------------------------------------------
@@ -339,18 +339,15 @@ def file_owner(connector: GoogleWorkspaceConnector, target: Target) -> tuple[dic
     raise last
 
 
-def _permission_state(
-    connector: GoogleWorkspaceConnector, file_id: str, share_id: str, acting_as: str
-) -> dict[str, Any] | None:
-    """permissions.get as `acting_as`; None when the file has no such permission any more."""
+def read_permission(connector: GoogleWorkspaceConnector, file_id: str, share_id: str, acting_as: str) -> dict[str, Any]:
+    """permissions.get as `acting_as`; 404 (the permission is gone) raises NotFoundError."""
     client = _drive(connector)
     path = api_path("drive/v3/files", file_id, "permissions", share_id)
     params = {"supportsAllDrives": "true", "fields": PERMISSION_FIELDS}
-    try:
-        with connector.delegated(DRIVE_WRITE_SCOPE).acting_as(acting_as):
-            permission = _object(client.get_json(path, params), "permissions.get's answer", client, path)
-    except NotFoundError:
-        return None
+    with connector.delegated(DRIVE_WRITE_SCOPE).acting_as(acting_as):
+        permission = _object(client.get_json(path, params), "permissions.get's answer", client, path)
+    if str(permission.get("id")) != share_id:
+        raise MalformedResponseError("permissions.get answered about another permission", method="GET", url=None)
     return {key: permission[key] for key in PERMISSION_FIELDS.split(",") if key in permission}
 
 
@@ -363,11 +360,11 @@ def _recreate(permission: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def plan_remove_permission(connector: GoogleWorkspaceConnector, target: Target) -> ActionPlan:
-    """The file gone (or out of every reachable user's sight) is not found; the permission gone
-    from a file that is still there is the wanted state (already applied)."""
+    """The file or the permission gone at Google raises NotFoundError (not-found, or already-applied
+    after a run of saaslens' own removed it)."""
     file_id, share_id = target.keys["file_id"], target.keys["share_id"]
     item, acting_as = file_owner(connector, target)
-    permission = _permission_state(connector, file_id, share_id, acting_as)
+    permission = read_permission(connector, file_id, share_id, acting_as)
     before = {
         "file_id": file_id,
         "file_name": str(item.get("name") or ""),
@@ -378,19 +375,16 @@ def plan_remove_permission(connector: GoogleWorkspaceConnector, target: Target) 
     base = api_path("drive/v3/files", file_id, "permissions")
     path = api_path(base, share_id) + "?supportsAllDrives=true"
     protected = None
-    if permission is not None and permission.get("role") == "owner":
+    if permission.get("role") == "owner":
         protected = "the owner's own permission (Drive refuses to remove it; transfer ownership instead)"
-    undo = None
-    if permission is not None:
-        notify = "&sendNotificationEmail=false" if permission.get("type") in ("user", "group") else ""
-        recreate = PlannedRequest("POST", base + "?supportsAllDrives=true" + notify, _recreate(permission))
-        undo = ActionPlan("restore_drive_permission", target, (recreate,), before=before)
+    notify = "&sendNotificationEmail=false" if permission.get("type") in ("user", "group") else ""
+    recreate = PlannedRequest("POST", base + "?supportsAllDrives=true" + notify, _recreate(permission))
+    undo = ActionPlan("restore_drive_permission", target, (recreate,), before=before)
     return ActionPlan(
         "remove_drive_permission",
         target,
         (PlannedRequest("DELETE", path),),
         before=before,
-        noop=permission is None,
         protected=protected,
         undo=undo,
     )
@@ -405,7 +399,11 @@ def verify_remove_permission(connector: GoogleWorkspaceConnector, outcome: Actio
     target = outcome.plan.target
     file_id, share_id = target.keys["file_id"], target.keys["share_id"]
     acting_as = str(outcome.plan.before["acting_as"])
-    permission = _permission_state(connector, file_id, share_id, acting_as)
+    permission: dict[str, Any] | None
+    try:
+        permission = read_permission(connector, file_id, share_id, acting_as)
+    except NotFoundError:
+        permission = None  # gone is the wanted state
     after = {"file_id": file_id, "acting_as": acting_as, "permission": permission}
     removed = outcome.plan.before.get("permission") or {}
     event = "change_user_access" if removed.get("type") in ("user", "group") else "change_document_access_scope"
