@@ -4,6 +4,7 @@
 --   "MFA unknown" in the report's coverage notes.
 -- severity: high
 -- key: app, instance, account_id
+-- suggests: force_password_change
 
 select
     app,

@@ -3,6 +3,7 @@
 --   person, group or domain outside the organization), with who outside can reach them.
 -- severity: high
 -- key: app, instance, file_id
+-- suggests: remove_public_link
 
 select
     f.app,
@@ -23,7 +24,14 @@ select
         from file_shares as s
         where s.app = f.app and s.instance = f.instance and s.file_id = f.file_id
           and (s.is_external or s.principal_type in ('anyone', 'link') and f.visibility = 'public')
-    ) as exposed_to
+    ) as exposed_to,
+    -- The anyone / anyone-with-link shares, one per target of the suggested remove_public_link.
+    (
+        select list(s.share_id order by s.share_id)
+        from file_shares as s
+        where s.app = f.app and s.instance = f.instance and s.file_id = f.file_id
+          and s.principal_type in ('anyone', 'link')
+    ) as share_ids
 from files as f
 where f.visibility in ('public', 'external')
 order by f.app, f.instance, f.file_id

@@ -3,6 +3,7 @@
 --   the token may outlive the person's access and should be revoked.
 -- severity: high
 -- key: app, instance, grant_id
+-- suggests: revoke_grant
 
 select
     g.app,

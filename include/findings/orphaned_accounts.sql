@@ -5,6 +5,7 @@
 --   providers' identity links); an account no key links to a person cannot be judged and is not listed.
 -- severity: high
 -- key: app, instance, account_id
+-- suggests: suspend_account
 
 -- identities is read once (a materialized CTE) and joined with itself, so a catalog where it is a
 -- view links accounts into people once, not once per side of the join.

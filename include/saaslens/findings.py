@@ -9,12 +9,18 @@ A finding file (include/findings/<finding_id>.sql) starts with a header of `-- k
     -- key: app, instance, account_id
     -- param dormant_days: 90
     -- param as_of: now
+    -- suggests: suspend_account
     select ... where last_login_at < $as_of_ts - to_days($dormant_days)
 
 The header ends at the first line that is not a `-- ` header line; the rest is one SELECT that
 uses its params as DuckDB named parameters (`$dormant_days`). A param's default is typed from its
 literal: 90 is an int, 1.5 a float, 'text' / "text" / text a string, [a, b] a list of those.
 Values given at run time are converted to the default's type, so a CLI can pass strings.
+
+`suggests` (optional) names a remedy (saaslens.vocabulary.Remedy): the report lists, per row, the
+action of the row's app that performs it, and an auto_remediate policy may run it. The rows must
+then carry the target's lake keys (saaslens.connectors.kit.TARGET_KEYS: account_id, grant_id,
+file_id ...); a list column named after a key plus "s" (share_ids) gives one target per item.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from saaslens import settings
 from saaslens.catalog.apps import declared
+from saaslens.vocabulary import Remedy
 
 if TYPE_CHECKING:
     import duckdb
@@ -36,6 +43,7 @@ if TYPE_CHECKING:
 
 SEVERITIES = ("high", "medium", "low", "info")
 _REQUIRED = ("title", "description", "severity", "key")
+_OPTIONAL = ("suggests",)
 _HEADER_LINE = re.compile(r"^--\s?(?P<field>param\s+\w+|\w+)\s*:\s*(?P<value>.*?)\s*$")
 _CONTINUATION = re.compile(r"^--\s{2,}(?P<value>\S.*?)\s*$")
 _PARAM_REFERENCE = re.compile(r"\$([A-Za-z_]\w*)")
@@ -58,6 +66,8 @@ class Finding:
     params: dict[str, Any]
     sql: str
     path: Path
+    # What to do about a row (docs/governance.md): each row's app's action for this remedy.
+    suggests: Remedy | None = None
 
     def __hash__(self) -> int:  # params is a dict: hash by identity of the file instead
         return hash((self.id, self.path))
@@ -143,9 +153,11 @@ def parse_finding(path: Path, text: str | None = None) -> Finding:
             params[name] = parse_literal(value)
             last = f"param {name}"
             continue
-        if field not in _REQUIRED:
+        if field not in _REQUIRED + _OPTIONAL:
             raise _header_error(
-                path, line_no, f"unknown header field {field!r} (expected {', '.join(_REQUIRED)} or 'param <name>')"
+                path,
+                line_no,
+                f"unknown header field {field!r} (expected {', '.join(_REQUIRED + _OPTIONAL)} or 'param <name>')",
             )
         if field in fields:
             raise _header_error(path, line_no, f"header field {field!r} is given twice")
@@ -164,6 +176,16 @@ def parse_finding(path: Path, text: str | None = None) -> Finding:
     bad_key = [part for part in key if not _IDENTIFIER.match(part)]
     if bad_key:
         raise _header_error(path, field_lines["key"], f"key column {bad_key[0]!r} is not a column name")
+    suggests = None
+    if "suggests" in fields:
+        try:
+            suggests = Remedy(fields["suggests"])
+        except ValueError:
+            raise _header_error(
+                path,
+                field_lines["suggests"],
+                f"suggests {fields['suggests']!r} is not a remedy ({', '.join(r.value for r in Remedy)})",
+            ) from None
     sql = "\n".join(lines[body_start:]).strip().rstrip(";").strip()
     if not sql:
         raise _header_error(path, len(lines) or 1, "no SQL after the header")
@@ -177,6 +199,7 @@ def parse_finding(path: Path, text: str | None = None) -> Finding:
         params=params,
         sql=sql,
         path=path,
+        suggests=suggests,
     )
 
 
@@ -279,3 +302,73 @@ def is_broad_scope(app: str, scope: str, rules: list[tuple[str, str, str]] | Non
     does: the same app and exactly the same scope string."""
     rules = broad_scopes() if rules is None else rules
     return any(rule_app == app and rule_scope == scope for rule_app, rule_scope, _ in rules)
+
+
+# -- suggested actions ----------------------------------------------------------------------------
+
+SUGGESTED_ACTION = "suggested_action"
+
+
+def suggested_actions(remedy: Remedy) -> dict[str, str]:
+    """Per app, the implemented action that performs `remedy` (the first its app declares)."""
+    from saaslens.connectors import registry
+
+    chosen: dict[str, str] = {}
+    for spec in registry.app_specs():
+        for action in spec.actions:
+            if action.implemented and remedy in action.remedies:
+                chosen.setdefault(spec.app, action.name)
+    return chosen
+
+
+def with_suggested_actions(finding: Finding, table: pa.Table) -> pa.Table:
+    """The finding's rows with a `suggested_action` column (null where the row's app has no action
+    for the remedy), when the finding suggests one; else the table unchanged."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if finding.suggests is None or "app" not in table.column_names or SUGGESTED_ACTION in table.column_names:
+        return table
+    actions = suggested_actions(finding.suggests)
+    apps = pa.array(list(actions), pa.string())
+    names = pa.array(list(actions.values()), pa.string())
+    index = pc.index_in(pc.cast(table.column("app"), pa.string()), value_set=apps)
+    return table.append_column(SUGGESTED_ACTION, pc.take(names, index))
+
+
+def suggestion_targets(finding: Finding, rows: list[dict[str, Any]]) -> dict[tuple[str, str, str], list[str]]:
+    """What auto-remediation would act on: per (app, instance, action), the target references the
+    finding's rows name (as `saaslens act --target` takes them), in row order, without repeats. A
+    row whose app has no action for the remedy, or that lacks the target's keys, names nothing."""
+    from urllib.parse import urlencode
+
+    from saaslens.connectors import registry
+    from saaslens.connectors.kit import TARGET_KEYS
+
+    if finding.suggests is None:
+        return {}
+    actions = suggested_actions(finding.suggests)
+    targets: dict[tuple[str, str, str], list[str]] = {}
+    for row in rows:
+        app, instance = row.get("app"), row.get("instance")
+        if app not in actions or not instance:
+            continue
+        name = actions[app]
+        kind = next(a.target for a in registry.app_spec(app).actions if a.name == name)
+        keys = TARGET_KEYS[kind][1]
+        values: list[dict[str, str]] = [{}]
+        for key in keys:
+            if row.get(key) is not None:
+                options = [row[key]]
+            elif isinstance(row.get(f"{key}s"), list):
+                options = list(row[f"{key}s"])
+            else:
+                values = []
+                break
+            values = [{**v, key: str(o)} for v in values for o in options if o is not None]
+        refs = targets.setdefault((str(app), str(instance), name), [])
+        for value in values:
+            ref = value[keys[0]] if len(keys) == 1 else urlencode(value)
+            if ref not in refs:
+                refs.append(ref)
+    return {key: refs for key, refs in targets.items() if refs}

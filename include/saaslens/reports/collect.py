@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from saaslens.findings import Finding, resolve_params, run_finding
+from saaslens.findings import Finding, resolve_params, run_finding, with_suggested_actions
 from saaslens.http.redaction import redact
 from saaslens.reports.freshness import InstanceFreshness, StageRun, judge_stage, stale_after
 from saaslens.vocabulary import STAGE_TABLES
@@ -236,7 +236,7 @@ def run_findings(
         stages = stages_read_by(finding)
         try:
             params = resolve_params(finding, given)
-            table: pa.Table | None = safe_table(run_finding(con, finding, given))
+            table: pa.Table | None = with_suggested_actions(finding, safe_table(run_finding(con, finding, given)))
             error = None
         except Exception as exc:  # a broken finding is shown as broken, never as "no rows"
             params, table, error = given, None, redact(str(exc))

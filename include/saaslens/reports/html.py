@@ -252,6 +252,14 @@ def _finding(result: FindingResult, data: ReportData, max_rows: int) -> str:
         )
     for note in result.notes:
         out.append(f'<div class="note">{esc(note)}</div>')
+    if f.suggests is not None:
+        out.append(
+            f'<p class="meta">Suggested remedy: <code>{esc(f.suggests.value)}</code>, the '
+            "<code>suggested_action</code> column names the action of each row's app (empty where its app has "
+            "none). Run it from the instance's governance DAG (dry run first, then approved) or "
+            "<code>saaslens act INSTANCE ACTION --target ID</code>; an <code>auto_remediate</code> policy in "
+            "the connected-apps file runs it after each report.</p>"
+        )
     table = result.table
     assert table is not None
     out.append(f"<p><strong>{table.num_rows:,}</strong> row{'s' if table.num_rows != 1 else ''}.</p>")
