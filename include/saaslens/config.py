@@ -184,11 +184,28 @@ class InstanceError:
         return f"{self.file}: instance {self.name!r}: {self.message}"
 
 
+class AutoRemediatePolicy(BaseModel):
+    """Run a finding's suggested action on its rows after each report (docs/governance.md). Opt-in,
+    one per finding; still a dry run until `dry_run: false`, still approved in Airflow unless
+    `require_approval: false`, always recorded in governance_actions."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    finding: str = Field(pattern=r"^[A-Za-z0-9_]+$", description="The finding's id (its file name without .sql)")
+    max_targets: int = Field(default=25, ge=1, le=1000, description="Most targets per instance and run")
+    dry_run: bool = Field(default=True, description="Only plan (and record planned rows) until set to false")
+    require_approval: bool = Field(default=True, description="Wait for an approver in the governance DAG")
+    instances: list[str] | None = Field(
+        default=None, description="Only these instances (app/name); default every instance with an action connection"
+    )
+
+
 @dataclass(frozen=True)
 class ConnectedApps:
     file: Path
     instances: list[InstanceConfig]
     errors: list[InstanceError]
+    auto_remediate: tuple[AutoRemediatePolicy, ...] = ()
 
     def get(self, ref: str) -> InstanceConfig:
         """Find an instance by `name` or `app/name`; the error lists what exists."""
@@ -295,4 +312,27 @@ def read_connected_apps(path: Path | str | None, check_app: AppCheck) -> Connect
             continue
         keys[result.key] = result
         instances.append(result)
-    return ConnectedApps(file=file, instances=instances, errors=errors)
+    policies = _auto_remediate_policies(file, document.get("auto_remediate"), errors)
+    return ConnectedApps(file=file, instances=instances, errors=errors, auto_remediate=policies)
+
+
+def _auto_remediate_policies(file: Path, raw: Any, errors: list[InstanceError]) -> tuple[AutoRemediatePolicy, ...]:
+    """The valid policies; a bad one becomes an error beside the instances' (it runs nothing)."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        errors.append(InstanceError(file, "auto_remediate", None, "must be a list of policies"))
+        return ()
+    policies: list[AutoRemediatePolicy] = []
+    for index, entry in enumerate(raw):
+        label = f"auto_remediate #{index + 1}"
+        try:
+            policy = AutoRemediatePolicy.model_validate(entry)
+        except ValidationError as exc:
+            errors.append(InstanceError(file, label, None, _format_validation_error(exc)))
+            continue
+        if any(p.finding == policy.finding for p in policies):
+            errors.append(InstanceError(file, label, None, f"a second policy for finding {policy.finding!r}"))
+            continue
+        policies.append(policy)
+    return tuple(policies)

@@ -67,6 +67,40 @@ class SaaslensReportOperator(BaseOperator):
         return result.as_dict()
 
 
+class SaaslensRemediationOperator(BaseOperator):
+    """After the report: each auto_remediate policy's runs. Dry runs and runs the policy lets go
+    without an approver run here; the rest are returned as governance-DAG triggers (the next task
+    starts them, and each waits there for its approver)."""
+
+    template_fields = ()
+    ui_color = "#fde68a"
+
+    def execute(self, context: Any) -> list[dict[str, Any]]:
+        from pathlib import Path
+
+        from saaslens import settings
+        from saaslens.findings import load_findings
+        from saaslens.governance import summarise
+        from saaslens.governance.remediation import plan_remediation, run_here
+        from saaslens.lake.writer import Lake
+        from saaslens.orchestration.naming import governance_dag_id
+
+        report = context["ti"].xcom_pull(task_ids="report")
+        directory = Path(report["directory"])
+        report_date = datetime.strptime(directory.name, "%Y-%m-%d").date()
+        runs, notes = plan_remediation(load_connected_apps(), load_findings(), directory)
+        for note in notes:
+            log.warning("%s", note)
+        triggers = []
+        for run in runs:
+            if run.needs_approver:
+                triggers.append({"trigger_dag_id": governance_dag_id(run.instance), "conf": run.conf(report_date)})
+                continue
+            rows = run_here(run, Lake(settings.lake_root()), report_date, run_id=str(context["run_id"]))
+            log.info("%s %s on %s: %s", run.policy.finding, run.action, run.instance.name, summarise(rows))
+        return triggers
+
+
 def compliance_reports_dag(config: str | None = None, *, stale_after_hours: float | None = None) -> DAG:
     from airflow.sdk import DAG, AssetAny, AssetOrTimeSchedule, CronTriggerTimetable
 
@@ -84,5 +118,11 @@ def compliance_reports_dag(config: str | None = None, *, stale_after_hours: floa
         tags=["saaslens", "reports"],
         doc_md=__doc__,
     ) as dag:
-        SaaslensReportOperator(task_id="report", stale_after_hours=stale_after_hours)
+        report = SaaslensReportOperator(task_id="report", stale_after_hours=stale_after_hours)
+        if load_connected_apps(config).auto_remediate:
+            from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
+
+            remediate = SaaslensRemediationOperator(task_id="auto_remediate", retries=0)
+            report >> remediate
+            TriggerDagRunOperator.partial(task_id="request_approval", retries=0).expand_kwargs(remediate.output)
     return dag
