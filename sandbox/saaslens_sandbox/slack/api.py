@@ -26,6 +26,29 @@ Behaviour emulated, from Slack's documentation:
   ``auditlogs:read``, 403 ``feature_not_enabled`` outside Enterprise Grid; ``oldest`` / ``latest``
   (epoch seconds, inclusive), ``limit`` (max 9999), ``action`` / ``actor`` / ``entity`` filters,
   newest first, cursor in ``response_metadata.next_cursor``; Tier 3 (50 per minute) per org.
+* The write methods governance actions use, each as its page documents it (arguments, scope, errors;
+  a change leaves the Audit Logs API action Slack records for it, by the token's user):
+  admin.users.session.reset (``admin.users:write``; ``user_not_found``, ``cannot_reset_bot``,
+  ``cannot_reset_primary_owner``; user_session_reset_by_admin),
+  https://docs.slack.dev/reference/methods/admin.users.session.reset;
+  admin.users.setRegular (``admin.users:write``; ``team_id`` a workspace or, for the org level, the
+  organization; ``cannot_modify_primary_owner``, ``cannot_set_org_admin_to_regular_at_workspace_level``,
+  ``team_not_found``, ``user_not_found``; role_change_to_user),
+  https://docs.slack.dev/reference/methods/admin.users.setRegular;
+  files.revokePublicURL (``files:write``; ``file_not_found``; answers the file object;
+  file_public_link_revoked), https://docs.slack.dev/reference/methods/files.revokePublicURL;
+  admin.apps.restrict (``admin.apps:write``; exactly one of ``team_id`` / ``enterprise_id``, either
+  ``app_id`` or ``request_id``; voids the approval, leaves installations; ``invalid_app_id``;
+  app_restricted), https://docs.slack.dev/reference/methods/admin.apps.restrict, and its read side
+  admin.apps.restricted.list (``admin.apps:read``); the reads plans use, users.info
+  (``user_not_found``) and files.info (``file_not_found``).
+* The SCIM API (https://docs.slack.dev/reference/scim-api/scim-api-1.1, base ``/scim/v1``, a user
+  token with the ``admin`` scope): ``GET /Users/<id>``, ``DELETE /Users/<id>`` "sets a Slack user to
+  deactivated" (user_deactivated), ``PATCH /Users/<id>`` with ``active: true`` reactivates
+  (user_reactivated). Errors are SCIM-shaped, ``{"Errors": {"description": ..., "code": status}}``.
+  A change already in place (a second deactivation, a revoked link revoked again, an app restricted
+  again, a regular member set regular) answers success without a new audit entry: Slack documents no
+  error for it.
 """
 
 from __future__ import annotations
@@ -38,6 +61,7 @@ import time
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+import orjson
 import starlette.routing
 from starlette.requests import Request
 from starlette.responses import Response
@@ -60,7 +84,17 @@ METHODS: dict[str, tuple[str | None, int]] = {
     "team.accessLogs": ("admin", 2),
     "files.list": ("files:read", 3),
     "admin.apps.approved.list": ("admin.apps:read", 2),
+    "admin.apps.restricted.list": ("admin.apps:read", 2),
+    "users.info": ("users:read", 4),
+    "files.info": ("files:read", 4),
+    "admin.users.session.reset": ("admin.users:write", 2),
+    "admin.users.setRegular": ("admin.users:write", 2),
+    "files.revokePublicURL": ("files:write", 3),
+    "admin.apps.restrict": ("admin.apps:write", 2),
 }
+# Methods whose team_id may name the organization, checked by the method itself.
+ORG_OR_TEAM = frozenset({"admin.users.setRegular", "admin.apps.restrict"})
+SCIM_USER_SCHEMA = "urn:scim:schemas:core:1.0"
 TIER_PER_MINUTE = {1: 1, 2: 20, 3: 50, 4: 100}
 AUDIT_BUCKET = "audit/logs"
 AUDIT_MAX_LIMIT = 9999
@@ -143,6 +177,7 @@ class SlackPersonality(Personality):
         return [
             Route("/audit/v1/logs", self._audit_logs, methods=["GET"]),
             Route("/audit/v1/actions", self._audit_actions, methods=["GET"]),
+            Route("/scim/v1/Users/{user_id}", self._scim_user, methods=["GET", "DELETE", "PATCH"]),
             Route("/{method:path}", self._web_api, methods=["GET", "POST"]),
         ]
 
@@ -215,7 +250,8 @@ class SlackPersonality(Personality):
             needed, _tier = METHODS[method]
             headers = [("x-oauth-scopes", ",".join(token.scopes)), ("x-accepted-oauth-scopes", needed or "")]
             self._require_scope(token, needed)
-            self._check_team(params)
+            if method not in ORG_OR_TEAM:
+                self._check_team(params)
             body = getattr(self, "_" + method.replace(".", "_"))(token, params)
         except SlackError as exc:
             return json_response({"ok": False, "error": exc.code, **exc.extra}, exc.status, headers)
@@ -361,6 +397,231 @@ class SlackPersonality(Personality):
         end = min(len(apps), start + limit)
         next_cursor = _encode_cursor(f"app:{end}") if end < len(apps) else ""
         return {"approved_apps": apps[start:end], "response_metadata": {"next_cursor": next_cursor}}
+
+    def _admin_apps_restricted_list(self, token: TokenSpec, params: dict[str, str]) -> dict[str, Any]:
+        self._admin_only(token)
+        limit = _int(params, "limit", 100)
+        if limit is None or not 1 <= limit <= 1000:
+            raise SlackError("invalid_limit")
+        apps = self.tenant.restricted_apps
+        start = 0
+        if params.get("cursor"):
+            index = _decode_cursor(params["cursor"], "restricted:")
+            if not index.isdigit() or int(index) >= len(apps):
+                raise SlackError("invalid_cursor")
+            start = int(index)
+        end = min(len(apps), start + limit)
+        next_cursor = _encode_cursor(f"restricted:{end}") if end < len(apps) else ""
+        return {"restricted_apps": apps[start:end], "response_metadata": {"next_cursor": next_cursor}}
+
+    # ---- reads the governance plans use, and the write methods ---------------------------------
+
+    def _target_user(self, params: dict[str, str], name: str = "user_id") -> dict[str, Any]:
+        user_id = params.get(name)
+        if not user_id:
+            raise SlackError("invalid_arguments")
+        doc = self.tenant.user_doc(user_id)
+        if doc is None:
+            raise SlackError("user_not_found")
+        return doc
+
+    def _admin_only(self, token: TokenSpec) -> None:
+        """The Admin API: a user token of an org admin or owner, on Enterprise Grid only."""
+        if token.kind == "bot":
+            raise SlackError("not_allowed_token_type")
+        if not self.tenant.enterprise_grid:
+            raise SlackError("feature_not_enabled")
+        if not self.tenant.token_users[token.token].admin:
+            raise SlackError("not_an_admin")
+
+    def _users_info(self, token: TokenSpec, params: dict[str, str]) -> dict[str, Any]:
+        return {"user": self._user_view(token, self._target_user(params, "user"))}
+
+    def _files_info(self, token: TokenSpec, params: dict[str, str]) -> dict[str, Any]:
+        file = self.tenant.file_doc(params.get("file") or "")
+        if file is None:
+            raise SlackError("file_not_found")
+        return {"file": file, "comments": [], "response_metadata": {"next_cursor": ""}}
+
+    def _admin_users_session_reset(self, token: TokenSpec, params: dict[str, str]) -> dict[str, Any]:
+        self._admin_only(token)
+        doc = self._target_user(params)
+        caller = self.tenant.token_users[token.token]
+        if doc.get("is_bot"):
+            raise SlackError("cannot_reset_bot")
+        if doc.get("is_primary_owner") and not caller.primary_owner:
+            raise SlackError("cannot_reset_primary_owner")
+        rec = self.tenant.urec(doc["id"])
+        if rec is not None:
+            self.tenant.record_audit("user_session_reset_by_admin", caller, rec.index)
+        return {}
+
+    def _admin_users_setRegular(self, token: TokenSpec, params: dict[str, str]) -> dict[str, Any]:
+        self._admin_only(token)
+        team_id = params.get("team_id")
+        if not team_id:
+            raise SlackError("invalid_arguments")
+        if team_id not in (self.tenant.team_id, self.tenant.enterprise_id):
+            raise SlackError("team_not_found")
+        org_level = team_id == self.tenant.enterprise_id
+        doc = self._target_user(params)
+        if doc.get("is_primary_owner"):
+            raise SlackError("cannot_modify_primary_owner")
+        enterprise = doc.get("enterprise_user") or {}
+        if not org_level and (enterprise.get("is_admin") or enterprise.get("is_owner")):
+            raise SlackError("cannot_set_org_admin_to_regular_at_workspace_level")
+        flags = ("is_admin", "is_owner", "is_restricted", "is_ultra_restricted")
+        changed = any(doc.get(flag) for flag in flags) or (
+            org_level and bool(enterprise.get("is_admin") or enterprise.get("is_owner"))
+        )
+        if changed:
+            self.tenant.set_regular(doc["id"], org_level=org_level)
+            rec = self.tenant.urec(doc["id"])
+            if rec is not None:
+                self.tenant.record_audit("role_change_to_user", self.tenant.token_users[token.token], rec.index)
+        return {}
+
+    def _files_revokePublicURL(self, token: TokenSpec, params: dict[str, str]) -> dict[str, Any]:
+        if token.kind == "user" and self.tenant.token_users[token.token].guest:
+            raise SlackError("user_is_restricted")
+        file = self.tenant.file_doc(params.get("file") or "")
+        if file is None:
+            raise SlackError("file_not_found")
+        if file.get("public_url_shared"):
+            file["public_url_shared"] = False
+            file["updated"] = int(time.time())
+            index = next(k for k, f in enumerate(self.tenant.files) if f is file)
+            self.tenant.record_audit("file_public_link_revoked", self.tenant.token_users[token.token], index)
+        return {"file": file}
+
+    def _admin_apps_restrict(self, token: TokenSpec, params: dict[str, str]) -> dict[str, Any]:
+        self._admin_only(token)
+        team_id, enterprise_id = params.get("team_id"), params.get("enterprise_id")
+        if bool(team_id) == bool(enterprise_id):
+            raise SlackError("invalid_arguments")  # exactly one of them, the page says
+        if team_id and team_id != self.tenant.team_id:
+            raise SlackError("team_access_not_granted")
+        if enterprise_id and enterprise_id != self.tenant.enterprise_id:
+            raise SlackError("team_access_not_granted")
+        app_id = params.get("app_id")
+        if not app_id:
+            raise SlackError("invalid_request_id" if params.get("request_id") else "invalid_arguments")
+        index = self.tenant.app_index(app_id)
+        if index is None:
+            raise SlackError("invalid_app_id")
+        caller = self.tenant.token_users[token.token]
+        if self.tenant.restrict_app(app_id, caller):
+            self.tenant.record_audit("app_restricted", caller, index)
+        return {}
+
+    # ---- SCIM API ----------------------------------------------------------------------------
+
+    @staticmethod
+    def _scim_error(description: str, status: int) -> Response:
+        return json_response({"Errors": {"description": description, "code": status}}, status)
+
+    def _scim_view(self, request: Request, doc: dict[str, Any]) -> dict[str, Any]:
+        profile = doc.get("profile") or {}
+        location = f"{self.base_url(request.scope)}/scim/v1/Users/{doc['id']}"
+        view: dict[str, Any] = {
+            "schemas": [SCIM_USER_SCHEMA],
+            "id": doc["id"],
+            "externalId": "",
+            "meta": {"created": "", "location": location},
+            "userName": doc.get("name"),
+            "nickName": doc.get("name"),
+            "name": {"givenName": profile.get("first_name", ""), "familyName": profile.get("last_name", "")},
+            "displayName": profile.get("display_name", ""),
+            "title": profile.get("title", ""),
+            "timezone": doc.get("tz"),
+            "active": not doc.get("deleted"),
+            "emails": [{"value": profile["email"], "primary": True}] if profile.get("email") else [],
+            "groups": [],
+        }
+        return view
+
+    async def _scim_user(self, request: Request) -> Response:
+        value = bearer_token(request.headers.get("authorization", ""))
+        if not value:
+            return self._scim_error("missing_authentication", 401)
+        token = self.tokens.get(value)
+        if token is None:
+            return self._scim_error("invalid_authentication", 401)
+        if token.kind == "bot" or "admin" not in token.scopes:
+            return self._scim_error("permission_denied", 403)
+        if not self.tenant.enterprise_grid and self.options.plan != "business_plus":
+            return self._scim_error("feature_not_enabled", 403)
+        doc = self.tenant.user_doc(request.path_params["user_id"])
+        if doc is None or doc.get("is_bot") or doc["id"] == "USLACKBOT":
+            return self._scim_error("user_not_found", 404)
+        caller = self.tenant.token_users[token.token]
+        rec = self.tenant.urec(doc["id"])
+        if request.method == "DELETE":
+            if doc.get("is_primary_owner"):
+                return self._scim_error("cannot_disable_primary_owner", 403)
+            if not doc.get("deleted"):
+                self.tenant.set_deleted(doc["id"], True)
+                if rec is not None:
+                    self.tenant.record_audit("user_deactivated", caller, rec.index)
+            return Response(status_code=200)
+        if request.method == "PATCH":
+            try:
+                body = orjson.loads(await request.body() or b"{}")
+            except orjson.JSONDecodeError:
+                return self._scim_error("invalid_json", 400)
+            if not isinstance(body, dict) or not isinstance(body.get("active", True), bool):
+                return self._scim_error("bad_request", 400)
+            if body.get("active") is True and doc.get("deleted"):
+                self.tenant.set_deleted(doc["id"], False)
+                if rec is not None:
+                    self.tenant.record_audit("user_reactivated", caller, rec.index)
+            elif body.get("active") is False and not doc.get("deleted"):
+                if doc.get("is_primary_owner"):
+                    return self._scim_error("cannot_disable_primary_owner", 403)
+                self.tenant.set_deleted(doc["id"], True)
+                if rec is not None:
+                    self.tenant.record_audit("user_deactivated", caller, rec.index)
+        return json_response(self._scim_view(request, doc))
+
+    # ---- forget (tests: an object deleted behind saaslens' back) -----------------------------
+
+    def forget(self, kind: str, object_id: str) -> dict[str, Any]:
+        tenant = self.tenant
+        if kind == "account":
+            tenant.forget_user(object_id)
+        elif kind == "privilege":
+            user_id, _, role = object_id.partition("/")
+            doc = tenant.user_doc(user_id)
+            flag = {"admin": "is_admin", "owner": "is_owner", "primary_owner": "is_primary_owner"}.get(role)
+            if doc is None or flag is None or not doc.get(flag):
+                raise ValueError(f"no privilege {object_id!r}")
+            doc[flag] = False
+        elif kind == "app_grant":
+            app_id = object_id.rpartition(":")[2]
+            kept = [a for a in tenant.approved_apps if a["app"]["id"] != app_id]
+            if len(kept) == len(tenant.approved_apps):
+                raise ValueError(f"no approved app {object_id!r}")
+            tenant.approved_apps = kept
+        elif kind == "file":
+            if tenant.file_doc(object_id) is None:
+                raise ValueError(f"no file {object_id!r}")
+            tenant.files = [f for f in tenant.files if f["id"] != object_id]
+            tenant.file_created_desc = [-f["created"] for f in tenant.files]
+        elif kind == "file_share":
+            file_id, _, share_id = object_id.partition("/")
+            file = tenant.file_doc(file_id)
+            if file is None:
+                raise ValueError(f"no file {file_id!r}")
+            if share_id == "public_url":
+                file["public_url_shared"] = False
+            else:
+                for key in ("channels", "groups", "ims"):
+                    file[key] = [c for c in file[key] if c != share_id]
+                for entries in (file.get("shares") or {}).values():
+                    entries.pop(share_id, None)
+        else:
+            raise ValueError(f"the slack personality cannot forget {kind!r} objects")
+        return {"forgotten": {"kind": kind, "id": object_id}}
 
     @staticmethod
     def _bisect_desc(negated: list[int], bound: int, *, right: bool) -> int:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 import random
+import time
 import unicodedata
 import uuid as uuidlib
 from array import array
@@ -40,6 +41,10 @@ DAY = 86_400
 _ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 
 WEB_SCOPES = ("users:read", "users:read.email", "usergroups:read", "files:read", "team:read", "admin.apps:read")
+# What the governance actions' write methods need, on each method's page: admin.users:write
+# (admin.users.session.reset, admin.users.setRegular), admin.apps:write (admin.apps.restrict),
+# files:write (files.revokePublicURL) and the SCIM API's `admin` scope (deactivate, reactivate).
+ACTION_SCOPES = ("admin.users:write", "admin.apps:write", "files:write", "admin")
 
 
 # --------------------------------------------------------------------------------------------
@@ -64,9 +69,10 @@ class SlackSandboxOptions(TenantOptions):
 
     model_config = ConfigDict(extra="forbid")
     tokens: list[TokenSpec] | None = None
-    """Default: an org owner's token with every scope (``xoxp-sandbox-{tenant}-owner``), an admin's
-    token without ``admin`` and ``auditlogs:read`` (``xoxp-sandbox-{tenant}-noaudit``) and a bot
-    token (``xoxb-sandbox-{tenant}-bot``)."""
+    """Default: an org owner's token with every read scope (``xoxp-sandbox-{tenant}-owner``), an
+    admin's token without ``admin`` and ``auditlogs:read`` and without any write scope
+    (``xoxp-sandbox-{tenant}-noaudit``), a bot token (``xoxb-sandbox-{tenant}-bot``) and an admin's
+    token for governance actions with the write scopes (``xoxp-sandbox-{tenant}-actions``)."""
     plan: Literal["free", "pro", "business_plus", "enterprise"] = "enterprise"
     history_days: int = Field(default=7, ge=1, le=365)
     events: int | None = Field(default=None, ge=0)
@@ -88,6 +94,7 @@ def default_tokens(tenant: str) -> list[TokenSpec]:
         TokenSpec(
             token=f"xoxb-sandbox-{tenant}-bot", kind="bot", scopes=["users:read", "usergroups:read", "files:read"]
         ),
+        TokenSpec(token=f"xoxp-sandbox-{tenant}-actions", scopes=[*WEB_SCOPES, *ACTION_SCOPES], acts_as="admin"),
     ]
 
 
@@ -235,7 +242,19 @@ AUDIT_KINDS: tuple[AuditKind, ...] = (
     AuditKind("pref.sso_setting_changed", "workspace", True),
 )
 AUDIT_WEIGHTS = (30.0, 8.0, 4.0, 10.0, 1.5, 1.0, 8.0, 14.0, 6.0, 1.0, 0.4, 0.3, 1.0, 0.6, 0.3, 0.6, 0.1, 0.1)
+# Written only by the write methods (api.py), never generated: the Audit Logs API actions Slack
+# records for them (https://docs.slack.dev/reference/audit-logs-api/methods-actions-reference; the
+# names as in slackapi/java-slack-sdk com.slack.api.audit.Actions).
+ACTION_KINDS: tuple[AuditKind, ...] = (
+    AuditKind("user_session_reset_by_admin", "user", True),
+    AuditKind("user_reactivated", "user", True),
+    AuditKind("role_change_to_user", "user", True),
+    AuditKind("file_public_link_revoked", "file", True),
+    AuditKind("app_restricted", "app", True),
+)
+AUDIT_KINDS = AUDIT_KINDS + ACTION_KINDS
 AUDIT_ACTIONS = tuple(kind.action for kind in AUDIT_KINDS)
+KIND_INDEX = {kind.action: index for index, kind in enumerate(AUDIT_KINDS)}
 
 
 # --------------------------------------------------------------------------------------------
@@ -566,6 +585,7 @@ class SlackTenant:
         ]
         # Most apps are approved for the workspace; every fifth is installed without approval.
         self.approved_apps = [self._approved_doc(app, rng) for k, app in enumerate(self.apps) if k % 5 != 4]
+        self.restricted_apps: list[dict[str, Any]] = []  # admin.apps.restrict moves approvals here
 
     def _approved_doc(self, app: dict[str, Any], rng: random.Random) -> dict[str, Any]:
         """An admin.apps.approved.list entry: the app, when and by whom it was approved, its scopes."""
@@ -878,7 +898,7 @@ class SlackTenant:
     def _make_audit(self, rng: random.Random, target: int) -> None:
         target = max(0, target)
         span = self.anchor - self.window_start
-        picks = rng.choices(range(len(AUDIT_KINDS)), weights=AUDIT_WEIGHTS, k=target)
+        picks = rng.choices(range(len(AUDIT_WEIGHTS)), weights=AUDIT_WEIGHTS, k=target)
         rows: list[tuple[int, int, int, int]] = []
         for kind_index in picks:
             kind = AUDIT_KINDS[kind_index]
@@ -999,6 +1019,83 @@ class SlackTenant:
         for i in range(self.audit_count):
             yield self.render_audit(i)
 
+    # ---------------------------------------------------------------- changes (write methods)
+    # The personality calls these from its request handlers, which all run on the server's event
+    # loop, so no request sees half a change.
+
+    def user_doc(self, user_id: str) -> dict[str, Any] | None:
+        index = bisect.bisect_left(self.user_ids, user_id)
+        return self.users[index] if index < len(self.user_ids) and self.user_ids[index] == user_id else None
+
+    def urec(self, user_id: str) -> UserRec | None:
+        if not hasattr(self, "_urec_by_id"):
+            self._urec_by_id = {u.id: u for u in self.urecs}
+        return self._urec_by_id.get(user_id)
+
+    def file_doc(self, file_id: str) -> dict[str, Any] | None:
+        return next((f for f in self.files if f["id"] == file_id), None)
+
+    def app_index(self, app_id: str) -> int | None:
+        return next((k for k, app in enumerate(self.apps) if app["id"] == app_id), None)
+
+    def record_audit(self, action: str, actor: UserRec, target: int) -> str:
+        """Append the Audit Logs API entry a write method leaves, now (never before the last one), by
+        the token's user; `target` indexes urecs, files or apps as the action's entity says."""
+        now = max(int(time.time()), self.ev_ts[-1] if len(self.ev_ts) else 0)
+        self.ev_ts.append(now)
+        self.ev_kind.append(KIND_INDEX[action])
+        self.ev_actor.append(actor.index)
+        self.ev_target.append(target)
+        return self.audit_id(len(self.ev_ts) - 1)
+
+    def set_deleted(self, user_id: str, deleted: bool) -> None:
+        doc, rec = self.user_doc(user_id), self.urec(user_id)
+        assert doc is not None
+        doc["deleted"] = deleted
+        doc["updated"] = int(time.time())
+        if rec is not None:
+            rec.deleted = deleted
+
+    def set_regular(self, user_id: str, *, org_level: bool) -> None:
+        """A regular member: no workspace admin/owner role nor guest flags (and, at the org level, no
+        org admin/owner role); Slack's built-in admins and owners groups follow the roles."""
+        doc, rec = self.user_doc(user_id), self.urec(user_id)
+        assert doc is not None
+        for flag in ("is_admin", "is_owner", "is_restricted", "is_ultra_restricted"):
+            doc[flag] = False
+        enterprise = doc.get("enterprise_user")
+        if org_level and isinstance(enterprise, dict):
+            enterprise["is_admin"] = enterprise["is_owner"] = False
+        doc["updated"] = int(time.time())
+        if rec is not None:
+            rec.admin = rec.owner = rec.guest = rec.ultra = False
+        for group in self.usergroups:
+            if group["auto_type"] in ("admin", "owner") and user_id in group["users"]:
+                group["users"] = [u for u in group["users"] if u != user_id]
+                group["user_count"] = len(group["users"])
+                group["date_update"] = int(time.time())
+
+    def restrict_app(self, app_id: str, actor: UserRec) -> bool:
+        """Void the app's approval and list it as restricted; False when it is restricted already."""
+        if any(r["app"]["id"] == app_id for r in self.restricted_apps):
+            return False
+        index = self.app_index(app_id)
+        assert index is not None
+        approved = next((a for a in self.approved_apps if a["app"]["id"] == app_id), None)
+        self.approved_apps = [a for a in self.approved_apps if a["app"]["id"] != app_id]
+        doc = dict(approved) if approved is not None else self._approved_doc(self.apps[index], random.Random(app_id))
+        doc["date_updated"] = int(time.time())
+        doc["last_resolved_by"] = {"actor_id": actor.id, "actor_type": "user"}
+        self.restricted_apps.append(doc)
+        return True
+
+    def forget_user(self, user_id: str) -> None:
+        index = bisect.bisect_left(self.user_ids, user_id)
+        if index >= len(self.user_ids) or self.user_ids[index] != user_id:
+            raise ValueError(f"no user {user_id!r}")
+        del self.users[index]
+        del self.user_ids[index]
+
     # ---------------------------------------------------------------- tokens
 
     def _bind_tokens(self) -> None:
@@ -1043,6 +1140,7 @@ class SlackTenant:
             "usergroups": self.usergroups,
             "files": self.files,
             "approved_apps": self.approved_apps,
+            "restricted_apps": self.restricted_apps,
             "access_logs": self.access_logs,
             "audit_logs": list(self.iter_audit()),
             "counts": {
