@@ -98,6 +98,7 @@ OPERATION_DOCS = {
     "audit_log": f"{DOCS}/orgs/orgs#get-the-audit-log-for-an-organization",
     "org": f"{DOCS}/orgs/orgs#get-an-organization",
     "user": f"{DOCS}/users/users#get-the-authenticated-user",
+    "user_by_id": f"{DOCS}/users/users#get-a-user-using-their-id",
     "access_token": f"{DOCS}/apps/apps#create-an-installation-access-token-for-an-app",
     "get_membership": f"{DOCS}/orgs/members#get-organization-membership-for-a-user",
     "set_membership": f"{DOCS}/orgs/members#set-organization-membership-for-a-user",
@@ -312,6 +313,7 @@ class GitHubPersonality(Personality):
         return [
             Route("/orgs/{org}", self._endpoint("org", self.get_org), methods=get),
             Route("/user", self._endpoint("user", self.get_user), methods=get),
+            Route("/user/{account_id}", self._endpoint("user_by_id", self.get_user_by_id), methods=get),
             Route("/orgs/{org}/members", self._endpoint("members", self.list_members), methods=get),
             Route("/organizations/{org_id}/members", self._endpoint("members", self.list_members), methods=get),
             Route(
@@ -575,6 +577,18 @@ class GitHubPersonality(Personality):
         if principal.user is None:
             raise self._not_accessible(principal, "user", "")
         doc = self.tenant.private_user(principal.user)
+        return self._bytes(orjson.dumps(doc).replace(ORIGIN_MARKER.encode(), self._origin_bytes(request)))
+
+    def get_user_by_id(self, request: Request, principal: Principal) -> Response:
+        """Any GitHub user, members or not (public-user): the account stays when it leaves the org."""
+        raw = request.path_params["account_id"]
+        ui = next((i for i, u in enumerate(self.tenant.users) if str(u.id) == raw), None)
+        if ui is None:
+            raise GitHubError(404, "Not Found", OPERATION_DOCS["user_by_id"])
+        doc = self.tenant.private_user(ui)
+        for private in ("private_gists", "total_private_repos", "owned_private_repos", "disk_usage", "collaborators",
+                        "two_factor_authentication"):  # fmt: skip
+            doc.pop(private, None)
         return self._bytes(orjson.dumps(doc).replace(ORIGIN_MARKER.encode(), self._origin_bytes(request)))
 
     # ---------------------------------------------------------------- members and collaborators
@@ -1105,6 +1119,7 @@ ACCEPTED_SCOPES = {
     "audit_log": "read:audit_log",
     "org": "",
     "user": "",
+    "user_by_id": "",
     "get_membership": "admin:org, read:org, repo, user, write:org",
     "set_membership": "admin:org, write:org",
     "remove_membership": "admin:org, write:org",

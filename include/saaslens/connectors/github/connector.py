@@ -46,7 +46,7 @@ import jwt
 from pydantic import Field
 
 from saaslens.connectors import registry
-from saaslens.connectors.base import AuthReport, Connector, ConnectorOptions, StageAccess
+from saaslens.connectors.base import ActingAccount, AuthReport, Connector, ConnectorOptions, StageAccess
 from saaslens.connectors.kit import ActivityWindow
 from saaslens.http import (
     ApiClient,
@@ -79,6 +79,11 @@ ORG = "/orgs/{org}"
 MEMBERS_READ = "read:org (classic PAT) or Members: read (fine-grained PAT, GitHub App)"
 # The stages whose listings need organization read access (read:org for a classic token).
 ORG_READ_STAGES = (Stage.USERS, Stage.GROUPS, Stage.PRIVILEGES, Stage.APP_PERMISSIONS)
+# The permissions governance actions declare (actions.py), reported by authenticate when provable.
+# write:org is "Read and write access to organization membership"; admin:org includes it
+# (https://docs.github.com/enterprise-cloud@latest/apps/oauth-apps/building-oauth-apps/scopes-for-oauth-apps).
+MEMBERS_WRITE = "organization owner; write:org (classic token) or Members: write (fine-grained token, GitHub App)"
+SSO_ADMIN = "organization owner; admin:org (classic token)"
 # "If you exceed a secondary rate limit ... Otherwise, wait for at least one minute before retrying."
 SECONDARY_LIMIT_WAIT = 60.0
 
@@ -287,7 +292,9 @@ class GitHubConnector(Connector):
     def authenticate(self) -> AuthReport:
         response, organization = self.client.request("GET", self.org_path())
         scopes_header = response.headers.get("x-oauth-scopes")
-        identity, permissions = self._identity(scopes_header)
+        identity, permissions, login = self._identity(scopes_header)
+        action_permissions, complete = self._action_permissions(scopes_header, login, permissions)
+        permissions.update(action_permissions)
         plan = (organization.get("plan") or {}).get("name") if isinstance(organization, dict) else None
         identity += f" on organization {organization.get('login') or self.org}" + (f" (plan {plan})" if plan else "")
         classic_scopes = None if scopes_header is None else {s.strip() for s in scopes_header.split(",") if s.strip()}
@@ -309,7 +316,48 @@ class GitHubConnector(Connector):
         stages["activities"] = self._declared_probe(
             Stage.ACTIVITIES, **narrowed, include=self.options.audit_log_include
         )
-        return AuthReport(identity=identity, permissions=permissions, stages=stages)
+        return AuthReport(identity=identity, permissions=permissions, stages=stages, permissions_complete=complete)
+
+    def acting_account(self) -> ActingAccount | None:
+        """The token's user (GET /user); None for a GitHub App installation, which acts as the app's
+        bot, no account of the organization
+        (https://docs.github.com/enterprise-cloud@latest/rest/users/users#get-the-authenticated-user)."""
+        if isinstance(self.auth, TokenAuth):
+            return None
+        user = self.client.get_json("/user")
+        if not isinstance(user, dict) or user.get("id") is None:
+            raise ApiError("GET /user answered no user id", status=200)
+        return ActingAccount(account_id=str(user["id"]), login=str(user.get("login") or ""))
+
+    def _action_permissions(
+        self, scopes_header: str | None, login: str | None, held: dict[str, str]
+    ) -> tuple[dict[str, str], bool]:
+        """The actions' permission strings these credentials provably hold, and whether that is all
+        of them: a classic token's scopes are listed whole in X-OAuth-Scopes and its user's role in
+        the organization is read from their membership, so for it the answer is complete; a GitHub
+        App's installation token lists its permissions (Members: write) but not what the SAML SSO
+        endpoint needs, and a fine-grained token lists nothing."""
+        if isinstance(self.auth, TokenAuth):
+            level = held.get("members:write") or held.get("members:admin")
+            return ({MEMBERS_WRITE: "installation permission members:write"} if level else {}), False
+        if scopes_header is None or not login:
+            return {}, False
+        scopes = {s.strip() for s in scopes_header.split(",") if s.strip()}
+        try:
+            _, membership = self.client.request("GET", api_path(self.org_path("/memberships"), login))
+        except (PermissionDeniedError, NotFoundError):
+            return {}, False
+        owner = (
+            isinstance(membership, dict) and membership.get("role") == "admin" and membership.get("state") == "active"
+        )
+        found: dict[str, str] = {}
+        if owner and scopes & {"write:org", "admin:org"}:
+            found[MEMBERS_WRITE] = "organization owner (membership role admin) with " + ", ".join(
+                sorted(scopes & {"write:org", "admin:org"})
+            )
+        if owner and "admin:org" in scopes:
+            found[SSO_ADMIN] = "organization owner (membership role admin) with admin:org"
+        return found, True
 
     def _declared_probe(self, stage: Stage, **params: Any) -> StageAccess:
         """The probe the app's declaration gives for a stage, below this organization."""
@@ -318,21 +366,22 @@ class GitHubConnector(Connector):
             raise ValueError(f"{self.title}: the {stage} stage declares no probe below {ORG}")
         return self.probe(stage, self.org_path(probe.path.removeprefix(ORG)), {**probe.params, **params})
 
-    def _identity(self, scopes_header: str | None) -> tuple[str, dict[str, str]]:
+    def _identity(self, scopes_header: str | None) -> tuple[str, dict[str, str], str | None]:
         auth = self.auth
         if isinstance(auth, TokenAuth):
             token = auth.token()
             provider = auth.provider
             assert isinstance(provider, GitHubAppInstallationProvider)
             permissions = {scope: "granted to the installation token" for scope in token.scopes}
-            return f"GitHub App {provider.app_id} installation {provider.installation_id}", permissions
+            return f"GitHub App {provider.app_id} installation {provider.installation_id}", permissions, None
         user = self.client.get_json("/user")
         login = user.get("login") if isinstance(user, dict) else None
+        login = login if isinstance(login, str) and login else None
         if scopes_header is None:
             # Fine-grained tokens have no scopes header: their permissions show in the probes below.
-            return f"fine-grained token of {login}", {}
+            return f"fine-grained token of {login}", {}, login
         scopes = [s.strip() for s in scopes_header.split(",") if s.strip()]
-        return f"classic token of {login}", {scope: "X-OAuth-Scopes" for scope in scopes}
+        return f"classic token of {login}", {scope: "X-OAuth-Scopes" for scope in scopes}, login
 
     def _with_mfa_note(self, access: StageAccess) -> StageAccess:
         if not access.allowed or not self.options.mfa_status:
