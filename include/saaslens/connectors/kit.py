@@ -24,7 +24,7 @@ from importlib.resources.abc import Traversable
 from typing import Any, Generic, TypeAlias, TypeVar
 
 from saaslens.connectors.base import ActingAccount as ActingAccount
-from saaslens.connectors.base import Connector
+from saaslens.connectors.base import AuthReport, Connector
 
 # What scans yield lives below both this module and the Connector class; connector authors import
 # it from here with everything else they declare, so it is exported on purpose.
@@ -247,6 +247,41 @@ class Action(Generic[C]):
     @property
     def implemented(self) -> bool:
         return self.plan is not None and self.apply is not None and self.verify is not None
+
+
+@dataclass(frozen=True)
+class ActionAccess:
+    """Whether a connection may perform a declared action: "yes", "no" or "unknown"."""
+
+    action: str
+    permission: str
+    access: str
+    detail: str = ""
+
+    @property
+    def granted(self) -> bool | None:
+        return {"yes": True, "no": False}.get(self.access)
+
+
+def action_access(actions: tuple[Action[Any], ...], report: AuthReport) -> list[ActionAccess]:
+    """For each action, from what authenticate found (no change made): yes when the credentials hold
+    its permission, no when the provider lists everything they hold (`permissions_complete`) and it
+    is not there, unknown when the provider cannot say without the change being tried."""
+    found = []
+    for action in actions:
+        if action.permission in report.permissions:
+            found.append(ActionAccess(action.name, action.permission, "yes", report.permissions[action.permission]))
+        elif report.permissions_complete:
+            found.append(
+                ActionAccess(action.name, action.permission, "no", "not among the permissions the provider lists")
+            )
+        else:
+            found.append(
+                ActionAccess(
+                    action.name, action.permission, "unknown", "the provider does not say without trying a change"
+                )
+            )
+    return found
 
 
 # -- what the cross-app catalog needs to know ----------------------------------------------------

@@ -5,6 +5,7 @@ the approval, `apply_step`, `verify_step` and `record_step` as tasks. Every targ
 dry runs and refusals included, becomes a row in the lake's `governance_actions` table.
 """
 
+from saaslens.connectors.kit import ActionAccess
 from saaslens.governance.engine import (
     ALREADY_APPLIED,
     APPLIED,
@@ -15,7 +16,6 @@ from saaslens.governance.engine import (
     PLANNED,
     REFUSED,
     REJECTED,
-    ActionAccess,
     Approval,
     GovernanceError,
     GovernanceRequest,

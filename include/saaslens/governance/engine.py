@@ -33,12 +33,14 @@ from saaslens.connectors import registry
 from saaslens.connectors.base import Connector, HttpContext
 from saaslens.connectors.kit import (
     Action,
+    ActionAccess,
     ActionOutcome,
     ActionPlan,
     AppSpec,
     PlannedRequest,
     Target,
 )
+from saaslens.connectors.kit import action_access as kit_action_access
 from saaslens.governance import journal
 from saaslens.governance.targets import resolve_targets, target_id
 from saaslens.http.errors import ApiError, AuthenticationError, NotFoundError, PermissionDeniedError
@@ -555,35 +557,11 @@ def summarise(rows: Sequence[Mapping[str, Any]]) -> dict[str, int]:
     return counts
 
 
-@dataclass(frozen=True)
-class ActionAccess:
-    """Whether an instance's action connection may perform a declared action: yes, no or unknown."""
-
-    action: str
-    permission: str
-    access: str
-    detail: str = ""
-
-
 def action_access(
     instance: InstanceConfig, connection: ConnectionInfo, http: HttpContext | None = None
 ) -> list[ActionAccess]:
-    """For each declared action: yes when authenticate found its permission on the action
-    connection, no when the provider lists everything the credentials hold and it is not there,
-    unknown otherwise (the provider cannot say without trying a change). Changes nothing."""
+    """What the action connection may do, per declared action (kit.action_access): changes nothing."""
     spec = registry.app_spec(instance.app)
     with open_connector(instance, connection, http) as connector:
         report = connector.authenticate()
-    access = []
-    for action in spec.actions:
-        if action.permission in report.permissions:
-            access.append(ActionAccess(action.name, action.permission, "yes", report.permissions[action.permission]))
-        elif report.permissions_complete:
-            access.append(
-                ActionAccess(action.name, action.permission, "no", "not among the permissions the provider lists")
-            )
-        else:
-            access.append(
-                ActionAccess(action.name, action.permission, "unknown", "the provider does not say without a change")
-            )
-    return access
+    return kit_action_access(spec.actions, report)

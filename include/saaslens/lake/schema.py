@@ -195,9 +195,20 @@ TABLES: dict[str, Table] = {
             "instance_permissions",
             "What the instance's credentials may do, found by the authenticate stage.",
             ("kind", "name"),
-            Column("kind", "string", "'permission' (a scope or role the credentials hold) or 'stage'.", True),
-            Column("name", "string", "Scope/role name, or stage name.", True),
-            Column("granted", "bool", "Held (permission) or allowed to run (stage).", True),
+            Column(
+                "kind",
+                "string",
+                "'permission' (a scope or role the credentials hold), 'stage', or 'action' (a governance action "
+                "the instance's action connection may perform).",
+                True,
+            ),
+            Column("name", "string", "Scope/role name, stage name or action name.", True),
+            Column(
+                "granted",
+                "bool",
+                "Held (permission), allowed to run (stage), may be performed (action); null for an action the "
+                "provider cannot say about without the change being tried.",
+            ),
             Column("detail", "string", "Why a stage is not allowed, or how the permission was learned."),
         ),
         Table(
@@ -274,15 +285,28 @@ TABLES: dict[str, Table] = {
                     True,
                 ),
                 Column("run_id", "string", "Airflow run id of the governance DAG, or act-<time> from the CLI.", True),
-                Column("action", "string", "The connector's declared action (suspend_user, revoke_user_grant, ...).", True),
+                Column(
+                    "action", "string", "The connector's declared action (suspend_user, revoke_user_grant, ...).", True
+                ),
                 Column("target_kind", "string", "account, session, privilege, app_grant, file_share, ...", True),
-                Column("target_id", "string", "The target's lake key, parts joined by '/' (account_id, file_id/share_id).", True),
+                Column(
+                    "target_id",
+                    "string",
+                    "The target's lake key, parts joined by '/' (account_id, file_id/share_id).",
+                    True,
+                ),
                 Column("target_name", "string", "The target's login, email or name, from the lake."),
-                Column("requested_by", "string", "Who asked: the Airflow user who triggered the run, or the OS user.", True),
+                Column(
+                    "requested_by", "string", "Who asked: the Airflow user who triggered the run, or the OS user.", True
+                ),
                 Column("requested_at", "timestamp", "When the run was asked for (UTC).", True),
                 Column("reason", "string", "Why, as the requester wrote it."),
                 Column("dry_run", "bool", "True when the run only planned.", True),
-                Column("approved_by", "string", "Who approved or rejected the run in Airflow; null when no approval was asked."),
+                Column(
+                    "approved_by",
+                    "string",
+                    "Who approved or rejected the run in Airflow; null when no approval was asked.",
+                ),
                 Column("approved_at", "timestamp", "When they answered (UTC)."),
                 Column(
                     "result",
@@ -293,11 +317,15 @@ TABLES: dict[str, Table] = {
                 ),
                 Column("provider_status", "int64", "HTTP status of the provider's answer that decided the result."),
                 Column("provider_error", "string", "The provider's error code and message (redacted), if any."),
-                Column("requests", "string", "JSON: the requests the plan sends (method, path, body); never a credential."),
+                Column(
+                    "requests", "string", "JSON: the requests the plan sends (method, path, body); never a credential."
+                ),
                 Column("before", "string", "JSON: the target's state read from the provider while planning."),
                 Column("after", "string", "JSON: the target's state read back after applying (verify)."),
                 Column("verified", "bool", "The re-read showed the new state; null when nothing was applied."),
-                Column("detail", "string", "What happened, in words (why refused, what failed, the provider's answers)."),
+                Column(
+                    "detail", "string", "What happened, in words (why refused, what failed, the provider's answers)."
+                ),
                 Column("recorded_at", "timestamp", "When saaslens wrote this row (UTC).", True),
             ),
             ("action_id",),

@@ -22,9 +22,9 @@ from saaslens.config import InstanceConfig
 from saaslens.connections import ConnectionInfo
 from saaslens.connectors import registry
 from saaslens.connectors.base import Connector, HttpContext, StageAccess
-from saaslens.connectors.kit import ActivityStage, SnapshotStage
+from saaslens.connectors.kit import ActivityStage, SnapshotStage, action_access
 from saaslens.http import AuthenticationError, PermissionDeniedError, RunMetrics
-from saaslens.http.errors import FeatureUnavailableError
+from saaslens.http.errors import ApiError, FeatureUnavailableError
 from saaslens.http.redaction import redact
 from saaslens.lake.writer import Lake
 from saaslens.memory import long_lived_objects_frozen, release_freed_memory
@@ -140,12 +140,46 @@ class StageRunner:
         for stage in self.spec.stage_names:
             if stage != "authenticate":
                 report.stages.setdefault(stage, StageAccess(True, "not probed"))
+        rows = report.rows() + self._action_rows()
         with self.scope.snapshot_writer("instance_permissions") as writer:
-            writer.write(report.rows())
+            writer.write(rows)
             writer.publish()
         denied = [f"{s} ({a.reason})" for s, a in report.stages.items() if not a.allowed]
         detail = f"{report.identity}; " + (f"denied: {', '.join(denied)}" if denied else "all stages allowed")
         return writer.rows_written, detail
+
+    def _action_rows(self) -> list[dict[str, Any]]:
+        """What the instance's action connection may do, one row per declared action, found with
+        read calls only. Without an action connection actions are disabled, and the rows say so;
+        a connection that fails to authenticate does not fail the scan: its rows carry the error."""
+        actions = self.spec.actions
+        if not actions:
+            return []
+        conn_id = self.instance.actions_conn_id
+        if not conn_id:
+            reason = "disabled: the instance has no actions_conn_id"
+            return [{"kind": "action", "name": a.name, "granted": False, "detail": reason} for a in actions]
+        try:
+            connection = connections.resolve(conn_id, instance_label=self.label, inside_airflow=self.ctx.inside_airflow)
+            connector = self.connector_class(
+                self.instance.options, connection, HttpContext(self.metrics, self._transport)
+            )
+            try:
+                access = action_access(actions, connector.authenticate())
+            finally:
+                connector.close()
+        except (connections.ConnectionNotFoundError, ApiError) as exc:
+            reason = redact(f"unknown: the action connection {conn_id!r} could not be checked: {exc}")
+            return [{"kind": "action", "name": a.name, "granted": None, "detail": reason} for a in actions]
+        return [
+            {
+                "kind": "action",
+                "name": a.action,
+                "granted": a.granted,
+                "detail": f"{a.access}: {a.permission} ({a.detail})",
+            }
+            for a in access
+        ]
 
     def _dispatch(self, connector: Connector) -> tuple[int, str]:
         if self.stage == "authenticate":
