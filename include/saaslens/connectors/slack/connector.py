@@ -43,13 +43,14 @@ import httpx
 from pydantic import Field
 
 from saaslens.connectors import registry
-from saaslens.connectors.base import AuthReport, Connector, ConnectorOptions, StageAccess
+from saaslens.connectors.base import ActingAccount, AuthReport, Connector, ConnectorOptions, StageAccess
 from saaslens.http import (
     ApiClient,
     ApiError,
     AuthenticationError,
     ErrorPolicy,
     FeatureUnavailableError,
+    MalformedResponseError,
     NotFoundError,
     PermissionDeniedError,
     ThrottledError,
@@ -63,6 +64,8 @@ from saaslens.http.redaction import redact, redact_url
 from saaslens.vocabulary import Stage
 
 DEFAULT_AUDIT_BASE_URL = "https://api.slack.com/audit/v1"
+# The SCIM API (https://docs.slack.dev/reference/scim-api/scim-api-1.1): a token with the `admin` scope.
+DEFAULT_SCIM_BASE_URL = "https://api.slack.com/scim/v1"
 AUDIT_STREAM = "audit_logs"
 ACCESS_STREAM = "access_logs"
 
@@ -80,7 +83,18 @@ AUTH_ERRORS = frozenset(
     }
 )
 PERMISSION_ERRORS = frozenset(
-    {"missing_scope", "no_permission", "access_denied", "org_login_required", "two_factor_setup_required"}
+    {
+        "missing_scope",
+        "no_permission",
+        "access_denied",
+        "org_login_required",
+        "two_factor_setup_required",
+        # the Admin API's "only accessible by org owners and admins", a guest's token, the SCIM API's 403
+        "not_an_admin",
+        "restricted_action",
+        "user_is_restricted",
+        "permission_denied",
+    }
 )
 FEATURE_ERRORS = frozenset(
     {
@@ -95,7 +109,9 @@ FEATURE_ERRORS = frozenset(
 )
 THROTTLE_ERRORS = frozenset({"ratelimited", "rate_limited"})
 TRANSIENT_ERRORS = frozenset({"internal_error", "fatal_error", "request_timeout", "service_unavailable"})
-NOT_FOUND_ERRORS = frozenset({"no_such_subteam", "user_not_found", "team_not_found"})
+NOT_FOUND_ERRORS = frozenset(
+    {"no_such_subteam", "user_not_found", "team_not_found", "file_not_found", "file_deleted", "invalid_app_id"}
+)
 
 # Documented tier of each method we call, for buckets and docs (https://api.slack.com/docs/rate-limits).
 METHOD_TIERS: dict[str, str] = {
@@ -128,6 +144,10 @@ class SlackErrorPolicy(ErrorPolicy):
     the same `{"ok": false, "error": ...}` body. Both are mapped by the error code."""
 
     def parse_error_body(self, payload: Any) -> tuple[str | None, str | None]:
+        scim = payload.get("Errors") if isinstance(payload, dict) else None
+        if isinstance(scim, dict) and isinstance(scim.get("description"), str):
+            # The SCIM API's error body: {"Errors": {"description": "...", "code": 404}}
+            return scim["description"], scim["description"]
         if isinstance(payload, dict) and isinstance(payload.get("error"), str):
             code = payload["error"]
             parts = [code]
@@ -256,6 +276,7 @@ class SlackConnector(Connector):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._audit_client: ApiClient | None = None
+        self._scim_client: ApiClient | None = None
 
     # -- declaration --------------------------------------------------------------------------
 
@@ -294,10 +315,20 @@ class SlackConnector(Connector):
             self._audit_client = client
         return self._audit_client
 
+    @property
+    def scim_client(self) -> ApiClient:
+        """The SCIM API (deactivate and reactivate members) on its own base URL, same token."""
+        if self._scim_client is None:
+            base = str(self.connection.extra.get("scim_base_url") or DEFAULT_SCIM_BASE_URL)
+            self._scim_client = self.new_client(base, bucket=lambda path: "scim")
+        return self._scim_client
+
     def close(self) -> None:
         super().close()
         if self._audit_client is not None:
             self._audit_client.close()
+        if self._scim_client is not None:
+            self._scim_client.close()
 
     def team(self) -> dict[str, str]:
         """What Web API methods need with an org-level (Grid) token: the workspace to read."""
@@ -330,7 +361,19 @@ class SlackConnector(Connector):
         stages["activities"] = self._activities_access(team)
         stages["app_permissions"] = declared_probe(Stage.APP_PERMISSIONS)
         stages["files"] = declared_probe(Stage.FILES)
-        return AuthReport(identity=identity, permissions=permissions, stages=stages)
+        # x-oauth-scopes lists every scope the token holds (https://docs.slack.dev/authentication/
+        # tokens): a scope an action needs that is absent from it is known to be missing.
+        return AuthReport(identity=identity, permissions=permissions, stages=stages, permissions_complete=bool(header))
+
+    def acting_account(self) -> ActingAccount | None:
+        """auth.test: the user a user token acts as (a bot token acts as its bot user)."""
+        me = self.client.get_json("auth.test")
+        user_id = me.get("user_id") if isinstance(me, dict) else None
+        if not isinstance(user_id, str) or not user_id:
+            raise MalformedResponseError(
+                "auth.test named no user_id", method="GET", url=self.client.url_for("auth.test")
+            )
+        return ActingAccount(user_id, str(me.get("user") or ""))
 
     def _activities_access(self, team: Mapping[str, str]) -> StageAccess:
         """The stage may run when either stream may; the reason names the stream that may not."""
