@@ -38,7 +38,7 @@ SCAN_STAGES = ["users", "app_permissions", "files"]
 @pytest.fixture(scope="module")
 def server():
     options = {"anchor": ANCHOR.isoformat(), "report_delays": NO_DELAY, "events": 200, "files_per_user": 3.0}
-    spec = TenantSpec(app=APP, name=TENANT, seed=61, users=80, options=options)
+    spec = TenantSpec(app=APP, name=TENANT, seed=61, users=120, options=options)
     with SandboxServer([spec]) as running:
         yield running
 
@@ -442,15 +442,17 @@ def test_the_engine_plans_applies_and_the_next_scan_sees_it(
     assert len(changes_since(server, mark)) == 1
     assert case.applied(truth(server))
 
-    scan(server, lake, [*SCAN_STAGES, "activities"])
-    assert case.scanned(lake)
-    assert _event_seen(lake, case), f"no {case.event[1]} event by {case.actor} in the lake"
-
+    # Again, while the lake still lists the target: nothing to send. (After the next scan a removed
+    # grant or share is no longer a target saaslens knows.)
     if name != "sign_out_user":  # a sign-out has no state to find in place: it is sent again
         mark = len(requests_seen(server))
         again = run(server, lake, name, case.reference, dry_run=False)
         assert again["result"] == "already-applied", again
         assert changes_since(server, mark) == []
+
+    scan(server, lake, [*SCAN_STAGES, "activities"])
+    assert case.scanned(lake)
+    assert _event_seen(lake, case), f"no {case.event[1]} event by {case.actor} in the lake"
 
 
 @pytest.mark.parametrize("name", ACTIONS)
@@ -461,7 +463,7 @@ def test_the_engine_records_denied_and_not_found(
     mark = len(requests_seen(server))
     denied = run(server, lake, name, case.gone, dry_run=False, account="auditor")
     assert denied["result"] == "denied", denied
-    assert denied["provider_error"] == "unauthorized_client"
+    assert denied["provider_error"].split()[0] == "unauthorized_client"
     assert changes_since(server, mark) == []
 
     forget(server, *case.forget)

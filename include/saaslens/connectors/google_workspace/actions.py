@@ -33,6 +33,7 @@ from saaslens.connectors.google_workspace.connector import (
     DIRECTORY,
     REPORTS,
     TOKEN_SCOPE,
+    USER_SCOPE,
     GoogleWorkspaceConnector,
     S,
 )
@@ -86,6 +87,20 @@ def read_user(client: ApiClient, account_id: str) -> dict[str, Any]:
         else:
             state[name] = value is True
     return state
+
+
+def read_user_as_reader(connector: GoogleWorkspaceConnector, account_id: str) -> dict[str, Any]:
+    """users.get for an action whose own scope cannot read users (users.get accepts only
+    admin.directory.user and its read-only twin, not admin.directory.user.security): with the first
+    of the two the credentials hold."""
+    denied: PermissionDeniedError | None = None
+    for scope in (USER_SCOPE, USER_WRITE_SCOPE):
+        try:
+            return read_user(_directory(connector, scope), account_id)
+        except PermissionDeniedError as exc:
+            denied = exc
+    assert denied is not None
+    raise denied
 
 
 def _protected(user: Mapping[str, Any]) -> str | None:
@@ -205,9 +220,10 @@ def _suspend_event(suspended: bool) -> str:
 
 def plan_sign_out(connector: GoogleWorkspaceConnector, target: Target) -> ActionPlan:
     """users.signOut has no state to read first: the Directory API does not list a user's sessions,
-    so a sign-out is never known to be already applied (a second one signs them out again)."""
+    so a sign-out is never known to be already applied (a second one signs them out again). The user
+    is read (with a users scope: see read_user_as_reader) to tell a super admin and a deleted user."""
     account_id = target.keys["account_id"]
-    user = read_user(_directory(connector, SECURITY_SCOPE), account_id)
+    user = read_user_as_reader(connector, account_id)
     path = api_path(f"{DIRECTORY}/users", account_id, "signOut")
     return ActionPlan("sign_out_user", target, (PlannedRequest("POST", path),), before=user, protected=_protected(user))
 
@@ -220,7 +236,7 @@ def verify_sign_out(connector: GoogleWorkspaceConnector, outcome: ActionOutcome)
     """What can be read back: the user is still there and the sign-out was answered 2xx; the Admin
     log's RESET_SIGNIN_COOKIES event ("Cookies reset for {USER_EMAIL} and forced re-login") is the
     provider's own proof, found here once Google has published it."""
-    user = read_user(_directory(connector, SECURITY_SCOPE), outcome.plan.target.keys["account_id"])
+    user = read_user_as_reader(connector, outcome.plan.target.keys["account_id"])
     email = str(user.get("primaryEmail") or "").lower()
     audit = find_audit_event(
         connector,
