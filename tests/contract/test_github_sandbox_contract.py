@@ -231,3 +231,40 @@ def test_rate_limit_headers_follow_the_documented_names(sandbox):
     assert int(response.headers["x-ratelimit-used"]) + int(response.headers["x-ratelimit-remaining"]) == int(
         response.headers["x-ratelimit-limit"]
     )
+
+
+def _actions_token(server: SandboxServer) -> str:
+    tokens = server.personality("github", "contract").ground_truth()["credentials"]["tokens"]
+    return next(t["token"] for t in tokens if t["kind"] == "classic" and "admin:org" in t["scopes"])
+
+
+def test_governance_endpoints_match_the_schemas(openapi, sandbox):
+    """The reads and changes governance actions use: a membership and a user by id (200, 404), a role
+    change (200 with the membership), removals (204, then 404 for what is gone)."""
+    server, _ = sandbox
+    truth = server.personality("github", "contract").ground_truth()
+    token = _actions_token(server)
+    holders = {t["user_id"] for t in truth["credentials"]["tokens"]}
+    member = next(u for u in truth["users"] if u["role"] == "member" and u["id"] not in holders)
+    collaborator = next(u for u in truth["users"] if u["role"] == "outside_collaborator")
+    credential = truth["credential_authorizations"][0]
+    headers = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28", "User-Agent": "t"}
+    headers["Authorization"] = f"Bearer {token}"
+    base = server.tenant_url("github", "contract")
+
+    def call(method: str, path: str, status: int, body: Any = None) -> None:
+        response = HTTP.request(method, base + path, headers=headers, json=body)
+        assert response.status_code == status, (method, path, response.text)
+        if status != 204:
+            _validate(openapi, method, path, response, {})
+
+    call("GET", f"/user/{member['id']}", 200)
+    call("GET", "/user/1", 404)
+    call("GET", f"/orgs/{ORG}/memberships/{member['login']}", 200)
+    call("PUT", f"/orgs/{ORG}/memberships/{member['login']}", 200, {"role": "member"})
+    call("DELETE", f"/orgs/{ORG}/memberships/{member['login']}", 204)
+    call("GET", f"/orgs/{ORG}/memberships/{member['login']}", 404)
+    call("DELETE", f"/orgs/{ORG}/memberships/{member['login']}", 404)
+    call("DELETE", f"/orgs/{ORG}/outside_collaborators/{collaborator['login']}", 204)
+    call("DELETE", f"/orgs/{ORG}/credential-authorizations/{credential['credential_id']}", 204)
+    call("DELETE", f"/orgs/{ORG}/credential-authorizations/{credential['credential_id']}", 404)
