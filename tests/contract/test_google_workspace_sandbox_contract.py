@@ -99,9 +99,11 @@ def tenant():
             yield http, truth
 
 
-def bearer(http: httpx.Client, truth: dict[str, Any], scopes: list[str], subject: str | None = None) -> dict[str, str]:
+def bearer(
+    http: httpx.Client, truth: dict[str, Any], scopes: list[str], subject: str | None = None, account: str = "scanner"
+) -> dict[str, str]:
     credentials = truth["credentials"]
-    key_file = credentials["service_accounts"]["scanner"]["key_file"]
+    key_file = credentials["service_accounts"][account]["key_file"]
     now = int(datetime.now(UTC).timestamp())
     claims = {
         "iss": key_file["client_email"],
@@ -178,6 +180,60 @@ def test_files_with_every_field_and_permissions(tenant):
     default = http.get("/drive/v3/files", headers=headers).json()
     assert_valid("drive.v3.json", "FileList", default)
     assert set(default["files"][0]) == {"kind", "id", "name", "mimeType"}  # Drive's default partial response
+
+
+def test_write_methods_answer_as_documented(tenant):
+    """users.get/update, users.signOut, tokens.get/delete, files.get and permissions.get/delete (the
+    governance actions' methods) answer the discovery documents' shapes, and Google's empty body
+    where the method returns none; what they change shows in the Reports API as valid activities.
+    It changes the module's tenant, so it comes after the tests that count what the tenant holds."""
+    http, truth = tenant
+    user = next(u for u in truth["users"] if not u["isAdmin"] and not u["suspended"])
+    admin = bearer(http, truth, [S + "admin.directory.user"], account="actions")
+    got = http.get(f"/admin/directory/v1/users/{user['id']}", headers=admin)
+    assert got.status_code == 200
+    assert_valid("admin.directory_v1.json", "User", got.json())
+    for method in ("PUT", "PATCH"):
+        changed = http.request(
+            method,
+            f"/admin/directory/v1/users/{user['primaryEmail']}",
+            json={"suspended": method == "PUT"},
+            headers=admin,
+        )
+        assert changed.status_code == 200
+        assert_valid("admin.directory_v1.json", "User", changed.json())
+        assert changed.json()["suspended"] is (method == "PUT")
+    security = bearer(http, truth, [S + "admin.directory.user.security"], account="actions")
+    signed_out = http.post(f"/admin/directory/v1/users/{user['id']}/signOut", headers=security)
+    assert (signed_out.status_code, signed_out.content) == (204, b"")
+    holder, tokens = next(iter(truth["tokens"].items()))
+    token = http.get(f"/admin/directory/v1/users/{holder}/tokens/{tokens[0]['clientId']}", headers=security)
+    assert_valid("admin.directory_v1.json", "Token", token.json())
+    deleted = http.delete(f"/admin/directory/v1/users/{holder}/tokens/{tokens[0]['clientId']}", headers=security)
+    assert (deleted.status_code, deleted.content) == (204, b"")
+    again = http.delete(f"/admin/directory/v1/users/{holder}/tokens/{tokens[0]['clientId']}", headers=security)
+    assert again.status_code == 404 and again.json()["error"]["errors"][0]["reason"] == "notFound"
+
+    item = next(f for f in truth["files"] if len(f["permissions"]) > 1 and not f["trashed"])
+    owner = item["owners"][0]["emailAddress"]
+    drive = bearer(http, truth, [S + "drive"], subject=owner, account="actions")
+    got_file = http.get(f"/drive/v3/files/{item['id']}", params={"fields": "*"}, headers=drive)
+    assert_valid("drive.v3.json", "File", got_file.json())
+    shared = item["permissions"][1]["id"]
+    permission = http.get(f"/drive/v3/files/{item['id']}/permissions/{shared}", params={"fields": "*"}, headers=drive)
+    assert_valid("drive.v3.json", "Permission", permission.json())
+    removed = http.delete(f"/drive/v3/files/{item['id']}/permissions/{shared}?supportsAllDrives=true", headers=drive)
+    assert (removed.status_code, removed.content) == (204, b"")
+    gone = http.get(f"/drive/v3/files/{item['id']}/permissions/{shared}", headers=drive)
+    assert gone.status_code == 404 and gone.json()["error"]["errors"][0]["reason"] == "notFound"
+
+    audit = bearer(http, truth, [S + "admin.reports.audit.readonly"])
+    for application, event in (("admin", "SUSPEND_USER"), ("admin", "REVOKE_3LO_TOKEN"), ("drive", None)):
+        params = {"eventName": event} if event else {}
+        payload = http.get(
+            f"/admin/reports/v1/activity/users/all/applications/{application}", params=params, headers=audit
+        )
+        assert_valid("admin.reports_v1.json", "Activities", payload.json())
 
 
 def test_every_route_is_a_documented_method():
