@@ -101,6 +101,7 @@ def resolve_targets(lake: Lake, app: str, instance: str, kind: TargetKind, refer
             [c for c in ("account_id", "email", "login") if c in accounts.column_names]
         ).to_pylist():
             account_names[str(row["account_id"])] = str(row.get("email") or row.get("login") or row["account_id"])
+    files = lake.read_snapshot("files", app, instance) if kind == TargetKind.FILE_SHARE else None
     problems: list[str] = []
     targets: list[Target] = []
     seen: set[tuple[str, ...]] = set()
@@ -123,7 +124,10 @@ def resolve_targets(lake: Lake, app: str, instance: str, kind: TargetKind, refer
         if identity in seen:
             continue
         seen.add(identity)
-        row.pop("raw", None)  # the provider's JSON stays in the lake; plans re-read what they need
+        if files is not None:
+            # A share's file, as scanned: where it lives (a drive, a site) is in the file's raw JSON.
+            parents = _rows_matching(files, "file_id", identity[0])
+            row["file"] = parents[0] if parents else None
         targets.append(Target(kind, dict(zip(keys, identity, strict=True)), _label(kind, row, account_names), row))
     if problems:
         snapshot = lake.snapshot_ids(table_name, app, instance)[-1]

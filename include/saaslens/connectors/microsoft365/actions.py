@@ -418,14 +418,16 @@ def _verify_role_member(connector: C, outcome: ActionOutcome) -> Verification:
 
 
 def _drive_of(connector: C, target: Target) -> str:
-    """The drive holding the item: from the row when the engine passes the files row (its raw
-    driveItem's parentReference.driveId), else found among the drives the files stage scans."""
+    """The drive holding the item: from the scanned file's raw driveItem (parentReference.driveId),
+    which the engine passes with a share's row; else found among the drives the files stage scans."""
     row = target.row
     if isinstance(row.get("drive_id"), str) and row["drive_id"]:
         return str(row["drive_id"])
-    parent = _raw(row).get("parentReference")
-    if isinstance(parent, dict) and isinstance(parent.get("driveId"), str) and parent["driveId"]:
-        return str(parent["driveId"])
+    file_row = row.get("file")
+    for scanned in (row, file_row if isinstance(file_row, Mapping) else {}):
+        parent = _raw(scanned).get("parentReference")
+        if isinstance(parent, dict) and isinstance(parent.get("driveId"), str) and parent["driveId"]:
+            return str(parent["driveId"])
     item_id = target.keys["file_id"]
 
     def holds_item(drive: dict[str, Any]) -> str | None:
