@@ -365,6 +365,8 @@ class SlackPersonality(Personality):
         lo = 0 if ts_to is None else self._bisect_desc(self.tenant.file_created_desc, ts_to, right=False)
         hi = len(files) if ts_from is None else self._bisect_desc(self.tenant.file_created_desc, ts_from, right=True)
         selected = files[lo:hi]
+        if self.tenant.forgotten_files:
+            selected = [f for f in selected if f["id"] not in self.tenant.forgotten_files]
         user, channel = params.get("user"), params.get("channel")
         types = {t for t in (params.get("types") or "all").split(",") if t}
         if user:
@@ -605,8 +607,8 @@ class SlackPersonality(Personality):
         elif kind == "file":
             if tenant.file_doc(object_id) is None:
                 raise ValueError(f"no file {object_id!r}")
-            tenant.files = [f for f in tenant.files if f["id"] != object_id]
-            tenant.file_created_desc = [-f["created"] for f in tenant.files]
+            # Kept in place (audit entries name files by position), but gone from every answer.
+            tenant.forgotten_files.add(object_id)
         elif kind == "file_share":
             file_id, _, share_id = object_id.partition("/")
             file = tenant.file_doc(file_id)

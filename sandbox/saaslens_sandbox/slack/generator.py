@@ -758,6 +758,7 @@ class SlackTenant:
             )
         files.sort(key=lambda f: (-f["created"], f["id"]))  # files.list answers newest first
         self.files = files
+        self.forgotten_files: set[str] = set()  # deleted behind saaslens' back (forget)
         self.file_created_desc = [-f["created"] for f in files]
 
     def _file_doc(
@@ -1033,6 +1034,8 @@ class SlackTenant:
         return self._urec_by_id.get(user_id)
 
     def file_doc(self, file_id: str) -> dict[str, Any] | None:
+        if file_id in self.forgotten_files:
+            return None
         return next((f for f in self.files if f["id"] == file_id), None)
 
     def app_index(self, app_id: str) -> int | None:
@@ -1138,7 +1141,7 @@ class SlackTenant:
             # "unknown" (Slackbot's "updated": 0), per table.column, by account id.
             "provider_sentinels": {"accounts.updated_at": [u["id"] for u in self.users if u.get("updated") == 0]},
             "usergroups": self.usergroups,
-            "files": self.files,
+            "files": [f for f in self.files if f["id"] not in self.forgotten_files],
             "approved_apps": self.approved_apps,
             "restricted_apps": self.restricted_apps,
             "access_logs": self.access_logs,
