@@ -60,7 +60,12 @@ class GovernanceApprovalOperator(ApprovalOperator):
         return super().execute(context)
 
     def execute_complete(self, context: Any, event: dict[str, Any]) -> Any:
-        from saaslens.orchestration.governance_tasks import approval_from_answer
+        from saaslens.orchestration.governance_tasks import APPROVAL_KEY, approval_from_answer
 
+        if "error" not in event:
+            # Pushed before the parent handles a rejection: a task that skips its downstream tasks
+            # returns no value to XCom, and the record step must still say who rejected it.
+            approval = approval_from_answer(event, approve_option=self.APPROVE)
+            context["ti"].xcom_push(key=APPROVAL_KEY, value=approval)
         answer = super().execute_complete(context=context, event=event)  # skips apply on Reject
         return approval_from_answer(answer, approve_option=self.APPROVE)

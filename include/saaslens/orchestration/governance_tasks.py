@@ -22,6 +22,9 @@ from saaslens.orchestration.naming import APPLY, APPROVE, PLAN, RECORD, VERIFY
 
 log = logging.getLogger(__name__)
 
+# The XCom key the approve task writes the approver's answer under (its return value is lost when
+# a rejection skips the tasks after it).
+APPROVAL_KEY = "approval"
 # Results that make the record task (and so the run) fail once the rows are written.
 _FAILING = (governance.FAILED, governance.DENIED, governance.NOT_FOUND)
 
@@ -57,6 +60,11 @@ def _pulled(context: Any, task_id: str) -> Any:
     return context["ti"].xcom_pull(task_ids=task_id)
 
 
+def _approval(context: Any) -> Approval | None:
+    answer = context["ti"].xcom_pull(task_ids=APPROVE, key=APPROVAL_KEY) or _pulled(context, APPROVE)
+    return Approval.from_dict(answer)
+
+
 def _latest_items(context: Any) -> tuple[GovernanceRequest, list[Item]] | None:
     for task_id in (VERIFY, APPLY, PLAN):
         value = _pulled(context, task_id)
@@ -87,7 +95,7 @@ def run_step(app: str, instance_name: str, step: str, context: Any) -> dict[str,
             raise AirflowFailException("no plan to act on: the plan task left none")
         request, items = found
         if step == APPLY:
-            approval = Approval.from_dict(_pulled(context, APPROVE))
+            approval = _approval(context)
             items = governance.apply_step(request, instance, items, approval, lake, connection)
         elif step == VERIFY:
             items = governance.verify_step(request, instance, items, connection)
@@ -105,7 +113,7 @@ def _record(context: Any, lake: Lake) -> dict[str, Any]:
         log.warning("nothing to record: the plan task failed before planning any target (see its log)")
         return {"results": {}}
     request, items = found
-    approval = Approval.from_dict(_pulled(context, APPROVE))
+    approval = _approval(context)
     apply_ran = _pulled(context, APPLY) is not None
     if not request.dry_run and approval is None and not apply_ran:
         # Neither approved nor applied: the approval task failed or timed out; nothing was sent.
