@@ -157,7 +157,9 @@ def test_governance_dag_per_instance_with_an_action_connection(tmp_path):
     }
     dag = parsed["dags"]["saaslens_google_workspace_acts_governance"]
     assert dag["tasks"] == sorted(["plan", "approve", "apply", "verify", "record"])
-    assert dag["edges"] == sorted([["plan", "approve"], ["approve", "apply"], ["apply", "verify"], ["verify", "record"]])
+    assert dag["edges"] == sorted(
+        [["plan", "approve"], ["approve", "apply"], ["apply", "verify"], ["verify", "record"]]
+    )
     assert dag["pools"] == ["saaslens_google_workspace_acts"]
     assert dag["trigger_rules"]["record"] == "all_done"
     assert dag["schedule"] == "None" and dag["max_active_runs"] == 1
