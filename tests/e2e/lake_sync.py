@@ -62,6 +62,40 @@ def connection(server: SandboxServer, app: str, tenant: str, truth: dict[str, An
     raise ValueError(f"no sandbox connection recipe for app {app!r}")
 
 
+def actions_connection(server: SandboxServer, app: str, tenant: str, truth: dict[str, Any]) -> ConnectionInfo:
+    """The connection an admin would give `actions_conn_id`: the tenant's write-capable credentials."""
+    url = server.tenant_url(app, tenant)
+    conn_id = f"{app}_{tenant}_actions"
+    credentials = truth["credentials"]
+    if app == "okta":
+        return ConnectionInfo(conn_id, "http", url, password=credentials["actions"]["token"], extra={"auth": "ssws"})
+    if app == "slack":
+        extra = {"audit_base_url": f"{url}/audit/v1", "scim_base_url": f"{url}/scim/v1"}
+        return ConnectionInfo(conn_id, "http", url, password=f"xoxp-sandbox-{tenant}-actions", extra=extra)
+    if app == "github":
+        token = next(
+            t["token"]
+            for t in credentials["tokens"]
+            if t["kind"] == "classic" and set(t["scopes"]) == {"admin:org", "read:audit_log"}
+        )
+        return ConnectionInfo(conn_id, "http", url, password=token, extra={"org": truth["org"]["login"]})
+    if app == "google_workspace":
+        key_file = credentials["service_accounts"]["actions"]["key_file"]
+        return ConnectionInfo(
+            conn_id, "google_workspace", url, password=json.dumps(key_file), extra={"subject": credentials["subject"]}
+        )
+    if app == "microsoft365":
+        client = credentials["actions"]
+        fields = {
+            "tenant_id": credentials["tenant_id"],
+            "client_id": client["client_id"],
+            "client_secret": client["client_secret"],
+            "token_url": credentials["token_url"],
+        }
+        return ConnectionInfo(conn_id, "http", url, extra=fields)
+    raise ValueError(f"no sandbox actions connection recipe for app {app!r}")
+
+
 def sync(
     server: SandboxServer,
     lake: Lake,

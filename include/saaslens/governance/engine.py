@@ -206,6 +206,11 @@ def _requests_of(plan: ActionPlan) -> list[dict[str, Any]]:
     return requests
 
 
+def _unplanned(action: str, target: Target) -> ActionPlan:
+    """The plan of a change found already sent (the target is gone): no request to send."""
+    return ActionPlan(action=action, target=target, requests=(), before={"found": False}, noop=True)
+
+
 # -- the action and its connector ---------------------------------------------------------------
 
 
@@ -324,7 +329,12 @@ def plan_step(
             try:
                 item.plan = action.plan(connector, item.target)
             except NotFoundError as exc:
-                if _applied_before(lake, request, item):
+                if intents.read(request.action, item.target_id) is not None:
+                    # A removal a killed attempt sent: gone is its result. Verify confirms it.
+                    item.plan = _unplanned(request.action, item.target)
+                    item.sent = True
+                    item.detail = "sent by an interrupted earlier attempt; the target is gone when re-read"
+                elif _applied_before(lake, request, item):
                     item.settle(ALREADY_APPLIED, "gone at the provider after an earlier run applied this action", exc)
                 else:
                     _classify(item, exc, "plan")
@@ -382,6 +392,13 @@ def apply_step(
             assert approved_plan is not None
             try:
                 fresh = action.plan(connector, item.target)
+            except NotFoundError as exc:
+                if intents.read(request.action, item.target_id) is not None:
+                    item.sent = True
+                    item.detail = "sent by an interrupted earlier attempt; the target is gone when re-read"
+                else:
+                    _classify(item, exc, "re-read before apply")
+                continue
             except ApiError as exc:
                 _classify(item, exc, "re-read before apply")
                 continue

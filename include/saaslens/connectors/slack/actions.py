@@ -36,13 +36,15 @@ from typing import Any
 from saaslens.connectors.kit import Action, ActionOutcome, ActionPlan, PlannedRequest, Target, Verification
 from saaslens.connectors.slack.connector import SlackConnector
 from saaslens.http import ApiClient, FeatureUnavailableError, PermissionDeniedError, api_path
-from saaslens.http.errors import MalformedResponseError, NotFoundError
+from saaslens.http.errors import ApiError, MalformedResponseError, NotFoundError
 from saaslens.http.pagination import BodyCursorPaginator
 from saaslens.vocabulary import TargetKind
 
 METHODS = "https://docs.slack.dev/reference/methods"
 SCIM_DOCS = "https://docs.slack.dev/reference/scim-api/scim-api-1.1"
 SCIM_USER_SCHEMA = "urn:scim:schemas:core:1.0"
+# Slack's built-in bot: in every users.list, never a SCIM user, never deactivated.
+SLACKBOT = "USLACKBOT"
 USER_FLAGS = ("is_admin", "is_owner", "is_primary_owner", "is_restricted", "is_ultra_restricted", "is_bot", "deleted")
 # privilege_id (transform.privilege_rows) -> (flag on the user or on enterprise_user, org level)
 PRIVILEGES = {
@@ -180,6 +182,15 @@ def _active_flag(
 
     def plan(connector: SlackConnector, target: Target) -> ActionPlan:
         user = read_user(connector, target.keys["account_id"])
+        if user["is_bot"] or user["id"] == SLACKBOT:
+            # SCIM provisions people: a bot user (an app's) or Slackbot is no SCIM user, and the
+            # DELETE would answer user_not_found after the plan said it would work. Said now, with
+            # what does work: restricting or removing the app the bot belongs to.
+            raise ApiError(
+                f"{user['name'] or user['id']} is a bot user, which Slack's SCIM API does not manage; "
+                "restrict or remove its app instead (restrict_app)",
+                status=None,
+            )
         undo = ActionPlan(undo_name, target, (request_for(connector, user["id"], not deleted),), before=user)
         return ActionPlan(
             action,
