@@ -88,7 +88,7 @@ DEFAULT_ROLES = (
 )
 
 # The default actions client: what saaslens scans with, plus the least privileged write permission of
-# each governance action (saaslens.connectors.microsoft365.actions). The scan clients hold none of them.
+# each governance action (the Microsoft 365 connector's actions.py). The scan clients hold none of them.
 ACTION_ROLES = (
     *DEFAULT_ROLES,
     "User.EnableDisableAccount.All",
