@@ -42,7 +42,7 @@ import orjson
 from saaslens.connectors.github.connector import MEMBERS_WRITE, SSO_ADMIN, GitHubConnector
 from saaslens.connectors.kit import Action, ActionOutcome, ActionPlan, PlannedRequest, Target, Verification
 from saaslens.http import ApiError, NotFoundError, api_path
-from saaslens.vocabulary import TargetKind
+from saaslens.vocabulary import Remedy, TargetKind
 
 REFERENCE = "https://docs.github.com/enterprise-cloud@latest/rest"
 
@@ -275,6 +275,7 @@ def verify_revoke_sso(connector: GitHubConnector, outcome: ActionOutcome) -> Ver
 ACTIONS: tuple[Action[Any], ...] = (
     Action(
         name="remove_org_member",
+        remedies=(Remedy.SUSPEND_ACCOUNT,),
         target=TargetKind.ACCOUNT,
         permission=MEMBERS_WRITE,
         reversible=False,
@@ -289,6 +290,7 @@ ACTIONS: tuple[Action[Any], ...] = (
     ),
     Action(
         name="demote_org_owner",
+        remedies=(Remedy.REMOVE_ADMIN_ROLE,),
         target=TargetKind.PRIVILEGE,
         permission=MEMBERS_WRITE,
         reversible=True,
@@ -347,6 +349,7 @@ ACTIONS: tuple[Action[Any], ...] = (
     ),
     Action(
         name="revoke_sso_authorization",
+        remedies=(Remedy.REVOKE_GRANT,),
         target=TargetKind.APP_GRANT,
         permission=SSO_ADMIN,
         reversible=False,

@@ -41,7 +41,7 @@ from saaslens.connectors.kit import Action, ActionOutcome, ActionPlan, PlannedRe
 from saaslens.http import ApiClient, PermissionDeniedError, api_path
 from saaslens.http.errors import MalformedResponseError, NotFoundError
 from saaslens.transform_utils import iso_z
-from saaslens.vocabulary import TargetKind
+from saaslens.vocabulary import Remedy, TargetKind
 
 DIRECTORY_REFERENCE = "https://developers.google.com/workspace/admin/directory/reference/rest/v1"
 DRIVE_REFERENCE = "https://developers.google.com/workspace/drive/api/reference/rest/v3"
@@ -443,6 +443,7 @@ _force_password = _user_flag(
 ACTIONS: tuple[Action[Any], ...] = (
     Action(
         name="suspend_user",
+        remedies=(Remedy.SUSPEND_ACCOUNT,),
         target=TargetKind.ACCOUNT,
         permission=USER_WRITE_SCOPE,
         reversible=True,
@@ -468,6 +469,7 @@ ACTIONS: tuple[Action[Any], ...] = (
     ),
     Action(
         name="sign_out_user",
+        remedies=(Remedy.END_SESSIONS,),
         target=TargetKind.SESSION,
         permission=SECURITY_SCOPE,
         reversible=False,
@@ -481,6 +483,7 @@ ACTIONS: tuple[Action[Any], ...] = (
     ),
     Action(
         name="force_password_change",
+        remedies=(Remedy.FORCE_PASSWORD_CHANGE,),
         target=TargetKind.ACCOUNT,
         permission=USER_WRITE_SCOPE,
         # Setting the flag back to false is possible, but cannot undo a password the user already changed.
@@ -505,6 +508,7 @@ ACTIONS: tuple[Action[Any], ...] = (
     ),
     Action(
         name="delete_oauth_token",
+        remedies=(Remedy.REVOKE_GRANT,),
         target=TargetKind.APP_GRANT,
         permission=SECURITY_SCOPE,
         reversible=False,
@@ -518,6 +522,10 @@ ACTIONS: tuple[Action[Any], ...] = (
     ),
     Action(
         name="remove_drive_permission",
+        remedies=(
+            Remedy.REMOVE_PUBLIC_LINK,
+            Remedy.REMOVE_EXTERNAL_SHARE,
+        ),
         target=TargetKind.FILE_SHARE,
         permission=DRIVE_WRITE_SCOPE,
         reversible=True,

@@ -43,7 +43,7 @@ from saaslens.connectors.microsoft365.connector import Microsoft365Connector
 from saaslens.connectors.microsoft365.files import drives
 from saaslens.http import ApiError, NotFoundError, api_path
 from saaslens.transform_utils import parse_time
-from saaslens.vocabulary import TargetKind
+from saaslens.vocabulary import Remedy, TargetKind
 
 C = Microsoft365Connector
 USER_STATE_FIELDS = ("id", "userPrincipalName", "accountEnabled", "userType")
@@ -489,6 +489,7 @@ def _verify_remove_share(connector: C, outcome: ActionOutcome) -> Verification:
 ACTIONS: tuple[Action[Any], ...] = (
     Action(
         name="block_sign_in",
+        remedies=(Remedy.SUSPEND_ACCOUNT,),
         target=TargetKind.ACCOUNT,
         permission="User.EnableDisableAccount.All",
         reversible=True,
@@ -514,6 +515,7 @@ ACTIONS: tuple[Action[Any], ...] = (
     ),
     Action(
         name="revoke_sign_in_sessions",
+        remedies=(Remedy.END_SESSIONS,),
         target=TargetKind.SESSION,
         permission="User.RevokeSessions.All",
         reversible=False,
@@ -528,6 +530,7 @@ ACTIONS: tuple[Action[Any], ...] = (
     ),
     Action(
         name="force_password_change",
+        remedies=(Remedy.FORCE_PASSWORD_CHANGE,),
         target=TargetKind.ACCOUNT,
         permission="User-PasswordProfile.ReadWrite.All",
         reversible=False,
@@ -540,6 +543,7 @@ ACTIONS: tuple[Action[Any], ...] = (
     ),
     Action(
         name="revoke_delegated_grant",
+        remedies=(Remedy.REVOKE_GRANT,),
         target=TargetKind.APP_GRANT,
         permission="DelegatedPermissionGrant.ReadWrite.All",
         reversible=True,
@@ -565,6 +569,7 @@ ACTIONS: tuple[Action[Any], ...] = (
     ),
     Action(
         name="remove_role_member",
+        remedies=(Remedy.REMOVE_ADMIN_ROLE,),
         target=TargetKind.PRIVILEGE,
         permission="RoleManagement.ReadWrite.Directory",
         reversible=True,
@@ -578,6 +583,10 @@ ACTIONS: tuple[Action[Any], ...] = (
     ),
     Action(
         name="remove_file_share",
+        remedies=(
+            Remedy.REMOVE_PUBLIC_LINK,
+            Remedy.REMOVE_EXTERNAL_SHARE,
+        ),
         target=TargetKind.FILE_SHARE,
         permission="Files.ReadWrite.All",
         reversible=False,

@@ -38,7 +38,7 @@ from saaslens.connectors.slack.connector import SlackConnector
 from saaslens.http import ApiClient, FeatureUnavailableError, PermissionDeniedError, api_path
 from saaslens.http.errors import ApiError, MalformedResponseError, NotFoundError
 from saaslens.http.pagination import BodyCursorPaginator
-from saaslens.vocabulary import TargetKind
+from saaslens.vocabulary import Remedy, TargetKind
 
 METHODS = "https://docs.slack.dev/reference/methods"
 SCIM_DOCS = "https://docs.slack.dev/reference/scim-api/scim-api-1.1"
@@ -372,6 +372,7 @@ def verify_restrict(connector: SlackConnector, outcome: ActionOutcome) -> Verifi
 ACTIONS: tuple[Action[Any], ...] = (
     Action(
         name="deactivate_user",
+        remedies=(Remedy.SUSPEND_ACCOUNT,),
         target=TargetKind.ACCOUNT,
         permission="admin",
         reversible=True,
@@ -396,6 +397,7 @@ ACTIONS: tuple[Action[Any], ...] = (
     ),
     Action(
         name="reset_user_sessions",
+        remedies=(Remedy.END_SESSIONS,),
         target=TargetKind.SESSION,
         permission="admin.users:write",
         reversible=False,
@@ -408,6 +410,7 @@ ACTIONS: tuple[Action[Any], ...] = (
     ),
     Action(
         name="demote_admin",
+        remedies=(Remedy.REMOVE_ADMIN_ROLE,),
         target=TargetKind.PRIVILEGE,
         permission="admin.users:write",
         reversible=True,
@@ -431,6 +434,7 @@ ACTIONS: tuple[Action[Any], ...] = (
     ),
     Action(
         name="restrict_app",
+        remedies=(Remedy.REVOKE_GRANT,),
         target=TargetKind.APP_GRANT,
         permission="admin.apps:write",
         reversible=True,
@@ -444,6 +448,7 @@ ACTIONS: tuple[Action[Any], ...] = (
     ),
     Action(
         name="revoke_public_link",
+        remedies=(Remedy.REMOVE_PUBLIC_LINK,),
         target=TargetKind.FILE_SHARE,
         permission="files:write",
         reversible=True,
