@@ -25,6 +25,8 @@ STAGES = {
     "slack": ["authenticate", "users", "groups", "privileges", "app_permissions", "activities", "files"],
 }
 
+APPS_WITH_SANDBOX = sorted(STAGES)
+
 
 def connection(server: SandboxServer, app: str, tenant: str, truth: dict[str, Any]) -> ConnectionInfo:
     """The connection an admin would fill in for the tenant's default, fully privileged credentials."""
