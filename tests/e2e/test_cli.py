@@ -94,3 +94,88 @@ def test_errors_name_the_thing_at_fault(tmp_path):
     assert stage.returncode == 2 and "has no stage files" in stage.stdout
     missing = saaslens("sync", "ok", "--stage", "users", env=env)
     assert missing.returncode == 1 and "AIRFLOW_CONN_C" in missing.stdout
+
+
+def test_act_lists_dry_runs_refuses_an_unapproved_apply_and_records_every_run(tmp_path):
+    """`saaslens act`: the actions and what the action connection may do; a dry run by default that
+    sends nothing; --apply refused where the instance needs an approver, done where it does not;
+    every run a governance_actions row the catalog shows."""
+    spec = TenantSpec(app="okta", name="clia", seed=31, users=70, options={"anchor": ANCHOR.isoformat()})
+    lake = tmp_path / "lake"
+
+    def config(require_approval: bool) -> str:
+        path = tmp_path / f"apps-{require_approval}.yaml"
+        instance = {
+            "app": "okta",
+            "name": "clia",
+            "conn_id": "okta_clia",
+            "actions_conn_id": "okta_clia_actions",
+            "governance": {"require_approval": require_approval},
+        }
+        path.write_text(yaml.safe_dump({"instances": [instance]}))
+        return str(path)
+
+    with SandboxServer([spec]) as server:
+        truth = server.personality("okta", "clia").ground_truth()
+        actions_token = truth["credentials"]["actions"]["token"]
+
+        def conn(token: str) -> str:
+            url = server.tenant_url("okta", "clia")
+            return json.dumps({"conn_type": "http", "host": url, "password": token, "extra": {"auth": "ssws"}})
+
+        env = {
+            "SAASLENS_CONFIG": config(True),
+            "SAASLENS_LAKE": str(lake),
+            "AIRFLOW_CONN_OKTA_CLIA": conn("sandbox-okta-clia-admin"),
+            "AIRFLOW_CONN_OKTA_CLIA_ACTIONS": conn(actions_token),
+            "COLUMNS": "200",
+        }
+        assert saaslens("sync", "okta/clia", "--stage", "users", env=env).returncode == 0
+        acting = {c["user_id"] for c in truth["credentials"].values() if isinstance(c, dict) and "user_id" in c}
+        target = next(
+            u
+            for u in truth["users"]
+            if u["status"] == "ACTIVE" and u["id"] not in acting and u["credentials"]["provider"]["type"] == "OKTA"
+        )
+        email = target["profile"]["email"]
+
+        listed = saaslens("act", "okta/clia", "--list", env=env)
+        assert listed.returncode == 0, listed.stdout + listed.stderr
+        assert "suspend_user" in listed.stdout and "okta.users.manage" in listed.stdout
+        assert actions_token not in listed.stdout + listed.stderr
+
+        dry = saaslens("act", "okta/clia", "suspend_user", "--target", email, "--reason", "ticket 1", env=env)
+        assert dry.returncode == 0, dry.stdout + dry.stderr
+        assert "planned" in dry.stdout and "Dry run" in dry.stdout
+        refused = saaslens("act", "okta/clia", "suspend_user", "--target", email, "--apply", env=env)
+        assert refused.returncode == 2 and "requires approval" in refused.stdout
+        unknown = saaslens("act", "okta/clia", "suspend_user", "--target", "nobody@example.com", env=env)
+        assert unknown.returncode == 2 and "nobody@example.com" in unknown.stdout
+        assert (
+            next(u for u in server.personality("okta", "clia").ground_truth()["users"] if u["id"] == target["id"])[
+                "status"
+            ]
+            == "ACTIVE"
+        )
+
+        applied = saaslens(
+            "act",
+            "okta/clia",
+            "suspend_user",
+            "--target",
+            email,
+            "--apply",
+            env={**env, "SAASLENS_CONFIG": config(False)},
+        )
+        assert applied.returncode == 0, applied.stdout + applied.stderr
+        assert "applied" in applied.stdout
+        after = server.personality("okta", "clia").ground_truth()["users"]
+        assert next(u for u in after if u["id"] == target["id"])["status"] == "SUSPENDED"
+
+    built = saaslens("catalog", env=env)
+    assert built.returncode == 0, built.stderr
+    with duckdb.connect(built.stdout.strip(), read_only=True) as con:
+        rows = con.execute(
+            "select result, dry_run, target_id, target_name, reason from governance_actions order by recorded_at"
+        ).fetchall()
+    assert rows == [("planned", True, target["id"], email, "ticket 1"), ("applied", False, target["id"], email, None)]
