@@ -1,5 +1,5 @@
-"""SIGKILL between apply and record, for every app: the retry records one applied row, and the
-provider saw exactly one change (its request log, and the tenant's state)."""
+"""For every app: SIGKILL between apply and record, then the retry records one applied row and the
+provider saw exactly one change (its request log); and an approver's rejection sends nothing."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ def _writes(server: SandboxServer, app: str, tenant: str, since: float) -> list[
     ]
 
 
-def _target(instance, request_for, lake, connection) -> str:
+def _target(instance, request_for, lake, connection, skip: tuple[str, ...] = ()) -> str:
     """The first active member account the action would change (the plan says so, sending nothing)."""
     rows = lake.read_snapshot("accounts", instance.app, instance.name).to_pylist()
     candidates = [
@@ -59,7 +59,7 @@ def _target(instance, request_for, lake, connection) -> str:
         if r["status"] == "active" and r["account_type"] == "member"
     ]
     seen: list[str] = []
-    for account_id in candidates[:15]:
+    for account_id in [c for c in candidates if c not in skip][:15]:
         (item,) = governance.plan_step(request_for(account_id, "probe"), instance, lake, connection)
         if item.result == governance.PENDING:
             return account_id
@@ -136,3 +136,16 @@ def test_a_kill_between_apply_and_record_is_recorded_once_after_the_retry(app, t
         ]
         assert [(r["run_id"], r["result"]) for r in stored] == [("crash-run", "applied")]
         assert not list((lake.root / "_state" / "governance").rglob("*.json"))
+
+        # An approver who says no: nothing is sent, and the row says who rejected it.
+        other = _target(instance, request_for, lake, connection, skip=(target,))
+        rejected_at = datetime.now(UTC).timestamp()
+        rows = governance.act(
+            instance,
+            request_for(other, "rejected-run"),
+            lake,
+            connection=connection,
+            approval=governance.Approval(False, "a careful approver"),
+        )
+        assert [(r["result"], r["approved_by"]) for r in rows] == [("rejected-by-approver", "a careful approver")]
+        assert _writes(server, app, tenant, rejected_at) == []
