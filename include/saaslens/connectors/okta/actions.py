@@ -42,7 +42,7 @@ from saaslens.connectors.okta.connector import OktaConnector
 from saaslens.http.client import api_path
 from saaslens.http.errors import ApiError, NotFoundError, PermissionDeniedError
 from saaslens.transform_utils import iso_z
-from saaslens.vocabulary import TargetKind
+from saaslens.vocabulary import Remedy, TargetKind
 
 _REFERENCE = "https://developer.okta.com/docs/api/openapi/okta-management/management"
 USERS = "/api/v1/users"
@@ -356,6 +356,7 @@ def verify_remove_role(connector: OktaConnector, outcome: ActionOutcome) -> Veri
 ACTIONS: tuple[Action[Any], ...] = (
     Action(
         name="suspend_user",
+        remedies=(Remedy.SUSPEND_ACCOUNT,),
         target=TargetKind.ACCOUNT,
         permission=USERS_MANAGE,
         reversible=True,
@@ -380,6 +381,7 @@ ACTIONS: tuple[Action[Any], ...] = (
     ),
     Action(
         name="expire_password",
+        remedies=(Remedy.FORCE_PASSWORD_CHANGE,),
         target=TargetKind.ACCOUNT,
         permission=USERS_MANAGE,
         reversible=False,
@@ -402,6 +404,7 @@ ACTIONS: tuple[Action[Any], ...] = (
     ),
     Action(
         name="clear_user_sessions",
+        remedies=(Remedy.END_SESSIONS,),
         target=TargetKind.SESSION,
         permission=USERS_MANAGE,
         reversible=False,
@@ -415,6 +418,7 @@ ACTIONS: tuple[Action[Any], ...] = (
     ),
     Action(
         name="revoke_user_grant",
+        remedies=(Remedy.REVOKE_GRANT,),
         target=TargetKind.APP_GRANT,
         permission=USERS_MANAGE,
         reversible=False,
@@ -427,6 +431,7 @@ ACTIONS: tuple[Action[Any], ...] = (
     ),
     Action(
         name="remove_admin_role",
+        remedies=(Remedy.REMOVE_ADMIN_ROLE,),
         target=TargetKind.PRIVILEGE,
         permission=ROLES_MANAGE,
         reversible=True,
