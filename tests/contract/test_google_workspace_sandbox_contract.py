@@ -214,6 +214,17 @@ def test_write_methods_answer_as_documented(tenant):
     again = http.delete(f"/admin/directory/v1/users/{holder}/tokens/{tokens[0]['clientId']}", headers=security)
     assert again.status_code == 404 and again.json()["error"]["errors"][0]["reason"] == "notFound"
 
+    roles = bearer(http, truth, [S + "admin.directory.rolemanagement"], account="actions")
+    assignment = next(a for a in truth["role_assignments"] if a["assigneeType"] == "user")
+    base = "/admin/directory/v1/customer/my_customer"
+    got_assignment = http.get(f"{base}/roleassignments/{assignment['roleAssignmentId']}", headers=roles)
+    assert_valid("admin.directory_v1.json", "RoleAssignment", got_assignment.json())
+    assert_valid(
+        "admin.directory_v1.json", "Role", http.get(f"{base}/roles/{assignment['roleId']}", headers=roles).json()
+    )
+    unassigned = http.delete(f"{base}/roleassignments/{assignment['roleAssignmentId']}", headers=roles)
+    assert (unassigned.status_code, unassigned.content) == (204, b"")
+
     item = next(f for f in truth["files"] if len(f["permissions"]) > 1 and not f["trashed"])
     owner = item["owners"][0]["emailAddress"]
     drive = bearer(http, truth, [S + "drive"], subject=owner, account="actions")
@@ -228,7 +239,8 @@ def test_write_methods_answer_as_documented(tenant):
     assert gone.status_code == 404 and gone.json()["error"]["errors"][0]["reason"] == "notFound"
 
     audit = bearer(http, truth, [S + "admin.reports.audit.readonly"])
-    for application, event in (("admin", "SUSPEND_USER"), ("admin", "REVOKE_3LO_TOKEN"), ("drive", None)):
+    events = (("admin", "SUSPEND_USER"), ("admin", "REVOKE_3LO_TOKEN"), ("admin", "UNASSIGN_ROLE"), ("drive", None))
+    for application, event in events:
         params = {"eventName": event} if event else {}
         payload = http.get(
             f"/admin/reports/v1/activity/users/all/applications/{application}", params=params, headers=audit

@@ -32,7 +32,7 @@ S = "https://www.googleapis.com/auth/"
 ANCHOR = (datetime.now(UTC) - timedelta(minutes=10)).replace(microsecond=0)
 NO_DELAY = dict.fromkeys(("login", "admin", "token", "drive"), 0)
 OPTIONS = {"max_workers": 2, "retry_initial_backoff_seconds": 0.05, "activities_lag_seconds": 0}
-SCAN_STAGES = ["users", "app_permissions", "files"]
+SCAN_STAGES = ["users", "privileges", "app_permissions", "files"]
 
 
 @pytest.fixture(scope="module")
@@ -178,6 +178,15 @@ def test_a_super_admin_is_protected_and_the_acting_admin_is_known(server: Sandbo
         assert acting is not None and acting.account_id == admin["id"] and acting.login == t["admin_email"]
         plan = action("suspend_user").plan(gws, Target(TargetKind.ACCOUNT, {"account_id": admin["id"]}))
         assert plan.protected and "super admin" in plan.protected
+        super_role = next(r["roleId"] for r in t["roles"] if r["isSuperAdminRole"])
+        mine = next(a for a in t["role_assignments"] if a["assignedTo"] == admin["id"] and a["roleId"] == super_role)
+        keys = {"account_id": admin["id"], "privilege_id": mine["roleAssignmentId"]}
+        plan = action("remove_admin_role_assignment").plan(gws, Target(TargetKind.PRIVILEGE, keys))
+        assert plan.protected and "super admin role" in plan.protected
+        by_group = next(a for a in t["role_assignments"] if a["assigneeType"] == "group")
+        keys = {"account_id": "someone", "privilege_id": by_group["roleAssignmentId"]}
+        plan = action("remove_admin_role_assignment").plan(gws, Target(TargetKind.PRIVILEGE, keys))
+        assert plan.protected and "every member" in plan.protected
     finally:
         gws.close()
 
@@ -359,7 +368,25 @@ def engine_cases(server: SandboxServer) -> dict[str, Case]:
     links = shares(t, "anyone")
     (link_file, link), (gone_file, gone_link) = links[0], next(x for x in links if x[0]["id"] != links[0][0]["id"])
     email = {u["id"]: u["primaryEmail"] for u in t["users"]}
+    super_role = next(r["roleId"] for r in t["roles"] if r["isSuperAdminRole"])
+    role_name = {r["roleId"]: r["roleName"] for r in t["roles"]}
+    direct = [a for a in t["role_assignments"] if a["assigneeType"] == "user" and a["roleId"] != super_role]
+    assignment, gone_assignment = direct[0], direct[1]
     return {
+        "remove_admin_role_assignment": Case(
+            "remove_admin_role_assignment",
+            f"{assignment['assignedTo']}/{assignment['roleAssignmentId']}",
+            f"{gone_assignment['assignedTo']}/{gone_assignment['roleAssignmentId']}",
+            ("privilege", gone_assignment["roleAssignmentId"]),
+            lambda tr: assignment["roleAssignmentId"] not in {a["roleAssignmentId"] for a in tr["role_assignments"]},
+            lambda lake: (
+                (assignment["assignedTo"], assignment["roleAssignmentId"])
+                not in _pairs(lake, "privileges", ("account_id", "privilege_id"))
+            ),
+            ("admin", "UNASSIGN_ROLE", role_name[assignment["roleId"]]),
+            admin,
+            "privileges",
+        ),
         "suspend_user": Case(
             "suspend_user",
             s_user["primaryEmail"],
@@ -433,6 +460,7 @@ def engine_cases(server: SandboxServer) -> dict[str, Case]:
 
 
 ACTIONS = [
+    "remove_admin_role_assignment",
     "suspend_user",
     "unsuspend_user",
     "force_password_change",

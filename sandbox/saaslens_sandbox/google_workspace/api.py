@@ -645,6 +645,12 @@ class GoogleWorkspacePersonality(Personality):
             Route(f"{d}/groups/{{group_key}}/members", self._endpoint(self.list_members)),
             Route(f"{d}/customer/{{customer}}/roles", self._endpoint(self.list_roles)),
             Route(f"{d}/customer/{{customer}}/roleassignments", self._endpoint(self.list_role_assignments)),
+            Route(f"{d}/customer/{{customer}}/roles/{{role_id}}", self._endpoint(self._bound(writes.role))),
+            Route(
+                f"{d}/customer/{{customer}}/roleassignments/{{assignment_id}}",
+                self._endpoint(self._bound(writes.role_assignment)),
+                methods=["GET", "DELETE"],
+            ),
             Route(
                 f"{r}/activity/users/{{user_key}}/applications/{{application}}", self._endpoint(self.list_activities)
             ),

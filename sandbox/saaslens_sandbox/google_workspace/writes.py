@@ -13,6 +13,9 @@ Built from Google's reference pages and discovery documents (``admin.directory_v
 * tokens.get / tokens.delete ("Deletes all access tokens issued by a user for an application"),
   scope ``admin.directory.user.security``:
   https://developers.google.com/workspace/admin/directory/reference/rest/v1/tokens/delete
+* roles.get, roleAssignments.get / roleAssignments.delete (scope ``admin.directory.rolemanagement``,
+  the read-only one for the reads):
+  https://developers.google.com/workspace/admin/directory/reference/rest/v1/roleAssignments/delete
 * Drive files.get, permissions.get and permissions.delete (``supportsAllDrives``; scopes ``drive`` or
   ``drive.file``, the latter only for files the app created or opened; permissions are listed only
   to users who can share the file; "File not found: {id}." for a file the user cannot open):
@@ -21,7 +24,7 @@ Built from Google's reference pages and discovery documents (``admin.directory_v
 * The audit events, Admin log type USER_SETTINGS: SUSPEND_USER / UNSUSPEND_USER ("{USER_EMAIL}
   suspended"), CHANGE_PASSWORD_ON_NEXT_LOGIN (USER_EMAIL, OLD_VALUE, NEW_VALUE),
   RESET_SIGNIN_COOKIES ("Cookies reset for {USER_EMAIL} and forced re-login"), REVOKE_3LO_TOKEN
-  (USER_EMAIL, APP_ID):
+  (USER_EMAIL, APP_ID); type DELEGATED_ADMIN_SETTINGS: UNASSIGN_ROLE (ROLE_NAME, USER_EMAIL):
   https://developers.google.com/workspace/admin/reports/v1/appendix/activity/admin-user-settings ;
   Drive log type acl_change: change_user_access (target_user, old_value, new_value,
   old_visibility, visibility) and change_document_access_scope with its sibling
@@ -183,6 +186,66 @@ async def token(p: GoogleWorkspacePersonality, request: Request) -> Response:
             [_user_event("USER_SETTINGS", "REVOKE_3LO_TOKEN", email, APP_ID=client_id)],
         )
     return _no_content()
+
+
+# -- admin roles ---------------------------------------------------------------------------------------
+
+ROLE_READ = frozenset({S + "admin.directory.rolemanagement.readonly", S + "admin.directory.rolemanagement"})
+ROLE_WRITE = frozenset({S + "admin.directory.rolemanagement"})
+
+
+async def role(p: GoogleWorkspacePersonality, request: Request) -> Response:
+    """roles.get: https://developers.google.com/workspace/admin/directory/reference/rest/v1/roles/get"""
+    p._grant(request, ROLE_READ)
+    p._customer(request.path_params["customer"])
+    found = next((r for r in p.tenant.roles if r["roleId"] == request.path_params["role_id"]), None)
+    if found is None:
+        raise _errors()._not_found("roleId")
+    return json_response(found)
+
+
+async def role_assignment(p: GoogleWorkspacePersonality, request: Request) -> Response:
+    """roleAssignments.get (GET) and roleAssignments.delete (DELETE, empty response); a deletion
+    writes the Admin log's DELEGATED_ADMIN_SETTINGS UNASSIGN_ROLE ("Unassigned role {ROLE_NAME} from
+    user {USER_EMAIL}") and updates the assignee's isAdmin / isDelegatedAdmin:
+    https://developers.google.com/workspace/admin/directory/reference/rest/v1/roleAssignments/delete"""
+    grant = p._grant(request, ROLE_READ if request.method == "GET" else ROLE_WRITE)
+    p._customer(request.path_params["customer"])
+    wanted = request.path_params["assignment_id"]
+    with p._lock:
+        t = p.tenant
+        found = next((a for a in t.role_assignments if a["roleAssignmentId"] == wanted), None)
+        if found is None:
+            raise _errors()._not_found("roleAssignmentId")
+        if request.method == "GET":
+            return json_response(found)
+        t.role_assignments = [a for a in t.role_assignments if a is not found]
+        role_name = next((r["roleName"] for r in t.roles if r["roleId"] == found["roleId"]), found["roleId"])
+        if found["assigneeType"] == "user":
+            index = t.user_index.get(found["assignedTo"])
+            email = t.users[index]["primaryEmail"] if index is not None else found["assignedTo"]
+            if index is not None:
+                _refresh_admin_flags(p, index)
+        else:
+            group = t.group_index.get(found["assignedTo"])
+            email = t.groups[group]["email"] if group is not None else found["assignedTo"]
+        assert grant.subject is not None
+        event = _user_event("DELEGATED_ADMIN_SETTINGS", "UNASSIGN_ROLE", email, ROLE_NAME=str(role_name))
+        _record(p, "admin", grant.subject, request, [event])
+    return _no_content()
+
+
+def _refresh_admin_flags(p: GoogleWorkspacePersonality, index: int) -> None:
+    t = p.tenant
+    user = t.users[index]
+    super_roles = {r["roleId"] for r in t.roles if r["isSuperAdminRole"]}
+    mine = [a for a in t.role_assignments if a["assigneeType"] == "user" and a["assignedTo"] == user["id"]]
+    user["isAdmin"] = any(a["roleId"] in super_roles for a in mine)
+    groups = {a["assignedTo"] for a in t.role_assignments if a["assigneeType"] == "group"}
+    via_group = any(
+        any(m["id"] == user["id"] for m in t.members[t.group_index[g]]) for g in groups if g in t.group_index
+    )
+    user["isDelegatedAdmin"] = not user["isAdmin"] and (bool(mine) or via_group)
 
 
 # -- Drive -------------------------------------------------------------------------------------------

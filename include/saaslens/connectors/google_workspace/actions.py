@@ -13,11 +13,13 @@ Pages relied on (methods, bodies, scopes; response codes as Google documents the
   https://developers.google.com/workspace/admin/directory/reference/rest/v1/users/signOut
 - tokens.list / tokens.delete ("Deletes all access tokens issued by a user for an application"):
   https://developers.google.com/workspace/admin/directory/reference/rest/v1/tokens/delete
+- roleAssignments.get / roles.get / roleAssignments.delete:
+  https://developers.google.com/workspace/admin/directory/reference/rest/v1/roleAssignments/delete
 - files.get, permissions.get / permissions.delete (``supportsAllDrives``):
   https://developers.google.com/workspace/drive/api/reference/rest/v3/permissions/delete
 - The audit events they leave: Admin log USER_SETTINGS events SUSPEND_USER, UNSUSPEND_USER,
-  CHANGE_PASSWORD_ON_NEXT_LOGIN, RESET_SIGNIN_COOKIES, REVOKE_3LO_TOKEN
-  (https://developers.google.com/workspace/admin/reports/v1/appendix/activity/admin-user-settings) and
+  CHANGE_PASSWORD_ON_NEXT_LOGIN, RESET_SIGNIN_COOKIES, REVOKE_3LO_TOKEN, DELEGATED_ADMIN_SETTINGS
+  UNASSIGN_ROLE (https://developers.google.com/workspace/admin/reports/v1/appendix/activity/admin-user-settings) and
   Drive log acl_change events change_user_access / change_document_access_scope
   (https://developers.google.com/workspace/admin/reports/v1/appendix/activity/drive).
 """
@@ -305,6 +307,72 @@ def verify_delete_token(connector: GoogleWorkspaceConnector, outcome: ActionOutc
     return Verification(not present, state, audit, "token present" if present else "token gone")
 
 
+# -- admin roles --------------------------------------------------------------------------------------
+
+ROLE_WRITE_SCOPE = S + "admin.directory.rolemanagement"
+
+
+def read_assignment(connector: GoogleWorkspaceConnector, assignment_id: str) -> dict[str, Any]:
+    """roleAssignments.get and the role it assigns (roles.get); 404 raises NotFoundError."""
+    client = _directory(connector, ROLE_WRITE_SCOPE)
+    base = api_path(f"{DIRECTORY}/customer", connector.customer)
+    path = api_path(f"{base}/roleassignments", assignment_id)
+    assignment = _object(client.get_json(path), "roleAssignments.get's answer", client, path)
+    if str(assignment.get("roleAssignmentId")) != assignment_id or not assignment.get("roleId"):
+        raise MalformedResponseError("roleAssignments.get answered about another assignment", method="GET", url=None)
+    role_path = api_path(f"{base}/roles", str(assignment["roleId"]))
+    role = _object(client.get_json(role_path), "roles.get's answer", client, role_path)
+    return {
+        "role_assignment_id": assignment_id,
+        "role_id": str(assignment["roleId"]),
+        "role_name": str(role.get("roleName") or assignment["roleId"]),
+        "super_admin_role": role.get("isSuperAdminRole") is True,
+        "assigned_to": str(assignment.get("assignedTo") or ""),
+        "assignee_type": str(assignment.get("assigneeType") or "user"),
+        "scope_type": str(assignment.get("scopeType") or "CUSTOMER"),
+        "org_unit_id": str(assignment["orgUnitId"]) if assignment.get("orgUnitId") else None,
+    }
+
+
+def plan_remove_role(connector: GoogleWorkspaceConnector, target: Target) -> ActionPlan:
+    """The privileges stage's privilege_id is the roleAssignmentId; an assignment to a group shows as
+    one privilege per member, and deleting it takes the role from every member (protected)."""
+    assignment = read_assignment(connector, target.keys["privilege_id"])
+    protected = None
+    if assignment["super_admin_role"]:
+        protected = f"the super admin role ({assignment['role_name']})"
+    elif assignment["assignee_type"] == "group":
+        protected = f"assigned to group {assignment['assigned_to']}: removing it takes the role from every member"
+    elif assignment["assigned_to"] != target.keys["account_id"]:
+        raise MalformedResponseError("the role assignment belongs to another user", method="GET", url=None)
+    base = api_path(f"{DIRECTORY}/customer", connector.customer, "roleassignments")
+    body = {"roleId": assignment["role_id"], "assignedTo": assignment["assigned_to"]}
+    body["scopeType"] = assignment["scope_type"]
+    if assignment["org_unit_id"]:
+        body["orgUnitId"] = assignment["org_unit_id"]
+    undo = ActionPlan("assign_admin_role", target, (PlannedRequest("POST", base, body),), before=assignment)
+    delete = PlannedRequest("DELETE", api_path(base, assignment["role_assignment_id"]))
+    return ActionPlan("remove_admin_role_assignment", target, (delete,), assignment, protected=protected, undo=undo)
+
+
+def apply_remove_role(connector: GoogleWorkspaceConnector, plan: ActionPlan) -> ActionOutcome:
+    return _send(_directory(connector, ROLE_WRITE_SCOPE), plan)
+
+
+def verify_remove_role(connector: GoogleWorkspaceConnector, outcome: ActionOutcome) -> Verification:
+    """Gone is the wanted state: roleAssignments.get's 404 is the proof."""
+    try:
+        after: dict[str, Any] = read_assignment(connector, outcome.plan.target.keys["privilege_id"])
+    except NotFoundError:
+        after = {"role_assignment_id": outcome.plan.target.keys["privilege_id"], "present": False}
+    present = after.get("present", True)
+    role_name = str(outcome.plan.before.get("role_name"))
+    audit = find_audit_event(
+        connector, "admin", "UNASSIGN_ROLE", outcome.applied_at, lambda p: str(p.get("ROLE_NAME")) == role_name
+    )
+    return Verification(not present, after, audit, "assignment present" if present else "assignment gone")
+
+
 # -- Drive sharing ----------------------------------------------------------------------------------
 
 
@@ -499,12 +567,16 @@ ACTIONS: tuple[Action[Any], ...] = (
     Action(
         name="remove_admin_role_assignment",
         target=TargetKind.PRIVILEGE,
-        permission=S + "admin.directory.rolemanagement",
+        permission=ROLE_WRITE_SCOPE,
         reversible=True,
         description="Delete an admin role assignment (roleAssignments.delete, DELETE "
         "/admin/directory/v1/customer/{customer}/roleassignments/{roleAssignmentId}); undone by inserting an "
-        "assignment of the same role to the same assignee and scope (roleAssignments.insert), under a new id",
+        "assignment of the same role to the same assignee and scope (roleAssignments.insert), under a new id. "
+        "The super admin role and assignments to a group are protected targets. Admin log event UNASSIGN_ROLE",
         docs=f"{DIRECTORY_REFERENCE}/roleAssignments/delete",
+        plan=plan_remove_role,
+        apply=apply_remove_role,
+        verify=verify_remove_role,
     ),
     Action(
         name="delete_oauth_token",
