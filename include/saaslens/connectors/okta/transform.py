@@ -45,13 +45,21 @@ _ADMIN_PREFIXES = (
     "org.",
     "user.mfa.factor.reset_all",
     "user.account.reset_password",
+    "user.account.expire_password",
     "user.account.unlock",
 )
 _APP_PREFIXES = ("app.oauth2.", "app.")
 
 
+# An admin's change that shares a prefix with sign-in events: user.session.clear is an admin (or
+# Okta) clearing a user's sessions (https://developer.okta.com/docs/reference/api/event-types/).
+_ADMIN_EVENTS = frozenset({"user.session.clear"})
+
+
 def category(event_type: str) -> str:
     """logon / admin / app / user for an Okta eventType. Order matters: most specific first."""
+    if event_type in _ADMIN_EVENTS:
+        return "admin"
     if event_type.startswith(_LOGON_PREFIXES):
         return "logon"
     if event_type.startswith(_ADMIN_PREFIXES):
