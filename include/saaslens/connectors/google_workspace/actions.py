@@ -412,7 +412,7 @@ def file_owner(connector: GoogleWorkspaceConnector, target: Target) -> tuple[dic
             last = exc
             continue
         if item.get("driveId"):
-            return item, subject if subject == connector.subject else connector.subject
+            return item, connector.subject  # a shared drive's item: managed by the admin, owned by nobody
         owners = item.get("owners")
         owner = owners[0] if isinstance(owners, list) and owners and isinstance(owners[0], dict) else {}
         email = str(owner.get("emailAddress") or "")
