@@ -41,7 +41,7 @@ from saaslens.connectors.google_workspace.connector import (
 )
 from saaslens.connectors.kit import Action, ActionOutcome, ActionPlan, PlannedRequest, Target, Verification
 from saaslens.http import ApiClient, PermissionDeniedError, api_path
-from saaslens.http.errors import MalformedResponseError, NotFoundError
+from saaslens.http.errors import ApiError, AuthenticationError, MalformedResponseError, NotFoundError
 from saaslens.transform_utils import iso_z
 from saaslens.vocabulary import Remedy, TargetKind
 
@@ -398,18 +398,28 @@ def file_owner(connector: GoogleWorkspaceConnector, target: Target) -> tuple[dic
     lake knows, else as the admin, else as the share's own internal principal."""
     file_id = target.keys["file_id"]
     row = target.row
-    candidates = [str(row[key]) for key in ("owner_email",) if row.get(key)]
+    # The engine passes a share's file row (as scanned) under "file": its owner_email is who to act as.
+    found_file = row.get("file")
+    scanned_file: Mapping[str, Any] = found_file if isinstance(found_file, Mapping) else {}
+    domain = connector.subject.rpartition("@")[2].lower()
+    # Delegation can act only as users of the organization: an outside owner is not one to try.
+    candidates = [
+        str(found)
+        for found in (row.get("owner_email"), scanned_file.get("owner_email"))
+        if found and str(found).lower().endswith("@" + domain)
+    ]
     candidates.append(connector.subject)
     principal = str(row.get("principal_email") or "")
-    domain = connector.subject.rpartition("@")[2].lower()
     if row.get("principal_type") == "user" and principal.lower().endswith("@" + domain):
         candidates.append(principal)
-    last: NotFoundError | None = None
+    errors: dict[str, ApiError] = {}
     for subject in dict.fromkeys(candidates):
         try:
             item = read_file(connector, file_id, subject)
-        except NotFoundError as exc:
-            last = exc
+        except (NotFoundError, AuthenticationError) as exc:
+            # Not found as this user, or not a user delegation may act as (deleted, suspended:
+            # the token endpoint's invalid_grant): try the next one.
+            errors[subject] = exc
             continue
         if item.get("driveId"):
             return item, connector.subject  # a shared drive's item: managed by the admin, owned by nobody
@@ -419,8 +429,8 @@ def file_owner(connector: GoogleWorkspaceConnector, target: Target) -> tuple[dic
         if not email:
             raise MalformedResponseError(f"files.get names no owner of {file_id}", method="GET", url=None)
         return item, email
-    assert last is not None
-    raise last
+    # What the admin was told speaks for the credentials (unauthorized_client: scopes not delegated).
+    raise errors.get(connector.subject) or next(reversed(errors.values()))
 
 
 def read_permission(connector: GoogleWorkspaceConnector, file_id: str, share_id: str, acting_as: str) -> dict[str, Any]:
