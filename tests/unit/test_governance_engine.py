@@ -51,7 +51,7 @@ class FakeTenant:
             return httpx.Response(404, json={"error": "E0000007", "message": "Not found"})
         if request.method == "GET":
             return httpx.Response(200, json=user)
-        if token != "Bearer writer":
+        if token != "Bearer fake-writer-token-7f3a":
             return httpx.Response(403, json={"error": "E0000006", "message": "You do not have permission"})
         if parts[2:] == ["suspend"]:
             if user["status"] != "ACTIVE":
@@ -82,7 +82,11 @@ class FakeConnector(Connector):
         return BearerAuth(self.connection.password or "")
 
     def authenticate(self) -> AuthReport:
-        perms = {"users.manage": "token"} if self.connection.password == "writer" else {"users.read": "token"}
+        perms = (
+            {"users.manage": "token"}
+            if self.connection.password == "fake-writer-token-7f3a"
+            else {"users.read": "token"}
+        )
         return AuthReport(identity="me", permissions=perms, permissions_complete=True)
 
     def acting_account(self) -> ActingAccount | None:
@@ -164,8 +168,8 @@ def lake(tmp_path):
 
 
 INSTANCE = InstanceConfig(app="fakeidp", name="acme", conn_id="scan", actions_conn_id="act")
-WRITER = ConnectionInfo("act", "http", "https://fake.example.com", password="writer")
-READER = ConnectionInfo("scan", "http", "https://fake.example.com", password="reader")
+WRITER = ConnectionInfo("act", "http", "https://fake.example.com", password="fake-writer-token-7f3a")
+READER = ConnectionInfo("scan", "http", "https://fake.example.com", password="fake-reader-token-9c1b")
 APPROVED = Approval(approved=True, by="bob", at=datetime(2026, 12, 5, 12, tzinfo=UTC))
 
 
