@@ -251,7 +251,7 @@ def test_plan_apply_verify_against_the_sandbox(server, name):
         # Most directory roles are privileged: removing one is a protected change the engine asks for.
         assert (plan.protected is None) is (name != "remove_role_member" or "Reader" in str(plan.before["role"]))
         outcome = act.apply(c, plan)
-        assert outcome.applied and "->" in outcome.detail and "secret" not in outcome.detail
+        assert outcome.applied and ": HTTP 2" in outcome.detail and "secret" not in outcome.detail
         sent = changes_since(server, mark)
         assert [s.split(" ")[0] for s in sent] == [r.method for r in plan.requests]
         verification = act.verify(c, outcome)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import MISSING, dataclass, field, fields
-from datetime import datetime
+from datetime import UTC, datetime
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from typing import Any, Generic, TypeAlias, TypeVar
@@ -32,6 +32,7 @@ from saaslens.connectors.batch import JSON as JSON
 from saaslens.connectors.batch import ActivityWindow as ActivityWindow
 from saaslens.connectors.batch import Batch as Batch
 from saaslens.connectors.batch import Row as Row
+from saaslens.http import ApiClient
 from saaslens.vocabulary import (
     STAGE_COLLECTS,
     STAGE_TABLES,
@@ -247,6 +248,29 @@ class Action(Generic[C]):
     @property
     def implemented(self) -> bool:
         return self.plan is not None and self.apply is not None and self.verify is not None
+
+
+def send_request(
+    client: ApiClient, request: PlannedRequest, *, idempotent: bool, parse_json: bool = True, form: bool = False
+) -> str:
+    """Send one planned request as it stands (its body as JSON, or form-encoded for APIs that take
+    forms, such as Slack's Web API) and say what the provider answered: method, path and status,
+    never a body. `idempotent` as `ApiClient.request` takes it: False for a change the provider does
+    not document as safe to repeat."""
+    body = dict(request.body) if request.body is not None else None
+    kwargs: dict[str, Any] = {} if body is None else {"data" if form else "json": body}
+    response, _ = client.request(request.method, request.path, idempotent=idempotent, parse_json=parse_json, **kwargs)
+    where = client.relative_path(request.path) if request.path.startswith(("http://", "https://")) else request.path
+    return f"{request.method} {where}: HTTP {response.status_code}"
+
+
+def send_plan(client: ApiClient, plan: ActionPlan, *, idempotent: bool, parse_json: bool = True) -> ActionOutcome:
+    """An action's usual `apply`: exactly the plan's requests, in order, through `client`; nothing
+    for a plan that found the change in place (`noop`)."""
+    if plan.noop:
+        return ActionOutcome(plan=plan, applied=False, detail="already in the wanted state; nothing sent")
+    answers = [send_request(client, request, idempotent=idempotent, parse_json=parse_json) for request in plan.requests]
+    return ActionOutcome(plan=plan, applied=True, detail="; ".join(answers), applied_at=datetime.now(UTC))
 
 
 @dataclass(frozen=True)

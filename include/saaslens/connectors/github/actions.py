@@ -34,13 +34,12 @@ declared.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 
 from saaslens.connectors.github.connector import MEMBERS_WRITE, SSO_ADMIN, GitHubConnector
-from saaslens.connectors.kit import Action, ActionOutcome, ActionPlan, PlannedRequest, Target, Verification
+from saaslens.connectors.kit import Action, ActionOutcome, ActionPlan, PlannedRequest, Target, Verification, send_plan
 from saaslens.http import ApiError, NotFoundError, api_path
 from saaslens.vocabulary import Remedy, TargetKind
 
@@ -115,20 +114,6 @@ def _not_a_member(target: Target, login: str) -> NotFoundError:
     )
 
 
-def _send(connector: GitHubConnector, plan: ActionPlan, *, idempotent: bool) -> ActionOutcome:
-    answers = []
-    for request in plan.requests:
-        response, _ = connector.client.request(
-            request.method,
-            request.path,
-            json=dict(request.body) if request.body is not None else None,
-            idempotent=idempotent,
-            parse_json=False,
-        )
-        answers.append(f"{request.method} {request.path}: HTTP {response.status_code}")
-    return ActionOutcome(plan, applied=True, detail="; ".join(answers), applied_at=datetime.now(UTC))
-
-
 # -- remove an organization member -----------------------------------------------------------------
 
 
@@ -148,7 +133,7 @@ def plan_remove_member(connector: GitHubConnector, target: Target) -> ActionPlan
 
 def apply_remove_member(connector: GitHubConnector, plan: ActionPlan) -> ActionOutcome:
     # A repeated DELETE answers 404 once the first one worked: not retried blindly, verify tells.
-    return _send(connector, plan, idempotent=False)
+    return send_plan(connector.client, plan, idempotent=False, parse_json=False)
 
 
 def verify_remove_member(connector: GitHubConnector, outcome: ActionOutcome) -> Verification:
@@ -187,7 +172,7 @@ def plan_demote_owner(connector: GitHubConnector, target: Target) -> ActionPlan:
 
 def apply_demote_owner(connector: GitHubConnector, plan: ActionPlan) -> ActionOutcome:
     # PUT sets the role: sending it twice leaves the same state.
-    return _send(connector, plan, idempotent=True)
+    return send_plan(connector.client, plan, idempotent=True, parse_json=False)
 
 
 def verify_demote_owner(connector: GitHubConnector, outcome: ActionOutcome) -> Verification:
@@ -217,7 +202,7 @@ def plan_remove_collaborator(connector: GitHubConnector, target: Target) -> Acti
 
 
 def apply_remove_collaborator(connector: GitHubConnector, plan: ActionPlan) -> ActionOutcome:
-    return _send(connector, plan, idempotent=False)
+    return send_plan(connector.client, plan, idempotent=False, parse_json=False)
 
 
 def verify_remove_collaborator(connector: GitHubConnector, outcome: ActionOutcome) -> Verification:
@@ -264,7 +249,7 @@ def plan_revoke_sso(connector: GitHubConnector, target: Target) -> ActionPlan:
 
 
 def apply_revoke_sso(connector: GitHubConnector, plan: ActionPlan) -> ActionOutcome:
-    return _send(connector, plan, idempotent=False)
+    return send_plan(connector.client, plan, idempotent=False, parse_json=False)
 
 
 def verify_revoke_sso(connector: GitHubConnector, outcome: ActionOutcome) -> Verification:

@@ -27,7 +27,7 @@ Pages relied on (methods, bodies, scopes; response codes as Google documents the
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from saaslens.connectors.google_workspace.connector import (
@@ -39,7 +39,7 @@ from saaslens.connectors.google_workspace.connector import (
     GoogleWorkspaceConnector,
     S,
 )
-from saaslens.connectors.kit import Action, ActionOutcome, ActionPlan, PlannedRequest, Target, Verification
+from saaslens.connectors.kit import Action, ActionOutcome, ActionPlan, PlannedRequest, Target, Verification, send_plan
 from saaslens.http import ApiClient, PermissionDeniedError, api_path
 from saaslens.http.errors import ApiError, AuthenticationError, MalformedResponseError, NotFoundError
 from saaslens.transform_utils import iso_z
@@ -64,6 +64,9 @@ USER_FIELDS = (
 )
 PERMISSION_FIELDS = "id,type,role,emailAddress,domain,allowFileDiscovery,deleted"
 
+
+# None of Google's writes here is documented as safe to repeat: none is retried after a timeout or
+# a 5xx (send_plan's idempotent=False); verify finds out whether it took effect.
 
 # -- reading what the provider says, distrustfully --------------------------------------------------
 
@@ -113,17 +116,6 @@ def _protected(user: Mapping[str, Any]) -> str | None:
 
 def _directory(connector: GoogleWorkspaceConnector, scope: str) -> ApiClient:
     return connector.api("directory", scope)
-
-
-def _send(client: ApiClient, plan: ActionPlan) -> ActionOutcome:
-    """Send exactly the plan's requests. None of these writes is documented as safe to repeat, so
-    none is retried after a timeout or a 5xx: verify finds out whether it took effect."""
-    answers = []
-    for request in plan.requests:
-        kwargs: dict[str, Any] = {} if request.body is None else {"json": dict(request.body)}
-        response, _ = client.request(request.method, request.path, idempotent=False, **kwargs)
-        answers.append(f"{request.method} {request.path}: HTTP {response.status_code}")
-    return ActionOutcome(plan=plan, applied=True, detail="; ".join(answers), applied_at=datetime.now(UTC))
 
 
 def find_audit_event(
@@ -196,7 +188,7 @@ def _user_flag(name: str, field: str, wanted: bool, undo_name: str | None, event
         )
 
     def apply(connector: GoogleWorkspaceConnector, plan: ActionPlan) -> ActionOutcome:
-        return _send(_directory(connector, USER_WRITE_SCOPE), plan)
+        return send_plan(_directory(connector, USER_WRITE_SCOPE), plan, idempotent=False)
 
     def verify(connector: GoogleWorkspaceConnector, outcome: ActionOutcome) -> Verification:
         account_id = outcome.plan.target.keys["account_id"]
@@ -231,7 +223,7 @@ def plan_sign_out(connector: GoogleWorkspaceConnector, target: Target) -> Action
 
 
 def apply_sign_out(connector: GoogleWorkspaceConnector, plan: ActionPlan) -> ActionOutcome:
-    return _send(_directory(connector, SECURITY_SCOPE), plan)
+    return send_plan(_directory(connector, SECURITY_SCOPE), plan, idempotent=False)
 
 
 def verify_sign_out(connector: GoogleWorkspaceConnector, outcome: ActionOutcome) -> Verification:
@@ -290,7 +282,7 @@ def plan_delete_token(connector: GoogleWorkspaceConnector, target: Target) -> Ac
 
 
 def apply_delete_token(connector: GoogleWorkspaceConnector, plan: ActionPlan) -> ActionOutcome:
-    return _send(_directory(connector, SECURITY_SCOPE), plan)
+    return send_plan(_directory(connector, SECURITY_SCOPE), plan, idempotent=False)
 
 
 def verify_delete_token(connector: GoogleWorkspaceConnector, outcome: ActionOutcome) -> Verification:
@@ -356,7 +348,7 @@ def plan_remove_role(connector: GoogleWorkspaceConnector, target: Target) -> Act
 
 
 def apply_remove_role(connector: GoogleWorkspaceConnector, plan: ActionPlan) -> ActionOutcome:
-    return _send(_directory(connector, ROLE_WRITE_SCOPE), plan)
+    return send_plan(_directory(connector, ROLE_WRITE_SCOPE), plan, idempotent=False)
 
 
 def verify_remove_role(connector: GoogleWorkspaceConnector, outcome: ActionOutcome) -> Verification:
@@ -486,7 +478,7 @@ def plan_remove_permission(connector: GoogleWorkspaceConnector, target: Target) 
 
 def apply_remove_permission(connector: GoogleWorkspaceConnector, plan: ActionPlan) -> ActionOutcome:
     with connector.delegated(DRIVE_WRITE_SCOPE).acting_as(str(plan.before["acting_as"])):
-        return _send(_drive(connector), plan)
+        return send_plan(_drive(connector), plan, idempotent=False)
 
 
 def verify_remove_permission(connector: GoogleWorkspaceConnector, outcome: ActionOutcome) -> Verification:

@@ -34,10 +34,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
 from typing import Any
 
-from saaslens.connectors.kit import Action, ActionOutcome, ActionPlan, PlannedRequest, Target, Verification
+from saaslens.connectors.kit import Action, ActionOutcome, ActionPlan, PlannedRequest, Target, Verification, send_plan
 from saaslens.connectors.microsoft365 import transform
 from saaslens.connectors.microsoft365.connector import Microsoft365Connector
 from saaslens.connectors.microsoft365.files import drives
@@ -96,20 +95,6 @@ def _protected_user(connector: C, user_id: str) -> str | None:
     return f"holds privileged directory roles: {', '.join(roles)}" if roles else None
 
 
-def _send(connector: C, plan: ActionPlan, idempotent: bool) -> ActionOutcome:
-    """Send the plan's requests in order; the detail is the provider's statuses, never a body."""
-    answers = []
-    for request in plan.requests:
-        response, _ = connector.client.request(
-            request.method,
-            request.path,
-            json=dict(request.body) if request.body is not None else None,
-            idempotent=idempotent,
-        )
-        answers.append(f"{request.method} {request.path} -> {response.status_code}")
-    return ActionOutcome(plan=plan, applied=True, detail="; ".join(answers), applied_at=datetime.now(UTC))
-
-
 def _raw(row: Mapping[str, Any]) -> dict[str, Any]:
     raw = row.get("raw")
     if isinstance(raw, str):
@@ -153,7 +138,7 @@ def _set_enabled(enabled: bool) -> Callable[[C, Target], ActionPlan]:
 
 def _apply_patch(connector: C, plan: ActionPlan) -> ActionOutcome:
     # PATCH sets a value: repeating it leaves the same state (user-update.md, 204 No Content).
-    return _send(connector, plan, idempotent=True)
+    return send_plan(connector.client, plan, idempotent=True)
 
 
 def _verify_enabled(connector: C, outcome: ActionOutcome) -> Verification:
@@ -213,7 +198,7 @@ def _plan_revoke_sessions(connector: C, target: Target) -> ActionPlan:
 
 def _apply_revoke_sessions(connector: C, plan: ActionPlan) -> ActionOutcome:
     # An action, not a state: not documented as safe to repeat, so a timeout is not retried blindly.
-    return _send(connector, plan, idempotent=False)
+    return send_plan(connector.client, plan, idempotent=False)
 
 
 def _verify_revoke_sessions(connector: C, outcome: ActionOutcome) -> Verification:
@@ -266,7 +251,7 @@ def _own_client(connector: C, service_principal_id: Any) -> str | None:
 
 def _apply_delete(connector: C, plan: ActionPlan) -> ActionOutcome:
     # A repeated DELETE answers 404: not retried blindly after a timeout; verify tells what happened.
-    return _send(connector, plan, idempotent=False)
+    return send_plan(connector.client, plan, idempotent=False)
 
 
 def _verify_delegated(connector: C, outcome: ActionOutcome) -> Verification:

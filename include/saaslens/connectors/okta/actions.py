@@ -37,6 +37,7 @@ from saaslens.connectors.kit import (
     PlannedRequest,
     Target,
     Verification,
+    send_plan,
 )
 from saaslens.connectors.okta.connector import OktaConnector
 from saaslens.http.client import api_path
@@ -105,22 +106,6 @@ def _account_id(target: Target) -> str:
 
 
 # -- applying and verifying, shared --------------------------------------------------------------------
-
-
-def _send(connector: OktaConnector, plan: ActionPlan, *, idempotent: bool) -> ActionOutcome:
-    """Send exactly the plan's requests; the outcome says which and Okta's status codes."""
-    if plan.noop:
-        return ActionOutcome(plan, applied=False, detail="already in the wanted state; nothing sent")
-    answers = []
-    for request in plan.requests:
-        response, _ = connector.client.request(
-            request.method,
-            request.path,
-            json=dict(request.body) if request.body is not None else None,
-            idempotent=idempotent,
-        )
-        answers.append(f"{request.method} {request.path}: HTTP {response.status_code}")
-    return ActionOutcome(plan, applied=True, detail="; ".join(answers), applied_at=datetime.now(UTC))
 
 
 def _audit_event(
@@ -192,7 +177,7 @@ def plan_unsuspend(connector: OktaConnector, target: Target) -> ActionPlan:
 
 def apply_lifecycle(connector: OktaConnector, plan: ActionPlan) -> ActionOutcome:
     # A repeat is an error at Okta (400 E0000001): never retried blindly after a timeout or 5xx.
-    return _send(connector, plan, idempotent=False)
+    return send_plan(connector.client, plan, idempotent=False)
 
 
 def verify_suspend(connector: OktaConnector, outcome: ActionOutcome) -> Verification:
@@ -230,7 +215,7 @@ def plan_expire_password(connector: OktaConnector, target: Target) -> ActionPlan
 
 
 def apply_expire_password(connector: OktaConnector, plan: ActionPlan) -> ActionOutcome:
-    return _send(connector, plan, idempotent=False)
+    return send_plan(connector.client, plan, idempotent=False)
 
 
 def verify_expire_password(connector: OktaConnector, outcome: ActionOutcome) -> Verification:
@@ -255,7 +240,7 @@ def plan_clear_sessions(connector: OktaConnector, target: Target) -> ActionPlan:
 
 
 def apply_clear_sessions(connector: OktaConnector, plan: ActionPlan) -> ActionOutcome:
-    return _send(connector, plan, idempotent=True)  # 204 every time: safe to repeat
+    return send_plan(connector.client, plan, idempotent=True)  # 204 every time: safe to repeat
 
 
 def verify_clear_sessions(connector: OktaConnector, outcome: ActionOutcome) -> Verification:
@@ -291,7 +276,7 @@ def plan_revoke_grant(connector: OktaConnector, target: Target) -> ActionPlan:
 
 def apply_revoke_grant(connector: OktaConnector, plan: ActionPlan) -> ActionOutcome:
     # A repeat answers 404: not retried blindly, or a revoked grant would read as lost.
-    return _send(connector, plan, idempotent=False)
+    return send_plan(connector.client, plan, idempotent=False)
 
 
 def verify_revoke_grant(connector: OktaConnector, outcome: ActionOutcome) -> Verification:
@@ -335,7 +320,7 @@ def plan_remove_role(connector: OktaConnector, target: Target) -> ActionPlan:
 
 
 def apply_remove_role(connector: OktaConnector, plan: ActionPlan) -> ActionOutcome:
-    return _send(connector, plan, idempotent=False)  # a repeat answers 404
+    return send_plan(connector.client, plan, idempotent=False)  # a repeat answers 404
 
 
 def verify_remove_role(connector: OktaConnector, outcome: ActionOutcome) -> Verification:

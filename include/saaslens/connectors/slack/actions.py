@@ -33,7 +33,15 @@ from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from saaslens.connectors.kit import Action, ActionOutcome, ActionPlan, PlannedRequest, Target, Verification
+from saaslens.connectors.kit import (
+    Action,
+    ActionOutcome,
+    ActionPlan,
+    PlannedRequest,
+    Target,
+    Verification,
+    send_request,
+)
 from saaslens.connectors.slack.connector import SlackConnector
 from saaslens.http import ApiClient, FeatureUnavailableError, PermissionDeniedError, api_path
 from saaslens.http.errors import ApiError, MalformedResponseError, NotFoundError
@@ -117,19 +125,12 @@ def find_audit_event(connector: SlackConnector, action: str, entity_id: str, sin
 def _send(connector: SlackConnector, plan: ActionPlan) -> ActionOutcome:
     """Send exactly the plan's requests: Web API methods form-encoded to the Web API, SCIM requests
     (absolute URLs below the SCIM base) as JSON to the SCIM API."""
-    answers = []
-    for request in plan.requests:
-        body = dict(request.body) if request.body is not None else None
-        if request.path.startswith(("http://", "https://")):
-            kwargs: dict[str, Any] = {} if body is None else {"json": body}
-            response, _ = connector.scim_client.request(
-                request.method, request.path, parse_json=False, idempotent=False, **kwargs
-            )
-            where = connector.scim_client.relative_path(request.path)
-            answers.append(f"SCIM {request.method} {where}: HTTP {response.status_code}")
-        else:
-            response, _ = connector.client.request(request.method, request.path, data=body, idempotent=False)
-            answers.append(f"{request.path}: HTTP {response.status_code}, ok")
+    answers = [
+        send_request(connector.scim_client, request, idempotent=False, parse_json=False)
+        if request.path.startswith(("http://", "https://"))
+        else send_request(connector.client, request, idempotent=False, form=True)
+        for request in plan.requests
+    ]
     return ActionOutcome(plan=plan, applied=True, detail="; ".join(answers), applied_at=datetime.now(UTC))
 
 
