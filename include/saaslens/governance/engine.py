@@ -272,6 +272,16 @@ def _is_acting_account(target: Target, acting: Any) -> bool:
     return False
 
 
+def _sent_before(intents: journal.Intents, request: GovernanceRequest, item: Item, found: str) -> bool:
+    """Whether a killed attempt left an intent for this target: its change was (or may have been)
+    sent, so the item is marked sent, for verify to confirm and record once, never to send again."""
+    if intents.read(request.action, item.target_id) is None:
+        return False
+    item.sent = True
+    item.detail = f"sent by an interrupted earlier attempt; {found}"
+    return True
+
+
 def _applied_before(lake: Lake, request: GovernanceRequest, item: Item) -> bool:
     """Whether an earlier run applied this action to this target (so a 404 now means it is gone
     because of us: already applied, not lost)."""
@@ -329,11 +339,9 @@ def plan_step(
             try:
                 item.plan = action.plan(connector, item.target)
             except NotFoundError as exc:
-                if intents.read(request.action, item.target_id) is not None:
+                if _sent_before(intents, request, item, "the target is gone when re-read"):
                     # A removal a killed attempt sent: gone is its result. Verify confirms it.
                     item.plan = _unplanned(request.action, item.target)
-                    item.sent = True
-                    item.detail = "sent by an interrupted earlier attempt; the target is gone when re-read"
                 elif _applied_before(lake, request, item):
                     item.settle(ALREADY_APPLIED, "gone at the provider after an earlier run applied this action", exc)
                 else:
@@ -348,13 +356,8 @@ def plan_step(
                     f"protected target ({item.plan.protected}); set governance.allow_admin_targets for the "
                     "instance to act on it",
                 )
-            elif item.plan.noop:
-                if intents.read(request.action, item.target_id) is not None:
-                    # A killed attempt sent it: the next steps verify and record it as applied, once.
-                    item.sent = True
-                    item.detail = "sent by an interrupted earlier attempt; found in place when re-read"
-                else:
-                    item.settle(ALREADY_APPLIED, "the target is already in the wanted state; nothing sent")
+            elif item.plan.noop and not _sent_before(intents, request, item, "found in place when re-read"):
+                item.settle(ALREADY_APPLIED, "the target is already in the wanted state; nothing sent")
     return items
 
 
@@ -393,20 +396,14 @@ def apply_step(
             try:
                 fresh = action.plan(connector, item.target)
             except NotFoundError as exc:
-                if intents.read(request.action, item.target_id) is not None:
-                    item.sent = True
-                    item.detail = "sent by an interrupted earlier attempt; the target is gone when re-read"
-                else:
+                if not _sent_before(intents, request, item, "the target is gone when re-read"):
                     _classify(item, exc, "re-read before apply")
                 continue
             except ApiError as exc:
                 _classify(item, exc, "re-read before apply")
                 continue
             if fresh.noop:
-                if intents.read(request.action, item.target_id) is not None:
-                    item.sent = True
-                    item.detail = "sent by an interrupted earlier attempt; found in place when re-read"
-                else:
+                if not _sent_before(intents, request, item, "found in place when re-read"):
                     item.settle(ALREADY_APPLIED, "in the wanted state when re-read before apply; nothing sent")
                 continue
             if _requests_of(fresh) != _requests_of(approved_plan):
