@@ -90,7 +90,11 @@ def test_schedule_is_any_instance_asset_or_weekly(parsed):
 
 def test_instance_tasks_declare_the_tables_they_publish(parsed):
     instances = {naming.dag_id(i): i for i in load_connected_apps().instances if i.enabled}
-    assert set(parsed["outlets"]) == set(instances)
+    governance = {naming.governance_dag_id(i) for i in load_connected_apps().instances if i.actions_conn_id}
+    assert set(parsed["outlets"]) == set(instances) | (governance & set(parsed["dags"]))
+    for dag_id in governance & set(parsed["outlets"]):
+        # A governance run publishes no scanned table: it must not trigger a report on its own.
+        assert all(uris == [] for uris in parsed["outlets"].pop(dag_id).values()), dag_id
     for dag_id, tasks in parsed["outlets"].items():
         instance = instances[dag_id]
         for task_id, uris in tasks.items():
@@ -190,3 +194,19 @@ def test_real_scheduler_runs_the_report_when_an_instance_publishes(tmp_path):
     for report_run in [run, *weekly]:
         day = datetime.fromisoformat(report_run["run_after"]).astimezone(UTC).date().isoformat()
         assert "okta/airflowe2e" in (lake / "reports" / day / "report.html").read_text()
+
+
+def test_an_auto_remediate_policy_adds_the_remediation_after_the_report(tmp_path):
+    config = tmp_path / "apps.yaml"
+    config.write_text(
+        textwrap.dedent("""
+        instances:
+          - {app: okta, name: acme, conn_id: c_scan, actions_conn_id: c_act}
+        auto_remediate:
+          - {finding: grants_of_inactive_accounts, dry_run: false}
+    """)
+    )
+    parsed = parse_dags({"SAASLENS_CONFIG": str(config)})
+    assert parsed["errors"] == {}
+    assert parsed["report"]["tasks"] == ["report", "auto_remediate", "request_approval"]
+    assert parsed["heavy"] == []
