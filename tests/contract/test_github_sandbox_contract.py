@@ -245,7 +245,8 @@ def test_governance_endpoints_match_the_schemas(openapi, sandbox):
     truth = server.personality("github", "contract").ground_truth()
     token = _actions_token(server)
     holders = {t["user_id"] for t in truth["credentials"]["tokens"]}
-    member = next(u for u in truth["users"] if u["role"] == "member" and u["id"] not in holders)
+    members = [u for u in truth["users"] if u["role"] == "member" and u["id"] not in holders]
+    member, converted, queued = members[0], members[1], members[2]
     collaborator = next(u for u in truth["users"] if u["role"] == "outside_collaborator")
     credential = truth["credential_authorizations"][0]
     headers = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28", "User-Agent": "t"}
@@ -268,3 +269,18 @@ def test_governance_endpoints_match_the_schemas(openapi, sandbox):
     call("DELETE", f"/orgs/{ORG}/outside_collaborators/{collaborator['login']}", 204)
     call("DELETE", f"/orgs/{ORG}/credential-authorizations/{credential['credential_id']}", 204)
     call("DELETE", f"/orgs/{ORG}/credential-authorizations/{credential['credential_id']}", 404)
+    # converting a member: 204 (synchronous), 202 with an empty object (async), then 403 for the
+    # user who is no longer a member (a basic error)
+    call("PUT", f"/orgs/{ORG}/outside_collaborators/{converted['login']}", 204)
+    call("PUT", f"/orgs/{ORG}/outside_collaborators/{queued['login']}", 202, {"async": True})
+    again = HTTP.put(base + f"/orgs/{ORG}/outside_collaborators/{converted['login']}", headers=headers)
+    assert again.status_code == 403 and {"message", "documentation_url"} <= set(again.json()), again.text
+    listed: set[int] = set()
+    page = HTTP.get(base + f"/orgs/{ORG}/outside_collaborators", headers=headers, params={"per_page": 100})
+    while True:
+        listed |= {u["id"] for u in page.json()}
+        if "next" not in page.links:
+            break
+        page = HTTP.get(page.links["next"]["url"], headers=headers)
+    assert {converted["id"], queued["id"]} <= listed
+    call("GET", f"/orgs/{ORG}/memberships/{converted['login']}", 404)

@@ -80,8 +80,10 @@ def targets(truth, tokens) -> dict[str, list[dict[str, Any]]]:
     holders = {t["user_id"] for t in truth["credentials"]["tokens"]}
     users = [u for u in truth["users"] if u["id"] not in holders]
     credential_logins = {c["login"] for c in truth["credential_authorizations"]}
+    members = [u for u in users if u["role"] == "member" and u["login"] not in credential_logins]
     pools = {
-        "member": [u for u in users if u["role"] == "member" and u["login"] not in credential_logins],
+        "member": members[: len(members) // 2],
+        "convert": members[len(members) // 2 :],
         "owner": [u for u in users if u["role"] == "admin"],
         "collaborator": [u for u in users if u["role"] == "outside_collaborator"],
     }
@@ -92,7 +94,7 @@ def targets(truth, tokens) -> dict[str, list[dict[str, Any]]]:
             seen.add(c["login"])
             credentials.append(c)
     pools["credential"] = credentials
-    sizes = {"member": 4, "owner": 6, "collaborator": 4, "credential": 4}
+    sizes = {"member": 4, "convert": 4, "owner": 6, "collaborator": 4, "credential": 4}
     assert all(len(pools[name]) >= size for name, size in sizes.items()), {k: len(v) for k, v in pools.items()}
     return pools
 
@@ -229,6 +231,33 @@ def test_demote_owner_directly_is_protected_and_reversible(server, truth, tokens
     ]
 
 
+def test_convert_member_directly(server, truth, tokens, targets):
+    user, start = targets["convert"][0], datetime.now(UTC)
+    action = {a.name: a for a in APP.actions}["convert_to_outside_collaborator"]
+    assert action.plan and action.apply and action.verify
+    c = connector(server, truth, tokens["actions"]["token"])
+    try:
+        plan = action.plan(c, _account_target(user))
+        assert plan.before["member"] and plan.before["role"] == "member" and not plan.before["outside_collaborator"]
+        assert not plan.noop and plan.protected is None
+        assert [(r.method, r.path, r.body) for r in plan.requests] == [
+            ("PUT", f"/orgs/{truth['org']['login']}/outside_collaborators/{user['login']}", None)
+        ]
+        outcome = action.apply(c, plan)
+        assert "HTTP 204" in outcome.detail
+        verification = action.verify(c, outcome)
+        assert verification.holds and verification.after["outside_collaborator"], verification
+        assert action.plan(c, _account_target(user)).noop
+        # an outside collaborator all along: nothing to do; an owner: protected (plans only read)
+        assert action.plan(c, _account_target(targets["collaborator"][0])).noop
+        owner_plan = action.plan(c, _account_target(targets["owner"][1]))
+        assert owner_plan.protected and owner_plan.before["role"] == "admin"
+    finally:
+        c.close()
+    events = [e for e in _audit(server, truth, tokens, "org.remove_member", start) if e.get("user_id") == user["id"]]
+    assert [e["actor"] for e in events] == [tokens["actions"]["login"]]
+
+
 def test_denied_without_write_scope(server, truth, tokens, targets):
     user = targets["member"][1]
     action = {a.name: a for a in APP.actions}["remove_org_member"]
@@ -263,6 +292,8 @@ def test_forgotten_target_is_not_found(server, truth, tokens, targets):
 CASES = {
     "remove_org_member": ("member", lambda u: str(u["id"]), "org.remove_member"),
     "remove_outside_collaborator": ("collaborator", lambda u: str(u["id"]), "org.remove_outside_collaborator"),
+    # GitHub documents no conversion event; the membership's end is org.remove_member.
+    "convert_to_outside_collaborator": ("convert", lambda u: str(u["id"]), "org.remove_member"),
     "demote_org_owner": ("owner", lambda u: f"{u['id']}/org:owner", "org.update_member"),
     "revoke_sso_authorization": (
         "credential",
@@ -297,7 +328,14 @@ def _in_lake(lake: Lake, action: str, reference: str) -> bool:
         table = lake.read_snapshot("app_permissions", "github", TENANT)
         return reference in set(table.column("grant_id").to_pylist())
     table = lake.read_snapshot("accounts", "github", TENANT)
+    if action == "convert_to_outside_collaborator":  # still a member (not yet an external account)
+        return _account(lake, reference)["account_type"] == "member"
     return reference in set(table.column("account_id").to_pylist())
+
+
+def _account(lake: Lake, account_id: str) -> dict[str, Any]:
+    rows = lake.read_snapshot("accounts", "github", TENANT).to_pylist()
+    return next(r for r in rows if r["account_id"] == account_id)
 
 
 def _activities(lake: Lake) -> list[dict[str, Any]]:
@@ -335,6 +373,9 @@ def test_engine_dry_run_apply_rescan_and_again(server, truth, tokens, targets, l
 
     sync(server, truth, tokens, lake)
     assert not _in_lake(lake, action, reference)
+    if action == "convert_to_outside_collaborator":
+        account = _account(lake, reference)
+        assert (account["account_type"], account["provider_status"]) == ("external", "outside_collaborator"), account
     events = [e for e in _activities(lake) if e["action"] == event and e["actor_login"] == tokens["actions"]["login"]]
     subject = str(entry.get("id") or entry["login"])
     assert any(subject in (e["target_id"] or "") or subject in (e["raw"] or "") for e in events), events
@@ -363,6 +404,7 @@ def test_engine_denied_without_permission(server, truth, tokens, targets, lake, 
 FORGET = {
     "remove_org_member": ("account", lambda ref: ref),
     "remove_outside_collaborator": ("account", lambda ref: ref),
+    "convert_to_outside_collaborator": ("account", lambda ref: ref),
     "demote_org_owner": ("account", lambda ref: ref.split("/")[0]),
     "revoke_sso_authorization": ("app_grant", lambda ref: ref),
 }

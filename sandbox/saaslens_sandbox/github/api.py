@@ -106,6 +106,7 @@ OPERATION_DOCS = {
     "remove_outside_collaborator": f"{DOCS}/orgs/outside-collaborators"
     "#remove-outside-collaborator-from-an-organization",
     "remove_credential_authorization": f"{DOCS}/orgs/orgs#remove-a-saml-sso-authorization-for-an-organization",
+    "convert_member": f"{DOCS}/orgs/outside-collaborators#convert-an-organization-member-to-outside-collaborator",
 }
 
 
@@ -378,6 +379,11 @@ class GitHubPersonality(Personality):
                 "/orgs/{org}/outside_collaborators/{username}",
                 self._endpoint("remove_outside_collaborator", self.remove_outside_collaborator),
                 methods=["DELETE"],
+            ),
+            Route(
+                "/orgs/{org}/outside_collaborators/{username}",
+                self._endpoint("convert_member", self.convert_member),
+                methods=["PUT"],
             ),
             Route(
                 "/orgs/{org}/credential-authorizations/{credential_id}",
@@ -982,6 +988,45 @@ class GitHubPersonality(Personality):
         self._changed()
         return Response(status_code=204)
 
+    def convert_member(self, request: Request, principal: Principal) -> Response:
+        """PUT /orgs/{org}/outside_collaborators/{username}, optional body {"async": bool}: "they'll only
+        have access to the repositories that their current team membership allows. The user will no
+        longer be a member of the organization." 204 when converted, 202 (empty object) when queued
+        with async true (the sandbox runs the job at once), 403 "if user is the last owner of the
+        organization, not a member of the organization, or if the enterprise enforces a policy for
+        inviting outside collaborators", 404 for an unknown user (the OpenAPI description's
+        orgs/convert-member-to-outside-collaborator; OPERATION_DOCS["convert_member"]). The 403
+        message texts are the sandbox's own: GitHub documents the status, not the wording.
+
+        GitHub's audit event catalogue (github/docs src/audit-logs/data/*/organization.json)
+        documents no conversion event; the conversion ends the membership, so the sandbox writes
+        org.remove_member ("A member was removed from an organization") with the token's user as
+        actor. Direct repository access the converted user keeps is not modelled (the sandbox has no
+        repository collaborators); they leave every team, as outside collaborators are no team's
+        members."""
+        operation = "convert_member"
+        self._require_org_write(principal, operation)
+        body = request.state.body
+        if body is not None and (not isinstance(body, dict) or not isinstance(body.get("async", False), bool)):
+            raise GitHubError(422, "Validation Failed", OPERATION_DOCS[operation])
+        ui = self._user_named(request, operation)
+        t = self.tenant
+        user = t.users[ui]
+        if user.role not in ("admin", "member"):
+            message = f"{user.login} is not a member of the {t.org} organization."
+            raise GitHubError(403, message, OPERATION_DOCS[operation])
+        if user.role == "admin" and len(t.owners) <= 1:
+            raise GitHubError(
+                403, "You cannot convert the last owner of the organization to an outside collaborator.",
+                OPERATION_DOCS[operation],
+            )  # fmt: skip
+        t.convert_to_collaborator(ui)
+        self._audit(principal, "org.remove_member", ui, {})
+        self._changed()
+        if isinstance(body, dict) and body.get("async") is True:
+            return self._json({}, 202)
+        return Response(status_code=204)
+
     def remove_credential_authorization(self, request: Request, principal: Principal) -> Response:
         operation = "remove_credential_authorization"
         self._require_enterprise(operation)
@@ -1124,5 +1169,6 @@ ACCEPTED_SCOPES = {
     "set_membership": "admin:org, write:org",
     "remove_membership": "admin:org, write:org",
     "remove_outside_collaborator": "admin:org, write:org",
+    "convert_member": "admin:org, write:org",
     "remove_credential_authorization": "admin:org",
 }

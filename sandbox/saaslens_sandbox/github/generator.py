@@ -1137,6 +1137,16 @@ class GitHubTenant:
             team.members.pop(ui, None)
         self._index_roles()
 
+    def convert_to_collaborator(self, ui: int) -> None:
+        """A member becomes an outside collaborator: "The user will no longer be a member of the
+        organization" and keeps only the repository access their teams gave
+        (https://docs.github.com/enterprise-cloud@latest/rest/orgs/outside-collaborators#convert-an-organization-member-to-outside-collaborator);
+        outside collaborators belong to no team."""
+        self.users[ui].role = "outside_collaborator"
+        for team in self.teams:
+            team.members.pop(ui, None)
+        self._index_roles()
+
     def set_role(self, ui: int, role: str) -> None:
         self.users[ui].role = role
         self._index_roles()

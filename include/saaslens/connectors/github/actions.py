@@ -4,7 +4,8 @@ and the permission a token needs: the organization role, the fine-grained permis
 token or GitHub App), and the classic token scope.
 
 Implemented (plan, apply, verify): removing a member, demoting an owner, removing an outside
-collaborator and revoking a SAML SSO credential authorization. Every plan re-reads the target with
+collaborator, converting a member to an outside collaborator and revoking a SAML SSO credential
+authorization. Every plan re-reads the target with
 GET requests only: a member through ``GET /orgs/{org}/memberships/{username}`` (404 when the user is
 not a member; ``role`` admin is an owner), an outside collaborator through the outside collaborator
 listing, a credential authorization through the organization's listing filtered by ``login``. A
@@ -17,11 +18,11 @@ github/docs ``src/audit-logs/data/ghec/organization.json``, rendered at
 https://docs.github.com/enterprise-cloud@latest/organizations/keeping-your-organization-secure/managing-security-settings-for-your-organization/audit-log-events-for-your-organization):
 ``org.remove_member``, ``org.update_member`` (``permission``, ``old_permission``),
 ``org.remove_outside_collaborator``, ``org_credential_authorization.revoke`` ("An owner revoked
-authorized credentials").
+authorized credentials"). The catalogue documents no event for converting a member to an outside
+collaborator; the change ends the membership, so ``org.remove_member`` ("A member was removed from
+an organization") is the documented event it corresponds to (the sandbox writes that one).
 
-Declared only: converting a member to an outside collaborator (PUT
-/orgs/{org}/outside_collaborators/{username}: the audit event GitHub writes for it is not in the
-catalogue under a name we could confirm), team membership removal, repository collaborator removal,
+Declared only: team membership removal, repository collaborator removal,
 uninstalling a GitHub App (open only to a GitHub App installed on the enterprise), and the SCIM
 deprovisioning of Enterprise Managed Users (the sandbox models no EMU enterprise).
 
@@ -211,6 +212,55 @@ def verify_remove_collaborator(connector: GitHubConnector, outcome: ActionOutcom
     return Verification(holds=not still, after={"login": _login(connector, target), "outside_collaborator": still})
 
 
+# -- convert a member to an outside collaborator ---------------------------------------------------
+#
+# PUT /orgs/{org}/outside_collaborators/{username}, optional body {"async": bool}: 204 when converted,
+# 202 when queued (async true), 403 when the user is the last owner, not a member, or the enterprise
+# forbids outside collaborators, 404 not found. "They'll only have access to the repositories that
+# their current team membership allows. The user will no longer be a member of the organization."
+# https://docs.github.com/enterprise-cloud@latest/rest/orgs/outside-collaborators#convert-an-organization-member-to-outside-collaborator
+# The plan sends no body (synchronous, 204), so verify reads the finished change.
+
+
+def _affiliation(connector: GitHubConnector, login: str, account_id: str) -> dict[str, Any]:
+    """Member (with role and state) or not, and outside collaborator or not."""
+    membership = read_membership(connector, login, account_id)
+    if membership is not None:
+        return {**membership, "member": True, "outside_collaborator": False}
+    collaborator = _is_outside_collaborator(connector, account_id)
+    return {"login": login, "user_id": account_id, "member": False, "outside_collaborator": collaborator}
+
+
+def plan_convert_member(connector: GitHubConnector, target: Target) -> ActionPlan:
+    login, account_id = _login(connector, target), _account_id(target)
+    before = _affiliation(connector, login, account_id)
+    if not before["member"] and not before["outside_collaborator"]:
+        raise _not_a_member(target, login)
+    if before["member"] and before["state"] != "active":
+        # GitHub answers 403 for someone who is not a member; a pending invitee is not one yet.
+        raise ApiError(f"{login} has a pending invitation, not a membership to convert", status=None)
+    return ActionPlan(
+        action="convert_to_outside_collaborator",
+        target=target,
+        requests=(PlannedRequest("PUT", api_path(connector.org_path("/outside_collaborators"), login)),),
+        before=before,
+        noop=not before["member"],
+        protected="organization owner" if before.get("role") == "admin" else None,
+    )
+
+
+def apply_convert_member(connector: GitHubConnector, plan: ActionPlan) -> ActionOutcome:
+    # A repeated PUT answers 403 (no longer a member) once the first one worked: not retried blindly.
+    return send_plan(connector.client, plan, idempotent=False, parse_json=False)
+
+
+def verify_convert_member(connector: GitHubConnector, outcome: ActionOutcome) -> Verification:
+    target = outcome.plan.target
+    after = _affiliation(connector, _login(connector, target), _account_id(target))
+    holds = not after["member"] and after["outside_collaborator"]
+    return Verification(holds=holds, after=after, detail="an outside collaborator, not a member" if holds else "")
+
+
 # -- revoke a SAML SSO credential authorization ----------------------------------------------------
 
 
@@ -307,8 +357,12 @@ ACTIONS: tuple[Action[Any], ...] = (
         reversible=False,
         description="Convert a member to an outside collaborator (PUT /orgs/{org}/outside_collaborators/{username}, "
         "204, or 202 with async): they keep access only to the repositories their team memberships allowed and stop "
-        "being a member; 403 for the last owner or when the enterprise forbids it",
+        "being a member; 403 for the last owner, a non-member or when the enterprise forbids it. GitHub's audit "
+        "event catalogue documents no conversion event; the membership's end is org.remove_member",
         docs=f"{REFERENCE}/orgs/outside-collaborators#convert-an-organization-member-to-outside-collaborator",
+        plan=plan_convert_member,
+        apply=apply_convert_member,
+        verify=verify_convert_member,
     ),
     Action(
         name="remove_team_member",
