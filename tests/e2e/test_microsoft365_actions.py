@@ -476,3 +476,31 @@ def test_the_engine_records_denied_and_not_found(server, lake, name):
     missing = run(server, lake, name, gone, dry_run=False)
     assert missing["result"] == "not-found", missing
     assert changes_since(server, mark) == []
+
+
+def test_the_engine_unblocks_what_it_blocked_and_the_next_scan_sees_it(server, lake):
+    """unblock_sign_in through the engine: a blocked account (blocked here, then scanned) is
+    enabled again, once; the next scan shows it active and the "Enable account" audit event."""
+    target = target_for(server, CASES["block_sign_in"], USER_OFFSET["unblock"] + 10)
+    sp_id = truth(server)["credentials"]["actions"]["service_principal_id"]
+    assert run(server, lake, "block_sign_in", target, dry_run=False)["result"] == "applied"
+    scan(server, lake, ["users"])
+    assert not lake_shows(lake, CASES["block_sign_in"], dict(target.keys))  # blocked, as scanned
+
+    mark = len(requests_seen(server))
+    assert run(server, lake, "unblock_sign_in", target, dry_run=True)["result"] == "planned"
+    assert changes_since(server, mark) == []
+    applied = run(server, lake, "unblock_sign_in", target, dry_run=False)
+    assert applied["result"] == "applied" and applied["verified"], applied
+    mark = len(requests_seen(server))
+    assert run(server, lake, "unblock_sign_in", target, dry_run=False)["result"] == "already-applied"
+    assert changes_since(server, mark) == []
+
+    scan(server, lake, ["users", "activities"])
+    assert lake_shows(lake, CASES["block_sign_in"], dict(target.keys))  # active again
+    events = [
+        r
+        for r in rows(lake, "activities")
+        if r["action"] == "Enable account" and r["actor_id"] == sp_id and r["target_id"] == target.keys["account_id"]
+    ]
+    assert events, "no 'Enable account' event by the action credentials' service principal in the lake"
