@@ -12,10 +12,15 @@ from saaslens.catalog.build import build_catalog, connect
 from saaslens.lake.writer import Lake
 from saaslens.runner import StageFailed
 from saaslens_sandbox.core import SandboxServer, TenantSpec
-from tests.e2e.okta_helpers import ANCHOR, instance, ssws, sync
+from tests.e2e.okta_helpers import ANCHOR, instance, rsa_keypair, ssws, sync
 from tests.unit.lake_builder import LakeBuilder, ago
 
 USERS = 20
+# An OAuth service app, not an API token: an API token acts as its admin, and the tests below delete
+# every user, that admin included, which revokes the admin's tokens in Okta (and so in the sandbox).
+PRIVATE_KEY, PUBLIC_KEY = rsa_keypair()
+SERVICE_APP = "0oamassdeletion00001"
+SCOPES = ["okta.users.read", "okta.groups.read", "okta.roles.read", "okta.logs.read"]
 
 
 def _current_count(root, name: str, table: str = "accounts") -> int:
@@ -55,7 +60,9 @@ def test_an_empty_first_snapshot_is_published_and_current(tmp_path):
 
 @pytest.fixture
 def okta():
-    spec = TenantSpec(app="okta", name="md", seed=61, users=USERS, options={"anchor": ANCHOR.isoformat()})
+    client = {"client_id": SERVICE_APP, "public_key_pem": PUBLIC_KEY, "scopes": SCOPES}
+    options = {"anchor": ANCHOR.isoformat(), "oauth_clients": [client]}
+    spec = TenantSpec(app="okta", name="md", seed=61, users=USERS, options=options)
     with SandboxServer([spec]) as server:
         personality = server.personality("okta", "md")
 
@@ -64,7 +71,11 @@ def okta():
             personality.tenant.deleted.update(range(count, len(personality.tenant.users)))
             personality._rebuild_views()
 
-        yield server, keep_only
+        scan_as = ssws(server, "md")
+        service_app = type(scan_as)(
+            conn_id="okta_md", host=scan_as.host, extra={"client_id": SERVICE_APP, "private_key": PRIVATE_KEY}
+        )
+        yield service_app, keep_only
 
 
 def _later(minutes: int) -> datetime:
@@ -72,15 +83,15 @@ def _later(minutes: int) -> datetime:
 
 
 def test_a_listing_that_suddenly_returns_nothing_is_refused(okta, lake_root):
-    server, keep_only = okta
+    connection, keep_only = okta
     lake = Lake(lake_root)
-    assert sync(instance("md"), ssws(server, "md"), lake, stages=["users"])["users"].status == "success"
+    assert sync(instance("md"), connection, lake, stages=["users"])["users"].status == "success"
     before = lake.snapshot_ids("accounts", "okta", "md")
     listed = lake.read_snapshot("accounts", "okta", "md").num_rows
     assert listed >= 10
     keep_only(0)
     with pytest.raises(StageFailed) as info:
-        sync(instance("md", snapshot_reconcile_hours=0), ssws(server, "md"), lake, ["users"], _later(1))
+        sync(instance("md", snapshot_reconcile_hours=0), connection, lake, ["users"], _later(1))
     message = str(info.value)
     assert "accounts" in message and f"{listed} rows" in message and "0 rows" in message
     assert "allow_empty_snapshots" in message and "okta/md" in message
@@ -89,30 +100,30 @@ def test_a_listing_that_suddenly_returns_nothing_is_refused(okta, lake_root):
     assert _current_count(lake_root, "md") == listed
     # The owner says the tenant really is empty now: the empty snapshot publishes and is current.
     allowed = instance("md", snapshot_reconcile_hours=0, allow_empty_snapshots=True)
-    assert sync(allowed, ssws(server, "md"), lake, ["users"], _later(2))["users"].status == "success"
+    assert sync(allowed, connection, lake, ["users"], _later(2))["users"].status == "success"
     assert _current_count(lake_root, "md") == 0
 
 
 def test_a_listing_that_loses_more_than_half_is_refused_unless_the_threshold_allows_it(okta, lake_root):
-    server, keep_only = okta
+    connection, keep_only = okta
     lake = Lake(lake_root)
-    assert sync(instance("md"), ssws(server, "md"), lake, stages=["users"])["users"].status == "success"
+    assert sync(instance("md"), connection, lake, stages=["users"])["users"].status == "success"
     listed = lake.read_snapshot("accounts", "okta", "md").num_rows
     keep_only(8)
     with pytest.raises(StageFailed) as info:
-        sync(instance("md", snapshot_reconcile_hours=0), ssws(server, "md"), lake, ["users"], _later(1))
+        sync(instance("md", snapshot_reconcile_hours=0), connection, lake, ["users"], _later(1))
     message = str(info.value)
     assert f"{listed} rows" in message and "8 rows" in message and "max_snapshot_shrink" in message
     assert _current_count(lake_root, "md") == listed
     allowed = instance("md", snapshot_reconcile_hours=0, max_snapshot_shrink=0.7)
-    assert sync(allowed, ssws(server, "md"), lake, ["users"], _later(2))["users"].status == "success"
+    assert sync(allowed, connection, lake, ["users"], _later(2))["users"].status == "success"
     assert _current_count(lake_root, "md") == 8
 
 
 def test_a_legitimately_empty_tenant_publishes_on_its_first_scan(okta, lake_root):
-    server, keep_only = okta
+    connection, keep_only = okta
     keep_only(0)
     lake = Lake(lake_root)
-    assert sync(instance("md"), ssws(server, "md"), lake, stages=["users"])["users"].status == "success"
+    assert sync(instance("md"), connection, lake, stages=["users"])["users"].status == "success"
     assert len(lake.snapshot_ids("accounts", "okta", "md")) == 1
     assert _current_count(lake_root, "md") == 0
