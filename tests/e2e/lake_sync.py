@@ -70,7 +70,10 @@ def actions_connection(server: SandboxServer, app: str, tenant: str, truth: dict
     conn_id = f"{app}_{tenant}_actions"
     credentials = truth["credentials"]
     if app == "okta":
-        return ConnectionInfo(conn_id, "http", url, password=credentials["actions"]["token"], extra={"auth": "ssws"})
+        # A small tenant may have no super admin besides the one the default token acts as: then
+        # that token is the write-capable one (the sandbox only adds `actions` for another admin).
+        token = credentials.get("actions", {}).get("token") or f"sandbox-okta-{tenant}-admin"
+        return ConnectionInfo(conn_id, "http", url, password=token, extra={"auth": "ssws"})
     if app == "slack":
         extra = {"audit_base_url": f"{url}/audit/v1", "scim_base_url": f"{url}/scim/v1"}
         return ConnectionInfo(conn_id, "http", url, password=f"xoxp-sandbox-{tenant}-actions", extra=extra)
