@@ -331,3 +331,31 @@ def test_requests_and_items_round_trip_through_json(tenant, lake):
     again = governance.Item.from_dict(items[0].to_dict())
     assert again.to_dict() == items[0].to_dict()
     assert Approval.from_dict(APPROVED.to_dict()) == APPROVED
+
+
+def test_a_record_retried_on_a_later_day_replaces_its_row_instead_of_adding_one(tmp_path):
+    from datetime import timedelta
+
+    from saaslens.governance import journal
+    from saaslens.lake.writer import Lake
+
+    lake = Lake(tmp_path / "lake")
+    first = datetime(2026, 12, 5, 23, 59, tzinfo=UTC)
+    row = {
+        "app": "fakeidp",
+        "instance": "acme",
+        "action_id": journal.action_id("run-1", "suspend_user", "account", "u1"),
+        "run_id": "run-1",
+        "action": "suspend_user",
+        "target_kind": "account",
+        "target_id": "u1",
+        "requested_by": "alice",
+        "requested_at": first,
+        "dry_run": False,
+        "result": "applied",
+        "recorded_at": first,
+    }
+    written = journal.write_row(lake, row)
+    again = journal.write_row(lake, {**row, "recorded_at": first + timedelta(minutes=2)})
+    assert again == written
+    assert len(list((lake.root / "governance_actions").glob("app=*/instance=*/action_date=*/*.parquet"))) == 1

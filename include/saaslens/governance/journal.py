@@ -55,16 +55,17 @@ def jsonable(value: Any) -> Any:
 
 
 def write_row(lake: Lake, row: Mapping[str, Any]) -> Path:
-    """Write one governance_actions row (named by its action_id; a rewrite replaces it)."""
+    """Write one governance_actions row, named by its action_id. A rewrite (a retried record step)
+    replaces the row where it already is, even when the retry runs on a later day than the first
+    attempt, so the table keeps one row per target and run."""
+    instance_dir = lake.instance_dir(TABLE, row["app"], row["instance"])
     recorded: datetime = row["recorded_at"]
-    directory = lake.instance_dir(TABLE, row["app"], row["instance"]) / f"action_date={recorded:%Y-%m-%d}"
+    existing = sorted(instance_dir.glob(f"action_date=*/{row['action_id']}.parquet"))
+    path = (
+        existing[0] if existing else instance_dir / f"action_date={recorded:%Y-%m-%d}" / f"{row['action_id']}.parquet"
+    )
     lake.ensure_schema_file(TABLE)
-    return atomic_write(directory / f"{row['action_id']}.parquet", to_arrow(TABLE, [dict(row)]))
-
-
-def existing_rows(lake: Lake, app: str, instance: str, action_id_: str) -> list[Path]:
-    """Files already holding this action id (a retried record step, or one from another day)."""
-    return sorted(lake.instance_dir(TABLE, app, instance).glob(f"action_date=*/{action_id_}.parquet"))
+    return atomic_write(path, to_arrow(TABLE, [dict(row)]))
 
 
 class Intents:
