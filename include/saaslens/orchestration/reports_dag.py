@@ -105,7 +105,8 @@ def compliance_reports_dag(config: str | None = None, *, stale_after_hours: floa
     from airflow.sdk import DAG, AssetAny, AssetOrTimeSchedule, CronTriggerTimetable
 
     weekly = CronTriggerTimetable(WEEKLY_CRON, timezone="UTC")
-    assets = report_trigger_assets(load_connected_apps(config).instances)
+    apps = load_connected_apps(config)  # read once per parse: the DAG processor parses often
+    assets = report_trigger_assets(apps.instances)
     schedule = AssetOrTimeSchedule(timetable=weekly, assets=AssetAny(*assets)) if assets else weekly
     with DAG(
         dag_id=DAG_ID,
@@ -119,7 +120,7 @@ def compliance_reports_dag(config: str | None = None, *, stale_after_hours: floa
         doc_md=__doc__,
     ) as dag:
         report = SaaslensReportOperator(task_id="report", stale_after_hours=stale_after_hours)
-        if load_connected_apps(config).auto_remediate:
+        if apps.auto_remediate:
             from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
 
             remediate = SaaslensRemediationOperator(task_id="auto_remediate", retries=0)
