@@ -75,6 +75,13 @@ from saaslens_sandbox.github.audit_query import (
     event_matches,
     parse_phrase,
 )
+from saaslens_sandbox.github.emu import (
+    SCIM_LIST_SCHEMA,
+    SCIM_PATCH_SCHEMA,
+    ScimFilterError,
+    parse_filter,
+    scim_error,
+)
 from saaslens_sandbox.github.generator import ORIGIN_MARKER, AppSpec, GitHubOptions, GitHubTenant, b62, iso
 from saaslens_sandbox.kit.auth import credential
 from saaslens_sandbox.kit.paging import PagingStyle, link
@@ -107,7 +114,17 @@ OPERATION_DOCS = {
     "#remove-outside-collaborator-from-an-organization",
     "remove_credential_authorization": f"{DOCS}/orgs/orgs#remove-a-saml-sso-authorization-for-an-organization",
     "convert_member": f"{DOCS}/orgs/outside-collaborators#convert-an-organization-member-to-outside-collaborator",
+    "enterprise_audit_log": f"{DOCS}/enterprise-admin/audit-log#get-the-audit-log-for-an-enterprise",
+    "scim_list": f"{DOCS}/enterprise-admin/scim#list-scim-provisioned-identities-for-an-enterprise",
+    "scim_get": f"{DOCS}/enterprise-admin/scim#get-scim-provisioning-information-for-an-enterprise-user",
+    "scim_patch": f"{DOCS}/enterprise-admin/scim#update-an-attribute-for-a-scim-enterprise-user",
 }
+SCIM_TYPE = "application/scim+json; charset=utf-8"
+# Tokens that may read the enterprise's SCIM identities: the SCIM scope, or admin:enterprise, which
+# covers every enterprise endpoint (provisioning-users-and-groups-with-scim-using-the-rest-api,
+# "Limit the scope of the SCIM token"; the 2023-09-07 changelog: admin:enterprise tokens "make GET
+# requests from SCIM clients"). Writes need the setup user's token as well.
+SCIM_SCOPES = frozenset({"scim:enterprise", "admin:enterprise"})
 
 
 @dataclass(frozen=True)
@@ -118,6 +135,8 @@ class Principal:
     scopes: frozenset[str] = frozenset()
     permissions: dict[str, str] = field(default_factory=dict)
     installation_id: int | None = None
+    enterprise_owner: bool = False
+    setup_user: bool = False
 
     @property
     def label(self) -> str:
@@ -127,9 +146,19 @@ class Principal:
 class GitHubError(Exception):
     """Raised in handlers; becomes GitHub's ``basic-error`` body."""
 
-    def __init__(self, status: int, message: str, doc: str = f"{DOCS}", headers: Sequence[tuple[str, str]] = ()):
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        doc: str = f"{DOCS}",
+        headers: Sequence[tuple[str, str]] = (),
+        scim: bool = False,
+        scim_type: str | None = None,
+    ):
         super().__init__(message)
         self.status, self.message, self.doc, self.headers = status, message, doc, tuple(headers)
+        # SCIM endpoints answer errors as GitHub's ``scim-error`` (application/scim+json).
+        self.scim, self.scim_type = scim, scim_type
 
 
 def error_body(status: int, message: str, doc: str) -> dict[str, Any]:
@@ -188,6 +217,8 @@ class GitHubPersonality(Personality):
                 owner=spec_token.owner,
                 scopes=frozenset(spec_token.scopes),
                 permissions=dict(spec_token.permissions),
+                enterprise_owner=spec_token.enterprise_owner or spec_token.setup_user,
+                setup_user=spec_token.setup_user,
             )
         self._apps = list(self.options.apps)
         self._app_keys: dict[int, Any] = {}
@@ -390,6 +421,22 @@ class GitHubPersonality(Personality):
                 self._endpoint("remove_credential_authorization", self.remove_credential_authorization),
                 methods=["DELETE"],
             ),
+            Route(
+                "/enterprises/{enterprise}/audit-log",
+                self._endpoint("enterprise_audit_log", self.get_enterprise_audit_log),
+                methods=get,
+            ),
+            Route("/scim/v2/enterprises/{enterprise}/Users", self._endpoint("scim_list", self.list_scim), methods=get),
+            Route(
+                "/scim/v2/enterprises/{enterprise}/Users/{scim_user_id}",
+                self._endpoint("scim_get", self.get_scim),
+                methods=get,
+            ),
+            Route(
+                "/scim/v2/enterprises/{enterprise}/Users/{scim_user_id}",
+                self._endpoint("scim_patch", self.patch_scim),
+                methods=["PATCH"],
+            ),
             Route("/{path:path}", self._not_found, methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"]),
         ]
 
@@ -406,6 +453,9 @@ class GitHubPersonality(Personality):
 
     def _error(self, err: GitHubError) -> Response:
         headers = [("x-github-request-id", _request_id()), *err.headers]
+        if err.scim:
+            body = scim_error(err.status, err.message, err.doc, err.scim_type)
+            return json_response(body, err.status, headers, SCIM_TYPE)
         return json_response(error_body(err.status, err.message, err.doc), err.status, headers, JSON_TYPE)
 
     def _endpoint(self, operation: str, handler: Callable[[Request, Principal], Response]) -> Callable[..., Any]:
@@ -459,6 +509,11 @@ class GitHubPersonality(Personality):
         org_id = request.path_params.get("org_id")
         if org_id is not None and org_id != str(self.tenant.org_id):
             raise GitHubError(404, "Not Found", OPERATION_DOCS["org"])
+        enterprise = request.path_params.get("enterprise")
+        if enterprise is not None and (
+            self.options.enterprise is None or enterprise.lower() != self.options.enterprise.lower()
+        ):
+            raise GitHubError(404, "Not Found", DOCS)
 
     # ---------------------------------------------------------------- authentication
 
@@ -738,20 +793,22 @@ class GitHubPersonality(Personality):
 
     # ---------------------------------------------------------------- audit log
 
-    def _audit_view(self, query: AuditQuery, include: str) -> tuple[Sequence[int], int, int]:
-        """(sequence of event positions, lo, hi): the events that match, ascending, as seq[lo:hi]."""
+    def _audit_view(self, query: AuditQuery, include: str, scope: str = "org") -> tuple[Sequence[int], int, int]:
+        """(sequence of event positions, lo, hi): the events that match, ascending, as seq[lo:hi].
+        ``scope`` is the organization's audit log or the enterprise's (which also shows the
+        enterprise's own user events)."""
         t = self.tenant
         a = 0 if query.since_ms is None else bisect.bisect_left(t.ev_ts, query.since_ms)
         b = t.event_count if query.until_ms is None else bisect.bisect_left(t.ev_ts, query.until_ms)
         b = max(a, b)
         if not query.has_event_filters:
-            if include == "all":
-                return range(t.event_count), a, b
-            seq = t.git_positions if include == "git" else t.web_positions
+            seq = t.positions(scope, include)
+            if isinstance(seq, range):
+                return seq, a, b
             return seq, bisect.bisect_left(seq, a), bisect.bisect_left(seq, b)
 
         def build() -> list[int]:
-            base, lo, hi = self._audit_view(AuditQuery(query.since_ms, query.until_ms), include)
+            base, lo, hi = self._audit_view(AuditQuery(query.since_ms, query.until_ms), include, scope)
             chosen = []
             for k in range(lo, hi):
                 event = t.render_event(base[k])
@@ -761,29 +818,50 @@ class GitHubPersonality(Personality):
                     chosen.append(base[k])
             return chosen
 
-        key = ("audit", query.since_ms, query.until_ms, tuple(query.include), tuple(query.exclude), include)
+        key = ("audit", scope, query.since_ms, query.until_ms, tuple(query.include), tuple(query.exclude), include)
         view = self._cached_view(key, build)
         return view, 0, len(view)
 
     def get_audit_log(self, request: Request, principal: Principal) -> Response:
         self._require_enterprise("audit_log")
         self._require_org_admin(principal, "audit_log", classic_scope="read:audit_log")
+        return self._audit_log(request, "org", "audit_log")
+
+    def get_enterprise_audit_log(self, request: Request, principal: Principal) -> Response:
+        """GET /enterprises/{enterprise}/audit-log: the organization's events and, with Enterprise
+        Managed Users, the enterprise's user events ("With Enterprise Managed Users, the audit log
+        also includes user events", audit-log-events-for-your-enterprise). "The authenticated user
+        must be an enterprise admin"; classic tokens "need the read:audit_log scope"; GitHub Apps
+        are not enabled for it (the OpenAPI description's enterprise-admin/get-audit-log). Same
+        phrase, include, order and cursor semantics as the organization's."""
+        operation = "enterprise_audit_log"
+        if principal.kind != "classic":
+            raise self._not_accessible(principal, operation, "")
+        if "read:audit_log" not in principal.scopes:
+            raise GitHubError(
+                403, "You need at least read:audit_log scope to use this endpoint.", OPERATION_DOCS[operation]
+            )
+        if not principal.enterprise_owner:
+            raise GitHubError(403, "Must have admin rights to Enterprise.", OPERATION_DOCS[operation])
+        return self._audit_log(request, "enterprise", operation)
+
+    def _audit_log(self, request: Request, scope: str, operation: str) -> Response:
         params = request.query_params
         include = params.get("include") or "web"
         order = params.get("order") or "desc"
         if include not in ("web", "git", "all") or order not in ("asc", "desc"):
-            raise GitHubError(422, "Validation Failed", OPERATION_DOCS["audit_log"])
+            raise GitHubError(422, "Validation Failed", OPERATION_DOCS[operation])
         try:
             query = parse_phrase(params.get("phrase"))
             after = decode_cursor(params["after"]) if params.get("after") else None
             before = decode_cursor(params["before"]) if params.get("before") else None
         except PhraseError as exc:
-            raise GitHubError(422, f"Validation Failed: {exc}", OPERATION_DOCS["audit_log"]) from None
+            raise GitHubError(422, f"Validation Failed: {exc}", OPERATION_DOCS[operation]) from None
         t = self.tenant
         if query.since_ms is None:
             # "By default, the response includes up to 30 events from the past three months."
             query.narrow(self.tenant.anchor_ms - 90 * 86_400_000, None)
-        seq, lo, hi = self._audit_view(query, include)
+        seq, lo, hi = self._audit_view(query, include, scope)
         per_page = _per_page(request)
         start, end = self._audit_slice(seq, lo, hi, order, per_page, after, before)
         picked = [seq[k] for k in range(start, end)]
@@ -792,7 +870,7 @@ class GitHubPersonality(Personality):
         body = self._listing(request, [orjson.dumps(t.render_event(i)) for i in picked])
         more_after = end < hi if order == "asc" else start > lo
         more_before = start > lo if order == "asc" else end < hi
-        links = self._audit_links(request, picked, more_after, more_before, per_page)
+        links = self._audit_links(request, picked, more_after, more_before, per_page, scope)
         return self._bytes(body, headers=links)
 
     def _audit_slice(
@@ -831,10 +909,11 @@ class GitHubPersonality(Personality):
         return position >= 0 and t.ev_ts[position] == cursor[0] and t.doc_id_at(position) == cursor[1]
 
     def _audit_links(
-        self, request: Request, picked: list[int], more_after: bool, more_before: bool, per_page: int
+        self, request: Request, picked: list[int], more_after: bool, more_before: bool, per_page: int, scope: str
     ) -> list[tuple[str, str]]:
         t = self.tenant
-        base = f"{self.base_url(request.scope)}/organizations/{t.org_id}/audit-log"
+        where = f"enterprises/{t.business}" if scope == "enterprise" else f"organizations/{t.org_id}"
+        base = f"{self.base_url(request.scope)}/{where}/audit-log"
         kept = [
             (k, v)
             for k, v in parse_qsl(request.url.query, keep_blank_values=True)
@@ -1052,6 +1131,144 @@ class GitHubPersonality(Personality):
         self._changed()
         return Response(status_code=204)
 
+    # ---------------------------------------------------------------- enterprise SCIM (managed users)
+    #
+    # https://docs.github.com/enterprise-cloud@latest/rest/enterprise-admin/scim and emu.py. Who may:
+    # "To authenticate requests to the REST API endpoints for SCIM, you must use a personal access
+    # token (classic) associated with your enterprise's setup user. The token requires the
+    # scim:enterprise scope" (provisioning-users-and-groups-with-scim-using-the-rest-api); an
+    # enterprise owner's admin:enterprise token may read. The OpenAPI description documents 401
+    # "Authorization failure" and 403 "Permission denied" without a body; the sandbox answers them
+    # with GitHub's scim-error and its own wording.
+
+    def _require_scim(self, principal: Principal, operation: str, write: bool) -> None:
+        if not self.options.managed_users:
+            raise GitHubError(404, "Not Found", OPERATION_DOCS[operation], scim=True)
+        if principal.kind != "classic":
+            raise GitHubError(
+                403, f"Resource not accessible by {principal.label}", OPERATION_DOCS[operation], scim=True
+            )
+        if not principal.scopes & SCIM_SCOPES:
+            raise GitHubError(
+                403,
+                "You need at least scim:enterprise scope to use this endpoint.",
+                OPERATION_DOCS[operation],
+                scim=True,
+            )
+        if not principal.enterprise_owner:
+            raise GitHubError(403, "Must have admin rights to Enterprise.", OPERATION_DOCS[operation], scim=True)
+        if write and not principal.setup_user:
+            raise GitHubError(
+                403,
+                "SCIM provisioning requests must be made with the setup user's token.",
+                OPERATION_DOCS[operation],
+                scim=True,
+            )
+
+    def _scim_json(self, body: Any, status: int = 200) -> Response:
+        raw = orjson.dumps(body)
+        return json_response(raw, status, None, SCIM_TYPE)
+
+    def _scim_document(self, request: Request, k: int) -> dict[str, Any]:
+        identity = self.tenant.scim[k]
+        location = f"{self.base_url(request.scope)}/scim/v2/enterprises/{self.tenant.business}/Users/{identity.id}"
+        return identity.document(location, iso)
+
+    def _scim_index(self, operation: str, raw_id: str) -> int:
+        t = self.tenant
+        k = next((k for k in t.live_scim() if t.scim[k].id == raw_id), None)
+        if k is None:
+            raise GitHubError(404, "Not Found", OPERATION_DOCS[operation], scim=True)
+        return k
+
+    def list_scim(self, request: Request, principal: Principal) -> Response:
+        operation = "scim_list"
+        self._require_scim(principal, operation, write=False)
+        params = request.query_params
+        try:
+            wanted = parse_filter(params.get("filter"))
+            start = int(params.get("startIndex") or 1)
+            count = int(params.get("count") or 30)
+        except ScimFilterError as exc:
+            raise GitHubError(400, str(exc), OPERATION_DOCS[operation], scim=True, scim_type="invalidFilter") from None
+        except ValueError:
+            raise GitHubError(
+                400, "startIndex and count must be integers", OPERATION_DOCS[operation], scim=True
+            ) from None
+        # RFC 7644 3.4.2.4: a startIndex below 1 is 1, a negative count is 0.
+        start, count = max(1, start), max(0, min(count, 100))
+        t = self.tenant
+        chosen = [k for k in t.live_scim() if wanted is None or t.scim[k].matches(*wanted)]
+        page = chosen[start - 1 : start - 1 + count]
+        body = {
+            "schemas": [SCIM_LIST_SCHEMA],
+            "totalResults": len(chosen),
+            "Resources": [self._scim_document(request, k) for k in page],
+            "startIndex": start,
+            "itemsPerPage": len(page),
+        }
+        return self._scim_json(body)
+
+    def get_scim(self, request: Request, principal: Principal) -> Response:
+        self._require_scim(principal, "scim_get", write=False)
+        k = self._scim_index("scim_get", request.path_params["scim_user_id"])
+        return self._scim_json(self._scim_document(request, k))
+
+    def patch_scim(self, request: Request, principal: Principal) -> Response:
+        """PATCH with a SCIM PatchOp: ``{"op": "replace", "path": "active", "value": false}`` or
+        ``{"op": "replace", "value": {"active": false}}`` (both in the OpenAPI description) suspends;
+        true reprovisions; ``displayName`` and ``name.givenName``/``name.familyName`` are replaced as
+        given. Filtered paths are "not supported". Sending the state the identity already has
+        changes nothing and writes no event: GitHub does not document the repeat, and RFC 7644
+        section 3.5.2 lets a PATCH that changes nothing succeed."""
+        operation = "scim_patch"
+        self._require_scim(principal, operation, write=True)
+        k = self._scim_index(operation, request.path_params["scim_user_id"])
+        changes = self._patch_changes(request.state.body, operation)
+        t = self.tenant
+        identity = t.scim[k]
+        now = int(time.time() * 1000)
+        for name, value in changes:
+            if name == "active":
+                if t.set_scim_active(k, bool(value), principal.user if principal.user is not None else -1, now):
+                    self._changed()
+            elif name == "displayName":
+                given, _, family = str(value).partition(" ")
+                identity.given_name, identity.family_name, identity.modified_ms = given, family, now
+            elif name == "name.givenName":
+                identity.given_name, identity.modified_ms = str(value), now
+            elif name == "name.familyName":
+                identity.family_name, identity.modified_ms = str(value), now
+        return self._scim_json(self._scim_document(request, k))
+
+    def _patch_changes(self, body: Any, operation: str) -> list[tuple[str, Any]]:
+        def bad(detail: str, scim_type: str = "invalidSyntax") -> GitHubError:
+            return GitHubError(400, detail, OPERATION_DOCS[operation], scim=True, scim_type=scim_type)
+
+        if not isinstance(body, dict) or SCIM_PATCH_SCHEMA not in (body.get("schemas") or []):
+            raise bad(f"the request body must be a PatchOp ({SCIM_PATCH_SCHEMA})")
+        operations = body.get("Operations")
+        if not isinstance(operations, list) or not operations:
+            raise bad("Operations must list at least one operation")
+        changes: list[tuple[str, Any]] = []
+        for op in operations:
+            if not isinstance(op, dict) or str(op.get("op", "")).lower() not in ("add", "replace", "remove"):
+                raise bad("each operation's op is add, replace or remove")
+            if str(op["op"]).lower() == "remove":
+                raise bad(f"cannot remove {op.get('path')!r}", "mutability")
+            path, value = op.get("path"), op.get("value")
+            pairs = list(value.items()) if path is None and isinstance(value, dict) else [(path, value)]
+            for name, item in pairs:
+                if name == "active":
+                    if isinstance(item, str) and item.lower() in ("true", "false"):
+                        item = item.lower() == "true"  # Entra ID sends "False"
+                    if not isinstance(item, bool):
+                        raise bad("active must be a boolean", "invalidValue")
+                elif name not in ("displayName", "name.givenName", "name.familyName") or not isinstance(item, str):
+                    raise bad(f"unsupported path {name!r}", "invalidPath")
+                changes.append((str(name), item))
+        return changes
+
     # ---------------------------------------------------------------- forget (behind saaslens' back)
 
     def forget(self, kind: str, object_id: str) -> dict[str, Any]:
@@ -1064,6 +1281,8 @@ class GitHubPersonality(Personality):
             if object_id not in by_id:
                 raise ValueError(f"no account {object_id!r} in {t.org}")
             t.remove_from_org(by_id[object_id])
+            if by_id[object_id] in t.scim_of:  # a managed user: hard-deprovisioned at the IdP too
+                t.delete_scim(t.scim_of[by_id[object_id]])
         elif kind == "privilege":
             account, _, privilege = object_id.partition("/")
             if privilege != "org:owner" or account not in by_id or t.users[by_id[account]].role != "admin":
@@ -1171,4 +1390,8 @@ ACCEPTED_SCOPES = {
     "remove_outside_collaborator": "admin:org, write:org",
     "convert_member": "admin:org, write:org",
     "remove_credential_authorization": "admin:org",
+    "enterprise_audit_log": "read:audit_log",
+    "scim_list": "admin:enterprise, scim:enterprise",
+    "scim_get": "admin:enterprise, scim:enterprise",
+    "scim_patch": "admin:enterprise, scim:enterprise",
 }

@@ -27,15 +27,17 @@ import base64
 import bisect
 import hashlib
 import random
+import re
 from array import array
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from saaslens_sandbox.core import TenantOptions
+from saaslens_sandbox.github.emu import ScimIdentity, identity_id, managed_login
 from saaslens_sandbox.workforce import workforce_of
 
 ORIGIN_MARKER = "{{sandbox-origin}}"
@@ -63,6 +65,11 @@ class TokenSpec(BaseModel):
     permissions: dict[str, Level] = Field(default_factory=dict)
     owner: bool = True
     """The token's user is an organization owner (else a plain member)."""
+    enterprise_owner: bool = False
+    """The token's user is also an owner of the enterprise (``managed_users`` tenants)."""
+    setup_user: bool = False
+    """The token belongs to the enterprise's setup user (``SHORTCODE_admin``), an enterprise owner who
+    is no member of the organization: the only user whose ``scim:enterprise`` token may write SCIM."""
 
 
 class AppSpec(BaseModel):
@@ -118,6 +125,21 @@ class GitHubOptions(TenantOptions):
     """The primary rate limit (5,000/h for a PAT, 15,000/h for a GHEC GitHub App installation)."""
     secondary_retry_after_seconds: int = Field(default=1, ge=0, le=3600)
     """``Retry-After`` on secondary rate limits (GitHub sends about 60; kept short for tests)."""
+    enterprise: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9-]{0,59}$")
+    """The slug of the enterprise owning the organization: it serves the enterprise audit log
+    (``/enterprises/{enterprise}/audit-log``). Default: none (the events still name a business)."""
+    managed_users: bool = False
+    """The enterprise uses Enterprise Managed Users: every account is provisioned through the
+    enterprise SCIM API (``/scim/v2/enterprises/{enterprise}/Users``), logins are the normalized SCIM
+    ``userName`` plus ``_<shortcode>``, and the setup user ``<shortcode>_admin`` holds the SCIM token."""
+    shortcode: str | None = Field(default=None, pattern=r"^[0-9A-Za-z]{3,8}$")
+    """The managed-users enterprise's shortcode (default: the first eight alphanumerics of the org)."""
+
+    @model_validator(mode="after")
+    def _managed_users_need_an_enterprise(self) -> GitHubOptions:
+        if self.managed_users and (self.enterprise is None or self.plan != "enterprise"):
+            raise ValueError("managed_users needs an enterprise slug and plan enterprise")
+        return self
 
 
 # --------------------------------------------------------------------------------------------
@@ -216,6 +238,15 @@ KINDS: tuple[EventKind, ...] = (
     # picks for the kinds above unchanged); written when a request through the API changes the org.
     EventKind("org.remove_outside_collaborator", 0, "owner", "user", "remove"),
     EventKind("org_credential_authorization.revoke", 0, "owner", "credential", "remove"),
+    # Enterprise audit log only (Enterprise Managed Users, written by a SCIM deprovisioning or
+    # reprovisioning): deprovisioning-and-reinstating-users, "Audit log events" (emu.py).
+    EventKind("user.suspend", 0, "owner", "user", "modify"),
+    EventKind("user.unsuspend", 0, "owner", "user", "modify"),
+    EventKind("user.remove_email", 0, "owner", "user", "remove"),
+    EventKind("user.rename", 0, "owner", "user", "modify"),
+    EventKind("external_identity.deprovision", 0, "owner", "user", "remove"),
+    EventKind("external_identity.provision", 0, "owner", "user", "create"),
+    EventKind("external_identity.scim_api_success", 0, "owner", "user", "modify"),
 )
 KIND_INDEX = {(k.action, k.actor): i for i, k in enumerate(KINDS)}
 GIT_KINDS = frozenset(i for i, k in enumerate(KINDS) if k.git)
@@ -259,6 +290,7 @@ class UserRec:
     two_factor: str  # enabled | disabled | insecure (SMS)
     name: str
     email: str | None = None  # the public email a workforce member shows (simple-user ``email``)
+    suspended: bool = False  # a managed user suspended through SCIM (still a member, without access)
 
 
 @dataclass
@@ -334,12 +366,21 @@ class GitHubTenant:
         self.rng = random.Random(f"github:{name}:{seed}")
         self.org = options.org or name
         self.org_id = 20_000_000 + int.from_bytes(digest(seed, name, "org", size=3), "big")
-        self.business = f"{self.org}-enterprise"
+        self.business = options.enterprise or f"{self.org}-enterprise"
         self.business_id = 9_000 + int.from_bytes(digest(seed, name, "biz", size=2), "big")
         self.created_ms = self.anchor_ms - 900 * DAY_MS
         self._make_users(users)
+        self.shortcode = options.shortcode or (re.sub(r"[^0-9A-Za-z]", "", self.org)[:8] or "emu").ljust(3, "0")
+        self.scim: list[ScimIdentity] = []
+        self.setup_index: int | None = None
+        if options.managed_users:
+            self._make_managed()
         self.tokens = options.tokens if options.tokens is not None else self._default_tokens()
         self.token_users = self._token_users()
+        self.scim_of = {identity.user: k for k, identity in enumerate(self.scim)}
+        for spec, ui in zip(self.tokens, self.token_users, strict=True):
+            if spec.enterprise_owner and ui in self.scim_of:
+                self.scim[self.scim_of[ui]].roles = ["user", "enterprise_owner"]
         self._make_teams()
         self._make_repos()
         self._make_installations()
@@ -348,6 +389,10 @@ class GitHubTenant:
         self._make_events(total)
         # Fields of events written through the API (position -> fields over the rendered ones).
         self.ev_extra: dict[int, dict[str, Any]] = {}
+        # Positions of events only the enterprise audit log shows (user.*, external_identity.*).
+        self.enterprise_only: set[int] = set()
+        self.org_web_positions = self.web_positions  # the organization's web events (a copy once they differ)
+        self._org_all: array[int] | None = None
         self._user_bytes: list[bytes] | None = None
         self._doc_cache: tuple[int, int, list[str]] = (0, 0, [])
 
@@ -412,6 +457,35 @@ class GitHubTenant:
             users.append(UserRec(last_id + 1 + k, login, role, two_factor, planned.person.display, planned.email))
         return users
 
+    def _make_managed(self) -> None:
+        """Enterprise Managed Users: each account is a SCIM identity whose ``userName`` the login is
+        normalized from (``first.last@<domain>`` becomes ``first-last_<shortcode>``), plus the setup
+        user ``<shortcode>_admin``, an enterprise owner outside the organization (emu.py). Draws
+        nothing from the tenant's random stream."""
+        domain = f"{self.org}.example.com"
+        for ui, user in enumerate(self.users):
+            user_name = f"{user.login.replace('-', '.')}@{domain}"
+            user.login = managed_login(user_name, self.shortcode)
+            given, _, family = user.name.partition(" ")
+            created = self.created_ms + (user.id % 700) * DAY_MS
+            self.scim.append(
+                ScimIdentity(
+                    id=identity_id(self.seed, self.name, "scim", user.id),
+                    user=ui,
+                    user_name=user_name,
+                    external_id=identity_id(self.seed, self.name, "idp", user.id),
+                    given_name=given,
+                    family_name=family,
+                    email=user.email or user_name,
+                    created_ms=created,
+                    modified_ms=created,
+                )
+            )
+        last_id = max((u.id for u in self.users), default=1_000_000)
+        self.setup_index = len(self.users)
+        self.users.append(UserRec(last_id + 7, f"{self.shortcode}_admin", "setup", "enabled", "Setup User"))
+        self.user_index = {u.login: i for i, u in enumerate(self.users)}
+
     def _token(self, label: str, prefix: str) -> str:
         return prefix + b62(digest(self.seed, self.name, "token", label, size=32), 36)
 
@@ -435,6 +509,19 @@ class GitHubTenant:
             tokens.append(
                 TokenSpec(token=self._token("member", "ghp_"), scopes=["read:org", "read:audit_log"], owner=False)
             )
+        if self.options.managed_users and self.owners:
+            tokens += [
+                # The setup user's SCIM token, the one credential GitHub accepts for SCIM writes.
+                TokenSpec(token=self._token("scim", "ghp_"), scopes=["scim:enterprise"], owner=False, setup_user=True),
+                # An organization and enterprise owner reading the enterprise audit log and, with
+                # admin:enterprise, the SCIM identities (GET only: writes need the setup user).
+                TokenSpec(
+                    token=self._token("enterprise", "ghp_"),
+                    scopes=["read:org", "read:audit_log", "admin:enterprise"],
+                    owner=True,
+                    enterprise_owner=True,
+                ),
+            ]
         return tokens
 
     def _token_users(self) -> list[int]:
@@ -442,6 +529,11 @@ class GitHubTenant:
         chosen = []
         counts = {True: 0, False: 0}
         for spec in self.tokens:
+            if spec.setup_user:
+                if self.setup_index is None:
+                    raise ValueError("tokens: setup_user needs managed_users")
+                chosen.append(self.setup_index)
+                continue
             pool = self.owners if spec.owner else self.plain_members
             if not pool:
                 kind = "owner" if spec.owner else "plain member"
@@ -1064,6 +1156,9 @@ class GitHubTenant:
                 doc["token_scopes"] = scopes
         self._target_fields(doc, kind, i, h)
         doc.update(self.ev_extra.get(i, {}))
+        if i in self.enterprise_only:  # an enterprise's user event belongs to no organization
+            doc.pop("org", None)
+            doc.pop("org_id", None)
         return doc
 
     def _target_fields(self, doc: dict[str, Any], kind: EventKind, i: int, h: bytes) -> None:
@@ -1147,6 +1242,58 @@ class GitHubTenant:
             team.members.pop(ui, None)
         self._index_roles()
 
+    def _rename(self, ui: int, login: str, email: str | None) -> None:
+        user = self.users[ui]
+        self.user_index.pop(user.login, None)
+        user.login, user.email = login, email
+        self.user_index[login] = ui
+        self._user_bytes = None
+
+    def set_scim_active(self, k: int, active: bool, actor: int, at_ms: int) -> list[int]:
+        """PATCH ``active``: false suspends (the login becomes a hash of the old one plus
+        ``_<shortcode>``, the public email goes, the member stays in the organization and its teams
+        without access), true reprovisions (login and email come back). Writes the enterprise
+        audit log's events of the change and returns their positions; the same value again changes
+        nothing and writes nothing (emu.py)."""
+        identity = self.scim[k]
+        if identity.active == active:
+            return []
+        ui = identity.user
+        user = self.users[ui]
+        before = user.login
+        identity.active, identity.modified_ms = active, at_ms
+        if not active:
+            identity.original_login = before
+            hashed = hashlib.blake2b(before.encode(), digest_size=8).hexdigest()
+            self._rename(ui, f"{hashed}_{self.shortcode}", None)
+            user.suspended = True
+            actions = ("user.suspend", "user.remove_email", "user.rename", "external_identity.deprovision")
+        else:
+            self._rename(ui, identity.original_login or before, identity.email if user.email is None else user.email)
+            user.suspended = False
+            actions = ("user.unsuspend", "user.remove_email", "user.rename", "external_identity.provision")
+        fields = {"user": before, "user_id": user.id, "external_identity_username": identity.user_name}
+        written = []
+        for action in (*actions, "external_identity.scim_api_success"):
+            extra = dict(fields)
+            if action == "user.rename":
+                extra.update({"user": user.login, "old_user": before})
+            written.append(self.record_event(action, actor, ui, at_ms, extra, enterprise_only=True))
+        return written
+
+    def delete_scim(self, k: int) -> None:
+        """A hard deprovisioning behind saaslens' back: the identity is gone, the user suspended
+        with an obfuscated login."""
+        identity = self.scim[k]
+        if identity.active:
+            hashed = hashlib.blake2b(self.users[identity.user].login.encode(), digest_size=8).hexdigest()
+            self._rename(identity.user, f"{hashed}_{self.shortcode}", None)
+            self.users[identity.user].suspended = True
+        identity.user = -1
+
+    def live_scim(self) -> list[int]:
+        return [k for k, identity in enumerate(self.scim) if identity.user >= 0]
+
     def set_role(self, ui: int, role: str) -> None:
         self.users[ui].role = role
         self._index_roles()
@@ -1157,10 +1304,12 @@ class GitHubTenant:
     def credential_index(self, credential_id: int) -> int | None:
         return next((k for k, c in enumerate(self.credentials) if c.id == credential_id and not c.revoked), None)
 
-    def record_event(self, action: str, actor: int, target: int, at_ms: int, extra: dict[str, Any]) -> int:
+    def record_event(
+        self, action: str, actor: int, target: int, at_ms: int, extra: dict[str, Any], enterprise_only: bool = False
+    ) -> int:
         """Append an audit event for a change made now through the API; returns its position.
         Events stay ordered by time: one written within the history's last millisecond is stamped
-        with that millisecond."""
+        with that millisecond. An ``enterprise_only`` event shows in the enterprise audit log only."""
         kind = next(k for k, spec in enumerate(KINDS) if spec.action == action and spec.actor == "owner")
         position = len(self.ev_ts)
         self.ev_ts.append(max(at_ms, self.ev_ts[-1] if position else at_ms))
@@ -1168,14 +1317,34 @@ class GitHubTenant:
         self.ev_actor.append(actor)
         self.ev_target.append(target)
         self.ev_aux.append(0)
+        if enterprise_only:
+            if self.org_web_positions is self.web_positions:
+                self.org_web_positions = array("i", self.web_positions)
+            self.enterprise_only.add(position)
+            self._org_all = None
+        elif self.org_web_positions is not self.web_positions:
+            self.org_web_positions.append(position)
         self.web_positions.append(position)
         self.ev_extra[position] = dict(extra)
         self._doc_cache = (0, 0, [])
         return position
 
-    def iter_events(self) -> Iterator[dict[str, Any]]:
-        for i in range(self.event_count):
+    def iter_events(self, scope: str = "org") -> Iterator[dict[str, Any]]:
+        for i in self.positions(scope, "all"):
             yield self.render_event(i)
+
+    def positions(self, scope: str, include: str) -> Sequence[int]:
+        """Ascending positions of the events an audit log shows: the organization's (``org``) or the
+        enterprise's (``enterprise``: the organization's and the enterprise-only ones)."""
+        if include == "git":
+            return self.git_positions
+        if include == "web":
+            return self.web_positions if scope == "enterprise" else self.org_web_positions
+        if scope == "enterprise" or not self.enterprise_only:
+            return range(self.event_count)
+        if self._org_all is None:
+            self._org_all = array("i", (i for i in range(self.event_count) if i not in self.enterprise_only))
+        return self._org_all
 
     # ---------------------------------------------------------------- ground truth
 
@@ -1196,9 +1365,16 @@ class GitHubTenant:
             "api_base": self.api_base,
             "org": {"login": self.org, "id": self.org_id, "plan": self.options.plan},
             "users": [
-                {"id": u.id, "login": u.login, "role": u.role, "two_factor": u.two_factor, "email": u.email}
+                {
+                    "id": u.id,
+                    "login": u.login,
+                    "role": u.role,
+                    "two_factor": u.two_factor,
+                    "email": u.email,
+                    **({"suspended": u.suspended} if self.options.managed_users else {}),
+                }
                 for u in self.users
-                if u.role != "removed"
+                if u.role not in ("removed", "setup")
             ],
             "teams": [self.team(t) for t in range(len(self.teams))],
             "team_memberships": memberships,
@@ -1206,6 +1382,7 @@ class GitHubTenant:
             "credential_authorizations": [self.credential(k) for k in self.live_credentials()],
             "repositories": [self.repository(r) for r in range(len(self.repos))],
             "audit_events": list(self.iter_events()),
+            **self._managed_truth(),
             "counts": {
                 "users": len(self.members) + len(self.collaborators),
                 "owners": len(self.owners),
@@ -1215,6 +1392,35 @@ class GitHubTenant:
                 "installations": len(self.installations),
                 "credential_authorizations": len(self.live_credentials()),
                 "repositories": len(self.repos),
-                "audit_events": self.event_count,
+                "audit_events": len(self.positions("org", "all")),
             },
         }
+
+    def _managed_truth(self) -> dict[str, Any]:
+        if not self.options.enterprise:
+            return {}
+        truth: dict[str, Any] = {
+            "enterprise": {
+                "slug": self.business,
+                "id": self.business_id,
+                "managed_users": self.options.managed_users,
+                "shortcode": self.shortcode if self.options.managed_users else None,
+            },
+            "enterprise_audit_events": list(self.iter_events("enterprise")),
+        }
+        if self.options.managed_users:
+            truth["scim_identities"] = [
+                {
+                    "id": identity.id,
+                    "userName": identity.user_name,
+                    "externalId": identity.external_id,
+                    "active": identity.active,
+                    "roles": list(identity.roles),
+                    "user_id": self.users[identity.user].id,
+                    "login": self.users[identity.user].login,
+                    "original_login": identity.original_login or self.users[identity.user].login,
+                }
+                for identity in (self.scim[k] for k in self.live_scim())
+            ]
+            truth["setup_user"] = {"login": self.users[self.setup_index].login, "id": self.users[self.setup_index].id}
+        return truth
