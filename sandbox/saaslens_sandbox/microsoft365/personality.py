@@ -49,8 +49,10 @@ key of the sandbox.
 from __future__ import annotations
 
 import hashlib
+import random
 import secrets
 import time
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -76,15 +78,34 @@ from saaslens_sandbox.kit.ratelimit import retry_after_seconds
 from saaslens_sandbox.microsoft365 import workforce as microsoft365_workforce
 from saaslens_sandbox.microsoft365.delta import DELTA_PAGE, DeltaTokenError, DirectoryChange, DirectoryChanges
 from saaslens_sandbox.microsoft365.tenant import (
+    DAY_MS,
     GRAPH_APP_ID,
     WRITE_ROLES,
     ClientSpec,
     Microsoft365Options,
     Microsoft365Tenant,
 )
+from saaslens_sandbox.microsoft365.unified_audit import (
+    CONTENT_TYPES,
+    MAX_RANGE_MS,
+    RETENTION_MS,
+    SHAREPOINT,
+    ActivityError,
+    UnifiedAuditLog,
+    app_actor,
+    history,
+    iso_ms,
+    parse_time,
+    permission_record,
+    range_error,
+)
 from saaslens_sandbox.workforce import Person, PlannedAccount
 
 GRAPH_AUDIENCE = "https://graph.microsoft.com"
+# The Office 365 Management APIs resource (get-started-with-office-365-management-apis.md: the client
+# credentials flow with resource/scope https://manage.office.com; Enterprise plan host).
+MANAGEMENT_AUDIENCE = "https://manage.office.com"
+ACTIVITY_JSON = "application/json; charset=utf-8"
 CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 JSON_TYPE = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
 
@@ -118,7 +139,8 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
 }
 
 # Sandbox budgets per minute for each throttling scope (see the module docstring).
-RATE_LIMITS = {"directory": 21_000, "reports": 600, "files": 12_000}
+RATE_LIMITS = {"directory": 21_000, "reports": 600, "files": 12_000, "activity": 2_000}
+# ("activity": the Management Activity API's documented baseline of 2,000 requests a minute per tenant.)
 
 
 class GraphError(Exception):
@@ -258,6 +280,18 @@ class Microsoft365Personality(Personality):
         self._drive_positions = {d["id"]: i for i, d in enumerate(t.drives)}
         self._site_positions = {s["id"]: i for i, s in enumerate(t.sites)}
         self.changes = DirectoryChanges(t, self._salt)
+        # The unified audit log's Audit.SharePoint records (unified_audit.py); none without SharePoint.
+        opts = self.options
+        self.audit_log = UnifiedAuditLog(
+            tenant_id=t.tenant_id,
+            seed=spec.seed,
+            content_delay_ms=int(opts.audit_content_delay_seconds * 1000),
+            listing_delay_ms=int(opts.audit_listing_delay_seconds * 1000),
+        )
+        if opts.sharepoint_online:
+            span = min(opts.history_days, 6) * DAY_MS
+            self.audit_log.add_generated(history(t, random.Random(f"m365-ual:{spec.name}:{spec.seed}"), span))
+        self._subscriptions = {c: "enabled" for c in opts.audit_subscriptions}
 
     def advance(self, change: dict[str, Any]) -> dict[str, Any]:
         """Change the directory (see :mod:`saaslens_sandbox.microsoft365.delta`); returns the ids."""
@@ -284,6 +318,8 @@ class Microsoft365Personality(Personality):
         parts = [p for p in path.split("/") if p]
         if len(parts) >= 2 and parts[1] == "oauth2":
             return None  # the token endpoint belongs to login.microsoftonline.com, not Graph
+        if parts[:1] == ["api"]:
+            return "activity"  # manage.office.com, the Management Activity API
         if parts[1:2] == ["auditLogs"]:
             return "reports"
         if parts[1:2] in (["drives"], ["sites"]) or parts[-1:] == ["drive"]:
@@ -338,6 +374,11 @@ class Microsoft365Personality(Personality):
             truth["group_user_members"] = [m for m in truth["group_user_members"] if m["user_id"] not in gone]
             truth["group_members"] = [m for m in truth["group_members"] if m["member_id"] not in gone]
             truth["counts"]["users"] = len(truth["users"])
+        now_ms = int(time.time() * 1000)
+        truth["sharepoint_audit"] = [dict(r) for r in self.audit_log.records]
+        truth["sharepoint_audit_listable"] = [r["Id"] for r in self.audit_log.visible_records(now_ms)]
+        truth["audit_subscriptions"] = dict(self._subscriptions)
+        truth["management_base_url"] = f"{base}/api/v1.0/{t.tenant_id}/activity/feed"
         truth["credentials"] = {
             "tenant_id": t.tenant_id,
             "token_url": f"{base}/{t.tenant_id}/oauth2/v2.0/token",
@@ -347,6 +388,7 @@ class Microsoft365Personality(Personality):
                     "client_secret": c.client_secret,
                     "has_certificate": bool(c.certificate_pem),
                     "roles": list(c.roles),
+                    "management_roles": list(c.management_roles),
                     "display_name": c.display_name,
                 }
                 for c in t.clients
@@ -407,6 +449,14 @@ class Microsoft365Personality(Personality):
         routes: list[BaseRoute] = [Route("/{tenant}/oauth2/v2.0/token", self.token, methods=["GET", "POST"])]
         routes += [Route(path, self._endpoint(area, handler), methods=["GET"]) for path, area, handler in graph]
         routes += [Route(path, self._write_endpoint(handler), methods=[method]) for path, method, handler in writes]
+        feed = "/api/v1.0/{tenant_id}/activity/feed"
+        activity = [
+            (f"{feed}/subscriptions/list", "GET", self.list_subscriptions),
+            (f"{feed}/subscriptions/start", "POST", self.start_subscription),
+            (f"{feed}/subscriptions/content", "GET", self.list_content),
+            (f"{feed}/audit/{{content_id}}", "GET", self.get_content),
+        ]
+        routes += [Route(path, self._activity_endpoint(handler), methods=[m]) for path, m, handler in activity]
         routes.append(Route("/{path:path}", self.unknown_segment, methods=["GET", "POST", "PATCH", "DELETE"]))
         return routes
 
@@ -552,7 +602,12 @@ class Microsoft365Personality(Personality):
                 400, "invalid_request", 900144, "The request body must contain the following parameter: 'grant_type'."
             )
         scope = fields.get("scope", "")
-        if scope.split() != [f"{GRAPH_AUDIENCE}/.default"] and scope.split() != [f"{GRAPH_APP_ID}/.default"]:
+        management = scope.split() == [f"{MANAGEMENT_AUDIENCE}/.default"]
+        if (
+            not management
+            and scope.split() != [f"{GRAPH_AUDIENCE}/.default"]
+            and scope.split() != [f"{GRAPH_APP_ID}/.default"]
+        ):
             raise TokenError(
                 400,
                 "invalid_scope",
@@ -590,8 +645,9 @@ class Microsoft365Personality(Personality):
         now = int(time.time())
         ttl = self.options.access_token_ttl_seconds
         sp = t.client_sp[client.client_id]
+        roles = client.management_roles if management else client.roles
         claims = {
-            "aud": GRAPH_AUDIENCE,
+            "aud": MANAGEMENT_AUDIENCE if management else GRAPH_AUDIENCE,
             "iss": f"https://sts.windows.net/{t.tenant_id}/",
             "iat": now - 300,
             "nbf": now - 300,
@@ -602,13 +658,15 @@ class Microsoft365Personality(Personality):
             "idp": f"https://sts.windows.net/{t.tenant_id}/",
             "idtyp": "app",
             "oid": sp["id"],
-            "roles": sorted(client.roles),
+            "roles": sorted(roles),
             "sub": sp["id"],
             "tenant_region_scope": "NA",
             "tid": t.tenant_id,
             "uti": b64url(secrets.token_bytes(16)),
             "ver": "1.0",
         }
+        if not roles:  # an app with no permission on the resource gets a token without the claim
+            del claims["roles"]
         token = jwt.encode(claims, _signing_key(), algorithm="RS256", headers={"kid": self._kid, "x5t": self._kid})
         return {"token_type": "Bearer", "expires_in": ttl, "ext_expires_in": ttl, "access_token": token}
 
@@ -1318,7 +1376,9 @@ class Microsoft365Personality(Personality):
     ) -> tuple[int, dict[str, Any] | None]:
         """DELETE /drives/{id}/items/{id}/permissions/{id} (permission-delete.md): 204;
         Files.ReadWrite.All or Sites.ReadWrite.All. SharePoint records the removal in the Microsoft 365
-        unified audit log, not in the Entra directory audits (no event here)."""
+        unified audit log (Audit.SharePoint, unified_audit.py), not in the Entra directory audits: an
+        AnonymousLinkRemoved, CompanyLinkRemoved, SecureLinkDeleted or SharingRevoked record whose actor
+        is the calling app (UserId app@sharepoint, UserType 5 Application)."""
         self._require(caller, ("Files.ReadWrite.All", "Sites.ReadWrite.All"), "files")
         if not self.options.sharepoint_online:
             raise spo_licence_missing()
@@ -1326,8 +1386,161 @@ class Microsoft365Personality(Personality):
         permissions, at = self._item_permission(p["drive_id"], p["item_id"], p["perm_id"])
         if permissions[at].get("inheritedFrom"):
             raise GraphError(400, "invalidRequest", "Inherited permissions cannot be removed.")
-        del permissions[at]
+        removed = permissions.pop(at)
+        t = self.tenant
+        drive = t.drives[self._drive_positions[p["drive_id"]]]
+        item = self._drive_item(p["drive_id"], p["item_id"])
+        sp = t.client_sp[caller.client_id]
+        now_ms = int(time.time() * 1000)
+        record = permission_record(
+            t.tenant_id,
+            drive,
+            item,
+            removed,
+            app_actor(caller.client_id, sp["displayName"], t.tenant_id),
+            removed=True,
+            domains={t.domain.lower(), t.initial_domain.lower()},
+            key=f"{item['id']}:{removed['id']}:removed:{now_ms}",
+        )
+        if record is not None:
+            self.audit_log.add_live(record, now_ms)
         return 204, None
+
+    # ---------------------------------------------------------------- Office 365 Management Activity API
+
+    def _activity_endpoint(
+        self, handler: Callable[[Request, Caller], tuple[Any, list[tuple[str, str]]]]
+    ) -> Callable[..., Any]:
+        """An operation below ``/api/v1.0/{tenant_id}/activity/feed`` (unified_audit.py for the pages
+        relied on): a token for https://manage.office.com holding ActivityFeed.Read, for this tenant."""
+
+        async def endpoint(request: Request) -> Response:
+            try:
+                caller = self._authorize_activity(request)
+                with self._lock:
+                    body, headers = handler(request, caller)
+            except ActivityError as err:
+                return json_response(err.body(), err.status, [], ACTIVITY_JSON)
+            except GraphError as err:  # the bearer token itself
+                return json_response({"Message": err.message}, err.status, list(err.headers), ACTIVITY_JSON)
+            return json_response(body, 200, headers, ACTIVITY_JSON)
+
+        return endpoint
+
+    def _authorize_activity(self, request: Request) -> Caller:
+        """The reference's "Activity API operations": the tenant id in the URL is a GUID (AF20013) and
+        the token's (AF20010); the token holds ActivityFeed.Read (AF10001). A missing, expired or
+        foreign token is a 401 without an AF code (the ASP.NET answer; not documented)."""
+        token = bearer_token(request.headers.get("authorization", ""))
+        denied = "Authorization has been denied for this request."
+        if token is None:
+            raise GraphError(401, "", denied, (("WWW-Authenticate", "Bearer"),))
+        try:
+            claims = jwt.decode(token, _signing_key().public_key(), algorithms=["RS256"], audience=MANAGEMENT_AUDIENCE)
+        except jwt.PyJWTError:
+            raise GraphError(401, "", denied, (("WWW-Authenticate", "Bearer"),)) from None
+        tenant = request.path_params["tenant_id"]
+        try:
+            uuid.UUID(tenant)
+        except ValueError:
+            raise ActivityError(
+                400, "AF20013", f"The tenant ID passed in the URL ({tenant}) is not a valid GUID."
+            ) from None
+        if claims.get("tid") != tenant or tenant != self.tenant.tenant_id:
+            raise ActivityError(
+                400,
+                "AF20010",
+                f"The tenant ID passed in the URL ({tenant}) does not match the tenant ID passed in the access token "
+                f"({claims.get('tid')}).",
+            )
+        roles = [str(r) for r in claims.get("roles") or []]
+        if "ActivityFeed.Read" not in roles or claims.get("appid") not in self._clients:
+            raise ActivityError(
+                401,
+                "AF10001",
+                f"The permission set ({','.join(roles)}) sent in the request does not include the expected permission.",
+            )
+        return Caller(client_id=claims["appid"], roles=frozenset(roles))
+
+    def _content_type(self, request: Request) -> str:
+        content_type = request.query_params.get("contentType")
+        if not content_type:
+            raise ActivityError(400, "AF20001", "Missing parameter: contentType.")
+        if content_type not in CONTENT_TYPES:
+            raise ActivityError(400, "AF20020", "The specified content type is not valid.")
+        return content_type
+
+    def list_subscriptions(self, request: Request, caller: Caller) -> tuple[Any, list[tuple[str, str]]]:
+        """GET subscriptions/list: every started subscription, ``webhook`` null (none registered)."""
+        body = [{"contentType": c, "status": status, "webhook": None} for c, status in self._subscriptions.items()]
+        return body, []
+
+    def start_subscription(self, request: Request, caller: Caller) -> tuple[Any, list[tuple[str, str]]]:
+        """POST subscriptions/start: what a tenant admin runs once (saaslens never does: it changes the
+        tenant). Starting an enabled one without a webhook change is AF20024."""
+        content_type = self._content_type(request)
+        if self._subscriptions.get(content_type) == "enabled":
+            raise ActivityError(400, "AF20024", "The subscription is already enabled. No property change.")
+        self._subscriptions[content_type] = "enabled"
+        return {"contentType": content_type, "status": "enabled", "webhook": None}, []
+
+    def list_content(self, request: Request, caller: Caller) -> tuple[Any, list[tuple[str, str]]]:
+        """GET subscriptions/content: blobs whose contentCreated lies in [startTime, endTime)."""
+        params = request.query_params
+        content_type = self._content_type(request)
+        status = self._subscriptions.get(content_type)
+        if status is None:
+            raise ActivityError(400, "AF20022", "No subscription found for the specified content type.")
+        if status != "enabled":
+            raise ActivityError(400, "AF20023", "The subscription was disabled by a tenant admin.")
+        now_ms = int(time.time() * 1000)
+        start_text, end_text = params.get("startTime"), params.get("endTime")
+        if (start_text is None) != (end_text is None):
+            raise range_error()
+        if start_text is None or end_text is None:
+            start_ms, end_ms = now_ms - MAX_RANGE_MS, now_ms
+            start_text, end_text = iso_ms(start_ms)[:19], iso_ms(end_ms)[:19]
+        else:
+            start_ms, end_ms = parse_time("startTime", start_text), parse_time("endTime", end_text)
+            if end_ms - start_ms > MAX_RANGE_MS or start_ms < now_ms - RETENTION_MS:
+                raise range_error()
+        salt = f"{self._salt}:{content_type}:{start_text}:{end_text}"
+        offset = self.audit_log.page_offset(params["nextPage"], salt) if "nextPage" in params else 0
+        blobs = self.audit_log.content(start_ms, end_ms, now_ms) if content_type == SHAREPOINT else []
+        size = self.options.audit_page_size
+        page = blobs[offset : offset + size]
+        origin = request_origin(request.scope)
+        feed = f"{origin}{self.base_url_prefix}/api/v1.0/{self.tenant.tenant_id}/activity/feed"
+        body = [
+            {
+                "contentType": content_type,
+                "contentId": blob.content_id,
+                "contentUri": self.options.hostile_content_uri or f"{feed}/audit/{blob.content_id}",
+                "contentCreated": iso_ms(blob.created_ms),
+                "contentExpiration": iso_ms(blob.created_ms + RETENTION_MS),
+            }
+            for blob in page
+        ]
+        headers = []
+        if offset == 0 and self.options.hostile_next_page_uri:
+            headers.append(("NextPageUri", self.options.hostile_next_page_uri))
+        elif offset + size < len(blobs):
+            query = urlencode(
+                {
+                    "contentType": content_type,
+                    "startTime": start_text,
+                    "endTime": end_text,
+                    "nextPage": self.audit_log.next_page(offset + size, salt),
+                }
+            )
+            headers.append(("NextPageUri", f"{feed}/subscriptions/content?{query}"))
+        return body, headers
+
+    def get_content(self, request: Request, caller: Caller) -> tuple[Any, list[tuple[str, str]]]:
+        """GET {contentUri}: the blob's records, a JSON array."""
+        if self._subscriptions.get(SHAREPOINT) != "enabled":
+            raise ActivityError(400, "AF20022", "No subscription found for the specified content type.")
+        return self.audit_log.blob(request.path_params["content_id"], int(time.time() * 1000)), []
 
     # ---------------------------------------------------------------- forget (tests: gone behind saaslens' back)
 

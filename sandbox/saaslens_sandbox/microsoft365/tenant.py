@@ -64,6 +64,9 @@ GRAPH_APP_ROLES: dict[str, str] = {
     "Files.ReadWrite.All": "75359482-378d-4052-8f01-80520e7db3cd",
     "Sites.ReadWrite.All": "9492366f-7969-46a4-8d15-ed1a20078fff",
 }
+# Application permissions of the Office 365 Management APIs ("Get started with Office 365 Management
+# APIs": ActivityFeed.Read reads activity data, ActivityFeed.ReadDlp DLP events, ServiceHealth.Read).
+MANAGEMENT_APP_ROLES = ("ActivityFeed.Read", "ActivityFeed.ReadDlp", "ServiceHealth.Read")
 # Delegated permissions (oauth2PermissionScopes of Microsoft Graph) that consent grants carry.
 GRAPH_SCOPES: dict[str, str] = {
     "User.Read": "e1fe6dd8-ba31-4d61-89e7-88639da4683d",
@@ -477,6 +480,9 @@ class ClientSpec(BaseModel):
     certificate_pem: str | None = None
     roles: list[str] = Field(default_factory=lambda: list(DEFAULT_ROLES))
     display_name: str = "saaslens"
+    management_roles: list[str] = Field(default_factory=lambda: ["ActivityFeed.Read"])
+    """Application permissions of the Office 365 Management APIs admin-consented for the app (the
+    ``roles`` of a token for ``https://manage.office.com/.default``); [] for an app without them."""
 
     @model_validator(mode="after")
     def _has_a_credential(self) -> ClientSpec:
@@ -485,6 +491,9 @@ class ClientSpec(BaseModel):
         unknown = sorted(set(self.roles) - set(GRAPH_APP_ROLES))
         if unknown:
             raise ValueError(f"unknown Microsoft Graph application permissions {unknown}")
+        unknown = sorted(set(self.management_roles) - set(MANAGEMENT_APP_ROLES))
+        if unknown:
+            raise ValueError(f"unknown Office 365 Management APIs application permissions {unknown}")
         return self
 
 
@@ -518,6 +527,23 @@ class Microsoft365Options(TenantOptions):
     files_per_drive: int = Field(default=3, ge=0, le=50)
     sites: int | None = Field(default=None, ge=0)
     access_token_ttl_seconds: int = Field(default=3599, ge=60, le=86_400)
+    # The Office 365 Management Activity API (saaslens_sandbox.microsoft365.unified_audit).
+    audit_subscriptions: list[str] = Field(default_factory=lambda: ["Audit.SharePoint"])
+    """Content types whose subscription an admin has started (POST .../subscriptions/start); listing
+    content of any other answers AF20022. [] models a tenant where nobody started one."""
+    audit_content_delay_seconds: float = Field(default=0.0, ge=0)
+    """Seconds from an audit record's CreationTime to the content blob holding it (contentCreated):
+    Microsoft documents that records reach the unified audit log with a delay (typically 60 to 90
+    minutes, up to 24 hours); 0 keeps tests quick."""
+    audit_listing_delay_seconds: float = Field(default=0.0, ge=0)
+    """Seconds after contentCreated before /subscriptions/content lists a blob: content that
+    appears late in the listing, which a scanner's lookback re-reads."""
+    audit_page_size: int = Field(default=50, ge=1, le=1000)
+    """Content blobs per /subscriptions/content page before a NextPageUri header."""
+    hostile_content_uri: str | None = None
+    """Tests: every contentUri is this URL (another host, another tenant's path)."""
+    hostile_next_page_uri: str | None = None
+    """Tests: the first page of every content listing carries this NextPageUri."""
 
 
 def default_clients(name: str, seed: int) -> list[ClientSpec]:
@@ -529,6 +555,7 @@ def default_clients(name: str, seed: int) -> list[ClientSpec]:
             client_secret=f"sandbox-m365-{name}-noaudit-secret",
             roles=[r for r in DEFAULT_ROLES if r != "AuditLog.Read.All"],
             display_name="saaslens (no audit)",
+            management_roles=[],
         ),
         ClientSpec(
             client_id=_uuid(rng),
