@@ -4,10 +4,11 @@ and the permission a token needs: the organization role, the fine-grained permis
 token or GitHub App), and the classic token scope.
 
 Implemented (plan, apply, verify): removing a member, demoting an owner, removing an outside
-collaborator, converting a member to an outside collaborator and revoking a SAML SSO credential
-authorization. Every plan re-reads the target with
-GET requests only: a member through ``GET /orgs/{org}/memberships/{username}`` (404 when the user is
-not a member; ``role`` admin is an owner), an outside collaborator through the outside collaborator
+collaborator, converting a member to an outside collaborator, revoking a SAML SSO credential
+authorization and suspending an Enterprise Managed User through the enterprise SCIM API. Every plan
+re-reads the target with GET requests only: a member through
+``GET /orgs/{org}/memberships/{username}`` (404 when the user is not a member; ``role`` admin is an
+owner), an outside collaborator through the outside collaborator
 listing, a credential authorization through the organization's listing filtered by ``login``. A
 target's lake id is the numeric user id (accounts, privileges) or ``credential-authorization:<id>``
 (app_permissions); the user's login for the path is read by that id (``GET /user/{account_id}``), and
@@ -22,9 +23,16 @@ authorized credentials"). The catalogue documents no event for converting a memb
 collaborator; the change ends the membership, so ``org.remove_member`` ("A member was removed from
 an organization") is the documented event it corresponds to (the sandbox writes that one).
 
-Declared only: team membership removal, repository collaborator removal,
-uninstalling a GitHub App (open only to a GitHub App installed on the enterprise), and the SCIM
-deprovisioning of Enterprise Managed Users (the sandbox models no EMU enterprise).
+Enterprise Managed Users (``suspend_managed_user``): PATCH ``/scim/v2/enterprises/{enterprise}/Users/{id}``
+with the PatchOp ``active`` false, the setup user's classic token with ``scim:enterprise``; the
+account's SCIM identity is the one whose ``userName`` the login was normalized from (emu.py). GitHub
+writes ``user.suspend``, ``user.remove_email``, ``user.rename``, ``external_identity.deprovision`` and
+``external_identity.scim_api_success`` to the enterprise audit log, which the activities stage reads
+for an instance naming its enterprise
+(https://docs.github.com/enterprise-cloud@latest/admin/managing-iam/provisioning-user-accounts-with-scim/deprovisioning-and-reinstating-users).
+
+Declared only: team membership removal, repository collaborator removal and uninstalling a GitHub
+App (open only to a GitHub App installed on the enterprise).
 
 Apps: an organization can revoke a member's SAML SSO credential authorization (which covers OAuth app
 and GitHub App user tokens as well as personal access tokens and SSH keys). Deleting an OAuth app's
@@ -39,9 +47,10 @@ from typing import Any
 
 import orjson
 
-from saaslens.connectors.github.connector import MEMBERS_WRITE, SSO_ADMIN, GitHubConnector
+from saaslens.connectors.github import emu
+from saaslens.connectors.github.connector import MEMBERS_WRITE, SCIM_WRITE, SSO_ADMIN, GitHubConnector
 from saaslens.connectors.kit import Action, ActionOutcome, ActionPlan, PlannedRequest, Target, Verification, send_plan
-from saaslens.http import ApiError, NotFoundError, api_path
+from saaslens.http import ApiError, NotFoundError, PermissionDeniedError, api_path
 from saaslens.vocabulary import Remedy, TargetKind
 
 REFERENCE = "https://docs.github.com/enterprise-cloud@latest/rest"
@@ -307,6 +316,118 @@ def verify_revoke_sso(connector: GitHubConnector, outcome: ActionOutcome) -> Ver
     return Verification(holds=authorization is None, after=authorization or {"authorized": False})
 
 
+# -- suspend an Enterprise Managed User (enterprise SCIM) --------------------------------------------
+#
+# https://docs.github.com/enterprise-cloud@latest/rest/enterprise-admin/scim
+# #update-an-attribute-for-a-scim-enterprise-user :
+# "Setting active: false will suspend a user. As a result, their handle and primary email address
+# will be obfuscated", body {"schemas": [PatchOp], "Operations": [{"op": "replace", "path": "active",
+# "value": false}]}, 200 with the user. GitHub does not document a repeated PATCH as safe, so it is
+# not retried blindly; a plan finding the identity inactive sends nothing. Soft-deprovisioned users
+# stay listed ("which includes all users who are soft-deprovisioned by setting active to false") and
+# are reinstated by the same PATCH with active true (the plan's undo).
+
+
+def _lake_login(target: Target) -> str | None:
+    login = target.row.get("login") or _raw(target.row).get("login")
+    return login if isinstance(login, str) and login else None
+
+
+def _identities(connector: GitHubConnector, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+    """The enterprise's SCIM identities (all pages), each checked for the fields the action reads."""
+    try:
+        return [
+            emu.checked_resource(resource)
+            for page in connector.client.paginate(connector.scim_users_path(), emu.ScimPaginator(), params)
+            for resource in page.items
+        ]
+    except ValueError as exc:
+        raise ApiError(f"the enterprise SCIM listing: {exc}", status=200) from None
+
+
+def find_identity(connector: GitHubConnector, logins: list[str]) -> dict[str, Any] | None:
+    """The SCIM identity one of these logins (the lake's, GitHub's now) was normalized from: first a
+    ``userName eq`` filter on the login's base (an IdP username that needs no normalization), then
+    the whole listing. None when no identity links; several is an error, never a guess."""
+    bases = [parts[0] for parts in map(emu.split_managed_login, logins) if parts is not None]
+    if not bases:
+        return None
+
+    def linked(resources: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [r for r in resources if any(emu.login_links(login, r["userName"]) for login in logins)]
+
+    found: list[dict[str, Any]] = []
+    for base in dict.fromkeys(bases):
+        found += linked(_identities(connector, {"filter": emu.scim_filter("userName", base)}))
+    if not found:
+        found = linked(_identities(connector))
+    unique = {r["id"]: r for r in found}
+    if len(unique) > 1:
+        raise ApiError(f"several SCIM identities normalize to {' or '.join(logins)}: {sorted(unique)}", status=None)
+    return next(iter(unique.values()), None)
+
+
+def read_identity(connector: GitHubConnector, scim_user_id: str) -> dict[str, Any]:
+    """One SCIM identity by its id (NotFoundError when GitHub no longer has it).
+    https://docs.github.com/enterprise-cloud@latest/rest/enterprise-admin/scim#get-scim-provisioning-information-for-an-enterprise-user"""
+    resource = connector.client.get_json(connector.scim_users_path(scim_user_id))
+    try:
+        return emu.checked_resource(resource)
+    except ValueError as exc:
+        raise ApiError(f"GET SCIM user {scim_user_id}: {exc}", status=200) from None
+
+
+def _org_role(connector: GitHubConnector, login: str, account_id: str) -> str | None:
+    """The organization role when the credentials may read it (the setup user's SCIM token may not)."""
+    try:
+        membership = read_membership(connector, login, account_id)
+    except PermissionDeniedError:
+        return None
+    return membership["role"] if membership else None
+
+
+def plan_suspend_managed(connector: GitHubConnector, target: Target) -> ActionPlan:
+    account_id = _account_id(target)
+    login_now = _login(connector, target)
+    logins = list(dict.fromkeys(x for x in (_lake_login(target), login_now) if x))
+    identity = find_identity(connector, logins)
+    if identity is None:
+        raise NotFoundError(
+            f"no SCIM identity of the enterprise links to {' or '.join(logins)} (id {account_id})", status=404
+        )
+    if identity["active"] and not emu.login_links(login_now, identity["userName"]):
+        # An active identity's user has the login normalized from it: this account is another one.
+        raise NotFoundError(f"the SCIM identity for {logins[0]} belongs to another user than id {account_id}")
+    state = emu.identity_state(identity)
+    role = _org_role(connector, login_now, account_id)
+    owner = role == "admin" or target.row.get("is_admin") is True
+    protected = (
+        "enterprise owner" if emu.ENTERPRISE_OWNER_ROLE in state["roles"] else "organization owner" if owner else None
+    )
+    path = connector.scim_users_path(state["scim_user_id"])
+    undo = ActionPlan("suspend_managed_user:undo", target, (PlannedRequest("PATCH", path, emu.deactivate_body(True)),))
+    return ActionPlan(
+        action="suspend_managed_user",
+        target=target,
+        requests=(PlannedRequest("PATCH", path, emu.deactivate_body(False)),),
+        before={**state, "login": login_now, "user_id": account_id, "org_role": role},
+        noop=identity["active"] is False,
+        protected=protected,
+        undo=undo,
+    )
+
+
+def apply_suspend_managed(connector: GitHubConnector, plan: ActionPlan) -> ActionOutcome:
+    return send_plan(connector.client, plan, idempotent=False)
+
+
+def verify_suspend_managed(connector: GitHubConnector, outcome: ActionOutcome) -> Verification:
+    identity = read_identity(connector, str(outcome.plan.before["scim_user_id"]))
+    state = emu.identity_state(identity)
+    holds = identity["active"] is False
+    return Verification(holds=holds, after=state, detail="SCIM identity inactive: suspended" if holds else "")
+
+
 ACTIONS: tuple[Action[Any], ...] = (
     Action(
         name="remove_org_member",
@@ -416,11 +537,17 @@ ACTIONS: tuple[Action[Any], ...] = (
     Action(
         name="suspend_managed_user",
         target=TargetKind.ACCOUNT,
-        permission="enterprise owner; the SCIM provisioning token the identity provider uses",
+        permission=SCIM_WRITE,
         reversible=True,
         description="Suspend an Enterprise Managed User through the enterprise's SCIM API (PATCH "
-        "/scim/v2/enterprises/{enterprise}/Users/{scim_user_id} with active false); Enterprise Managed Users only, "
-        "with the identity provider's provisioning token",
+        "/scim/v2/enterprises/{enterprise}/Users/{scim_user_id}, PatchOp active false; the instance option "
+        "enterprise names it): they can no longer sign in, their login and email are obfuscated, they stay a "
+        "suspended member of the organization; undone by the same request with active true. Needs the setup "
+        "user's classic token with scim:enterprise. GitHub records user.suspend and external_identity.deprovision "
+        "in the enterprise audit log",
         docs=f"{REFERENCE}/enterprise-admin/scim#update-an-attribute-for-a-scim-enterprise-user",
+        plan=plan_suspend_managed,
+        apply=apply_suspend_managed,
+        verify=verify_suspend_managed,
     ),
 )

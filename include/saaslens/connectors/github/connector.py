@@ -84,6 +84,13 @@ ORG_READ_STAGES = (Stage.USERS, Stage.GROUPS, Stage.PRIVILEGES, Stage.APP_PERMIS
 # (https://docs.github.com/enterprise-cloud@latest/apps/oauth-apps/building-oauth-apps/scopes-for-oauth-apps).
 MEMBERS_WRITE = "organization owner; write:org (classic token) or Members: write (fine-grained token, GitHub App)"
 SSO_ADMIN = "organization owner; admin:org (classic token)"
+# Enterprise Managed Users: "To authenticate requests to the REST API endpoints for SCIM, you must use a
+# personal access token (classic) associated with your enterprise's setup user. The token requires the
+# scim:enterprise scope"
+# (https://docs.github.com/enterprise-cloud@latest/admin/managing-iam/provisioning-user-accounts-with-scim/provisioning-users-and-groups-with-scim-using-the-rest-api).
+SCIM_WRITE = "the enterprise's setup user (SHORTCODE_admin) with scim:enterprise (classic token)"
+SCIM_SCOPES = frozenset({"scim:enterprise", "admin:enterprise"})
+ENTERPRISE_STREAM = "enterprise_audit_log"
 # "If you exceed a secondary rate limit ... Otherwise, wait for at least one minute before retrying."
 SECONDARY_LIMIT_WAIT = 60.0
 
@@ -97,6 +104,12 @@ class GitHubOptions(ConnectorOptions):
     )
     mfa_status: bool = Field(
         default=True, description="Read members without 2FA (filter=2fa_disabled, organization owners only)"
+    )
+    enterprise: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{0,99}$",
+        description="The slug of the enterprise owning the organization: the activities stage also reads the "
+        "enterprise audit log, and with Enterprise Managed Users the SCIM state and the suspend action",
     )
 
 
@@ -249,6 +262,19 @@ class GitHubConnector(Connector):
     def org_path(self, suffix: str = "") -> str:
         return api_path("/orgs", self.org) + suffix
 
+    def enterprise_path(self, suffix: str = "") -> str:
+        """``/enterprises/{enterprise}`` + suffix; FeatureUnavailableError when the instance names none."""
+        return api_path("/enterprises", self._enterprise()) + suffix
+
+    def scim_users_path(self, *scim_user_id: str) -> str:
+        """``/scim/v2/enterprises/{enterprise}/Users[/{scim_user_id}]``."""
+        return api_path(api_path("/scim/v2/enterprises", self._enterprise()) + "/Users", *scim_user_id)
+
+    def _enterprise(self) -> str:
+        if not self.options.enterprise:
+            raise FeatureUnavailableError("the instance names no enterprise (the github option enterprise)")
+        return self.options.enterprise
+
     def _uses_app(self) -> bool:
         return bool(self.connection.extra.get("app_id") or self.connection.extra.get("client_id"))
 
@@ -313,8 +339,8 @@ class GitHubConnector(Connector):
         # The audit log's probe, narrowed to the last five minutes.
         now = datetime.now(UTC)
         narrowed = {"phrase": audit_phrase(ActivityWindow(now - timedelta(minutes=5), now))}
-        stages["activities"] = self._declared_probe(
-            Stage.ACTIVITIES, **narrowed, include=self.options.audit_log_include
+        stages["activities"] = self._with_enterprise_note(
+            self._declared_probe(Stage.ACTIVITIES, **narrowed, include=self.options.audit_log_include), narrowed
         )
         return AuthReport(identity=identity, permissions=permissions, stages=stages, permissions_complete=complete)
 
@@ -328,6 +354,34 @@ class GitHubConnector(Connector):
         if not isinstance(user, dict) or user.get("id") is None:
             raise ApiError("GET /user answered no user id", status=200)
         return ActingAccount(account_id=str(user["id"]), login=str(user.get("login") or ""))
+
+    def _with_enterprise_note(self, access: StageAccess, narrowed: dict[str, str]) -> StageAccess:
+        """The enterprise audit log stream, probed like the organization's: a note when it cannot be
+        read, and the stage allowed when either stream can."""
+        if not self.options.enterprise:
+            return access
+        enterprise = self.probe(
+            Stage.ACTIVITIES,
+            self.enterprise_path("/audit-log"),
+            {"per_page": 1, **narrowed, "include": self.options.audit_log_include},
+        )
+        if enterprise.allowed:
+            note = f"{ENTERPRISE_STREAM}: readable"
+        else:
+            note = f"{ENTERPRISE_STREAM}: skipped: {enterprise.reason}"
+        reason = "; ".join(part for part in (access.reason, note) if part)
+        return StageAccess(access.allowed or enterprise.allowed, reason)
+
+    def _scim_permission(self, scopes: set[str], login: str) -> dict[str, str]:
+        """SCIM_WRITE when the classic token is the setup user's (``SHORTCODE_admin``) with
+        scim:enterprise and reads the enterprise's SCIM identities."""
+        if not self.options.enterprise or not scopes & SCIM_SCOPES or not login.lower().endswith("_admin"):
+            return {}
+        try:
+            self.client.get_json(self.scim_users_path(), {"count": 1})
+        except (PermissionDeniedError, FeatureUnavailableError, NotFoundError):
+            return {}
+        return {SCIM_WRITE: f"setup user {login} with " + ", ".join(sorted(scopes & SCIM_SCOPES))}
 
     def _action_permissions(
         self, scopes_header: str | None, login: str | None, held: dict[str, str]
@@ -343,14 +397,18 @@ class GitHubConnector(Connector):
         if scopes_header is None or not login:
             return {}, False
         scopes = {s.strip() for s in scopes_header.split(",") if s.strip()}
+        scim = self._scim_permission(scopes, login)
         try:
             _, membership = self.client.request("GET", api_path(self.org_path("/memberships"), login))
-        except (PermissionDeniedError, NotFoundError):
-            return {}, False
+        except NotFoundError:
+            # Not a member (the setup user is none): no organization permission, and that is all.
+            return scim, True
+        except PermissionDeniedError:
+            return scim, False
         owner = (
             isinstance(membership, dict) and membership.get("role") == "admin" and membership.get("state") == "active"
         )
-        found: dict[str, str] = {}
+        found: dict[str, str] = dict(scim)
         if owner and scopes & {"write:org", "admin:org"}:
             found[MEMBERS_WRITE] = "organization owner (membership role admin) with " + ", ".join(
                 sorted(scopes & {"write:org", "admin:org"})

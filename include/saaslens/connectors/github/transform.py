@@ -34,6 +34,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from saaslens.connectors.github.emu import split_managed_login
 from saaslens.transform_utils import lower, parse_time, raw_json
 
 ROLE_STATUS = {"admin": "admin", "member": "member", "outside_collaborator": "outside_collaborator"}
@@ -143,6 +144,23 @@ def account_row(user: Mapping[str, Any], role: str, mfa_enabled: bool | None) ->
         "updated_at": parse_time(user.get("updated_at")),
         "raw": raw_json(user),
     }
+
+
+def managed_status(row: dict[str, Any], active_names: frozenset[str] | None) -> dict[str, Any]:
+    """An Enterprise Managed User's account row with the state its SCIM identity gives. A managed
+    login is the SCIM ``userName`` normalized plus ``_SHORTCODE`` (emu.py); a suspension replaces it
+    by a hash of the old one, so a managed member whose login no active identity normalizes to is
+    suspended: "the user will remain as a 'suspended member' of the organization, without access"
+    (https://docs.github.com/enterprise-cloud@latest/admin/managing-iam/provisioning-user-accounts-with-scim/deprovisioning-and-reinstating-users).
+    The setup user (``SHORTCODE_admin``) has no identity. ``active_names`` None: the SCIM state
+    was not read, the row stays as listed."""
+    login = row.get("login")
+    parts = split_managed_login(login) if isinstance(login, str) else None
+    if active_names is None or parts is None or parts[0].lower() == "admin":
+        return row
+    if parts[0].lower() in active_names:
+        return row
+    return {**row, "status": "suspended", "provider_status": "suspended"}
 
 
 def privilege_row(user: Mapping[str, Any], org: str) -> dict[str, Any]:
