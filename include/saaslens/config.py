@@ -89,6 +89,16 @@ class GovernanceSettings(BaseModel):
         description="Act on super-admins, org owners and primary owners too; refused by default.",
     )
     max_targets: int = Field(default=25, ge=1, le=10_000, description="Most targets one run may change.")
+    approvers: tuple[str, ...] = Field(
+        default=(),
+        description="Airflow user ids who may answer this instance's approvals (Airflow's HITL assigned "
+        "users: the API server answers 403 to anyone else). Empty: anyone the auth manager lets act on the task.",
+    )
+    allow_self_approval: bool = Field(
+        default=False,
+        description="Let the user who triggered a run approve it. By default an approval from the requester "
+        "counts as a rejection (four eyes): nothing is sent and the rows say why.",
+    )
 
 
 class InstanceConfig(BaseModel):

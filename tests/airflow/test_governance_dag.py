@@ -1,5 +1,7 @@
 """A governance run under the real Airflow scheduler: the approval is answered through Airflow's
 REST API, as an approver's browser would; a rejection changes nothing; the rows say who did what.
+Airflow runs with three real users: alice asks, bob approves, mallory is not an approver, and
+alice's approval of her own request does not count (four eyes).
 
 The tenant is the Okta sandbox; the lake is filled by the scan code directly (the scan DAGs are
 tested in test_airflow_runs.py), then the governance DAG is triggered with a typed conf.
@@ -17,12 +19,13 @@ import pytest
 import yaml
 
 from saaslens.lake.writer import Lake
-from saaslens.orchestration.local_airflow import AirflowStack
+from saaslens.orchestration.local_airflow import AirflowStack, AirflowStackError
 from saaslens_sandbox.core import SandboxServer, TenantSpec
 from tests.e2e.okta_helpers import ANCHOR, instance, ssws, sync
 
 pytestmark = [pytest.mark.integration, pytest.mark.scheduler]
 TENANT = "govflow"
+USERS = {"alice": "alice-password-1", "bob": "bob-password-2", "mallory": "mallory-password-3"}
 DAG_ID = f"saaslens_okta_{TENANT}_governance"
 SCHEDULER_HEARTBEAT_SECONDS = 2  # AirflowStack's [scheduler] scheduler_heartbeat_sec
 
@@ -47,6 +50,7 @@ def _project(tmp_path: Path, sandbox: SandboxServer) -> tuple[Path, Path, str]:
                         "name": TENANT,
                         "conn_id": f"okta_{TENANT}",
                         "actions_conn_id": f"okta_{TENANT}_actions",
+                        "governance": {"approvers": ["alice", "bob"]},
                         "schedule": None,
                         "options": {"max_workers": 2, "retry_initial_backoff_seconds": 0.1},
                     }
@@ -129,11 +133,12 @@ def test_approval_through_the_rest_api_applies_once_and_a_rejection_changes_noth
     lake_root = tmp_path / "lake"
     lake = Lake(lake_root)
     sync(instance(TENANT, activities_lag_seconds=0), ssws(sandbox, TENANT), lake)
-    approved_target, rejected_target = _ordinary_active_users(
-        lake, sandbox.personality("okta", TENANT).ground_truth(), 2
+    approved_target, rejected_target, self_approved_target = _ordinary_active_users(
+        lake, sandbox.personality("okta", TENANT).ground_truth(), 3
     )
     stack = AirflowStack(
         home=tmp_path / "airflow",
+        users=USERS,
         extra_env={
             "SAASLENS_CONFIG": str(config),
             "SAASLENS_LAKE": str(lake_root),
@@ -146,16 +151,20 @@ def test_approval_through_the_rest_api_applies_once_and_a_rejection_changes_noth
         stack.start()
         stack.wait_for_dags([DAG_ID])
 
-        # Approved: nothing is sent while the approver has not answered.
+        # Approved: nothing is sent while the approver has not answered; a user who is not an
+        # approver cannot answer.
         started = time.time()
         approved_run = stack.trigger(
             DAG_ID,
             {"action": "suspend_user", "targets": [approved_target], "dry_run": False, "reason": "offboarding"},
+            as_user="alice",
         )
         _wait_for_task(stack, approved_run, "approve", "awaiting_input")
         assert _writes(sandbox, started) == [] and _status(sandbox, approved_target) == "ACTIVE"
+        with pytest.raises(AirflowStackError, match="HTTP 403"):
+            stack.answer(DAG_ID, approved_run, "approve", "Approve", as_user="mallory")
         answered_at = time.time()
-        stack.answer(DAG_ID, approved_run, "approve", "Approve")
+        stack.answer(DAG_ID, approved_run, "approve", "Approve", as_user="bob")
         assert stack.wait_for_runs({DAG_ID: approved_run}, timeout=600) == {DAG_ID: "success"}
         verify = next(t for t in stack.task_instances(DAG_ID, approved_run) if t["task_id"] == "verify")
         approval_to_verified = datetime.fromisoformat(verify["end_date"]).timestamp() - answered_at
@@ -163,12 +172,26 @@ def test_approval_through_the_rest_api_applies_once_and_a_rejection_changes_noth
         # Rejected: the approver says no; nothing is sent, and the row says so.
         started = time.time()
         rejected_run = stack.trigger(
-            DAG_ID, {"action": "suspend_user", "targets": [rejected_target], "dry_run": False, "reason": "test"}
+            DAG_ID,
+            {"action": "suspend_user", "targets": [rejected_target], "dry_run": False, "reason": "test"},
+            as_user="alice",
         )
         _wait_for_task(stack, rejected_run, "approve", "awaiting_input")
-        stack.answer(DAG_ID, rejected_run, "approve", "Reject")
+        stack.answer(DAG_ID, rejected_run, "approve", "Reject", as_user="bob")
         assert stack.wait_for_runs({DAG_ID: rejected_run}, timeout=600) == {DAG_ID: "success"}
         states = {t["task_id"]: t["state"] for t in stack.task_instances(DAG_ID, rejected_run)}
+
+        # Self-approved: alice approves her own request; it counts as a rejection.
+        self_started = time.time()
+        self_run = stack.trigger(
+            DAG_ID,
+            {"action": "suspend_user", "targets": [self_approved_target], "dry_run": False, "reason": "mine"},
+            as_user="alice",
+        )
+        _wait_for_task(stack, self_run, "approve", "awaiting_input")
+        stack.answer(DAG_ID, self_run, "approve", "Approve", as_user="alice")
+        assert stack.wait_for_runs({DAG_ID: self_run}, timeout=600) == {DAG_ID: "success"}
+        self_states = {t["task_id"]: t["state"] for t in stack.task_instances(DAG_ID, self_run)}
     finally:
         stack.stop()
 
@@ -176,14 +199,20 @@ def test_approval_through_the_rest_api_applies_once_and_a_rejection_changes_noth
     (row,) = _rows(lake_root, approved_run)
     assert row["result"] == "applied" and row["verified"] is True and not row["dry_run"]
     assert row["target_id"] == approved_target and row["reason"] == "offboarding"
-    assert row["approved_by"] and row["approved_at"] is not None
+    assert row["requested_by"] == "alice" and row["approved_by"] == "bob" and row["approved_at"] is not None
     print(f"approval to verified change: {approval_to_verified:.1f} s")
     assert approval_to_verified < 120
 
     assert states["apply"] == "skipped" and states["verify"] == "skipped" and states["record"] == "success"
     assert _status(sandbox, rejected_target) == "ACTIVE" and _writes(sandbox, started) == []
     (row,) = _rows(lake_root, rejected_run)
-    assert row["result"] == "rejected-by-approver" and row["approved_by"]
+    assert row["result"] == "rejected-by-approver" and row["approved_by"] == "bob"
+
+    assert self_states["apply"] == "skipped" and self_states["verify"] == "skipped"
+    assert _status(sandbox, self_approved_target) == "ACTIVE" and _writes(sandbox, self_started) == []
+    (row,) = _rows(lake_root, self_run)
+    assert row["result"] == "rejected-by-approver" and row["approved_by"] == "alice"
+    assert "a second person must approve" in row["detail"]
 
     # Nothing secret in XCom or the task logs.
     import sqlite3

@@ -236,6 +236,13 @@ def test_a_rejected_run_changes_nothing_and_says_who_rejected(tenant, lake):
     assert tenant.changes == []
 
 
+def test_a_refused_self_approval_records_why_and_changes_nothing(tenant, lake):
+    refusal = "approved by alice, who asked for the run: a second person must approve"
+    rows = _act(tenant, lake, _request("u1"), approval=Approval(False, "alice", APPROVED.at, refused=refusal))
+    assert rows[0]["result"] == "rejected-by-approver" and rows[0]["detail"].startswith(refusal)
+    assert tenant.changes == []
+
+
 def test_guard_rails_refuse_the_acting_account_and_owners(tenant, lake):
     rows = _act(tenant, lake, _request("me", "boss", "u1"))
     results = {r["target_id"]: (r["result"], r["detail"]) for r in rows}

@@ -100,6 +100,9 @@ class Approval:
     approved: bool
     by: str | None = None
     at: datetime | None = None
+    # Why an answer of "Approve" did not count (the requester approved their own request), recorded
+    # in each row's detail; None for an ordinary answer.
+    refused: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = journal.jsonable(dataclasses.asdict(self))
@@ -110,7 +113,13 @@ class Approval:
         if data is None:
             return None
         at = data.get("at")
-        return cls(bool(data["approved"]), data.get("by"), datetime.fromisoformat(at) if at else None)
+        return cls(
+            bool(data["approved"]), data.get("by"), datetime.fromisoformat(at) if at else None, data.get("refused")
+        )
+
+
+def _rejected_by(approval: Approval) -> str:
+    return f"rejected by {approval.by or 'the approver'}"
 
 
 @dataclass
@@ -384,7 +393,7 @@ def apply_step(
         )
     if approval is not None and not approval.approved:
         for item in pending:
-            item.settle(REJECTED, f"rejected by {approval.by or 'the approver'}; nothing sent")
+            item.settle(REJECTED, f"{approval.refused or _rejected_by(approval)}; nothing sent")
         return items
     action = declared_action(registry.app_spec(instance.app), request.action)
     assert action.plan is not None and action.apply is not None
@@ -499,6 +508,7 @@ def record_step(
                 result = PLANNED
             elif approval is not None and not approval.approved:
                 result = REJECTED
+                item.detail = item.detail or approval.refused or _rejected_by(approval)
             else:
                 result, item.detail = FAILED, item.detail or "never applied: the run stopped before its apply step"
         row = {

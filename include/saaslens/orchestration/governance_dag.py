@@ -82,6 +82,8 @@ def governance_dag(instance: InstanceConfig) -> DAG | None:
         approve = GovernanceApprovalOperator.for_instance(
             task_id=APPROVE,
             subject=f"Approve a governance action on {instance.app}/{instance.name}",
+            # Only these Airflow users may answer; Airflow's API server refuses anyone else (403).
+            assigned_users=[{"id": user, "name": user} for user in instance.governance.approvers] or None,
             **common,
         )
         apply = GovernanceStepOperator.for_step(task_id=APPLY, step=APPLY, **common)

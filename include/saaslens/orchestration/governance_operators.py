@@ -4,7 +4,8 @@
 approver the plan (targets, their state now, the exact requests) and waits in Airflow's
 awaiting-input state; on "Reject" Airflow skips apply and verify. It asks nothing when the run is
 a dry run, when the plan changes nothing, or when the instance needs no approver, and returns the
-answer as saaslens' Approval (who, when) for the record step.
+answer as saaslens' Approval (who, when) for the record step. An approval given by the user who
+triggered the run counts as a rejection unless the instance allows self-approval (four eyes).
 """
 
 from __future__ import annotations
@@ -60,12 +61,18 @@ class GovernanceApprovalOperator(ApprovalOperator):
         return super().execute(context)
 
     def execute_complete(self, context: Any, event: dict[str, Any]) -> Any:
-        from saaslens.orchestration.governance_tasks import APPROVAL_KEY, approval_from_answer
+        from saaslens.orchestration.governance_tasks import APPROVAL_KEY, judge_answer
 
-        if "error" not in event:
-            # Pushed before the parent handles a rejection: a task that skips its downstream tasks
-            # returns no value to XCom, and the record step must still say who rejected it.
-            approval = approval_from_answer(event, approve_option=self.APPROVE)
-            context["ti"].xcom_push(key=APPROVAL_KEY, value=approval)
-        answer = super().execute_complete(context=context, event=event)  # skips apply on Reject
-        return approval_from_answer(answer, approve_option=self.APPROVE)
+        if "error" in event:
+            return super().execute_complete(context=context, event=event)  # timeout or error: fails
+        # Pushed before the parent handles a rejection: a task that skips its downstream tasks
+        # returns no value to XCom, and the record step must still say who rejected it.
+        approval = judge_answer(self.app, self.instance_name, context, event, approve_option=self.APPROVE)
+        context["ti"].xcom_push(key=APPROVAL_KEY, value=approval)
+        if approval["refused"]:
+            # An approval that does not count is handled as Airflow handles "Reject": apply and
+            # verify are skipped, so nothing is sent.
+            self.log.warning("%s", approval["refused"])
+            event = {**event, "chosen_options": [self.REJECT]}
+        super().execute_complete(context=context, event=event)  # skips apply on Reject
+        return approval

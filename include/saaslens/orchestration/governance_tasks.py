@@ -171,12 +171,36 @@ def approval_body(request: GovernanceRequest, items: list[Item]) -> str:
     return "\n".join(lines)
 
 
-def approval_from_answer(answer: Any, *, approve_option: str) -> dict[str, Any]:
-    """The approver's answer (Airflow's HITL payload) as saaslens' Approval, for XCom."""
+def approval_from_answer(
+    answer: Any, *, approve_option: str, requester: str | None = None, allow_self_approval: bool = True
+) -> dict[str, Any]:
+    """The approver's answer (Airflow's HITL payload) as saaslens' Approval, for XCom. Unless
+    self-approval is allowed, "Approve" from the user who triggered the run (`requester`, Airflow's
+    triggering user) does not count: the Approval is a refusal that says why."""
     chosen = (answer.get("chosen_options") or [None])[0]
     user = answer.get("responded_by_user") or {}
+    names = {user.get("name"), user.get("id")} if isinstance(user, dict) else {str(user)}
     by = (user.get("name") or user.get("id")) if isinstance(user, dict) else str(user)
     at = answer.get("responded_at")
     if isinstance(at, str):
         at = datetime.fromisoformat(at)
-    return Approval(approved=chosen == approve_option, by=by or None, at=at).to_dict()
+    approved = chosen == approve_option
+    refused = None
+    if approved and not allow_self_approval and requester and requester in names:
+        approved = False
+        refused = (
+            f"approved by {requester}, who asked for the run: a second person must approve "
+            "(governance.allow_self_approval is false)"
+        )
+    return Approval(approved=approved, by=by or None, at=at, refused=refused).to_dict()
+
+
+def judge_answer(app: str, instance_name: str, context: Any, answer: Any, *, approve_option: str) -> dict[str, Any]:
+    """The approval task's answer under the instance's rules (see approval_from_answer)."""
+    instance = _instance(app, instance_name)
+    return approval_from_answer(
+        answer,
+        approve_option=approve_option,
+        requester=getattr(context.get("dag_run"), "triggering_user_name", None),
+        allow_self_approval=instance.governance.allow_self_approval,
+    )

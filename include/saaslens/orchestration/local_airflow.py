@@ -5,6 +5,7 @@ that proves pools bound concurrency under the real scheduler.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import signal
@@ -51,7 +52,11 @@ class AirflowStack:
     extra_env: dict[str, str] = field(default_factory=dict)
     api_port: int = field(default_factory=free_port)
     parallelism: int = 8
+    # Airflow users (name -> password) for a stack that needs real identities (who triggered, who
+    # approved). None: the demo's single anonymous admin, with no login.
+    users: dict[str, str] | None = None
     _processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    _tokens: dict[str, str] = field(default_factory=dict)
 
     @property
     def api_url(self) -> str:
@@ -81,8 +86,7 @@ class AirflowStack:
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.api_url}/execution/",
             "AIRFLOW__API__PORT": str(self.api_port),
             "AIRFLOW__API__BASE_URL": self.api_url,
-            # A local demo: the UI and REST API without a login. Never use this in a deployment.
-            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
+            **self._auth_env(),
             "AIRFLOW__API_AUTH__JWT_SECRET": secret_file.read_text().strip(),
             "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
             "AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT": "300",
@@ -97,6 +101,36 @@ class AirflowStack:
             "AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT": "60",
             **self.extra_env,
         }
+
+    def _auth_env(self) -> dict[str, str]:
+        if self.users is None:
+            # A local demo: the UI and REST API without a login. Never use this in a deployment.
+            return {"AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True"}
+        passwords = self.home / "simple_auth_manager_passwords.json"
+        passwords.write_text(json.dumps(self.users))
+        passwords.chmod(0o600)
+        return {
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "False",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": ",".join(f"{name}:admin" for name in self.users),
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
+        }
+
+    def _headers(self, as_user: str | None) -> dict[str, str]:
+        """A bearer token for `as_user` (default: the first user) from the auth manager's login
+        endpoint; none in the demo's all-admins mode."""
+        if self.users is None:
+            return {}
+        user = as_user or next(iter(self.users))
+        if user not in self._tokens:
+            response = httpx.post(
+                f"{self.api_url}/auth/token",
+                json={"username": user, "password": self.users[user]},
+                timeout=30,
+            )
+            if response.status_code != 201:
+                raise AirflowStackError(f"logging in as {user}: HTTP {response.status_code}")
+            self._tokens[user] = str(response.json()["access_token"])
+        return {"Authorization": f"Bearer {self._tokens[user]}"}
 
     def airflow(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
@@ -170,8 +204,9 @@ class AirflowStack:
         except httpx.TransportError:
             return False
 
-    def api(self, method: str, path: str, **kwargs: Any) -> Any:
-        response = httpx.request(method, f"{self.api_url}/api/v2{path}", timeout=30, **kwargs)
+    def api(self, method: str, path: str, *, as_user: str | None = None, **kwargs: Any) -> Any:
+        headers = self._headers(as_user)
+        response = httpx.request(method, f"{self.api_url}/api/v2{path}", timeout=30, headers=headers, **kwargs)
         if response.status_code >= 400:
             raise AirflowStackError(f"{method} {path}: HTTP {response.status_code}: {response.text[:500]}")
         return response.json() if response.content else None
@@ -193,18 +228,21 @@ class AirflowStack:
 
         self.wait_until(parsed, timeout=timeout, what=f"the DAG processor to parse {', '.join(dag_ids)}", interval=2)
 
-    def trigger(self, dag_id: str, conf: dict[str, Any] | None = None) -> str:
-        self.api("PATCH", f"/dags/{dag_id}", json={"is_paused": False})
+    def trigger(self, dag_id: str, conf: dict[str, Any] | None = None, *, as_user: str | None = None) -> str:
+        self.api("PATCH", f"/dags/{dag_id}", json={"is_paused": False}, as_user=as_user)
         body: dict[str, Any] = {"logical_date": None}
         if conf is not None:
             body["conf"] = conf
-        run = self.api("POST", f"/dags/{dag_id}/dagRuns", json=body)
+        run = self.api("POST", f"/dags/{dag_id}/dagRuns", json=body, as_user=as_user)
         return str(run["dag_run_id"])
 
-    def answer(self, dag_id: str, run_id: str, task_id: str, option: str) -> dict[str, Any]:
+    def answer(
+        self, dag_id: str, run_id: str, task_id: str, option: str, *, as_user: str | None = None
+    ) -> dict[str, Any]:
         """Answer a human-in-the-loop task (an approval) through the REST API, as the UI does."""
         path = f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/-1/hitlDetails"
-        answered: dict[str, Any] = self.api("PATCH", path, json={"chosen_options": [option], "params_input": {}})
+        body = {"chosen_options": [option], "params_input": {}}
+        answered: dict[str, Any] = self.api("PATCH", path, json=body, as_user=as_user)
         return answered
 
     def task_state(self, dag_id: str, run_id: str, task_id: str) -> str | None:
