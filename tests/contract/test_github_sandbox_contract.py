@@ -284,3 +284,55 @@ def test_governance_endpoints_match_the_schemas(openapi, sandbox):
         page = HTTP.get(page.links["next"]["url"], headers=headers)
     assert {converted["id"], queued["id"]} <= listed
     call("GET", f"/orgs/{ORG}/memberships/{converted['login']}", 404)
+
+
+@pytest.fixture(scope="module")
+def emu_sandbox() -> Iterator[SandboxServer]:
+    options = {"org": ORG, "enterprise": "octo-ent", "managed_users": True}
+    with SandboxServer([TenantSpec(app="github", name="emu", seed=5, users=60, options=options)]) as server:
+        yield server
+
+
+def test_enterprise_scim_and_audit_log_match_the_schemas(openapi, schema_of, emu_sandbox):
+    """Enterprise Managed Users: the SCIM listing (filter, startIndex/count), one identity, the PatchOp
+    suspending it (200 with the identity), 404 for an unknown identity, 400 for a filter GitHub does
+    not support, and the enterprise audit log with the deprovisioning's events."""
+    truth = emu_sandbox.personality("github", "emu").ground_truth()
+    tokens = {tuple(t["scopes"]): t["token"] for t in truth["credentials"]["tokens"] if t["kind"] == "classic"}
+    scim, owner = tokens[("scim:enterprise",)], tokens[("read:org", "read:audit_log", "admin:enterprise")]
+    base = emu_sandbox.tenant_url("github", "emu")
+    users = "/scim/v2/enterprises/octo-ent/Users"
+
+    def call(method: str, path: str, token: str, status: int, body: Any = None, **params: Any) -> httpx.Response:
+        headers = {"Accept": "application/scim+json", "User-Agent": "t", "Authorization": f"Bearer {token}"}
+        response = HTTP.request(method, base + path, headers=headers, json=body, params=params)
+        assert response.status_code == status, (method, path, response.text)
+        if status < 300 and not path.startswith("/scim/"):
+            _validate(openapi, method, path, response, params)
+        return response
+
+    # openapi-core reads only application/json bodies: SCIM's application/scim+json is checked
+    # against the same description's schemas directly.
+    listing = call("GET", users, owner, 200, startIndex=11, count=25).json()
+    schema_of("scim-enterprise-user-list", listing)
+    assert (listing["totalResults"], listing["startIndex"], len(listing["Resources"])) == (60, 11, 25)
+    identity = truth["scim_identities"][3]
+    found = call("GET", users, scim, 200, filter=f'userName eq "{identity["userName"]}"').json()
+    assert [r["id"] for r in found["Resources"]] == [identity["id"]]
+    schema_of("scim-enterprise-user-response", call("GET", f"{users}/{identity['id']}", owner, 200).json())
+    patch = {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "replace", "path": "active", "value": False}],
+    }
+    suspended = call("PATCH", f"{users}/{identity['id']}", scim, 200, patch).json()
+    schema_of("scim-enterprise-user-response", suspended)
+    assert suspended["active"] is False
+    errors = [
+        call("GET", f"{users}/00000000-0000-0000-0000-000000000000", scim, 404).json(),
+        call("GET", users, scim, 400, filter='emails eq "x@example.com"').json(),
+        call("PATCH", f"{users}/{identity['id']}", owner, 403, patch).json(),  # not the setup user
+    ]
+    for error in errors:
+        schema_of("scim-error", error)
+    events = call("GET", "/enterprises/octo-ent/audit-log", owner, 200, phrase="action:user.suspend", per_page=10)
+    assert [e["user_id"] for e in events.json()] == [identity["user_id"]]

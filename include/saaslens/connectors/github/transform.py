@@ -156,7 +156,7 @@ def managed_status(row: dict[str, Any], active_names: frozenset[str] | None) -> 
     was not read, the row stays as listed."""
     login = row.get("login")
     parts = split_managed_login(login) if isinstance(login, str) else None
-    if active_names is None or parts is None or parts[0].lower() == "admin":
+    if active_names is None or parts is None or parts[1].lower() == "admin":
         return row
     if parts[0].lower() in active_names:
         return row
