@@ -193,3 +193,22 @@ def test_ingest_compare_smoke(tmp_path):
     assert "saaslens_time_vs_bare_time" in size["ratios"]
     assert ("saaslens_vs_dlt_records_per_second" in size["ratios"]) == ("dlt" in size["summary"])
     assert "| 150 users / 1,500 events | saaslens |" in done.stdout
+
+
+def test_dlp_detectors_smoke(tmp_path):
+    """The detector benchmark runs at a tiny size, misses no planted value, and compares itself
+    with detect-secrets in the same run."""
+    out = tmp_path / "dlp.json"
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "dlp_detectors.py"), "--megabytes", "0.2", "--no-per-detector",
+         "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(out.read_text())
+    assert report["missed"] == dict.fromkeys(report["planted"], 0) and sum(report["planted"].values()) > 0
+    assert report["saaslens"]["mb_per_cpu_second"] > 0 and report["detect_secrets"]["mb_per_cpu_second"] > 0
+    assert report["detect_secrets"]["secrets"] > 0

@@ -359,6 +359,11 @@ class EmailDetector:
         return mask_email(value)
 
 
+# A run that could hold a phone number: an optional + or (, then digits with spaces, dots, dashes,
+# slashes or parentheses between them, 7 to 20 digits' worth.
+_PHONE_RUN = re.compile(r"[+(]?\d[\d ().\-/]{5,24}\d")
+
+
 @dataclass(frozen=True)
 class PhoneDetector:
     """Phone numbers that libphonenumber finds valid, international form or national in the
@@ -372,11 +377,14 @@ class PhoneDetector:
     def find(self, text: str) -> Iterator[Candidate]:
         import phonenumbers
 
-        # A cheap gate: libphonenumber's matcher is slow on text without a run of digits.
-        if not re.search(r"\d[\d ().-]{6,}\d", text):
-            return
-        for match in phonenumbers.PhoneNumberMatcher(text, self.region, leniency=phonenumbers.Leniency.VALID):
-            yield Candidate(match.start, match.end, match.raw_string, 0.8)
+        # libphonenumber's matcher costs the same on every character of the text; it runs only on
+        # the runs of digits and separators that could be a number, with a little context either
+        # side for its own boundary checks.
+        for run in _PHONE_RUN.finditer(text):
+            left = max(0, run.start() - 2)
+            piece = text[left : run.end() + 2]
+            for match in phonenumbers.PhoneNumberMatcher(piece, self.region, leniency=phonenumbers.Leniency.VALID):
+                yield Candidate(left + match.start, left + match.end, match.raw_string, 0.8)
 
     def mask(self, value: str) -> str:
         return mask_keep_last(value, 2)
