@@ -25,6 +25,8 @@ References (Microsoft Learn, and the v1.0 API reference sources in microsoftgrap
 - Reporting latency (why the windows lag and look back): https://learn.microsoft.com/entra/identity/monitoring-health/reference-reports-latencies
 - OneDrive/SharePoint: drive-get.md, site-search.md, drive-list.md, driveitem-delta.md,
   driveitem-list-permissions.md, permission.md
+- The unified audit log's SharePoint and OneDrive records through the Office 365 Management Activity
+  API (stream ``sharepoint_audit``): management.py
 """
 
 from __future__ import annotations
@@ -44,8 +46,10 @@ from saaslens.connections import ConnectionInvalidError
 from saaslens.connectors import registry
 from saaslens.connectors.base import ActingAccount, AuthReport, Connector, ConnectorOptions, StageAccess
 from saaslens.connectors.microsoft365 import transform
+from saaslens.connectors.microsoft365.management import ActivityFeed, management_root, management_scope, start_call
 from saaslens.http import (
     ApiError,
+    AuthenticationError,
     ErrorPolicy,
     FeatureUnavailableError,
     NotFoundError,
@@ -74,6 +78,14 @@ STREAMS = {
     "sign_ins": ("/v1.0/auditLogs/signIns", "createdDateTime"),
     "directory_audits": ("/v1.0/auditLogs/directoryAudits", "activityDateTime"),
 }
+# The unified audit log's Audit.SharePoint content (management.py), on its own API and token.
+SHAREPOINT_STREAM = "sharepoint_audit"
+ACTIVITY_FEED_PERMISSION = "ActivityFeed.Read"
+# Management Activity API codes (office-365-management-activity-api-reference, "Errors"): the token
+# lacks ActivityFeed.Read (answered 401, though it is a missing permission, not a bad token), and no
+# enabled subscription to the content type (a tenant setting an admin changes, not a permission).
+ACTIVITY_PERMISSION_CODES = {"AF10001"}
+ACTIVITY_SUBSCRIPTION_CODES = {"AF20022", "AF20023"}
 
 
 # Application permissions a higher privileged one includes, as each write endpoint's "Permissions" table
@@ -115,6 +127,17 @@ class Microsoft365Options(ConnectorOptions):
     )
     onedrive: bool = Field(default=True, description="Scan every user's OneDrive")
     sharepoint: bool = Field(default=True, description="Scan SharePoint sites' document libraries")
+    sharepoint_audit: bool = Field(
+        default=False,
+        description="Read SharePoint and OneDrive audit records (sharing, access) from the unified audit log "
+        "through the Office 365 Management Activity API: needs the application permission ActivityFeed.Read of "
+        "the Office 365 Management APIs and an Audit.SharePoint subscription an admin started",
+    )
+    publisher_identifier: str | None = Field(
+        default=None,
+        description="PublisherIdentifier sent to the Management Activity API (the tenant GUID of whoever runs "
+        "saaslens), for a dedicated request quota",
+    )
 
 
 class GraphErrorPolicy(ErrorPolicy):
@@ -136,6 +159,19 @@ class GraphErrorPolicy(ErrorPolicy):
 
     def error_for(self, response: httpx.Response) -> ApiError:
         error = super().error_for(response)
+        code = error.provider_code
+        if code in ACTIVITY_PERMISSION_CODES:
+            return PermissionDeniedError(
+                f"{error.detail} (needs {ACTIVITY_FEED_PERMISSION})",
+                status=error.status,
+                provider_code=code,
+                method=error.method,
+                url=error.url,
+            )
+        if code in ACTIVITY_SUBSCRIPTION_CODES:
+            return FeatureUnavailableError(
+                error.detail, status=error.status, provider_code=code, method=error.method, url=error.url
+            )
         unlicensed = error.status == 400 and error.detail.startswith(LICENCE_ERROR_MESSAGES)
         unlicensed |= isinstance(error, PermissionDeniedError) and error.provider_code in LICENCE_ERROR_CODES
         if unlicensed:
@@ -187,7 +223,13 @@ class Microsoft365Connector(Connector):
     # can take longer; windows stop short of now and re-read the last half hour.
     default_lookback_seconds = 1800
     default_lag_seconds = 300
-    _STREAM_LAG = {"sign_ins": 300, "directory_audits": 180}
+    # sharepoint_audit windows are by when content became available (contentCreated), not by when
+    # the events happened, so its lag only covers the listing catching up.
+    _STREAM_LAG = {"sign_ins": 300, "directory_audits": 180, SHAREPOINT_STREAM: 120}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._feed: ActivityFeed | None = None
 
     # -- declaration --------------------------------------------------------------------------
 
@@ -199,6 +241,13 @@ class Microsoft365Connector(Connector):
         return f"{DEFAULT_AUTHORITY}/{tenant}/oauth2/v2.0/token"
 
     def build_auth(self) -> httpx.Auth:
+        return self._client_credentials(
+            str(self.connection.extra.get("scope") or graph_scope(self.connection.base_url))
+        )
+
+    def _client_credentials(self, scope: str) -> TokenAuth:
+        """Tokens for one resource from the app registration's client credentials (secret or
+        certificate), from the connection's token endpoint."""
         extra = self.connection.extra
         client_id = self.connection.extra_or("client_id", "login", "the app registration's application (client) id")
         private_key = extra.get("private_key")
@@ -223,7 +272,7 @@ class Microsoft365Connector(Connector):
             client_id=str(client_id),
             client_secret=None if private_key else str(secret),
             private_key=str(private_key) if private_key else None,
-            scopes=(str(extra.get("scope") or graph_scope(self.connection.base_url)),),
+            scopes=(scope,),
             secret_method="post",  # noqa: S106 (the method name, not a secret)
             algorithm=algorithm,
             assertion_headers=headers,
@@ -239,6 +288,29 @@ class Microsoft365Connector(Connector):
     def lag_seconds(self, stream: str) -> int:
         value = self.options.activities_lag_seconds
         return self._STREAM_LAG.get(stream, self.default_lag_seconds) if value is None else value
+
+    def management_root(self) -> str:
+        return management_root(self.connection.base_url, self.connection.extra.get("management_url"))
+
+    def activity_feed(self) -> ActivityFeed:
+        """The Management Activity API client, with its own token (scope https://manage.office.com/.default,
+        same app registration) and base URL; the host is checked before the token endpoint is asked."""
+        if self._feed is None:
+            root = self.management_root()
+            auth = self._client_credentials(management_scope(root))
+            claims = jwt.decode(auth.token().value, options={"verify_signature": False})  # our own token
+            tenant_id = str(claims.get("tid") or "")
+            if not tenant_id:
+                raise ApiError("the token for the Management Activity API names no tenant (tid)")
+            roles = tuple(str(r) for r in claims.get("roles") or [] if isinstance(r, str))
+            client = self.new_client(f"{root}/api", auth=auth, bucket=lambda path: "activity")
+            self._feed = ActivityFeed(client, root, tenant_id, roles)
+        return self._feed
+
+    def close(self) -> None:
+        super().close()
+        if self._feed is not None:
+            self._feed.client.close()
 
     # -- Graph listings several stages share --------------------------------------------------
 
@@ -293,6 +365,7 @@ class Microsoft365Connector(Connector):
         label = f"{app_name} ({claims.get('appid')})" if app_name else str(claims.get("appid"))
         identity = f"app {label} in tenant {claims.get('tid')}"
         permissions = granted_permissions(roles)
+        feed_access = self._sharepoint_audit_access(permissions) if self.options.sharepoint_audit else None
         stages = {
             "users": self._declared_probe(Stage.USERS),
             "groups": self._declared_probe(Stage.GROUPS),
@@ -301,7 +374,7 @@ class Microsoft365Connector(Connector):
                 self.probe("app_permissions", "/v1.0/servicePrincipals", {"$top": 1, "$select": "id"}),
                 self.probe("app_permissions", "/v1.0/oauth2PermissionGrants", {"$top": 1}),
             ),
-            "activities": self._activities_access(),
+            "activities": self._activities_access(feed_access),
             "files": self._files_access(),
         }
         # The roles claim lists every application permission admin-consented for the app: complete.
@@ -335,13 +408,40 @@ class Microsoft365Connector(Connector):
         denied = [a.reason for a in accesses if not a.allowed]
         return StageAccess(False, "; ".join(r for r in denied if r)) if denied else StageAccess(True, None)
 
-    def _activities_access(self) -> StageAccess:
+    def _sharepoint_audit_access(self, permissions: dict[str, str]) -> StageAccess:
+        """The sharepoint_audit stream may run when the manage.office.com token holds ActivityFeed.Read
+        and the tenant's Audit.SharePoint subscription is enabled (subscriptions/list, a read). The
+        subscription is never started here: that changes the tenant, so the reason names the call."""
+        try:
+            feed = self.activity_feed()
+            for role in feed.roles:
+                permissions.setdefault(role, "roles claim of the access token for https://manage.office.com")
+            started = feed.started()
+        except (PermissionDeniedError, AuthenticationError) as exc:
+            code = exc.provider_code or exc.status
+            return StageAccess(
+                False,
+                f"permission denied (needs {ACTIVITY_FEED_PERMISSION} of the Office 365 Management APIs): "
+                f"{code} {exc.detail}",
+            )
+        if not started:
+            return StageAccess(
+                False,
+                f"the tenant's {SHAREPOINT_STREAM} content needs its Audit.SharePoint subscription, which is not "
+                f"started; a tenant admin starts it once with {start_call(feed.root, feed.tenant_id)} (saaslens "
+                "does not: it changes the tenant)",
+            )
+        return StageAccess(True, None)
+
+    def _activities_access(self, feed_access: StageAccess | None = None) -> StageAccess:
         """Allowed when any stream is; the reason names the streams that will be skipped."""
         now = datetime.now(UTC)
         results = {}
         for stream, (path, field) in STREAMS.items():
             since = iso_z(now - timedelta(minutes=5))
             results[stream] = self.probe("activities", path, {"$filter": f"{field} ge {since}", "$top": 1})
+        if feed_access is not None:
+            results[SHAREPOINT_STREAM] = feed_access
         unavailable = [f"{stream}: {a.reason}" for stream, a in results.items() if not a.allowed]
         if len(unavailable) == len(results):
             return StageAccess(False, "; ".join(unavailable))

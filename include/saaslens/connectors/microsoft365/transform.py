@@ -373,3 +373,64 @@ def file_row(
         "visibility": visibility(shares),
         "raw": raw_json(item),
     }
+
+
+# -- the unified audit log (Office 365 Management Activity API) ----------------------------------
+
+# ResultStatus (office-365-management-activity-api-schema, common schema): Succeeded,
+# PartiallySucceeded or Failed; Exchange admin activity True / False. SharePoint records often leave it out.
+UNIFIED_OUTCOME = {"succeeded": "success", "true": "success", "failed": "failure", "false": "failure"}
+# UserType 5 Application, 6 ServicePrincipal; UserId app@sharepoint is an app acting with SharePoint-wide
+# permissions (same page, common schema).
+_APP_USER_TYPES = {5, 6}
+APP_AT_SHAREPOINT = "app@sharepoint"
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None or value == "" else str(value)
+
+
+def _first(*values: Any) -> str | None:
+    return next((text for text in map(_text, values) if text is not None), None)
+
+
+def unified_audit_row(record: Mapping[str, Any]) -> dict[str, Any]:
+    """One audit record of the Management Activity API (common schema, SharePoint base and Sharing
+    schemas): the event is the record's Id; the actor is the user (UserId is a UPN, UserKey the
+    provider's key) or, for an app-only change, the application (AppAccessContext.ClientAppId or
+    ApplicationId: the app registration's client id); the target is the item (ObjectId, its full URL)."""
+    user_type = record.get("UserType")
+    context = record.get("AppAccessContext")
+    context = context if isinstance(context, Mapping) else {}
+    if user_type in _APP_USER_TYPES or str(record.get("UserId") or "").lower() == APP_AT_SHAREPOINT:
+        actor_id = (
+            _text(context.get("ClientAppId")) or _text(record.get("ApplicationId")) or _text(record.get("UserKey"))
+        )
+        actor_login = (
+            _text(context.get("ClientAppName"))
+            or _text(record.get("ApplicationDisplayName"))
+            or _text(record.get("UserId"))
+        )
+        actor_type = "Application"
+    else:
+        actor_id = _text(record.get("UserKey")) or _text(record.get("UserId"))
+        actor_login, actor_type = lower(_text(record.get("UserId"))), "User"
+    outcome = UNIFIED_OUTCOME.get(str(record.get("ResultStatus") or "").lower(), "unknown")
+    return {
+        "event_id": str(record["Id"]),
+        "occurred_at": parse_time(record["CreationTime"]),
+        "category": "file",
+        "action": _text(record.get("Operation")) or "unknown",
+        "outcome": outcome,
+        "outcome_reason": None,
+        "actor_id": actor_id,
+        "actor_login": actor_login,
+        "actor_type": actor_type,
+        "target_id": _text(record.get("ObjectId")),
+        "target_name": _text(record.get("SourceFileName")) or _text(record.get("ObjectId")),
+        "target_type": _text(record.get("ItemType")),
+        "ip": _text(record.get("ClientIP")),
+        "user_agent": _text(record.get("UserAgent")),
+        "country": None,
+        "raw": raw_json(record),
+    }
