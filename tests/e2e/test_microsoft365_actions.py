@@ -3,6 +3,7 @@ the governance engine (dry run, apply, the next scan, a second apply, denial, a 
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -28,7 +29,13 @@ APP = "microsoft365"
 TENANT = "northwind"
 STAGES = ["authenticate", "users", "privileges", "app_permissions", "files"]
 ANCHOR = (datetime.now(UTC) - timedelta(minutes=10)).replace(microsecond=0)
-OPTIONS = {"max_workers": 2, "retry_initial_backoff_seconds": 0.05, "activities_lag_seconds": 0}
+# sharepoint_audit: the scans read the unified audit log too, where SharePoint records a removed share.
+OPTIONS = {
+    "max_workers": 2,
+    "retry_initial_backoff_seconds": 0.05,
+    "activities_lag_seconds": 0,
+    "sharepoint_audit": True,
+}
 
 
 @pytest.fixture(scope="module")
@@ -231,7 +238,9 @@ USER_OFFSET = {"block_sign_in": 0, "revoke_sign_in_sessions": 10, "force_passwor
 def target_for(server: SandboxServer, case: Case, slot: int) -> Target:
     """The `slot`-th candidate of the tenant as generated (not as earlier tests left it), so every
     test of the module has targets no other test touches."""
-    initial = _INITIAL.setdefault(id(server), truth(server))
+    if id(server) not in _INITIAL:  # a copy: the truth's permission lists are the tenant's own, changed by actions
+        _INITIAL[id(server)] = copy.deepcopy(truth(server))
+    initial = _INITIAL[id(server)]
     keys, row = case.pick(initial, slot + USER_OFFSET.get(case.action, 0))
     return Target(case.kind, keys, row.get("login", ""), row)
 
@@ -459,6 +468,29 @@ def test_the_engine_dry_runs_applies_and_the_next_scan_sees_it(server, lake, nam
             if r["action"] == case.audit and r["actor_id"] == sp_id and r["actor_type"] == "ServicePrincipal"
         ]
         assert events, f"no {case.audit!r} event by the action credentials' service principal in the lake"
+    if case.kind is TargetKind.FILE_SHARE:
+        # SharePoint writes the removal to the unified audit log (Audit.SharePoint), read through the
+        # Management Activity API: the operation for what was removed, the action app as the actor.
+        removed = next(
+            p for f in _INITIAL[id(server)]["files"] for p in f["permissions"] if p["id"] == target.keys["share_id"]
+        )
+        item = next(f["item"] for f in _INITIAL[id(server)]["files"] if f["item"]["id"] == target.keys["file_id"])
+        scope = (removed.get("link") or {}).get("scope")
+        operation = {
+            "anonymous": "AnonymousLinkRemoved",
+            "organization": "CompanyLinkRemoved",
+            "users": "SecureLinkDeleted",
+        }
+        expected = operation.get(scope, "SharingRevoked")
+        client_id = truth(server)["credentials"]["actions"]["client_id"]
+        events = [
+            r
+            for r in rows(lake, "activities")
+            if r["category"] == "file" and r["action"] == expected and r["target_id"] == item["webUrl"]
+        ]
+        assert [(e["actor_id"], e["actor_type"], e["actor_login"]) for e in events] == [
+            (client_id, "Application", "saaslens (actions)")
+        ], f"no single {expected!r} record of {item['webUrl']} by the action app in the lake"
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
