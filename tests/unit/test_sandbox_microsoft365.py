@@ -335,3 +335,44 @@ def test_drives_and_files(client_for):
     assert "root" in items[0] and all("path" not in i["parentReference"] for i in items)
     expected = {f["item"]["id"] for f in truth["files"] if f["drive_id"] == drive_id}
     assert {i["id"] for i in items[1:]} == expected
+
+
+# -- the unified audit log (Office 365 Management Activity API) -----------------------------------
+
+
+def test_unified_audit_operations_follow_what_is_removed():
+    from saaslens_sandbox.microsoft365.unified_audit import sharing_operation
+
+    link = {"roles": ["read"], "link": {"scope": "anonymous"}}
+    assert sharing_operation(link, removed=True) == "AnonymousLinkRemoved"
+    assert sharing_operation(link, removed=False) == "AnonymousLinkCreated"
+    assert sharing_operation({**link, "link": {"scope": "organization"}}, removed=True) == "CompanyLinkRemoved"
+    assert sharing_operation({**link, "link": {"scope": "users"}}, removed=True) == "SecureLinkDeleted"
+    invite = {"roles": ["read"], "invitation": {"email": "x@y.example"}, "grantedToV2": {"user": {}}}
+    assert sharing_operation(invite, removed=False) == "SharingInvitationCreated"
+    assert sharing_operation(invite, removed=True) == "SharingRevoked"
+    assert sharing_operation({"roles": ["owner"]}, removed=True) is None
+
+
+def test_content_listing_bounds_blob_visibility_and_expiry():
+    from saaslens_sandbox.microsoft365.unified_audit import DAY_MS, ActivityError, UnifiedAuditLog, parse_time
+
+    log = UnifiedAuditLog(tenant_id="t", seed=1, content_delay_ms=1000, listing_delay_ms=2000)
+    record = {"Id": "r1", "Operation": "FileAccessed", "OrganizationId": "t"}
+    log.add_generated([(10_000, dict(record)), (11_000, {**record, "Id": "r2"})])
+    live = log.add_live({**record, "Id": "r3"}, 20_000)
+    assert live["CreationTime"] == "1970-01-01T00:00:20"
+    assert [b.created_ms for b in log.blobs] == [12_000, 21_000]  # newest record + the content delay
+    assert [b.content_id for b in log.content(0, 30_000, 22_000)] == [log.blobs[0].content_id]  # r3 not yet listed
+    assert len(log.content(0, 30_000, 23_000)) == 2
+    assert log.content(12_000, 21_000, 23_000) == [log.blobs[0]]  # [start, end)
+    with pytest.raises(ActivityError) as gone:
+        log.blob(log.blobs[0].content_id, 12_000 + 7 * DAY_MS)
+    assert gone.value.code == "AF20051"
+    with pytest.raises(ActivityError) as unknown:
+        log.blob("nope", 23_000)
+    assert unknown.value.code == "AF20050"
+    assert parse_time("startTime", "2026-03-10") < parse_time("startTime", "2026-03-10T00:01")
+    with pytest.raises(ActivityError) as bad:
+        parse_time("startTime", "2026-03-10T00:01:00.123Z")
+    assert bad.value.code == "AF20002"
