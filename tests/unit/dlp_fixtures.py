@@ -361,3 +361,33 @@ def deflate_ratio(data: bytes) -> float:
     """How much `data` shrinks under raw deflate (for tests choosing limits)."""
     compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
     return len(data) / max(1, len(compressor.compress(data) + compressor.flush()))
+
+
+def write_overlapping_zip_docx(path: Path, *, copies: int = 50) -> Path:
+    """The overlapping-file bomb's shape: one local entry of word/document.xml, and a central
+    directory naming it `copies` more times under other names, every entry at the same offset."""
+    xml = b'<?xml version="1.0"?><w:document xmlns:w="urn:w"><w:body/></w:document>' + b" " * 2000
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+    stream = compressor.compress(xml) + compressor.flush()
+    data = bytearray(
+        _raw_zip(
+            [
+                ("[Content_Types].xml", 0, _CONTENT_TYPES, zlib.crc32(_CONTENT_TYPES), len(_CONTENT_TYPES)),
+                ("word/document.xml", 8, stream, zlib.crc32(xml), len(xml)),
+            ]
+        )
+    )
+    end = data.rfind(b"PK\x05\x06")
+    central_start = struct.unpack_from("<I", data, end + 16)[0]
+    second = data.find(b"PK\x01\x02", central_start + 4)  # word/document.xml's central header
+    original = bytes(data[second:end])
+    extra = bytearray()
+    for index in range(copies):
+        # Same length as "word/document.xml", so the header needs no other change.
+        extra += original.replace(b"word/document.xml", f"word/doc{index:04d}0.xml".encode())
+    central_size = struct.unpack_from("<I", data, end + 12)[0] + len(extra)
+    data[end:end] = extra
+    end += len(extra)
+    struct.pack_into("<HHI", data, end + 8, 2 + copies, 2 + copies, central_size)
+    path.write_bytes(bytes(data))
+    return path

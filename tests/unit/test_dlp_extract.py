@@ -407,3 +407,11 @@ def test_200_mb_csv_in_bounded_memory(tmp_path: Path) -> None:
     assert int(found) == 1
     assert int(chars) > 190 * 2**20
     assert growth_mib < 50
+
+
+def test_overlapping_entries_are_refused(tmp_path: Path) -> None:
+    path = fx.write_overlapping_zip_docx(tmp_path / "overlap.docx")
+    with zipfile.ZipFile(path) as archive:  # zipfile lists it: 51 entries at one offset
+        offsets = [i.header_offset for i in archive.infolist() if i.filename.startswith("word/")]
+    assert len(offsets) == 51 and len(set(offsets)) == 1
+    assert "overlap" in _refused(path, "zip-bomb").detail
