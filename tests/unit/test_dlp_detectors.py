@@ -183,3 +183,37 @@ def test_inspection_summarises_pieces_with_file_offsets():
     assert summary.positions[1] == (len(first) + 5, len(first) + 24)
     assert summary.previews == ["**** **** **** 1111", "**** **** **** 4444"]
     assert result.chars == len(first) + len(second) and result.pieces == 2
+
+
+def test_the_gate_changes_nothing_detect_secrets_reports(tmp_path):
+    """The lines the gate keeps from detect-secrets are lines none of its plugins reports on: on a
+    mixed text, the secrets found equal a plain detect-secrets scan of the whole text."""
+    from detect_secrets.core.scan import scan_file
+    from detect_secrets.settings import default_settings
+
+    from saaslens.dlp import secrets_engine
+
+    lines = [
+        "plain prose about quarterly revenue and the pilot program",
+        "aws_access_key_id = AKIAIOSFODNN7EXAMPLF",
+        'api_key = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"',
+        "secret: 'c2VjcmV0IHZhbHVlIHRoYXQgaXMgbG9uZyBlbm91Z2g='",
+        "x = 'U29tZVJhbmRvbUJhc2U2NFN0cmluZ1dpdGhFbnRyb3B5MTIzNDU2Nzg='",
+        "jwt eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0"
+        ".dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+        "https://user:hunter2pass@example.com/path",
+        "stripe sk_live_4eC39HqLyjWDarjtT1zdp7dc",
+        "sendgrid 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",
+        'password = "${DB_PASSWORD}"',
+        "order 1234567890 shipped to 203.0.113.7 and 8.8.8.8",
+        "-----BEGIN OPENSSH PRIVATE KEY-----",
+        "npm token //registry.npmjs.org/:_authToken=npm_abcdefghijklmnopqrstuvwxyz0123456789",
+    ] * 3
+    text = "\n".join(lines)
+    path = tmp_path / "whole.txt"
+    path.write_text(text)
+    with default_settings():
+        plain = {(s.line_number, s.type) for s in scan_file(str(path))}
+    line_of = [text.count("\n", 0, start) + 1 for start in range(len(text) + 1)]
+    ours = {(line_of[start], kind) for start, _end, _value, kind in secrets_engine.scan_text(text)}
+    assert plain and ours == plain
