@@ -68,6 +68,11 @@ class Remedy(StrEnum):
     REVOKE_GRANT = "revoke_grant"
     REMOVE_PUBLIC_LINK = "remove_public_link"
     REMOVE_EXTERNAL_SHARE = "remove_external_share"
+    # File governance (docs/dlp.md): what a content-inspection policy may ask for a file.
+    RESTRICT_TO_OWNER = "restrict_to_owner"
+    QUARANTINE_FILE = "quarantine_file"
+    TRASH_FILE = "trash_file"
+    APPLY_SENSITIVITY_LABEL = "apply_sensitivity_label"
 
 
 # Stages in the order a DAG runs them (and `saaslens sync` runs them one after the other).

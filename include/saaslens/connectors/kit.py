@@ -21,7 +21,7 @@ from dataclasses import MISSING, dataclass, field, fields
 from datetime import UTC, datetime
 from importlib.resources import files
 from importlib.resources.abc import Traversable
-from typing import Any, Generic, TypeAlias, TypeVar
+from typing import IO, Any, Generic, TypeAlias, TypeVar
 
 from saaslens.connectors.base import ActingAccount as ActingAccount
 from saaslens.connectors.base import AuthReport, Connector
@@ -128,6 +128,60 @@ class ActivityStage(Generic[C]):
 
 
 StageSpec: TypeAlias = "SnapshotStage[Any] | ActivityStage[Any]"
+
+
+# -- file contents (content inspection) ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FetchedContent:
+    """What a content fetch wrote: its length, the format of those bytes (an export's format for a
+    provider-native document, e.g. a Google Doc exported as docx) and a file name whose extension
+    matches it, for the text extractor."""
+
+    bytes: int
+    mime_type: str | None
+    name: str | None = None
+
+
+# fetch(connector, files row, sink, max_bytes): write the file's bytes into `sink`, at most `max_bytes`.
+ContentFetch: TypeAlias = Callable[[C, Row, IO[bytes], int], FetchedContent]
+
+
+def activity_target_file(row: Row) -> str | None:
+    """The default reading of which file an activity is about: its target, when the target is a file."""
+    kind = str(row.get("target_type") or "").lower()
+    target = row.get("target_id")
+    return str(target) if target and ("file" in kind or "document" in kind or "item" in kind) else None
+
+
+@dataclass(frozen=True)
+class FileContents(Generic[C]):
+    """How an app's file contents are read for content inspection (saaslens.dlp, docs/dlp.md).
+
+    `fetch` downloads one file of the files table through the connector's ApiClient (`client.download`,
+    which streams, caps the size and never sends the API's token to a pre-authenticated storage URL);
+    it raises ContentTooLargeError past `max_bytes` (the file is recorded as skipped, with the reason),
+    NotFoundError for a file gone since the listing, PermissionDeniedError without `permission`.
+    `skip` says why a listed row has no content to read (a folder, a shortcut, a form), None to read it.
+    `version` is the content version a rescan compares (default: files.content_version, else
+    modified_at). `change_events` are the activity actions after which a file is inspected again at
+    once (near-real-time scans), `event_file` reads the file id from such an activity row."""
+
+    fetch: ContentFetch[C]
+    permission: str | None
+    docs: str
+    skip: Callable[[Row], str | None] | None = None
+    change_events: frozenset[str] = frozenset()
+    event_file: Callable[[Row], str | None] = activity_target_file
+
+    @staticmethod
+    def default_version(row: Row) -> str:
+        version = row.get("content_version")
+        if version:
+            return str(version)
+        modified = row.get("modified_at")
+        return modified.isoformat() if isinstance(modified, datetime) else str(modified or "")
 
 
 # -- control actions ---------------------------------------------------------------------------------
@@ -420,6 +474,10 @@ class AppSpec:
     identity_keys: tuple[IdentityKey, ...] = ()
     identity_provider: str | None = None  # its title as an identity provider, e.g. "Microsoft Entra ID"
     broad_scopes: tuple[BroadScope, ...] = ()
+    # How its files' contents are read for content inspection; None for an app without files.
+    contents: FileContents[Any] | None = None
+    # Its files stage reads sensitivity labels into files.sensitivity_label.
+    reads_labels: bool = False
 
     @property
     def app(self) -> str:
@@ -463,11 +521,22 @@ class AppSpec:
         actions change."""
         scanned = {c for s in self.stages for c in s.collects}
         acting = {a.capability for a in self.actions if a.implemented}
-        return frozenset(scanned | acting)
+        return frozenset(scanned | acting | self._content_capabilities)
+
+    @property
+    def _content_capabilities(self) -> set[Capability]:
+        found: set[Capability] = set()
+        if self.contents is not None:
+            found.add(Capability.DLP_PERIODIC_SCAN)
+            if self.contents.change_events:
+                found.add(Capability.DLP_NEAR_REAL_TIME)
+        if self.reads_labels:
+            found.add(Capability.SENSITIVITY_LABELS)
+        return found
 
     @property
     def capabilities(self) -> frozenset[Capability]:
         """What the provider's API allows: what the stages collect, every declared action's capability
         and the API capabilities beyond both."""
         declared = {c for s in self.stages for c in s.collects} | {a.capability for a in self.actions}
-        return frozenset(self.api_capabilities | declared)
+        return frozenset(self.api_capabilities | declared | self._content_capabilities)

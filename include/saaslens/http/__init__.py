@@ -4,10 +4,11 @@ Connectors declare what differs (an ErrorPolicy, a paginator, rate-limit header 
 strategy) and never talk to httpx directly.
 """
 
-from saaslens.http.client import ApiClient, api_path
+from saaslens.http.client import ApiClient, Downloaded, api_path
 from saaslens.http.errors import (
     ApiError,
     AuthenticationError,
+    ContentTooLargeError,
     EmptyPageError,
     FeatureUnavailableError,
     InsecureURLError,
@@ -35,6 +36,8 @@ __all__ = [
     "ApiClient",
     "ApiError",
     "AuthenticationError",
+    "ContentTooLargeError",
+    "Downloaded",
     "EmptyPageError",
     "ErrorPolicy",
     "FeatureUnavailableError",

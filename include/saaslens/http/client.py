@@ -5,19 +5,23 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
-from urllib.parse import quote, unquote
+from dataclasses import dataclass
+from typing import IO, Any
+from urllib.parse import quote, unquote, urlsplit
 
 import httpx
 import orjson
 
 from saaslens.http.errors import (
+    ApiError,
+    ContentTooLargeError,
     MalformedResponseError,
     RedirectRefusedError,
     ThrottledError,
     ThrottleWaitTooLongError,
     TransientError,
     UnsafePathSegmentError,
+    Where,
 )
 from saaslens.http.listing import ListingGuard, Page, follow, follow_ahead, page_from
 from saaslens.http.metrics import RunMetrics
@@ -30,6 +34,7 @@ from saaslens.http.transport import (
     ACCEPT_ENCODING,
     TOKEN_ENDPOINT_LIMITS,
     RequestLimits,
+    body_pieces,
     default_ssl_context,
     guarded_client,
     is_loopback,
@@ -151,9 +156,13 @@ class ApiClient:
                 raise ValueError("pass auth to the wrapped http_client, not to ApiClient")
             http_client.headers.update(headers)
             self._http = http_client
+            self._transport = None
+            self._timeout = timeout
             return
         # A verifying context always: there is deliberately no option to switch TLS checks off.
         self._http = guarded_client(transport=transport, timeout=timeout, auth=auth, headers=headers)
+        self._transport = transport
+        self._timeout = timeout
 
     # -- plumbing -----------------------------------------------------------------------------
 
@@ -357,3 +366,171 @@ class ApiClient:
     ) -> Iterator[Any]:
         for page in self.paginate(path_or_url, paginator, params):
             yield from page.items
+
+    # -- file contents ------------------------------------------------------------------------
+
+    def download(
+        self,
+        path_or_url: str,
+        sink: IO[bytes],
+        *,
+        max_bytes: int,
+        params: Mapping[str, Any] | None = None,
+        unauthenticated_hosts: tuple[str, ...] = (),
+    ) -> Downloaded:
+        """Stream a file's content into `sink`, never more than `max_bytes` of it, with the same
+        pacing, retries, TLS and deadline as every other request; `sink` is rewound and emptied
+        before each attempt, so a retried download never appends to a broken one.
+
+        A redirect on the API's origin is followed with the credentials. A redirect elsewhere is
+        followed only to a host in `unauthenticated_hosts` (an exact host, or `.suffix` for its
+        subdomains), and then *without* them: a pre-authenticated download URL (Graph's
+        `@microsoft.graph.downloadUrl`) carries its own short-lived authorization in its query, and
+        the API's token must not reach a storage host. When the API itself is on a loopback host (the
+        sandbox), other loopback hosts count as such a host too.
+
+        A file over `max_bytes` raises ContentTooLargeError before its body is read when the
+        provider declares its length, else as soon as the count passes the cap."""
+        url = self.url_for(path_or_url)
+        retrying = self._retrier.retrying()
+        result: Downloaded = retrying(self._download_attempt, url, params, sink, max_bytes, unauthenticated_hosts)
+        return result
+
+    def _download_attempt(
+        self,
+        url: str,
+        params: Mapping[str, Any] | None,
+        sink: IO[bytes],
+        max_bytes: int,
+        unauthenticated_hosts: tuple[str, ...],
+    ) -> Downloaded:
+        sink.seek(0)
+        sink.truncate()
+        http, authenticated = self._http, True
+        for _ in range(MAX_REDIRECTS + 1):
+            started = time.monotonic()
+            response = self._open("GET", url, params, http, paced=authenticated)
+            try:
+                if 300 <= response.status_code < 400:
+                    target = self._download_redirect(response, unauthenticated_hosts)
+                    if target.authenticated:
+                        url = target.url
+                    else:
+                        url, http, authenticated = target.url, self._anonymous_client(), False
+                    params = None  # Location carries its query
+                    continue
+                if response.status_code >= 400:
+                    raise self._error_from(response, started)
+                return self._stream_into(response, sink, max_bytes, started, authenticated)
+            finally:
+                response.close()
+        raise RedirectRefusedError(
+            f"more than {MAX_REDIRECTS} redirects in a row", status=300, method="GET", url=redact_url(url)
+        )
+
+    def _open(
+        self, method: str, url: str, params: Mapping[str, Any] | None, http: httpx.Client, *, paced: bool
+    ) -> httpx.Response:
+        """One streamed request, its body not read yet (the caller reads or closes it)."""
+        bucket = self.bucket(url) if paced else ""
+        if paced and self.pacer is not None:
+            waited = self.pacer.before_request(bucket)
+            if waited:
+                self.metrics.add(pacing_wait_seconds=waited)
+        try:
+            response = http.send(http.build_request(method, url, params=params), stream=True)
+        except httpx.TransportError as exc:
+            if paced and self.pacer is not None:
+                self.pacer.abandon(bucket)
+            self.metrics.add(requests=1)
+            raise TransientError(
+                f"{type(exc).__name__}: {exc}".split(" for url")[0], method=method, url=redact_url(url)
+            ) from None
+        self.metrics.add(requests=1)
+        if paced and self.pacer is not None:
+            self.pacer.observe(bucket, response)
+        return response
+
+    def _download_redirect(self, response: httpx.Response, unauthenticated_hosts: tuple[str, ...]) -> _Redirect:
+        location = response.headers.get("location")
+        if location:
+            target = str(response.request.url.join(location))
+            host = (urlsplit(target).hostname or "").lower()
+            base_host = urlsplit(self.base_url).hostname
+            if urlsplit(target).netloc != urlsplit(self.base_url).netloc and (
+                any(host == h or (h.startswith(".") and host.endswith(h)) for h in unauthenticated_hosts)
+                or (is_loopback(base_host) and is_loopback(host))
+            ):
+                require_secure_url(target)
+                return _Redirect(target, authenticated=False)
+        return _Redirect(self.base.redirect_target("GET", response), authenticated=True)
+
+    def _anonymous_client(self) -> httpx.Client:
+        """A client with no credentials and no default headers of the API client's (some carry keys)."""
+        client = guarded_client(
+            transport=self._transport,
+            timeout=self._timeout,
+            headers={"User-Agent": "saaslens/0.1 (+https://github.com/saaslens/saaslens)"},
+        )
+        return client
+
+    def _error_from(self, response: httpx.Response, started: float) -> ApiError:
+        body = read_body(response, self.limits, started=started)
+        headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() != "content-encoding"]
+        read = httpx.Response(response.status_code, headers=headers, content=body, request=response.request)
+        error = self.error_policy.error_for(read)
+        if isinstance(error, ThrottledError):
+            self.metrics.add(throttled=1)
+            too_long = self._retrier.too_long_a_wait(error)
+            if too_long is not None:
+                return too_long
+        return error
+
+    def _stream_into(
+        self, response: httpx.Response, sink: IO[bytes], max_bytes: int, started: float, authenticated: bool
+    ) -> Downloaded:
+        where = Where(status=response.status_code, method="GET", url=redact_url(str(response.request.url)))
+        declared = response.headers.get("content-length", "")
+        # A compressed body's length says nothing about the file's; only an identity one is checked early.
+        identity = not response.headers.get("content-encoding")
+        if identity and declared.isdigit() and int(declared) > max_bytes:
+            raise ContentTooLargeError(
+                f"the file is {int(declared)} bytes (Content-Length), over the size cap of {max_bytes} bytes",
+                size=int(declared),
+                cap=max_bytes,
+                **where,
+            )
+
+        def too_large(what: str, size: int) -> ApiError:
+            return ContentTooLargeError(
+                f"the file's {what} passed the size cap of {max_bytes} bytes (over {size} read when reading stopped)",
+                size=None,
+                cap=max_bytes,
+                **where,
+            )
+
+        # A file download is allowed the whole deadline for its body, whatever its size.
+        written = 0
+        for piece in body_pieces(response, self.limits, started=started, cap=max_bytes, too_large=too_large):
+            sink.write(piece)
+            written += len(piece)
+        sink.flush()
+        self.metrics.add(bytes=written)
+        content_type = response.headers.get("content-type")
+        return Downloaded(bytes=written, content_type=content_type, pre_authenticated=not authenticated)
+
+
+@dataclass(frozen=True)
+class Downloaded:
+    """What `ApiClient.download` wrote: its length, the Content-Type served, and whether it came from a
+    pre-authenticated URL (followed without the API's credentials)."""
+
+    bytes: int
+    content_type: str | None
+    pre_authenticated: bool = False
+
+
+@dataclass(frozen=True)
+class _Redirect:
+    url: str
+    authenticated: bool

@@ -130,6 +130,17 @@ class ResponseTooLargeError(MalformedResponseError):
     retryable = False
 
 
+class ContentTooLargeError(ResponseTooLargeError):
+    """A file's content over the download's size cap (`ApiClient.download(max_bytes=)`): the file is
+    recorded as skipped with this reason, never read in part. `size` is the declared length when the
+    provider sent one, `cap` the limit."""
+
+    def __init__(self, message: str, *, size: int | None, cap: int, **context: Unpack[ErrorContext]) -> None:
+        super().__init__(message, **context)
+        self.size = size
+        self.cap = cap
+
+
 class RequestDeadlineError(TransientError):
     """A request still unfinished at its overall deadline (`request_deadline_seconds`), e.g. a
     body dripping one byte at a time, each within the read timeout. Retried like a timeout."""

@@ -20,7 +20,7 @@ import ssl
 import time
 import urllib.request
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from urllib.parse import urlsplit
@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from saaslens.http.errors import (
+    ApiError,
     InsecureURLError,
     MalformedResponseError,
     RequestDeadlineError,
@@ -158,18 +159,38 @@ def read_body(response: httpx.Response, limits: RequestLimits, *, started: float
     """The decoded body of a streamed response, read under `limits`; `started` is the
     `time.monotonic()` at which the request went out. Raises ResponseTooLargeError or
     RequestDeadlineError as soon as a limit is crossed, having read no further."""
+    parts = list(body_pieces(response, limits, started=started))
+    return parts[0] if len(parts) == 1 else b"".join(parts)
+
+
+def body_pieces(
+    response: httpx.Response,
+    limits: RequestLimits,
+    *,
+    started: float,
+    cap: int | None = None,
+    too_large: Callable[[str, int], ApiError] | None = None,
+) -> Iterator[bytes]:
+    """The decoded body of a streamed response in pieces, for a caller that writes them somewhere
+    (a file download) instead of keeping them. `cap` replaces `limits.max_response_bytes` (a
+    download has its own size cap); `too_large(what, size)` builds the error raised past it."""
     where = Where(
         status=response.status_code, method=response.request.method, url=redact_url(str(response.request.url))
     )
-    cap = limits.max_response_bytes
+    cap = limits.max_response_bytes if cap is None else cap
+
+    def over(what: str, size: int) -> ApiError:
+        return too_large(what, size) if too_large is not None else _too_large(what, size, limits, where)
+
     try:
         body = response.content  # a test transport's response arrives already read
     except httpx.ResponseNotRead:
         pass
     else:
         if len(body) > cap:
-            raise _too_large("body", len(body), limits, where)
-        return body
+            raise over("body", len(body))
+        yield body
+        return
     deadline = started + limits.deadline_seconds
 
     def on_the_wire() -> Iterator[bytes]:
@@ -177,7 +198,7 @@ def read_body(response: httpx.Response, limits: RequestLimits, *, started: float
         for chunk in response.iter_raw():
             received += len(chunk)
             if received > cap:
-                raise _too_large("body on the wire", received, limits, where)
+                raise over("body on the wire", received)
             if time.monotonic() > deadline:
                 raise RequestDeadlineError(
                     f"response still arriving after request_deadline_seconds={limits.deadline_seconds:g} "
@@ -198,14 +219,12 @@ def read_body(response: httpx.Response, limits: RequestLimits, *, started: float
                 f"Content-Encoding {encoding!r}, which was not asked for (Accept-Encoding: {ACCEPT_ENCODING})",
                 **where,
             )
-    parts: list[bytes] = []
     size = 0
     for piece in pieces:
         size += len(piece)
         if size > cap:
-            raise _too_large("decompressed body", size, limits, where)
-        parts.append(piece)
-    return parts[0] if len(parts) == 1 else b"".join(parts)
+            raise over("decompressed body", size)
+        yield piece
 
 
 def _too_large(what: str, size: int, limits: RequestLimits, where: Where) -> ResponseTooLargeError:

@@ -178,6 +178,19 @@ TABLES: dict[str, Table] = {
             Column("created_at", "timestamp", "Created."),
             Column("modified_at", "timestamp", "Last modified."),
             Column("visibility", "string", "Widest exposure: private, internal, external or public."),
+            Column(
+                "content_version",
+                "string",
+                "The provider's version of the content (Drive version / md5Checksum, Graph cTag, Slack's edit "
+                "time): content inspection rescans a file when it changes.",
+            ),
+            Column("trashed", "bool", "In the trash (still shared until it is purged); null where not listed."),
+            Column(
+                "sensitivity_label",
+                "string",
+                "Sensitivity label's name (Microsoft Purview on drive items, Google Drive labels); null when none.",
+            ),
+            Column("sensitivity_label_id", "string", "The provider's id of that label."),
         ),
         _snapshot_table(
             "file_shares",
