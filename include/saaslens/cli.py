@@ -137,6 +137,42 @@ def cmd_sync(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
+def cmd_inspect(args: argparse.Namespace) -> int:
+    """Content inspection (DLP) of one instance, outside Airflow: the same code as the DLP DAG's task."""
+    from datetime import UTC, datetime
+
+    from saaslens import settings
+    from saaslens.config import ConfigError
+    from saaslens.connectors.instances import load_connected_apps
+    from saaslens.dlp.policies import PolicyError
+    from saaslens.lake.writer import Lake
+    from saaslens.runner.content_scan import scan_contents
+    from saaslens.runner.scope import CredentialsRejected, StageSkipped
+
+    console = _console()
+    try:
+        instance = load_connected_apps(args.config).get(args.instance)
+    except ConfigError as exc:
+        console.print(f"[red]error:[/red] {safe_text(exc)}")
+        return 2
+    lake = Lake(Path(args.lake).resolve() if args.lake else settings.lake_root())
+    run_id = f"cli-{datetime.now(UTC):%Y%m%dT%H%M%S}"
+    try:
+        result = scan_contents(
+            instance, lake, run_id=run_id, trigger="event" if args.file else "periodic", file_ids=args.file or None
+        )
+    except (PolicyError, StageSkipped, CredentialsRejected) as exc:
+        console.print(f"[red]error:[/red] {safe_text(exc)}")
+        return 2
+    console.print(
+        f"{instance.app}/{instance.name}: {result.considered} file(s) considered, {result.scanned} scanned, "
+        f"{result.unreadable} unreadable, {result.skipped} skipped, {result.not_found} gone, {result.denied} denied, "
+        f"{result.failed} failed; {result.matches} matches, {result.files_with_findings} file(s) breaking a policy "
+        f"({result.seconds:.1f} s)"
+    )
+    return 1 if result.failed else 0
+
+
 def cmd_act(args: argparse.Namespace) -> int:
     """Plan (the default, a dry run) or apply one governance action; print a row per target."""
     import getpass
@@ -340,6 +376,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", help="connected-apps file (default SAASLENS_CONFIG or include/connected_apps.yaml)")
     p.add_argument("--lake", help="lake root (default SAASLENS_LAKE or ./lake)")
     p.set_defaults(func=cmd_sync)
+
+    p = sub.add_parser(
+        "inspect", help="content inspection (DLP) of an instance's new and changed files (same code as its DLP DAG)"
+    )
+    p.add_argument("instance", help="instance name, or app/name")
+    p.add_argument("--file", action="append", help="only this file id, whatever its version (repeatable)")
+    p.add_argument("--config", help="connected-apps file (default SAASLENS_CONFIG or include/connected_apps.yaml)")
+    p.add_argument("--lake", help="lake root (default SAASLENS_LAKE or ./lake)")
+    p.set_defaults(func=cmd_inspect)
 
     p = sub.add_parser(
         "act",

@@ -57,7 +57,26 @@ def test_no_import_errors_and_one_dag_per_enabled_instance(parsed):
         for i in instances
         if i.actions_conn_id and any(a.implemented for a in registry.app_spec(i.app).actions)
     }
-    assert set(parsed["dags"]) == expected | governed | {REPORTS_DAG}
+    inspected = {naming.content_dag_id(i) for i in instances if registry.app_spec(i.app).contents is not None}
+    assert set(parsed["dags"]) == expected | governed | inspected | {REPORTS_DAG}
+
+
+def test_content_inspection_dag_per_instance_with_file_contents(parsed):
+    """A DLP DAG for every instance whose app reads file contents: one task in its own pool (never
+    the scan stages' pool), on the policies' schedule or on the instance's file-change events."""
+    instances = [
+        i for i in load_connected_apps().instances if i.enabled and registry.app_spec(i.app).contents is not None
+    ]
+    pools = {p.name: p.slots for p in plan().pools}
+    for instance in instances:
+        dag = parsed["dags"][naming.content_dag_id(instance)]
+        assert dag["tasks"] == ["inspect_contents"]
+        assert dag["pools"] == [naming.content_pool_name(instance)] != [naming.pool_name(instance)]
+        assert naming.content_pool_name(instance) in pools
+        assert dag["max_active_runs"] == 1
+        assert "dlp" in dag["tags"]
+        if registry.app_spec(instance.app).contents.change_events:
+            assert "AssetOrTimeSchedule" in dag["schedule"], dag["schedule"]
 
 
 def test_okta_dag_shape(parsed):
@@ -79,7 +98,8 @@ def test_every_task_pool_is_created_by_bootstrap(parsed):
     for dag_id, dag in parsed["dags"].items():
         if dag_id == REPORTS_DAG:
             continue  # reads only the lake, calls no API: default_pool
-        # A governance DAG acts on the tenant its instance scans: it shares the instance's pool.
+        # A governance DAG acts on the tenant its instance scans: it shares the instance's pool. A
+        # content-inspection DAG has a pool of its own (its name is its DAG id).
         pool = dag_id.removesuffix("_governance")
         assert dag["pools"] == [pool], f"{dag_id} uses pools {dag['pools']}"
         assert pool in pools

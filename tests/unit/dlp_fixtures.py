@@ -10,6 +10,7 @@ exception is `write_pdf` with a password: PDF encryption salts its keys at rando
 from __future__ import annotations
 
 import io
+import re
 import struct
 import zipfile
 import zlib
@@ -28,6 +29,11 @@ def _repack(path: Path) -> None:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as target:
         for info, data in entries:
+            if info.filename == "docProps/core.xml":
+                # openpyxl stamps the save time over the modified property whatever it was set to.
+                data = re.sub(
+                    rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)", rb"\g<1>2024-01-02T03:04:05Z\g<2>", data
+                )
             pinned = zipfile.ZipInfo(info.filename, date_time=_ZIP_TIME)
             pinned.compress_type = zipfile.ZIP_DEFLATED
             pinned.external_attr = 0o600 << 16

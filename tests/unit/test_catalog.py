@@ -70,6 +70,7 @@ _DUCKDB_TYPES = {
     "string": "VARCHAR",
     "int64": "BIGINT",
     "bool": "BOOLEAN",
+    "float64": "DOUBLE",
     "timestamp": "TIMESTAMP WITH TIME ZONE",
     "list<string>": "VARCHAR[]",
 }

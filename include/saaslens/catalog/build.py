@@ -26,6 +26,9 @@ from saaslens.catalog.apps import AppCatalogData, declared
 from saaslens.catalog.views import (
     ACTIVITIES_NORMALIZED_SQL,
     DERIVED,
+    DLP_FINDINGS_SQL,
+    DLP_MATCHES_LATEST_SQL,
+    FILE_SCANS_LATEST_SQL,
     catalog_markdown,
     identities_sql,
     identity_keys_sql,
@@ -46,12 +49,14 @@ def _literal(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, int):
         return str(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_literal(v) for v in value) + "]::varchar[]"
     return quote(str(value))
 
 
 def _values_table(name: str, columns: Sequence[Column], rows: Iterable[Sequence[Any]]) -> str:
     """`create or replace table` with typed columns and literal rows (rows may be empty)."""
-    sql_types = {"string": "varchar", "int64": "bigint", "bool": "boolean"}
+    sql_types = {"string": "varchar", "int64": "bigint", "bool": "boolean", "list<string>": "varchar[]"}
     column_sql = ", ".join(f"{c.name} {sql_types[c.type]}" for c in columns)
     body = ", ".join("(" + ", ".join(_literal(v) for v in row) + ")" for row in rows)
     statement = f"create or replace table {name} ({column_sql})"
@@ -88,6 +93,26 @@ def _reference_tables(apps: AppCatalogData) -> list[str]:
         _values_table("broad_scopes", by_name["broad_scopes"].columns, apps.broad_scopes),
         _values_table("ocsf_activity_map", by_name["ocsf_activity_map"].columns, mappings),
         _values_table("ocsf_category_defaults", by_name["ocsf_category_defaults"].columns, defaults),
+        _values_table("dlp_policies", by_name["dlp_policies"].columns, _dlp_policy_rows()),
+    ]
+
+
+def _dlp_policy_rows() -> list[tuple[Any, ...]]:
+    """include/dlp_policies.yaml as the catalog's dlp_policies table (validated: a broken file fails
+    the catalog build naming the field, as it fails a scan)."""
+    from saaslens.dlp.policies import load_policies
+
+    return [
+        (
+            p.id,
+            p.title,
+            str(p.severity.value),
+            list(p.detectors),
+            p.min_count,
+            list(p.exposure),
+            [str(a.value) for a in p.actions],
+        )
+        for p in load_policies().policies
     ]
 
 
@@ -122,6 +147,9 @@ def _derived_statements(apps: AppCatalogData) -> list[str]:
     providers = [app for app, _title in apps.identity_providers]
     statements = [
         f"create or replace view activities_normalized as {ACTIVITIES_NORMALIZED_SQL}",
+        f"create or replace view file_scans_latest as {FILE_SCANS_LATEST_SQL}",
+        f"create or replace view dlp_matches_latest as {DLP_MATCHES_LATEST_SQL}",
+        f"create or replace view dlp_findings as {DLP_FINDINGS_SQL}",
         f"create or replace view identity_keys as {identity_keys_sql('accounts', keys)}",
         f"create or replace view identities as {identities_sql('accounts', keys, providers)}",
         "create or replace macro identities_as_of(ts) as table "

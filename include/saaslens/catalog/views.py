@@ -194,6 +194,58 @@ DERIVED: tuple[Derived, ...] = (
         ),
     ),
     Derived(
+        "dlp_policies",
+        "table",
+        "Content-inspection policies from include/dlp_policies.yaml, as the last catalog build read them.",
+        (
+            _c("policy", "string", "The policy's id."),
+            _c("title", "string", "What the policy is about."),
+            _c("severity", "string", "high, medium or low."),
+            _c("detectors", "list<string>", "Detectors whose hits count (credential means every credential kind)."),
+            _c("min_count", "int64", "Hits needed in one file."),
+            _c("exposure", "list<string>", "Exposures (files.visibility) at which it applies."),
+            _c("actions", "list<string>", "Remedies it asks for (saaslens.vocabulary.Remedy), run through governance."),
+        ),
+    ),
+    Derived(
+        "file_scans_latest",
+        "view",
+        "Content inspection: each file's newest scan (file_scans), the file's current inspection state.",
+        tuple(TABLES["file_scans"].columns),
+    ),
+    Derived(
+        "dlp_matches_latest",
+        "view",
+        "Content inspection: what the detectors found in each file's newest scan (dlp_matches of file_scans_latest).",
+        tuple(TABLES["dlp_matches"].columns),
+    ),
+    Derived(
+        "dlp_findings",
+        "view",
+        "Content inspection: one row per file and policy it breaks (its newest scan), with the file's current name, "
+        "owner and exposure from the files table. A policy names detectors, a minimum count and exposures "
+        "(include/dlp_policies.yaml).",
+        (
+            _c("app", "string", "Connector of the file."),
+            _c("instance", "string", "Instance of the file."),
+            _c("file_id", "string", "File id (files.file_id)."),
+            _c("name", "string", "File name now (files.name); null if the file is no longer listed."),
+            _c("owner_email", "string", "Owner now (files.owner_email)."),
+            _c("visibility", "string", "Exposure now (files.visibility)."),
+            _c("visibility_when_scanned", "string", "Exposure the policy was evaluated at (file_scans.visibility)."),
+            _c("policy", "string", "The policy's id."),
+            _c("title", "string", "The policy's title (dlp_policies)."),
+            _c("severity", "string", "The policy's severity (dlp_policies)."),
+            _c("actions", "list<string>", "Remedies the policy asks for (dlp_policies.actions)."),
+            _c("detectors", "list<string>", "Detectors whose hits broke the policy."),
+            _c("matches", "int64", "Their hits in the file."),
+            _c("masked_previews", "string", "Masked examples of the hits (never a whole value)."),
+            _c("scanned_at", "timestamp", "When the file was scanned."),
+            _c("content_version", "string", "Content version scanned."),
+            _c("content_changed", "bool", "The file's content version has changed since (a rescan is due)."),
+        ),
+    ),
+    Derived(
         "identity_provider_apps",
         "table",
         "Apps whose instances are identity providers: their accounts decide whether a person may sign in "
@@ -496,3 +548,41 @@ def catalog_markdown() -> str:
         lines += [f"| {c.name} | {c.type} | {c.description} |" for c in derived.columns]
         lines.append("")
     return "\n".join(lines)
+
+
+FILE_SCANS_LATEST_SQL = """
+select * exclude (newest) from (
+    select *, row_number() over (
+        partition by app, instance, file_id order by scanned_at desc, scan_id desc
+    ) = 1 as newest
+    from file_scans
+) where newest
+"""
+
+DLP_MATCHES_LATEST_SQL = """
+select m.* from dlp_matches as m
+join file_scans_latest as s using (app, instance, file_id, scan_id)
+"""
+
+DLP_FINDINGS_SQL = """
+with broken as (
+    select s.app, s.instance, s.file_id, s.visibility, s.scanned_at, s.content_version,
+           unnest(s.policies) as policy
+    from file_scans_latest as s
+    where len(s.policies) > 0
+)
+select
+    b.app, b.instance, b.file_id, f.name, f.owner_email, f.visibility,
+    b.visibility as visibility_when_scanned, b.policy, p.title, p.severity, p.actions,
+    coalesce(list(m.detector order by m.detector) filter (where m.detector is not null), []) as detectors,
+    coalesce(sum(m.count), 0)::bigint as matches,
+    string_agg(m.masked_preview, '; ' order by m.detector) as masked_previews,
+    b.scanned_at, b.content_version,
+    coalesce(f.content_version is not null and f.content_version <> b.content_version, false) as content_changed
+from broken as b
+left join dlp_matches_latest as m
+    on m.app = b.app and m.instance = b.instance and m.file_id = b.file_id and list_contains(m.policies, b.policy)
+left join files as f on f.app = b.app and f.instance = b.instance and f.file_id = b.file_id
+left join dlp_policies as p on p.policy = b.policy
+group by all
+"""

@@ -20,8 +20,11 @@ MAX_FINGERPRINTS = 100
 
 
 class Piece(Protocol):
-    text: str
-    offset: int
+    @property
+    def text(self) -> str: ...
+
+    @property
+    def offset(self) -> int: ...
 
 
 @dataclass

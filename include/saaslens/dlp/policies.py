@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from saaslens import settings
+from saaslens.vocabulary import Remedy
 from saaslens.dlp.detectors import (
     NATIONAL_IDS,
     CredentialDetector,
@@ -123,7 +124,10 @@ class Policy(BaseModel):
     detectors: tuple[str, ...] = Field(min_length=1)
     min_count: int = Field(default=1, ge=1)
     exposure: tuple[Visibility, ...] = ("private", "internal", "external", "public")
-    actions: tuple[str, ...] = ()
+    # What remedies the finding: the remedies of saaslens.vocabulary.Remedy, which each app's file
+    # actions answer to (remove_public_link, remove_external_share, restrict_to_owner, quarantine_file,
+    # trash_file, apply_sensitivity_label); run through governance, dry-run and approved as any action.
+    actions: tuple[Remedy, ...] = ()
     description: str = ""
 
     @field_validator("exposure")

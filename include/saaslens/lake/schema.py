@@ -344,6 +344,107 @@ TABLES: dict[str, Table] = {
             ("action_id",),
         ),
         Table(
+            "file_scans",
+            "runs",
+            "Content inspection (DLP): one row per file per scan, whether it was read and how. The newest row of a "
+            "file is its current state (view file_scans_latest); docs/dlp.md.",
+            (
+                _APP,
+                _INSTANCE,
+                Column("file_id", "string", "File id (files.file_id).", True),
+                Column(
+                    "content_version",
+                    "string",
+                    "The provider's content version that was read (files.content_version).",
+                    True,
+                ),
+                Column("scan_id", "string", "This scan of this file: the run and the file hashed.", True),
+                Column("run_id", "string", "The Airflow run (or cli-<time>) that scanned it.", True),
+                Column(
+                    "trigger", "string", "periodic (the schedule) or event (a file change in the activity log).", True
+                ),
+                Column("scanned_at", "timestamp", "When the scan of this file ended (UTC).", True),
+                Column(
+                    "status",
+                    "string",
+                    "scanned, unreadable (encrypted, corrupt, zip bomb, unsupported), skipped (too large, no content, "
+                    "trashed and not scanned), not-found (gone since the listing), denied or failed.",
+                    True,
+                ),
+                Column(
+                    "reason",
+                    "string",
+                    "Why it was not scanned: a reason word and a detail naming the fault, never content.",
+                ),
+                Column("bytes", "int64", "Bytes downloaded."),
+                Column("chars", "int64", "Characters of text inspected."),
+                Column(
+                    "extractor",
+                    "string",
+                    "What read the text: the format and library (pypdf 7.1.1, docx, text (utf-8)).",
+                ),
+                Column("truncated", "bool", "Extraction stopped at the character limit; the rest was not inspected."),
+                Column(
+                    "visibility",
+                    "string",
+                    "files.visibility when scanned: the exposure the policies were evaluated at.",
+                ),
+                Column("matches", "int64", "Detector hits in the file (all detectors)."),
+                Column(
+                    "policies", "list<string>", "Policies of include/dlp_policies.yaml the file broke when scanned."
+                ),
+                Column(
+                    "severity", "string", "Highest severity among those policies (high, medium, low); null for none."
+                ),
+                Column(
+                    "policy_version",
+                    "string",
+                    "Hash of the detector settings used: changing them rescans every file.",
+                    True,
+                ),
+            ),
+            ("file_id", "scan_id"),
+        ),
+        Table(
+            "dlp_matches",
+            "runs",
+            "Content inspection (DLP): what each detector found in a scanned file, as counts, positions and masked "
+            "previews; matched values themselves are never stored (docs/dlp.md).",
+            (
+                _APP,
+                _INSTANCE,
+                Column("file_id", "string", "File id (files.file_id).", True),
+                Column("scan_id", "string", "The scan that found it (file_scans.scan_id).", True),
+                Column("scanned_at", "timestamp", "When the file was scanned (UTC).", True),
+                Column(
+                    "detector",
+                    "string",
+                    "payment_card, iban, us_ssn, credential:<kind>, email_address, a custom id ...",
+                    True,
+                ),
+                Column("severity", "string", "The detector's severity: high, medium or low.", True),
+                Column("count", "int64", "Occurrences found.", True),
+                Column("distinct_values", "int64", "Distinct values among them (by keyed fingerprint)."),
+                Column("confidence", "float64", "Highest confidence of a hit (0-1; context words nearby raise it)."),
+                Column(
+                    "masked_preview",
+                    "string",
+                    "Up to three masked examples (**** **** **** 4242); never a whole value.",
+                ),
+                Column(
+                    "positions", "list<string>", "Character ranges start-end of the first hits, in the extracted text."
+                ),
+                Column(
+                    "fingerprints",
+                    "list<string>",
+                    "Keyed hashes (HMAC-SHA256 under the lake's own key) of the distinct values, for de-duplication "
+                    "across files; they cannot be reversed without the key.",
+                ),
+                Column("policies", "list<string>", "Policies this detector's hits helped break."),
+            ),
+            ("file_id", "scan_id", "detector"),
+        ),
+        Table(
             "activity_completeness",
             "runs",
             "How complete each scanned window of an activity stream is: events its first pass stored, and "

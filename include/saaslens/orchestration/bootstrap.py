@@ -16,8 +16,9 @@ import yaml
 
 from saaslens import settings
 from saaslens.config import ConnectedApps
+from saaslens.connectors import registry
 from saaslens.connectors.instances import load_connected_apps
-from saaslens.orchestration.naming import pool_name
+from saaslens.orchestration.naming import content_pool_name, pool_name
 
 
 @dataclass(frozen=True)
@@ -36,10 +37,16 @@ class BootstrapPlan:
 
 def instance_pools(apps: ConnectedApps) -> list[PoolSpec]:
     # Disabled instances keep their pools: re-enabling must not depend on re-running bootstrap.
-    return [
+    pools = [
         PoolSpec(pool_name(i), i.pool_slots, f"saaslens: API concurrency for {i.app} instance {i.name}")
         for i in apps.instances
     ]
+    pools += [
+        PoolSpec(content_pool_name(i), 1, f"saaslens: content inspection (DLP) of {i.app} instance {i.name}")
+        for i in apps.instances
+        if registry.app_spec(i.app).contents is not None
+    ]
+    return pools
 
 
 def plan(settings_file: Path | None = None, config: Path | None = None) -> BootstrapPlan:

@@ -21,6 +21,16 @@ def pool_name(instance: InstanceConfig) -> str:
     return f"{PREFIX}{instance.key}"
 
 
+def content_dag_id(instance: InstanceConfig) -> str:
+    """The instance's content-inspection (DLP) DAG (saaslens.orchestration.content_dag)."""
+    return f"{PREFIX}{instance.key}_dlp"
+
+
+def content_pool_name(instance: InstanceConfig) -> str:
+    """The DLP DAG's own pool: downloads and inspection never take the scan stages' slots."""
+    return f"{PREFIX}{instance.key}_dlp"
+
+
 def governance_dag_id(instance: InstanceConfig) -> str:
     """The instance's governance DAG (saaslens.orchestration.governance_dag)."""
     return f"{PREFIX}{instance.key}_governance"

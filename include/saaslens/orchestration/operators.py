@@ -36,3 +36,25 @@ class SaaslensStageOperator(BaseOperator):
         from saaslens.orchestration.tasks import execute_stage
 
         return execute_stage(self.app, self.instance_name, self.stage, context)
+
+
+class SaaslensContentScanOperator(BaseOperator):
+    """The content-inspection task of an instance's DLP DAG (saaslens.orchestration.content_dag).
+    Like SaaslensStageOperator, built by a classmethod so default_args are merged once."""
+
+    template_fields = ()
+    ui_color = "#fde68a"
+    app: str
+    instance_name: str
+
+    @classmethod
+    def for_instance(cls, *, app: str, instance_name: str, **kwargs: Any) -> SaaslensContentScanOperator:
+        operator = cls(**kwargs)
+        operator.app = app
+        operator.instance_name = instance_name
+        return operator
+
+    def execute(self, context: Any) -> dict[str, Any]:
+        from saaslens.orchestration.tasks import execute_content_scan
+
+        return execute_content_scan(self.app, self.instance_name, context)
