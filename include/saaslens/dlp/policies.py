@@ -19,7 +19,6 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from saaslens import settings
-from saaslens.vocabulary import Remedy
 from saaslens.dlp.detectors import (
     NATIONAL_IDS,
     CredentialDetector,
@@ -34,6 +33,7 @@ from saaslens.dlp.detectors import (
     words_pattern,
 )
 from saaslens.dlp.inspect import Inspection
+from saaslens.vocabulary import Remedy
 
 Visibility = Literal["private", "internal", "external", "public"]
 BUILT_IN = ("payment_card", "iban", *(spec.id for spec in NATIONAL_IDS), "credential", "email_address", "phone_number")
