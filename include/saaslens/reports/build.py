@@ -182,9 +182,11 @@ def build_report(
         lap("charts")
         results = collect.run_findings(con, findings, instances, now, params)
         lap("findings")
+        content = collect.content_coverage(con)
+        lap("content")
     _add_notes(results, mfa)
     data = collect.ReportData(
-        report_date, now, str(root), instances, accounts, admins, mfa, charts, results, config_note
+        report_date, now, str(root), instances, accounts, admins, mfa, charts, results, config_note, content
     )
     html_text = render(data, max_rows)
     lap("html")

@@ -68,6 +68,52 @@ class ReportData:
     charts: dict[str, dict[str, Any]]
     findings: list[FindingResult]
     config_note: str | None = None
+    # Content inspection per instance: status -> files, from each file's newest scan; and when it ran.
+    content: dict[tuple[str, str], ContentCoverage] = field(default_factory=dict)
+
+
+@dataclass
+class ContentCoverage:
+    statuses: dict[str, int]
+    last_scan: datetime | None
+    files_breaking_policies: int
+    listed_files: int
+
+
+def content_coverage(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], ContentCoverage]:
+    """What content inspection has read of each instance's files (file_scans_latest), how many of its
+    listed files have no scan yet, and how many break a policy."""
+    found: dict[tuple[str, str], ContentCoverage] = {}
+    for app, instance, status, files, last in _rows(
+        con,
+        """
+        select app, instance, status, count(*), max(scanned_at)
+        from file_scans_latest group by all order by all
+        """,
+    ):
+        item = found.setdefault((app, instance), ContentCoverage({}, None, 0, 0))
+        item.statuses[status] = int(files)
+        moment = _utc(last) if last is not None else None
+        item.last_scan = max(filter(None, (item.last_scan, moment)), default=None)
+    for app, instance, listed, unscanned, breaking in _rows(
+        con,
+        """
+        select f.app, f.instance, count(*),
+               count(*) filter (where s.file_id is null),
+               count(distinct d.file_id)
+        from files as f
+        left join file_scans_latest as s using (app, instance, file_id)
+        left join dlp_findings as d using (app, instance, file_id)
+        where (f.app, f.instance) in (select (app, instance) from file_scans_latest)
+        group by all
+        """,
+    ):
+        item = found[(app, instance)]
+        item.listed_files = int(listed)
+        item.files_breaking_policies = int(breaking)
+        if unscanned:
+            item.statuses["not scanned yet"] = int(unscanned)
+    return found
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:

@@ -93,6 +93,7 @@ def render(data: ReportData, max_rows: int) -> str:
         _overview(data),
         _instances(data),
         _charts(data),
+        _content(data),
         _findings(data, max_rows),
         _coverage(data),
         "</main></body></html>",
@@ -171,6 +172,30 @@ def _instances(data: ReportData) -> str:
             details.append(f'<div class="{css}">{esc(item.label)}<ul>{lines}</ul></div>')
     headers = ["instance", "state", "schedule", "accounts", "by status", "admins", *stages]
     return "<h2 id='instances'>Instances</h2>" + _table(headers, rows) + "".join(details)
+
+
+def _content(data: ReportData) -> str:
+    """Content inspection: what was read of each instance's files. Unreadable and skipped files are
+    shown, never hidden: an encrypted file is a file nobody inspected."""
+    if not data.content:
+        return ""
+    statuses = ["scanned", "unreadable", "skipped", "not-found", "denied", "failed", "not scanned yet"]
+    rows = []
+    for (app, instance), item in sorted(data.content.items()):
+        last = item.last_scan.strftime("%Y-%m-%d %H:%M") if item.last_scan else "never"
+        rows.append(
+            f"<tr><td>{esc(app)}/{esc(instance)}</td><td>{esc(last)}</td>"
+            f'<td class="num">{item.listed_files:,}</td>'
+            + "".join(f'<td class="num">{item.statuses.get(s, 0):,}</td>' for s in statuses)
+            + f'<td class="num">{item.files_breaking_policies:,}</td></tr>'
+        )
+    headers = ["instance", "last scan (UTC)", "files listed", *statuses, "breaking a policy"]
+    return (
+        "<h2 id='content'>Content inspection</h2>"
+        "<p>Each file's newest scan (include/dlp_policies.yaml; docs/dlp.md). The files breaking a policy are "
+        "listed under the finding <em>Files whose content breaks a DLP policy</em>, with masked previews only.</p>"
+        + _table(headers, rows)
+    )
 
 
 def _hours(delta: Any) -> str:
