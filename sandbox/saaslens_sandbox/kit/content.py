@@ -941,10 +941,19 @@ _ZIP_TIME: Final = (2024, 1, 2, 3, 4, 4)
 _PINNED: Final = datetime(2024, 1, 2, 3, 4, 5)
 
 
+_CORE_MODIFIED: Final = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
+
+
 def _repack(data: bytes) -> bytes:
-    """A zip package rewritten with pinned timestamps, so the same content is the same bytes."""
+    """A zip package rewritten with pinned timestamps, so the same content is the same bytes
+    (openpyxl stamps the save time into docProps/core.xml whatever the workbook says)."""
     with zipfile.ZipFile(io.BytesIO(data)) as source:
         entries = [(info.filename, source.read(info)) for info in source.infolist()]
+    stamp = _PINNED.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    entries = [
+        (name, _CORE_MODIFIED.sub(rb"\g<1>" + stamp + rb"\g<2>", payload) if name == "docProps/core.xml" else payload)
+        for name, payload in entries
+    ]
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as target:
         for name, payload in entries:
