@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import base64
 import csv
+import functools
 import hashlib
 import html
 import io
@@ -832,8 +833,10 @@ def _d_templated(rng: random.Random) -> _Line:
 
 
 def _d_phone(rng: random.Random) -> _Line:
-    # NANP area codes never begin with 0 or 1.
-    value = f"({rng.choice('01')}{_digits(rng, 2)}) {rng.randint(200, 999)}-{rng.randint(0, 9999):04d}"
+    # NANP area codes never begin with 0 or 1, and 555-0100 to 555-0199 are reserved for fiction
+    # (NANPA's 555 NXX guidelines). Not any seven digits: some
+    # are valid on their own (California's 310-XXXX), and libphonenumber finds them inside.
+    value = f"({rng.choice('01')}{_digits(rng, 2)}) 555-01{_digits(rng, 2)}"
     return _Line(f"Fax {value} (disconnected)", decoys=(value,), label="Fax")
 
 
@@ -1238,6 +1241,7 @@ def _raw_zip(entries: Sequence[tuple[str, int, bytes, int, int]]) -> bytes:
     return bytes(out + central + end)
 
 
+@functools.lru_cache(maxsize=2)
 def _zip_bomb_docx(inflated_mib: int) -> bytes:
     """A "docx" whose word/document.xml inflates to `inflated_mib` MiB of spaces, about 1000:1.
     One compressed MiB repeated (after a full flush deflate starts afresh); sizes and CRC-32 are
@@ -1318,7 +1322,7 @@ class _RowStream:
 class ContentCorpus:
     """Deterministic contents for one tenant's files. Same seed and file id: same bytes."""
 
-    _CACHE_SIZE: Final = 2048
+    _CACHE_SIZE: Final = 1024  # documents of a few tens of KB each
 
     def __init__(self, seed: str, *, large_file_mb: int = 0, max_file_mb: float | None = None) -> None:
         """`large_file_mb` > 0 adds a text/csv file of that many MiB to `specials()`; with
@@ -1396,10 +1400,8 @@ class ContentCorpus:
 
     def _build_specials(self) -> tuple[Document, ...]:
         rng = self._rng("specials")
-        out = [
-            Document("Board pack - FINAL.docx", DOCX, 0, (), (), "unreadable:zip-bomb", _data=_zip_bomb_docx(512)),
-        ]
-        out[0] = _with_size(out[0])
+        bomb = _zip_bomb_docx(512)
+        out = [Document("Board pack - FINAL.docx", DOCX, len(bomb), (), (), "unreadable:zip-bomb", _data=bomb)]
         # An encrypted PDF holding values nobody without its password can read: none is expected.
         secret_layout = _layout(rng, "text", "pdf", sensitive_share=1.0)
         encrypted = _encrypted_pdf(
@@ -1484,13 +1486,6 @@ class ContentCorpus:
             if counts or include_clean:
                 truth[file_id] = counts
         return truth
-
-
-def _with_size(document: Document) -> Document:
-    data = document._data or b""
-    return Document(
-        document.name, document.mime_type, len(data), document.planted, document.decoys, document.expect, _data=data
-    )
 
 
 def export(document: Document, export_mime_type: str, *, max_file_mb: float | None = None) -> Document:
