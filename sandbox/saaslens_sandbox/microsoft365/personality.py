@@ -48,6 +48,7 @@ key of the sandbox.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import random
 import secrets
@@ -58,7 +59,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any, ClassVar
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 import jwt
 import orjson
@@ -66,7 +67,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
 from saaslens_sandbox import core
@@ -77,6 +78,7 @@ from saaslens_sandbox.kit.paging import PagingStyle, b64url, unb64url
 from saaslens_sandbox.kit.ratelimit import retry_after_seconds
 from saaslens_sandbox.microsoft365 import workforce as microsoft365_workforce
 from saaslens_sandbox.microsoft365.delta import DELTA_PAGE, DeltaTokenError, DirectoryChange, DirectoryChanges
+from saaslens_sandbox.microsoft365.drive_contents import LABEL_EXTENSIONS, Recycled, extension, parse_range
 from saaslens_sandbox.microsoft365.tenant import (
     DAY_MS,
     GRAPH_APP_ID,
@@ -88,11 +90,13 @@ from saaslens_sandbox.microsoft365.tenant import (
 from saaslens_sandbox.microsoft365.unified_audit import (
     CONTENT_TYPES,
     MAX_RANGE_MS,
+    RECORD_FILE_OPERATION,
     RETENTION_MS,
     SHAREPOINT,
     ActivityError,
     UnifiedAuditLog,
     app_actor,
+    base_record,
     history,
     iso_ms,
     parse_time,
@@ -136,7 +140,11 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "auditLogs": ("AuditLog.Read.All",),
     "files": ("Files.Read.All", "Files.ReadWrite.All", "Sites.Read.All", "Sites.ReadWrite.All"),
     "sites": ("Sites.Read.All", "Sites.ReadWrite.All"),
+    "labels": ("InformationProtectionPolicy.Read.All",),
 }
+# Writes to drive items (driveitem-delete, driveitem-move, driveitem-put-content, driveitem-invite,
+# driveitem-createlink, driveitem-assignsensitivitylabel, permission-delete).
+FILES_WRITE = ("Files.ReadWrite.All", "Sites.ReadWrite.All")
 
 # Sandbox budgets per minute for each throttling scope (see the module docstring).
 RATE_LIMITS = {"directory": 21_000, "reports": 600, "files": 12_000, "activity": 2_000}
@@ -292,6 +300,11 @@ class Microsoft365Personality(Personality):
             span = min(opts.history_days, 6) * DAY_MS
             self.audit_log.add_generated(history(t, random.Random(f"m365-ual:{spec.name}:{spec.seed}"), span))
         self._subscriptions = {c: "enabled" for c in opts.audit_subscriptions}
+        # Contents (drive_contents.py): the download URLs handed out, what reached them (the tests prove
+        # from it that no Graph token did), and assignSensitivityLabel's monitors.
+        self._download_ids: dict[str, tuple[str, str]] = {}
+        self.download_log: list[dict[str, Any]] = []
+        self._monitors: dict[str, dict[str, Any]] = {}
 
     def advance(self, change: dict[str, Any]) -> dict[str, Any]:
         """Change the directory (see :mod:`saaslens_sandbox.microsoft365.delta`); returns the ids."""
@@ -445,10 +458,32 @@ class Microsoft365Personality(Personality):
             ("/v1.0/servicePrincipals/{sp_id}/appRoleAssignments/{assignment_id}", "DELETE", self.delete_app_role),
             ("/v1.0/directoryRoles/{role_id}/members/{member_id}/$ref", "DELETE", self.delete_role_member),
             ("/v1.0/drives/{drive_id}/items/{item_id}/permissions/{perm_id}", "DELETE", self.delete_item_permission),
+            ("/v1.0/drives/{drive_id}/items/{item_id}", "DELETE", self.delete_drive_item),
+            ("/v1.0/drives/{drive_id}/items/{parent_id}:/{filename}", "DELETE", self.delete_drive_item),
+            ("/v1.0/drives/{drive_id}/items/{item_id}", "PATCH", self.update_drive_item),
+            ("/v1.0/drives/{drive_id}/items/{item_id}/invite", "POST", self.invite),
+            ("/v1.0/drives/{drive_id}/items/{item_id}/createLink", "POST", self.create_link),
+            ("/v1.0/drives/{drive_id}/items/{item_id}/extractSensitivityLabels", "POST", self.extract_labels),
+            ("/v1.0/drives/{drive_id}/items/{item_id}/assignSensitivityLabel", "POST", self.assign_label),
         ]
         routes: list[BaseRoute] = [Route("/{tenant}/oauth2/v2.0/token", self.token, methods=["GET", "POST"])]
         routes += [Route(path, self._endpoint(area, handler), methods=["GET"]) for path, area, handler in graph]
         routes += [Route(path, self._write_endpoint(handler), methods=[method]) for path, method, handler in writes]
+        # Contents (drive_contents.py): the download redirect, the preauthenticated URL it points at (on
+        # another origin in SharePoint), uploads, label names and the label operation's monitor.
+        routes += [
+            Route("/v1.0/drives/{drive_id}/items/{item_id}/content", self.download_redirect, methods=["GET"]),
+            Route("/_layouts/15/download.aspx", self.download_file, methods=["GET"]),
+            Route("/v1.0/drives/{drive_id}/items/{parent_id}:/{filename}:/content", self.upload_file, methods=["PUT"]),
+            Route("/_api/v2.0/monitor/{monitor_id}", self.monitor, methods=["GET"]),
+        ]
+        routes.append(
+            Route(
+                "/beta/security/informationProtection/sensitivityLabels",
+                self._endpoint("labels", self.list_sensitivity_labels),
+                methods=["GET"],
+            )
+        )
         feed = "/api/v1.0/{tenant_id}/activity/feed"
         activity = [
             (f"{feed}/subscriptions/list", "GET", self.list_subscriptions),
@@ -482,12 +517,11 @@ class Microsoft365Personality(Personality):
 
         return endpoint
 
-    def _write_endpoint(
-        self, handler: Callable[[Request, Caller, dict[str, Any] | None], tuple[int, dict[str, Any] | None]]
-    ) -> Callable[..., Any]:
+    def _write_endpoint(self, handler: Callable[[Request, Caller, dict[str, Any] | None], Any]) -> Callable[..., Any]:
         """A write: the handler checks the permission its operation needs (some depend on the body,
-        as for PATCH /users) and answers (status, body); 204 has no body. Writes run on the server's
-        event loop under the personality's lock, so no listing sees half a change."""
+        as for PATCH /users) and answers (status, body) or (status, body, headers); 204 has no body.
+        Writes run on the server's event loop under the personality's lock, so no listing sees half a
+        change."""
 
         async def endpoint(request: Request) -> Response:
             try:
@@ -503,7 +537,7 @@ class Microsoft365Personality(Personality):
                         raise GraphError(400, "BadRequest", "Unable to read JSON request payload.")
                     payload = parsed
                 with self._lock:
-                    status, body = handler(request, caller, payload)
+                    answer = handler(request, caller, payload)
             except GraphError as err:
                 return json_response(
                     self._error_body(err.code, err.message, request.scope),
@@ -511,9 +545,11 @@ class Microsoft365Personality(Personality):
                     [*err.headers, *self._diagnostic_headers(request.scope)],
                     JSON_TYPE,
                 )
+            status, body = answer[0], answer[1]
+            headers = [*(answer[2] if len(answer) > 2 else ()), *self._diagnostic_headers(request.scope)]
             if body is None:
-                return Response(status_code=status, headers=dict(self._diagnostic_headers(request.scope)))
-            return json_response(body, status, self._diagnostic_headers(request.scope), JSON_TYPE)
+                return Response(status_code=status, headers=dict(headers))
+            return json_response(body, status, headers, JSON_TYPE)
 
         return endpoint
 
@@ -1023,7 +1059,7 @@ class Microsoft365Personality(Personality):
         items = self.tenant.drive_items[position]
 
         def render(i: int) -> dict[str, Any]:
-            item = dict(items[i])
+            item = dict(self.tenant.contents.materialize(items[i]))
             # Delta responses do not carry parentReference.path (driveitem-delta.md).
             item["parentReference"] = {k: v for k, v in item["parentReference"].items() if k != "path"}
             return item
@@ -1089,7 +1125,9 @@ class Microsoft365Personality(Personality):
         return item
 
     def get_drive_item(self, request: Request, caller: Caller) -> dict[str, Any]:
-        item = self._drive_item(request.path_params["drive_id"], request.path_params["item_id"])
+        item = self.tenant.contents.materialize(
+            self._drive_item(request.path_params["drive_id"], request.path_params["item_id"])
+        )
         wanted = _select_names(request)
         body = item if wanted is None else {k: item[k] for k in wanted if k in item}
         return {"@odata.context": f"{self.base_url(request.scope)}/v1.0/$metadata#driveItem/$entity"} | body
@@ -1406,6 +1444,497 @@ class Microsoft365Personality(Personality):
             self.audit_log.add_live(record, now_ms)
         return 204, None
 
+    # ---------------------------------------------------------------- contents, labels, file governance
+
+    def _file_audit(self, caller: Caller, drive_id: str, item: dict[str, Any], operation: str, **extra: Any) -> None:
+        """A "File and page activities" record of the unified audit log for a change the calling app
+        made (UserId app@sharepoint, UserType 5 Application), as delete_item_permission writes one."""
+        t = self.tenant
+        drive = t.drives[self._drive_positions[drive_id]]
+        now_ms = int(time.time() * 1000)
+        record = base_record(
+            t.tenant_id, drive, item, operation, RECORD_FILE_OPERATION, f"{item['id']}:{operation}:{time.time_ns()}"
+        )
+        sp = t.client_sp[caller.client_id]
+        record.update(app_actor(caller.client_id, sp["displayName"], t.tenant_id))
+        record.update(extra)
+        self.audit_log.add_live(record, now_ms)
+
+    def _drive_position(self, drive_id: str) -> int:
+        position = self._drive_positions.get(drive_id)
+        if position is None:
+            raise GraphError(404, "itemNotFound", "The resource could not be found.")
+        return position
+
+    def _folder_path(self, drive_id: str, folder: dict[str, Any]) -> str:
+        if "root" in folder:
+            return "/drive/root:"
+        parent = str(folder["parentReference"].get("path") or "/drive/root:")
+        return f"{parent}/{folder['name']}"
+
+    def _web_url(self, drive_id: str, folder: dict[str, Any], name: str) -> str:
+        drive = self.tenant.drives[self._drive_position(drive_id)]
+        relative = self._folder_path(drive_id, folder)[len("/drive/root:") :]
+        return f"{drive['webUrl']}{quote(relative)}/{quote(name)}"
+
+    @staticmethod
+    def _bump(item: dict[str, Any], *, content: bool) -> None:
+        """A change: eTag always, cTag when the content changed (driveitem.md: cTag is the content's tag)."""
+        keys = ("eTag", "cTag") if content else ("eTag",)
+        for key in keys:
+            tag, _, version = str(item[key]).rstrip('"').rpartition(",")
+            item[key] = f'{tag},{int(version) + 1 if version.isdigit() else 2}"'
+        item["lastModifiedDateTime"] = iso_ms(int(time.time() * 1000))[:19] + "Z"
+
+    def _storage_origin(self, scope: Scope) -> str:
+        """The origin of the preauthenticated download URLs: SharePoint's own host in Microsoft 365 (not
+        graph.microsoft.com); here the other loopback name of the same server, a distinct origin."""
+        origin = urlsplit(request_origin(scope))
+        host, port = origin.hostname or "127.0.0.1", f":{origin.port}" if origin.port else ""
+        other = "127.0.0.1" if host == "localhost" else "localhost"
+        return f"{origin.scheme}://{other}{port}"
+
+    async def download_redirect(self, request: Request) -> Response:
+        """GET /drives/{drive-id}/items/{item-id}/content (driveitem-get-content.md): 302 Found to the
+        file's preauthenticated download URL; 304 when if-none-match names its eTag or cTag."""
+        try:
+            caller = self._authorize(request)
+            if not caller.roles & set(PERMISSIONS["files"]):
+                raise self._denied("files")
+            if not self.options.sharepoint_online:
+                raise spo_licence_missing()
+            p = request.path_params
+            with self._lock:
+                item = self._drive_item(p["drive_id"], p["item_id"])
+                if "file" not in item:  # "Only driveItems with the file property can be downloaded."
+                    raise GraphError(404, "itemNotFound", "The resource could not be found.")
+                unique_id = str(uuid.UUID(bytes=hashlib.blake2b(item["id"].encode(), digest_size=16).digest()))
+                self._download_ids[unique_id] = (p["drive_id"], item["id"])
+                tags = {item.get("eTag"), item.get("cTag")}
+        except GraphError as err:
+            return json_response(
+                self._error_body(err.code, err.message, request.scope),
+                err.status,
+                [*err.headers, *self._diagnostic_headers(request.scope)],
+                JSON_TYPE,
+            )
+        headers = self._diagnostic_headers(request.scope)
+        if request.headers.get("if-none-match") in tags:
+            return Response(status_code=304, headers=dict(headers))
+        query = urlencode(
+            {
+                "UniqueId": unique_id,
+                "Translate": "false",
+                "tempauth": self.tenant.contents.tempauth(item["id"]),
+                "ApiVersion": "2.0",
+            }
+        )
+        location = f"{self._storage_origin(request.scope)}{self.base_url_prefix}/_layouts/15/download.aspx?{query}"
+        return Response(status_code=302, headers={**dict(headers), "Location": location})
+
+    async def download_file(self, request: Request) -> Response:
+        """The preauthenticated download URL: no Authorization header needed (or wanted); the URL's own
+        tempauth must be valid and unexpired; ``Range`` answers 206 with Content-Range."""
+        params = request.query_params
+        unique_id, token = params.get("UniqueId", ""), params.get("tempauth", "")
+        self.download_log.append(
+            {
+                "unique_id": unique_id,
+                "authorization": "authorization" in request.headers,
+                "cookie": "cookie" in request.headers,
+                "range": request.headers.get("range"),
+                "host": request.headers.get("host"),
+            }
+        )
+        with self._lock:
+            found = self._download_ids.get(unique_id)
+            item = None
+            if found is not None:
+                try:
+                    item = self._drive_item(*found)
+                except GraphError:
+                    item = None
+        if found is None or not self.tenant.contents.valid_tempauth(found[1], token):
+            body = {"error": {"code": "unauthenticated", "message": "The tempauth token is not valid or has expired."}}
+            return json_response(body, 401)
+        if item is None:
+            return json_response({"error": {"code": "itemNotFound", "message": "File Not Found."}}, 404)
+        contents = self.tenant.contents
+        size = contents.size_of(item)
+        wanted = parse_range(request.headers.get("range"), size)
+        headers = {"Accept-Ranges": "bytes", "ETag": str(item.get("eTag")), "Content-Type": item["file"]["mimeType"]}
+        if wanted == "unsatisfiable":
+            return Response(status_code=416, headers={"Content-Range": f"bytes */{size}"})
+        start, end = wanted if isinstance(wanted, tuple) else (0, size)
+        headers["Content-Length"] = str(end - start)
+        status = 200
+        if isinstance(wanted, tuple):
+            status = 206
+            headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
+        return StreamingResponse(contents.chunks(item, start, end), status_code=status, headers=headers)
+
+    async def upload_file(self, request: Request) -> Response:
+        """PUT /drives/{drive-id}/items/{parent-id}:/{filename}:/content (driveitem-put-content.md): a new
+        file (201 Created) or new content for the one of that name (200 OK), the driveItem in the body."""
+        try:
+            caller = self._authorize(request)
+            self._require(caller, FILES_WRITE, "files")
+            if not self.options.sharepoint_online:
+                raise spo_licence_missing()
+            data = await request.body()
+            p = request.path_params
+            with self._lock:
+                status, item = self._put_content(caller, p["drive_id"], p["parent_id"], p["filename"], data)
+        except GraphError as err:
+            return json_response(
+                self._error_body(err.code, err.message, request.scope),
+                err.status,
+                [*err.headers, *self._diagnostic_headers(request.scope)],
+                JSON_TYPE,
+            )
+        body = {"@odata.context": f"{self.base_url(request.scope)}/v1.0/$metadata#driveItem/$entity"} | item
+        return json_response(body, status, self._diagnostic_headers(request.scope), JSON_TYPE)
+
+    def _put_content(
+        self, caller: Caller, drive_id: str, parent_id: str, name: str, data: bytes
+    ) -> tuple[int, dict[str, Any]]:
+        t = self.tenant
+        position = self._drive_position(drive_id)
+        parent = self._drive_item(drive_id, parent_id)
+        if "folder" not in parent:
+            raise GraphError(400, "invalidRequest", "The parent item is not a folder.")
+        if not name or "/" in name or name in (".", ".."):
+            raise GraphError(400, "invalidRequest", "The provided name is not valid.")
+        items = t.drive_items[position]
+        existing = next(
+            (i for i in items if i["parentReference"].get("id") == parent_id and i["name"].lower() == name.lower()),
+            None,
+        )
+        if existing is not None:
+            if "file" not in existing:
+                raise GraphError(409, "nameAlreadyExists", "The specified item name already exists.")
+            t.contents.upload(existing, data)
+            self._bump(existing, content=True)
+            self._file_audit(caller, drive_id, existing, "FileModified")
+            return 200, existing
+        drive = t.drives[position]
+        digest = hashlib.blake2b(f"{drive_id}:{parent_id}:{name}".encode(), digest_size=20).digest()
+        item_id = "01" + base64.b32encode(digest).decode()[:32]
+        tag = _uuid_from(hashlib.blake2b(item_id.encode(), digest_size=16).digest()).upper()
+        now = iso_ms(int(time.time() * 1000))[:19] + "Z"
+        sp = t.client_sp[caller.client_id]
+        app = {"application": {"id": caller.client_id, "displayName": sp["displayName"]}}
+        item = {
+            "id": item_id,
+            "name": name,
+            "eTag": f'"{{{tag}}},1"',
+            "cTag": f'"c:{{{tag}}},1"',
+            "webUrl": self._web_url(drive_id, parent, name),
+            "createdDateTime": now,
+            "lastModifiedDateTime": now,
+            "size": 0,
+            "parentReference": {
+                "driveId": drive_id,
+                "driveType": drive["driveType"],
+                "id": parent_id,
+                "path": self._folder_path(drive_id, parent),
+            },
+            "createdBy": app,
+            "lastModifiedBy": app,
+            "file": {"mimeType": _upload_mime(name), "hashes": {}},
+        }
+        t.contents.upload(item, data)
+        items.append(item)
+        parent.setdefault("folder", {"childCount": 0})["childCount"] += 1
+        # A new file inherits its folder's access: the drive owner's (or the site members group's).
+        siblings = [i for i in items[1:] if i["id"] != item_id and "file" in i]
+        inherited = [
+            dict(p)
+            for p in (t.item_permissions.get(siblings[0]["id"]) or [] if siblings else [])
+            if "owner" in p.get("roles", []) or "siteGroup" in (p.get("grantedToV2") or {})
+        ]
+        t.item_permissions[item_id] = inherited
+        self._file_audit(caller, drive_id, item, "FileUploaded")
+        return 201, item
+
+    def delete_drive_item(
+        self, request: Request, caller: Caller, body: dict[str, Any] | None
+    ) -> tuple[int, dict[str, Any] | None]:
+        """DELETE /drives/{drive-id}/items/{item-id} (driveitem-delete.md): 204; the item goes to the
+        site's recycle bin, where Graph v1.0 neither lists nor restores it for business drives (restore
+        is OneDrive Personal only, driveitem-restore.md). SharePoint records FileRecycled."""
+        self._require(caller, FILES_WRITE, "files")
+        if not self.options.sharepoint_online:
+            raise spo_licence_missing()
+        p = request.path_params
+        if "parent_id" in p:  # path-relative addressing: /items/{parent-id}:/{file-name}
+            self._drive_item(p["drive_id"], p["parent_id"])
+            items = self.tenant.drive_items[self._drive_position(p["drive_id"])]
+            named = next(
+                (
+                    i
+                    for i in items
+                    if i["parentReference"].get("id") == p["parent_id"] and i["name"].lower() == p["filename"].lower()
+                ),
+                None,
+            )
+            if named is None:
+                raise GraphError(404, "itemNotFound", "The resource could not be found.")
+            p = {"drive_id": p["drive_id"], "item_id": named["id"]}
+        item = self._drive_item(p["drive_id"], p["item_id"])
+        if "root" in item:
+            raise GraphError(403, "accessDenied", "The root of a drive cannot be deleted.")
+        position = self._drive_position(p["drive_id"])
+        self._remove_item(position, item, recycle=True)
+        self._file_audit(caller, p["drive_id"], item, "FolderRecycled" if "folder" in item else "FileRecycled")
+        return 204, None
+
+    def _remove_item(self, position: int, item: dict[str, Any], *, recycle: bool) -> None:
+        t = self.tenant
+        items = t.drive_items[position]
+        doomed = {item["id"]}
+        for candidate in items:  # parents come before children
+            if candidate["parentReference"].get("id") in doomed:
+                doomed.add(candidate["id"])
+        for gone in [i for i in items if i["id"] in doomed]:
+            items.remove(gone)
+            permissions = t.item_permissions.pop(gone["id"], [])
+            if recycle:
+                t.contents.recycled[gone["id"]] = Recycled(position, gone, permissions)
+        parent = next((i for i in items if i["id"] == item["parentReference"].get("id")), None)
+        if parent is not None and "folder" in parent:
+            parent["folder"]["childCount"] = max(0, parent["folder"]["childCount"] - 1)
+
+    def update_drive_item(
+        self, request: Request, caller: Caller, body: dict[str, Any] | None
+    ) -> tuple[int, dict[str, Any] | None]:
+        """PATCH /drives/{drive-id}/items/{item-id} with a new parentReference (driveitem-move.md) and/or
+        name: 200 with the item. Items cannot be moved between drives; the new parent is given by its id
+        (not "root"); a name taken in the folder is 409 nameAlreadyExists."""
+        self._require(caller, FILES_WRITE, "files")
+        if not self.options.sharepoint_online:
+            raise spo_licence_missing()
+        p = request.path_params
+        item = self._drive_item(p["drive_id"], p["item_id"])
+        body = body or {}
+        reference = body.get("parentReference")
+        name = body.get("name", item["name"])
+        if not isinstance(name, str) or not name or "/" in name:
+            raise GraphError(400, "invalidRequest", "The provided name is not valid.")
+        parent_id = item["parentReference"].get("id")
+        if reference is not None:
+            if not isinstance(reference, dict) or not isinstance(reference.get("id"), str):
+                raise GraphError(400, "invalidRequest", "Invalid request: parentReference needs an id.")
+            if reference.get("driveId") not in (None, p["drive_id"]):
+                raise GraphError(400, "invalidRequest", "Items cannot be moved between drives using this request.")
+            parent_id = reference["id"]
+        parent = self._drive_item(p["drive_id"], str(parent_id))
+        if "folder" not in parent or parent["id"] == item["id"]:
+            raise GraphError(400, "invalidRequest", "The new parent is not a folder.")
+        items = self.tenant.drive_items[self._drive_position(p["drive_id"])]
+        if any(
+            i["id"] != item["id"]
+            and i["parentReference"].get("id") == parent["id"]
+            and i["name"].lower() == name.lower()
+            for i in items
+        ):
+            raise GraphError(409, "nameAlreadyExists", "The specified item name already exists.")
+        moved, renamed = parent["id"] != item["parentReference"].get("id"), name != item["name"]
+        if moved:
+            old = next((i for i in items if i["id"] == item["parentReference"].get("id")), None)
+            if old is not None and "folder" in old:
+                old["folder"]["childCount"] = max(0, old["folder"]["childCount"] - 1)
+            parent["folder"]["childCount"] += 1
+            item["parentReference"] = {
+                **item["parentReference"],
+                "id": parent["id"],
+                "path": self._folder_path(p["drive_id"], parent),
+            }
+            # Keep parents before children in the drive's order (the delta listing's order).
+            items.remove(item)
+            items.insert(max(items.index(parent) + 1, 1), item)
+        if moved or renamed:
+            item["name"] = name
+            item["webUrl"] = self._web_url(p["drive_id"], parent, name)
+            self._bump(item, content=False)
+        if moved:
+            self._file_audit(caller, p["drive_id"], item, "FileMoved", DestinationRelativeUrl=item["webUrl"])
+        if renamed:
+            self._file_audit(caller, p["drive_id"], item, "FileRenamed")
+        return 200, {"@odata.context": f"{self.base_url(request.scope)}/v1.0/$metadata#driveItem/$entity"} | item
+
+    def _permission_audit(
+        self, caller: Caller, drive_id: str, item: dict[str, Any], permission: dict[str, Any]
+    ) -> None:
+        t = self.tenant
+        now_ms = int(time.time() * 1000)
+        record = permission_record(
+            t.tenant_id,
+            t.drives[self._drive_positions[drive_id]],
+            item,
+            permission,
+            app_actor(caller.client_id, t.client_sp[caller.client_id]["displayName"], t.tenant_id),
+            removed=False,
+            domains={t.domain.lower(), t.initial_domain.lower()},
+            key=f"{item['id']}:{permission['id']}:set:{time.time_ns()}",
+        )
+        if record is not None:
+            self.audit_log.add_live(record, now_ms)
+
+    def invite(self, request: Request, caller: Caller, body: dict[str, Any] | None) -> tuple[int, dict[str, Any]]:
+        """POST /drives/{drive-id}/items/{item-id}/invite (driveitem-invite.md): recipients, roles
+        (read/write), requireSignIn, sendInvitation; 200 with the permissions created."""
+        self._require(caller, FILES_WRITE, "files")
+        p = request.path_params
+        item = self._drive_item(p["drive_id"], p["item_id"])
+        body = body or {}
+        recipients, roles = body.get("recipients"), body.get("roles")
+        if not isinstance(recipients, list) or not recipients or not isinstance(roles, list) or not roles:
+            raise GraphError(400, "invalidRequest", "Invalid request: recipients and roles are required.")
+        if any(r not in ("read", "write") for r in roles):
+            raise GraphError(400, "invalidRequest", "Invalid request: roles must be read or write.")
+        t = self.tenant
+        permissions = t.item_permissions.setdefault(item["id"], [])
+        created = []
+        for recipient in recipients:
+            email = str((recipient or {}).get("email") or "") if isinstance(recipient, dict) else ""
+            if "@" not in email:
+                raise GraphError(400, "invalidRequest", "Invalid request: every recipient needs an email.")
+            user = next((u for u in t.users if str(u.get("mail") or "").lower() == email.lower()), None)
+            external = user is None
+            invitation = {"email": email, "signInRequired": bool(body.get("requireSignIn", True))} if external else None
+            perm = t._user_grant(
+                item["id"], None if user is None else user["id"], email, email, list(roles), invitation
+            )
+            permissions[:] = [x for x in permissions if x["id"] != perm["id"]]
+            permissions.append(perm)
+            created.append(perm)
+            self._permission_audit(caller, p["drive_id"], item, perm)
+        return 200, {"@odata.context": f"{self.base_url(request.scope)}/v1.0/$metadata#Collection(permission)",
+                     "value": created}  # fmt: skip
+
+    def create_link(self, request: Request, caller: Caller, body: dict[str, Any] | None) -> tuple[int, dict[str, Any]]:
+        """POST /drives/{drive-id}/items/{item-id}/createLink (driveitem-createlink.md): type view/edit,
+        scope anonymous/organization/users; 201 with a new link's permission, 200 with an existing link of
+        that type and scope. A new link has a new URL."""
+        self._require(caller, FILES_WRITE, "files")
+        p = request.path_params
+        item = self._drive_item(p["drive_id"], p["item_id"])
+        body = body or {}
+        kind, scope = body.get("type"), body.get("scope", "anonymous")
+        if kind not in ("view", "edit") or scope not in ("anonymous", "organization", "users"):
+            raise GraphError(400, "invalidRequest", "Invalid request: type or scope is not valid.")
+        permissions = self.tenant.item_permissions.setdefault(item["id"], [])
+        for existing in permissions:
+            link = existing.get("link") or {}
+            if link.get("type") == kind and link.get("scope") == scope:
+                return 200, existing
+        expires = body.get("expirationDateTime") if isinstance(body.get("expirationDateTime"), str) else None
+        perm = self.tenant._link(item["id"], scope, kind, item["webUrl"], expires)
+        stamp = time.time_ns()
+        perm["id"] = str(uuid.UUID(bytes=hashlib.blake2b(f"{perm['id']}:{stamp}".encode(), digest_size=16).digest()))
+        perm["link"]["webUrl"] = perm["link"]["webUrl"].rsplit("/", 1)[0] + "/" + b64url(secrets.token_bytes(16))
+        permissions.append(perm)
+        self._permission_audit(caller, p["drive_id"], item, perm)
+        return 201, perm
+
+    def extract_labels(
+        self, request: Request, caller: Caller, body: dict[str, Any] | None
+    ) -> tuple[int, dict[str, Any]]:
+        """POST .../extractSensitivityLabels (driveitem-extractsensitivitylabels.md): a read, Files.Read.All;
+        the labels assigned to a file of a supported extension (none for another)."""
+        self._require(caller, PERMISSIONS["files"], "files")
+        if not self.options.sharepoint_online:
+            raise spo_licence_missing()
+        p = request.path_params
+        item = self._drive_item(p["drive_id"], p["item_id"])
+        if "file" not in item:
+            raise GraphError(400, "invalidRequest", "Sensitivity labels can only be extracted from files.")
+        assignment = self.tenant.contents.labels.get(item["id"])
+        labels = [dict(assignment)] if assignment and extension(item["name"]) in LABEL_EXTENSIONS else []
+        result = {"@odata.type": "#microsoft.graph.extractSensitivityLabelsResult", "labels": labels}
+        return 200, {"@odata.context": f"{self.base_url(request.scope)}/v1.0/$metadata#microsoft.graph."
+                     "extractSensitivityLabelsResult", "value": result}  # fmt: skip
+
+    def assign_label(
+        self, request: Request, caller: Caller, body: dict[str, Any] | None
+    ) -> tuple[int, None, list[tuple[str, str]]]:
+        """POST .../assignSensitivityLabel (driveitem-assignsensitivitylabel.md): metered (402
+        paymentRequired without billing), Files.ReadWrite.All, 202 Accepted with a Location monitor; an
+        empty sensitivityLabelId removes the label; a downgrade or removal needs justificationText."""
+        self._require(caller, FILES_WRITE, "files")
+        if not self.options.sharepoint_online:
+            raise spo_licence_missing()
+        if not self.options.metered_billing:
+            raise GraphError(
+                402,
+                "paymentRequired",
+                "Payment Required. Ensure that your application is able to call this premium API.For details see "
+                "https://aka.ms/graph-metered-overview",
+            )
+        p = request.path_params
+        item = self._drive_item(p["drive_id"], p["item_id"])
+        body = body or {}
+        label_id = body.get("sensitivityLabelId")
+        if not isinstance(label_id, str):
+            raise GraphError(400, "invalidRequest", "The sensitivityLabelId parameter is required.")
+        contents = self.tenant.contents
+        if "file" not in item or extension(item["name"]) not in LABEL_EXTENSIONS:
+            raise GraphError(400, "notSupported", "The file type is not supported for sensitivity labels.")
+        if label_id and contents.label_name(label_id) is None:
+            raise GraphError(400, "invalidRequest", f"The sensitivity label '{label_id}' is not valid.")
+        method = body.get("assignmentMethod") or "standard"
+        if method not in ("standard", "privileged", "auto"):
+            raise GraphError(400, "invalidRequest", "The assignmentMethod is not valid.")
+        old = contents.labels.get(item["id"])
+        old_id = old["sensitivityLabelId"] if old else None
+        downgrade = old_id is not None and (not label_id or contents.label_rank(label_id) < contents.label_rank(old_id))
+        if downgrade and not body.get("justificationText"):
+            raise GraphError(
+                400, "invalidRequest", "Justification text is required to downgrade or remove a sensitivity label."
+            )
+        if label_id:
+            contents.labels[item["id"]] = {
+                "sensitivityLabelId": label_id,
+                "assignmentMethod": method,
+                "tenantId": self.tenant.tenant_id,
+            }
+        else:
+            contents.labels.pop(item["id"], None)
+        if label_id != old_id:
+            self._bump(item, content=True)  # SharePoint writes the label into the file
+            operation = (
+                "FileSensitivityLabelRemoved"
+                if not label_id
+                else "FileSensitivityLabelChanged"
+                if old_id
+                else "FileSensitivityLabelApplied"
+            )
+            data = {"SensitivityLabelId": label_id or None, "OldSensitivityLabelId": old_id, "ActionSource": "Manual"}
+            self._file_audit(caller, p["drive_id"], item, operation, SensitivityLabelEventData=data)
+        monitor = b64url(f"AssignSensitivityLabel,{uuid.uuid4()}".encode())
+        self._monitors[monitor] = {"status": "completed", "percentageComplete": 100.0, "resourceId": item["id"]}
+        origin = self._storage_origin(request.scope)
+        location = f"{origin}{self.base_url_prefix}/_api/v2.0/monitor/{monitor}?tempAuth={secrets.token_urlsafe(24)}"
+        return 202, None, [("Location", location)]
+
+    async def monitor(self, request: Request) -> Response:
+        """The long-running operation's monitor (long-running-actions-overview): its status."""
+        state = self._monitors.get(request.path_params["monitor_id"])
+        if state is None:
+            return json_response(
+                {"error": {"code": "itemNotFound", "message": "The resource could not be found."}}, 404
+            )
+        return json_response({"operation": "AssignSensitivityLabel", **state}, 200)
+
+    def list_sensitivity_labels(self, request: Request, caller: Caller) -> dict[str, Any]:
+        """GET /beta/security/informationProtection/sensitivityLabels (InformationProtectionPolicy.Read.All)."""
+        return {
+            "@odata.context": f"{self.base_url(request.scope)}/beta/$metadata#security/informationProtection/"
+            "sensitivityLabels",
+            "value": self.tenant.contents.catalog,
+        }
+
     # ---------------------------------------------------------------- Office 365 Management Activity API
 
     def _activity_endpoint(
@@ -1547,7 +2076,8 @@ class Microsoft365Personality(Personality):
     def forget(self, kind: str, object_id: str) -> dict[str, Any]:
         """Delete an object as another admin would: ``account`` (a user id: soft-deleted),
         ``app_grant`` (a delegated grant id or an app role assignment id), ``privilege``
-        ("role-id/user-id": the direct membership), ``file_share`` ("item-id/permission-id")."""
+        ("role-id/user-id": the direct membership), ``file_share`` ("item-id/permission-id"), ``file``
+        (a drive item id: deleted and purged from the recycle bin)."""
         t = self.tenant
         with self._lock:
             if kind == "account":
@@ -1576,6 +2106,13 @@ class Microsoft365Personality(Personality):
                     raise ValueError(f"no direct member {member_id!r} of role {role_id!r}")
                 members.remove(member)
                 self._refresh_admins()
+            elif kind == "file":
+                found = next(
+                    ((d, i) for d, items in enumerate(t.drive_items) for i in items[1:] if i["id"] == object_id), None
+                )
+                if found is None:
+                    raise ValueError(f"no drive item {object_id!r}")
+                self._remove_item(found[0], found[1], recycle=False)
             elif kind == "file_share":
                 item_id, _, perm_id = object_id.partition("/")
                 permissions = t.item_permissions.get(item_id) or []
@@ -1617,6 +2154,18 @@ def spo_licence_missing() -> GraphError:
     body is as reported verbatim in OneDrive/onedrive-api-docs#1773 (``/me/drive``) and
     qkqpttgf/OneManager-cfworkerskv#6 (full body with innerError)."""
     return GraphError(400, "BadRequest", "Tenant does not have a SPO license.")
+
+
+def _upload_mime(name: str) -> str:
+    return {
+        ".txt": "text/plain",
+        ".md": "text/markdown",
+        ".html": "text/html",
+        ".csv": "text/csv",
+        ".json": "application/json",
+        ".pdf": "application/pdf",
+        ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    }.get(extension(name), "application/octet-stream")
 
 
 def _not_found(object_id: str) -> GraphError:

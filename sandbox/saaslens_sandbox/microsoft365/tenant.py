@@ -32,6 +32,7 @@ from typing import Any, NamedTuple
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from saaslens_sandbox.core import TenantOptions
+from saaslens_sandbox.microsoft365.drive_contents import DriveContents
 from saaslens_sandbox.workforce import days_before, workforce_of
 
 DAY_MS = 86_400_000
@@ -63,6 +64,8 @@ GRAPH_APP_ROLES: dict[str, str] = {
     "RoleManagement.ReadWrite.Directory": "9e3f62cf-ca93-4989-b6ce-bf83c28f9fe8",
     "Files.ReadWrite.All": "75359482-378d-4052-8f01-80520e7db3cd",
     "Sites.ReadWrite.All": "9492366f-7969-46a4-8d15-ed1a20078fff",
+    # Purview sensitivity label names (security-informationprotection-list-sensitivitylabels).
+    "InformationProtectionPolicy.Read.All": "19da66cb-0fb0-4390-b071-ebc76a349482",
 }
 # Application permissions of the Office 365 Management APIs ("Get started with Office 365 Management
 # APIs": ActivityFeed.Read reads activity data, ActivityFeed.ReadDlp DLP events, ServiceHealth.Read).
@@ -88,6 +91,7 @@ DEFAULT_ROLES = (
     "AuditLog.Read.All",
     "Files.Read.All",
     "Sites.Read.All",
+    "InformationProtectionPolicy.Read.All",
 )
 
 # The default actions client: what saaslens scans with, plus the least privileged write permission of
@@ -544,6 +548,13 @@ class Microsoft365Options(TenantOptions):
     """Tests: every contentUri is this URL (another host, another tenant's path)."""
     hostile_next_page_uri: str | None = None
     """Tests: the first page of every content listing carries this NextPageUri."""
+    # Content inspection and file governance (drive_contents.py).
+    large_file_mb: int = Field(default=0, ge=0, le=4096)
+    """> 0 adds a text/csv file of that many MiB (planted values near its start, middle and end) to an
+    ordinary user's OneDrive; its content is streamed, never held in memory."""
+    metered_billing: bool = False
+    """Whether the app registrations have an Azure subscription associated for metered Microsoft Graph
+    APIs (metered-api-setup). Without it assignSensitivityLabel answers 402 paymentRequired."""
 
 
 def default_clients(name: str, seed: int) -> list[ClientSpec]:
@@ -1303,6 +1314,7 @@ class Microsoft365Tenant:
     # ---------------------------------------------------------------- drives, items, permissions
 
     def _make_drives(self, rng: random.Random) -> None:
+        self.contents = DriveContents(self.seed, self.name, self.options.large_file_mb)
         self.drives: list[dict[str, Any]] = []
         self.drive_items: list[list[dict[str, Any]]] = []  # root first, parents before children
         self.item_permissions: dict[str, list[dict[str, Any]]] = {}
@@ -1342,6 +1354,10 @@ class Microsoft365Tenant:
             self._add_drive(rng, "documentLibrary", "Documents", owner, web, rng.choice(self.active_members), title)
         if self.workforce:
             self._workforce_files(random.Random(f"m365-workforce:{self.name}:{self.seed}"))
+        self._special_files(random.Random(f"m365-specials:{self.name}:{self.seed}"))
+        labels = random.Random(f"m365-labels:{self.name}:{self.seed}")
+        for items in self.drive_items:
+            self.contents.initial_labels(labels, items, self.tenant_id)
 
     def _add_drive(
         self,
@@ -1655,6 +1671,56 @@ class Microsoft365Tenant:
                     perms.append(self._user_grant(item_id, None, email, email, ["write"], invitation))
                 self.item_permissions[item_id] = perms
 
+    def _special_files(self, rng: random.Random) -> None:
+        """The corpus' special documents (a zip bomb dressed as .docx, an encrypted PDF, a corrupt
+        workbook, a Latin-1 CSV, the large CSV when asked for) as files in ordinary users' OneDrives:
+        the first shared with anyone with the link, the second with a partner outside the tenant."""
+        owners = sorted(ui for ui in self.user_drive if ui not in self.admin_user_indexes) or sorted(self.user_drive)
+        if not owners:
+            return
+        for k, document in enumerate(self.contents.corpus.specials()):
+            ui = owners[(k * 7) % len(owners)]
+            u = self.urecs[ui]
+            owner = {"user": {"id": u.id, "displayName": u.display, "email": u.mail}}
+            drive = self.drives[self.user_drive[ui]]
+            items = self.drive_items[self.user_drive[ui]]
+            root = items[0]
+            item_id = "01" + _opaque(self.seed, "special-item", drive["id"], k, n=32).upper().replace("-", "A").replace(
+                "_", "B"
+            )
+            stamp = self.anchor_ms - rng.randrange(1, 60) * DAY_MS
+            creator = {"id": u.id, "displayName": u.display, "email": u.mail}
+            item: dict[str, Any] = {
+                "id": item_id,
+                "name": document.name,
+                "eTag": f'"{{{_hash_uuid(item_id).upper()}}},1"',
+                "cTag": f'"c:{{{_hash_uuid(item_id).upper()}}},1"',
+                "webUrl": f"{drive['webUrl']}/{document.name.replace(' ', '%20')}",
+                "createdDateTime": iso(stamp),
+                "lastModifiedDateTime": iso(stamp),
+                "size": 0,  # the content's length, set when first needed (drive_contents.py)
+                "parentReference": {
+                    "driveId": drive["id"],
+                    "driveType": drive["driveType"],
+                    "id": root["id"],
+                    "path": "/drive/root:",
+                },
+                "createdBy": {"user": dict(creator)},
+                "lastModifiedBy": {"user": dict(creator)},
+                "file": {"mimeType": document.mime_type, "hashes": {"quickXorHash": _opaque(item_id, n=28) + "="}},
+            }
+            root["folder"]["childCount"] += 1
+            items.append(item)
+            self.contents.special[item_id] = k
+            perms = self._permissions(random.Random(0), item, owner, None)[:1]  # the owner's own
+            if k == 0:
+                perms.append(self._link(item_id, "anonymous", "view", item["webUrl"], None))
+            elif k == 1:
+                email = f"auditor@{GUEST_DOMAINS[2]}"
+                invitation = {"email": email, "signInRequired": True}
+                perms.append(self._user_grant(item_id, None, email, email, ["read"], invitation))
+            self.item_permissions[item_id] = perms
+
     def item_count(self) -> int:
         return sum(len(items) - 1 for items in self.drive_items)
 
@@ -1713,9 +1779,32 @@ class Microsoft365Tenant:
         licensed = self.options.sharepoint_online
         drives, sites = (self.drives, self.sites) if licensed else ([], [])
         files = []
+        contents = self.contents
+        documents = []
         for drive, items in zip(drives, self.drive_items, strict=False):
             for item in items[1:]:
-                files.append({"drive_id": drive["id"], "item": item, "permissions": self.item_permissions[item["id"]]})
+                contents.materialize(item)
+                assignment = contents.labels.get(item["id"])
+                label_id = assignment["sensitivityLabelId"] if assignment else None
+                files.append(
+                    {
+                        "drive_id": drive["id"],
+                        "item": item,
+                        "permissions": self.item_permissions[item["id"]],
+                        "trashed": False,  # Graph lists no recycle bin item (drive_contents.py)
+                        "sensitivity_label_id": label_id,
+                        "sensitivity_label": contents.label_name(label_id),
+                    }
+                )
+                document = contents.document(item)
+                if document is not None:
+                    documents.append((item["id"], document))
+        expect = {file_id: document.expect for file_id, document in documents}
+        matches = contents.corpus.oracle(documents)
+        for file_id in contents.uploaded:  # uploaded through the API: a notice with nothing planted
+            if any(f["item"]["id"] == file_id for f in files):
+                expect[file_id], matches[file_id] = "scanned", {}
+        dlp = {"matches": matches, "expect": expect}
         return {
             "app": "microsoft365",
             "tenant": self.name,
@@ -1748,6 +1837,12 @@ class Microsoft365Tenant:
             "drives": drives,
             "sites": sites,
             "files": files,
+            "dlp": dlp,
+            "sensitivity_labels": contents.catalog,
+            "recycle_bin": [
+                {"drive_id": self.drives[r.drive]["id"], "item": r.item, "permissions": r.permissions}
+                for r in contents.recycled.values()
+            ],
             "counts": {
                 "users": len(self.users),
                 "guests": sum(u.guest for u in self.urecs),

@@ -118,6 +118,10 @@ def granted_permissions(roles: Any) -> dict[str, str]:
     return permissions
 
 
+# A Graph id in an option: drive ids (b!...), item ids, GUIDs; never a path or a URL.
+GRAPH_ID_PATTERN = r"^[A-Za-z0-9!_\-.,]{1,200}$"
+
+
 class Microsoft365Options(ConnectorOptions):
     activities_initial_days: int = Field(
         default=30, ge=1, le=30, description="Entra ID keeps sign-in and audit logs 30 days (P1/P2)"
@@ -137,6 +141,42 @@ class Microsoft365Options(ConnectorOptions):
         default=None,
         description="PublisherIdentifier sent to the Management Activity API (the tenant GUID of whoever runs "
         "saaslens), for a dedicated request quota",
+    )
+    # Content inspection and file governance (contents.py, actions.py).
+    sensitivity_labels: bool = Field(
+        default=True,
+        description="Read each Office or PDF file's Microsoft Purview sensitivity label in the files stage "
+        "(POST extractSensitivityLabels, one request per such file; Files.Read.All) and the label names "
+        "(beta security/informationProtection/sensitivityLabels; InformationProtectionPolicy.Read.All)",
+    )
+    sensitivity_label_id: str | None = Field(
+        default=None,
+        pattern=GRAPH_ID_PATTERN,
+        description="The Purview sensitivity label apply_sensitivity_label assigns (its id, a GUID)",
+    )
+    label_justification: str = Field(
+        default="Applied by saaslens governance after content inspection",
+        min_length=1,
+        max_length=500,
+        description="justificationText sent with assignSensitivityLabel (required by Microsoft for a downgrade)",
+    )
+    quarantine_drive_id: str | None = Field(
+        default=None,
+        pattern=GRAPH_ID_PATTERN,
+        description="quarantine_file: the drive holding the quarantine folder. Graph moves items only within a "
+        "drive, so only files of this drive can be quarantined",
+    )
+    quarantine_folder_id: str | None = Field(
+        default=None,
+        pattern=GRAPH_ID_PATTERN,
+        description="quarantine_file: the driveItem id of the folder files are moved into",
+    )
+    quarantine_notice: str = Field(
+        default="This file was moved to quarantine by the security team after an automated content inspection. "
+        "Contact your security team to have it reviewed.",
+        min_length=1,
+        max_length=2000,
+        description="Text of the notice quarantine_file leaves in the file's original folder",
     )
 
 

@@ -1,8 +1,14 @@
 """The files stage: every user's OneDrive and SharePoint sites' document libraries, drive by drive,
-each item with its sharing permissions; resumable after each drive.
+each item with its sharing permissions and, for Office and PDF files, its Microsoft Purview sensitivity
+label; resumable after each drive.
 
 OneDrive/SharePoint: drive-get.md, site-search.md, drive-list.md, driveitem-delta.md,
 driveitem-list-permissions.md, permission.md; verified domains (who is external): organization-get.md.
+Labels: driveitem-extractsensitivitylabels.md (``POST /drives/{drive-id}/items/{item-id}/
+extractSensitivityLabels``, Files.Read.All, only for supported file extensions, ``423`` for a locked or
+double-key-encrypted file) and the label names from the beta
+security-informationprotection-list-sensitivitylabels.md (InformationProtectionPolicy.Read.All); without
+that permission the label's id is still recorded, its name left null.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from typing import Any
 from saaslens.connectors.kit import JSON, Batch, Row, SnapshotStage
 from saaslens.connectors.microsoft365 import transform
 from saaslens.connectors.microsoft365.connector import Microsoft365Connector
-from saaslens.http import NotFoundError, PermissionDeniedError, api_path
+from saaslens.http import ApiError, NotFoundError, PermissionDeniedError, api_path
 from saaslens.vocabulary import Stage
 
 log = logging.getLogger(__name__)
@@ -59,6 +65,74 @@ def drives(connector: Microsoft365Connector) -> Iterator[dict[str, Any]]:
             yield from found
 
 
+# Extensions whose labels SharePoint reads ("Enable sensitivity labels for Office files in SharePoint and
+# OneDrive": Word, Excel and PowerPoint Open XML files and PDF); extracting any other's is not asked.
+LABEL_EXTENSIONS = (".docx", ".docm", ".xlsx", ".xlsm", ".xlsb", ".pptx", ".pptm", ".ppsx", ".pdf")
+LABELS_PATH = "/beta/security/informationProtection/sensitivityLabels"
+
+
+class LabelReader:
+    """Reads items' sensitivity labels for one scan: the label names once, then one extract per file.
+    A refused extract (403) stops the reading for the rest of the scan, with one warning."""
+
+    def __init__(self, connector: Microsoft365Connector) -> None:
+        self.connector = connector
+        self.enabled = connector.options.sensitivity_labels
+        self.names: dict[str, str] = {}
+        if self.enabled:
+            try:
+                for label in connector.items(LABELS_PATH):
+                    if isinstance(label, dict) and isinstance(label.get("id"), str) and label.get("name"):
+                        self.names[label["id"]] = str(label["name"])
+            except (PermissionDeniedError, NotFoundError) as exc:
+                log.warning(
+                    "%s: cannot read sensitivity label names (%s %s; needs InformationProtectionPolicy.Read.All); "
+                    "label ids are recorded without names",
+                    connector.app,
+                    exc.provider_code or exc.status,
+                    exc.detail,
+                )
+
+    def label(self, drive_id: str, item: dict[str, Any]) -> tuple[str | None, str | None]:
+        name = str(item.get("name") or "").lower()
+        if not self.enabled or "file" not in item or not name.endswith(LABEL_EXTENSIONS):
+            return None, None
+        path = api_path("/v1.0/drives", drive_id, "items", item["id"], "extractSensitivityLabels")
+        try:
+            _, payload = self.connector.client.request("POST", path)  # a read: safe to repeat
+        except PermissionDeniedError as exc:
+            if self.enabled:
+                self.enabled = False
+                log.warning(
+                    "%s: sensitivity labels not read (%s %s)", self.connector.app, exc.provider_code, exc.detail
+                )
+            return None, None
+        except NotFoundError:
+            return None, None  # gone since the listing
+        except ApiError as exc:
+            if exc.status != 423:  # 423: locked, double-key encrypted or being decrypted; the label is unknown
+                raise
+            return None, None
+        return self._first(payload)
+
+    def _first(self, payload: Any) -> tuple[str | None, str | None]:
+        """The label of an extractSensitivityLabelsResult (the page's example wraps it in ``value``): the
+        tenant's own label when several are listed (a file labelled in another tenant carries theirs too)."""
+        result = payload.get("value", payload) if isinstance(payload, dict) else None
+        labels = result.get("labels") if isinstance(result, dict) else None
+        ids = [
+            str(label["sensitivityLabelId"])
+            for label in labels or []
+            if isinstance(label, dict)
+            and isinstance(label.get("sensitivityLabelId"), str)
+            and label["sensitivityLabelId"]
+        ]
+        if not ids:
+            return None, None
+        chosen = next((i for i in ids if i in self.names), ids[0])
+        return chosen, self.names.get(chosen)
+
+
 def scan_files(connector: Microsoft365Connector, resume: JSON | None) -> Iterator[Batch]:
     """Drive by drive. The drives are enumerated once, and after each drive the checkpoint is
     the list and the index of the next one, so a resumed scan lists no drive twice."""
@@ -70,9 +144,14 @@ def scan_files(connector: Microsoft365Connector, resume: JSON | None) -> Iterato
         domains, listed, start = verified_domains(connector), list(drives(connector)), 0
     domain_state = sorted(domains) if domains is not None else None
 
-    def permissions(key: tuple[str, str]) -> tuple[str, list[dict[str, Any]]]:
-        drive_id, item_id = key
-        return item_id, list(connector.items(api_path("/v1.0/drives", drive_id, "items", item_id, "permissions")))
+    labels = LabelReader(connector)
+
+    def permissions(
+        key: tuple[str, dict[str, Any]],
+    ) -> tuple[str, list[dict[str, Any]], tuple[str | None, str | None]]:
+        drive_id, item = key
+        found = list(connector.items(api_path("/v1.0/drives", drive_id, "items", item["id"], "permissions")))
+        return item["id"], found, labels.label(drive_id, item)
 
     for index in range(start, len(listed)):
         drive = listed[index]
@@ -82,9 +161,9 @@ def scan_files(connector: Microsoft365Connector, resume: JSON | None) -> Iterato
         by_id = {item["id"]: item for item in files}
         file_rows: list[Row] = []
         share_rows: list[Row] = []
-        for item_id, found in connector.fan_out([(drive["id"], i["id"]) for i in files], permissions):
+        for item_id, found, label in connector.fan_out([(drive["id"], i) for i in files], permissions):
             shares = [transform.share_row(item_id, p, domains) for p in found]
-            file_rows.append(transform.file_row(by_id[item_id], drive, paths[item_id], shares))
+            file_rows.append(transform.file_row(by_id[item_id], drive, paths[item_id], shares, label))
             share_rows += shares
         checkpoint = None
         if index + 1 < len(listed):

@@ -357,9 +357,19 @@ def visibility(shares: Iterable[Mapping[str, Any]]) -> str:
 
 
 def file_row(
-    item: dict[str, Any], drive: Mapping[str, Any], relative_path: str, shares: list[dict[str, Any]]
+    item: dict[str, Any],
+    drive: Mapping[str, Any],
+    relative_path: str,
+    shares: list[dict[str, Any]],
+    label: tuple[str | None, str | None] = (None, None),
 ) -> dict[str, Any]:
+    """One driveItem. content_version is the item's cTag, the tag of its content (driveitem.md: eTag
+    changes with metadata too, a rename or a move; cTag only when the content does). trashed is False:
+    Graph lists only live items (a deleted one is in the site's recycle bin, which no v1.0 driveItem
+    listing returns, and GET on it answers 404 itemNotFound). label is (sensitivity label id, name)."""
     owner = (drive.get("owner") or {}).get("user") or {}
+    label_id, label_name = label
+    ctag = item.get("cTag")
     return {
         "file_id": item["id"],
         "name": item.get("name"),
@@ -371,6 +381,10 @@ def file_row(
         "created_at": parse_time(item.get("createdDateTime")),
         "modified_at": parse_time(item.get("lastModifiedDateTime")),
         "visibility": visibility(shares),
+        "content_version": ctag if isinstance(ctag, str) and ctag else None,
+        "trashed": False,
+        "sensitivity_label": label_name,
+        "sensitivity_label_id": label_id,
         "raw": raw_json(item),
     }
 
