@@ -33,14 +33,25 @@ privileged administrators and the credentials' own service principal.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
-from saaslens.connectors.kit import Action, ActionOutcome, ActionPlan, PlannedRequest, Target, Verification, send_plan
+from saaslens.connectors.kit import (
+    Action,
+    ActionOutcome,
+    ActionPlan,
+    PlannedRequest,
+    Target,
+    Verification,
+    send_plan,
+    send_request,
+)
 from saaslens.connectors.microsoft365 import transform
 from saaslens.connectors.microsoft365.connector import Microsoft365Connector
-from saaslens.connectors.microsoft365.files import drives
-from saaslens.http import ApiError, NotFoundError, api_path
+from saaslens.connectors.microsoft365.files import LABEL_EXTENSIONS, drives
+from saaslens.http import ApiError, NotFoundError, PermissionDeniedError, api_path
 from saaslens.transform_utils import parse_time
 from saaslens.vocabulary import Remedy, TargetKind
 
@@ -471,6 +482,294 @@ def _verify_remove_share(connector: C, outcome: ActionOutcome) -> Verification:
     return Verification(holds=False, after=_share_state(permission), detail="the permission is still there")
 
 
+# -- files: trash, restrict to the owner, quarantine, label ---------------------------------------------
+
+ITEM_STATE_FIELDS = ("id", "name", "webUrl", "size", "cTag", "eTag")
+NOTICE_SUFFIX = " - QUARANTINED.txt"
+
+
+def _item(connector: C, drive_id: str, item_id: str) -> dict[str, Any]:
+    return _object(connector.client.get_json(api_path("/v1.0/drives", drive_id, "items", item_id)), "a driveItem")
+
+
+def _item_state(item: Mapping[str, Any], drive_id: str) -> dict[str, Any]:
+    parent = item.get("parentReference") if isinstance(item.get("parentReference"), dict) else {}
+    return {
+        **{k: item.get(k) for k in ITEM_STATE_FIELDS},
+        "drive_id": drive_id,
+        "parent_id": (parent or {}).get("id"),
+        "parent_path": (parent or {}).get("path"),
+    }
+
+
+def _option(connector: C, name: str) -> str:
+    value = getattr(connector.options, name)
+    if not value:
+        raise ApiError(
+            f"the instance option {name} is not set: set it in include/connected_apps.yaml (options.{name}) before "
+            "planning this action"
+        )
+    return str(value)
+
+
+def _plan_trash(connector: C, target: Target) -> ActionPlan:
+    """DELETE moves the item to the site's recycle bin (driveitem-delete.md); a file already deleted is
+    404 itemNotFound, which the engine records as already applied after an earlier run."""
+    drive_id = _drive_of(connector, target)
+    item = _item(connector, drive_id, target.keys["file_id"])
+    if "root" in item:
+        raise ApiError("the item is the drive's root folder, which cannot be deleted")
+    return ActionPlan(
+        action="delete_file",
+        target=target,
+        requests=(PlannedRequest("DELETE", api_path("/v1.0/drives", drive_id, "items", item["id"])),),
+        before=_item_state(item, drive_id),
+    )
+
+
+def _verify_gone(connector: C, outcome: ActionOutcome) -> Verification:
+    state = outcome.plan.before
+    try:
+        item = _item(connector, str(state["drive_id"]), outcome.plan.target.keys["file_id"])
+    except NotFoundError as exc:
+        return Verification(holds=True, after={}, detail=f"the item is gone from the drive ({exc.provider_code})")
+    return Verification(holds=False, after=_item_state(item, str(state["drive_id"])), detail="the item is still there")
+
+
+def _removable(permission: Mapping[str, Any]) -> bool:
+    """A sharing the owner can take back: not the owner's own, not inherited from a folder (only those
+    can be deleted, permission-delete.md), not the site's own members group (the library's access)."""
+    roles = [str(r).lower() for r in permission.get("roles") or []]
+    granted = permission.get("grantedToV2") if isinstance(permission.get("grantedToV2"), dict) else {}
+    return "owner" not in roles and not permission.get("inheritedFrom") and "siteGroup" not in (granted or {})
+
+
+def _identities(permission: Mapping[str, Any]) -> list[str]:
+    """The email addresses a permission names (a direct grant, an invitation, a specific-people link)."""
+    found: list[str] = []
+    granted = permission.get("grantedToV2") if isinstance(permission.get("grantedToV2"), dict) else {}
+    user = (granted or {}).get("user") if isinstance((granted or {}).get("user"), dict) else None
+    invitation = permission.get("invitation") if isinstance(permission.get("invitation"), dict) else None
+    link = permission.get("link") if isinstance(permission.get("link"), dict) else {}
+    for identity in [
+        user,
+        *(permission.get("grantedToIdentitiesV2") or []),
+        *((link or {}).get("grantedToIdentitiesV2") or []),
+    ]:
+        who = (
+            identity.get("user") if isinstance(identity, dict) and isinstance(identity.get("user"), dict) else identity
+        )
+        if isinstance(who, dict) and isinstance(who.get("email"), str) and "@" in who["email"]:
+            found.append(who["email"])
+    if invitation and isinstance(invitation.get("email"), str) and "@" in invitation["email"]:
+        found.append(invitation["email"])
+    return sorted(set(found))
+
+
+def _reshare(drive_id: str, item_id: str, permission: Mapping[str, Any]) -> PlannedRequest | None:
+    """The request that gives a removed sharing back, as far as Graph allows: a link of the same type and
+    scope (a new URL: the old one stays dead, driveitem-createlink.md), or an invitation of the same
+    people with the same roles (driveitem-invite.md; no invitation e-mail is sent)."""
+    roles = [str(r) for r in permission.get("roles") or [] if str(r) in ("read", "write")] or ["read"]
+    link = permission.get("link") if isinstance(permission.get("link"), dict) else None
+    if link and link.get("scope") in ("anonymous", "organization") and link.get("type") in ("view", "edit"):
+        body: dict[str, Any] = {"type": link["type"], "scope": link["scope"]}
+        if isinstance(permission.get("expirationDateTime"), str):
+            body["expirationDateTime"] = permission["expirationDateTime"]
+        return PlannedRequest("POST", api_path("/v1.0/drives", drive_id, "items", item_id, "createLink"), body)
+    people = _identities(permission)
+    if not people:
+        return None
+    body = {
+        "recipients": [{"email": email} for email in people],
+        "roles": roles,
+        "requireSignIn": True,
+        "sendInvitation": False,
+    }
+    return PlannedRequest("POST", api_path("/v1.0/drives", drive_id, "items", item_id, "invite"), body)
+
+
+def _permissions(connector: C, drive_id: str, item_id: str) -> list[dict[str, Any]]:
+    path = api_path("/v1.0/drives", drive_id, "items", item_id, "permissions")
+    return [p for p in connector.items(path) if isinstance(p, dict)]
+
+
+def _plan_restrict(connector: C, target: Target) -> ActionPlan:
+    drive_id = _drive_of(connector, target)
+    item = _item(connector, drive_id, target.keys["file_id"])
+    permissions = _permissions(connector, drive_id, item["id"])
+    removable = [p for p in permissions if _removable(p) and isinstance(p.get("id"), str)]
+    base = api_path("/v1.0/drives", drive_id, "items", item["id"], "permissions")
+    undo = [r for r in (_reshare(drive_id, item["id"], p) for p in removable) if r is not None]
+    return ActionPlan(
+        action="restrict_to_owner",
+        target=target,
+        requests=tuple(PlannedRequest("DELETE", api_path(base, p["id"])) for p in removable),
+        before={**_item_state(item, drive_id), "shares": [_share_state(p) for p in permissions]},
+        noop=not removable,
+        undo=ActionPlan(action="reshare_file", target=target, requests=tuple(undo)) if undo else None,
+    )
+
+
+def _verify_restrict(connector: C, outcome: ActionOutcome) -> Verification:
+    state = outcome.plan.before
+    permissions = _permissions(connector, str(state["drive_id"]), outcome.plan.target.keys["file_id"])
+    left = [p for p in permissions if _removable(p)]
+    after = {"shares": [_share_state(p) for p in permissions]}
+    if left:
+        return Verification(holds=False, after=after, detail=f"{len(left)} sharing permission(s) still there")
+    return Verification(holds=True, after=after, detail="only the owner's and inherited access remain")
+
+
+def _notice_path(drive_id: str, parent_id: str, name: str) -> str:
+    """Path-relative addressing below a folder (/drives/{drive-id}/items/{parent-id}:/{file-name}), as
+    driveitem-put-content.md uploads by name; the name is one encoded segment."""
+    return api_path("/v1.0/drives", drive_id, "items") + "/" + api_path("", parent_id)[1:] + ":" + api_path("", name)
+
+
+def _plan_quarantine(connector: C, target: Target) -> ActionPlan:
+    """PATCH the item's parentReference to the quarantine folder (driveitem-move.md: 200; not between
+    drives), then PUT a notice into the folder it came from (driveitem-put-content.md: 201)."""
+    quarantine_drive = _option(connector, "quarantine_drive_id")
+    folder_id = _option(connector, "quarantine_folder_id")
+    drive_id = _drive_of(connector, target)
+    if drive_id != quarantine_drive:
+        raise ApiError(
+            f"the file is in drive {drive_id}, not in quarantine_drive_id {quarantine_drive}: Graph moves items only "
+            "within a drive (driveitem-move.md); restrict_to_owner or delete_file instead"
+        )
+    item = _item(connector, drive_id, target.keys["file_id"])
+    try:
+        folder = _item(connector, drive_id, folder_id)
+    except NotFoundError:
+        raise ApiError(f"quarantine_folder_id {folder_id} is not an item of drive {drive_id}") from None
+    if "folder" not in folder:
+        raise ApiError(f"quarantine_folder_id {folder_id} is not a folder")
+    state = _item_state(item, drive_id)
+    parent_id = str(state["parent_id"] or "")
+    path = api_path("/v1.0/drives", drive_id, "items", item["id"])
+    if parent_id == folder_id:
+        return ActionPlan(action="quarantine_file", target=target, requests=(), before=state, noop=True)
+    notice = f"{item.get('name')}{NOTICE_SUFFIX}"
+    notice_path = _notice_path(drive_id, parent_id, notice)
+    text = f"{connector.options.quarantine_notice}\n\nFile: {item.get('name')}\n"
+    return ActionPlan(
+        action="quarantine_file",
+        target=target,
+        requests=(
+            PlannedRequest("PATCH", path, {"parentReference": {"id": folder_id}}),
+            PlannedRequest("PUT", notice_path + ":/content", {"text/plain": text}),
+        ),
+        before={**state, "quarantine_folder_id": folder_id, "notice": notice},
+        undo=ActionPlan(
+            action="release_from_quarantine",
+            target=target,
+            requests=(
+                PlannedRequest("PATCH", path, {"parentReference": {"id": parent_id}}),
+                PlannedRequest("DELETE", notice_path),
+            ),
+        ),
+    )
+
+
+def _apply_quarantine(connector: C, plan: ActionPlan) -> ActionOutcome:
+    """The move, then the notice: the notice's body is the plain text the plan shows, sent as text."""
+    if plan.noop:
+        return ActionOutcome(plan=plan, applied=False, detail="already in the quarantine folder; nothing sent")
+    move, upload = plan.requests
+    answers = [send_request(connector.client, move, idempotent=True)]
+    text = str((upload.body or {}).get("text/plain", ""))
+    response, _ = connector.client.request(
+        "PUT", upload.path, content=text.encode(), headers={"Content-Type": "text/plain"}, idempotent=True
+    )
+    answers.append(f"PUT {upload.path}: HTTP {response.status_code}")
+    return ActionOutcome(plan=plan, applied=True, detail="; ".join(answers), applied_at=datetime.now(UTC))
+
+
+def _verify_quarantine(connector: C, outcome: ActionOutcome) -> Verification:
+    state = outcome.plan.before
+    item = _item(connector, str(state["drive_id"]), outcome.plan.target.keys["file_id"])
+    after = _item_state(item, str(state["drive_id"]))
+    holds = after["parent_id"] == state.get("quarantine_folder_id")
+    return Verification(
+        holds=holds, after=after, detail="in the quarantine folder" if holds else "not in the quarantine folder"
+    )
+
+
+def _label_of(connector: C, drive_id: str, item_id: str) -> str | None:
+    path = api_path("/v1.0/drives", drive_id, "items", item_id, "extractSensitivityLabels")
+    _, payload = connector.client.request("POST", path)  # a read (driveitem-extractsensitivitylabels.md)
+    result = payload.get("value", payload) if isinstance(payload, dict) else None
+    labels = result.get("labels") if isinstance(result, dict) else None
+    for label in labels or []:
+        if isinstance(label, dict) and isinstance(label.get("sensitivityLabelId"), str) and label["sensitivityLabelId"]:
+            return str(label["sensitivityLabelId"])
+    return None
+
+
+def _plan_label(connector: C, target: Target) -> ActionPlan:
+    wanted = _option(connector, "sensitivity_label_id")
+    drive_id = _drive_of(connector, target)
+    item = _item(connector, drive_id, target.keys["file_id"])
+    name = str(item.get("name") or "").lower()
+    if "file" not in item or not name.endswith(LABEL_EXTENSIONS):
+        raise ApiError(
+            f"{item.get('name')!r}: SharePoint applies sensitivity labels only to Office (Word, Excel, PowerPoint) "
+            "and PDF files"
+        )
+    current = _label_of(connector, drive_id, item["id"])
+    path = api_path("/v1.0/drives", drive_id, "items", item["id"], "assignSensitivityLabel")
+    justification = connector.options.label_justification
+
+    def assign(label_id: str) -> PlannedRequest:
+        body = {"sensitivityLabelId": label_id, "assignmentMethod": "privileged", "justificationText": justification}
+        return PlannedRequest("POST", path, body)
+
+    return ActionPlan(
+        action="apply_sensitivity_label",
+        target=target,
+        requests=(assign(wanted),),
+        before={**_item_state(item, drive_id), "sensitivity_label_id": current},
+        noop=current == wanted,
+        # An empty id removes the label (driveitem-assignsensitivitylabel.md).
+        undo=ActionPlan(action="apply_sensitivity_label", target=target, requests=(assign(current or ""),)),
+    )
+
+
+def _apply_label(connector: C, plan: ActionPlan) -> ActionOutcome:
+    """202 Accepted with an empty body; a metered API: without metered billing for the app Graph answers
+    402 paymentRequired, recorded as denied with that code (the app lacks what the call needs)."""
+    try:
+        return send_plan(connector.client, plan, idempotent=True, parse_json=False)
+    except ApiError as exc:
+        if exc.status == 402:
+            raise PermissionDeniedError(
+                f"{exc.detail} (assignSensitivityLabel is a metered API: enable metered APIs and services for "
+                "the app registration, https://learn.microsoft.com/graph/metered-api-setup)",
+                **exc.context,
+            ) from None
+        raise
+
+
+def _verify_label(connector: C, outcome: ActionOutcome) -> Verification:
+    """The assignment is asynchronous (a monitor URL on SharePoint): the label is read back a few times."""
+    state = outcome.plan.before
+    wanted = (outcome.plan.requests[0].body or {}).get("sensitivityLabelId") or None
+    found = None
+    for attempt in range(LABEL_VERIFY_ATTEMPTS):
+        found = _label_of(connector, str(state["drive_id"]), outcome.plan.target.keys["file_id"])
+        if found == wanted:
+            break
+        time.sleep(LABEL_VERIFY_WAIT_SECONDS * (attempt + 1))
+    return Verification(
+        holds=found == wanted, after={"sensitivity_label_id": found}, detail=f"sensitivity label {found or 'none'}"
+    )
+
+
+LABEL_VERIFY_ATTEMPTS = 4
+LABEL_VERIFY_WAIT_SECONDS = 1.0
+
+
 ACTIONS: tuple[Action[Any], ...] = (
     Action(
         name="block_sign_in",
@@ -585,11 +884,65 @@ ACTIONS: tuple[Action[Any], ...] = (
     ),
     Action(
         name="delete_file",
+        remedies=(Remedy.TRASH_FILE,),
         target=TargetKind.FILE,
         permission="Files.ReadWrite.All",
         reversible=False,
         description="Delete a OneDrive or SharePoint item (DELETE /drives/{drive-id}/items/{item-id}): it moves to "
-        "the site's recycle bin, where a site admin can restore it; Graph v1.0 restores only OneDrive Personal items",
+        "the site's recycle bin, where a site admin can restore it for its retention (93 days); Graph v1.0 "
+        "restores only OneDrive Personal items (driveitem-restore), so saaslens cannot undo it. Its sharing "
+        "stops working while it is in the recycle bin",
         docs="https://learn.microsoft.com/graph/api/driveitem-delete",
+        plan=_plan_trash,
+        apply=_apply_delete,
+        verify=_verify_gone,
+    ),
+    Action(
+        name="restrict_to_owner",
+        remedies=(Remedy.RESTRICT_TO_OWNER,),
+        target=TargetKind.FILE,
+        permission="Files.ReadWrite.All",
+        reversible=True,
+        description="Remove every sharing of a file that is not its owner's own, not inherited from a folder and "
+        "not the site's members group (DELETE .../permissions/{perm-id} for each). Undone as far as Graph allows: "
+        "anyone and organization links are created again with the same type and scope but a new URL (the old one "
+        "stays dead), people (direct grants, invitations and specific-people links) are invited again with the "
+        "same roles without an e-mail; a link's password and blocked download are not restored",
+        docs="https://learn.microsoft.com/graph/api/permission-delete",
+        plan=_plan_restrict,
+        apply=_apply_delete,
+        verify=_verify_restrict,
+    ),
+    Action(
+        name="quarantine_file",
+        remedies=(Remedy.QUARANTINE_FILE,),
+        target=TargetKind.FILE,
+        permission="Files.ReadWrite.All",
+        reversible=True,
+        description="Move a file into the quarantine folder (PATCH /drives/{drive-id}/items/{item-id} with the "
+        "folder as parentReference; options quarantine_drive_id and quarantine_folder_id) and leave a text notice "
+        "in the folder it came from (PUT .../items/{parent-id}:/{name} - QUARANTINED.txt:/content). Graph moves "
+        "items only within a drive: a file elsewhere is refused. The file keeps its own sharing permissions: "
+        "restrict_to_owner removes them. Undone by moving it back and deleting the notice",
+        docs="https://learn.microsoft.com/graph/api/driveitem-move",
+        plan=_plan_quarantine,
+        apply=_apply_quarantine,
+        verify=_verify_quarantine,
+    ),
+    Action(
+        name="apply_sensitivity_label",
+        remedies=(Remedy.APPLY_SENSITIVITY_LABEL,),
+        target=TargetKind.FILE,
+        permission="Files.ReadWrite.All",
+        reversible=True,
+        description="Assign the Purview sensitivity label of option sensitivity_label_id to an Office or PDF file "
+        "(POST .../assignSensitivityLabel, asynchronous: 202 and a monitor URL; the label is read back with "
+        "extractSensitivityLabels). A metered, protected API: the app registration needs metered billing set up, "
+        "else Graph answers 402 paymentRequired and the run is recorded as denied with that code. Undone by "
+        "assigning the previous label (or removing it), with option label_justification",
+        docs="https://learn.microsoft.com/graph/api/driveitem-assignsensitivitylabel",
+        plan=_plan_label,
+        apply=_apply_label,
+        verify=_verify_label,
     ),
 )
