@@ -780,11 +780,12 @@ def _d_card(rng: random.Random) -> _Line:
 
 def _number_like(value: str) -> bool:
     """Whether a run of digits inside `value` (single spaces or dashes between groups allowed) could
-    be read as another kind of number: 7 to 11 digits (a phone number's length), or 12-19 that pass
-    the Luhn check (a card number). Such a look-alike is no decoy."""
+    be read as another kind of number: 7 to 11 digits (a phone number's length), a run after 011
+    (the US international dialling prefix: 0119 4344 5208 35 is a Sri Lankan number dialled from the
+    US), or 12-19 digits that pass the Luhn check (a card number). Such a look-alike is no decoy."""
     for run in re.findall(r"\d(?:[ -]?\d)*", value):
         digits = re.sub(r"[ -]", "", run)
-        if 7 <= len(digits) <= 11:
+        if 7 <= len(digits) <= 11 or digits.startswith("011"):
             return True
         for length in range(12, 20):
             for start in range(0, len(digits) - length + 1):
