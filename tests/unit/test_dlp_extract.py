@@ -415,3 +415,15 @@ def test_overlapping_entries_are_refused(tmp_path: Path) -> None:
         offsets = [i.header_offset for i in archive.infolist() if i.filename.startswith("word/")]
     assert len(offsets) == 51 and len(set(offsets)) == 1
     assert "overlap" in _refused(path, "zip-bomb").detail
+
+
+def test_office_files_are_read_whatever_their_file_name(tmp_path: Path) -> None:
+    """A downloaded file lies in a temporary file saaslens names; the format comes from its bytes."""
+    for builder, name in (
+        (lambda p: fx.write_xlsx(p, {"S": [["card", "4111 1111 1111 1111"]]}), "book.xlsx"),
+        (lambda p: fx.write_docx(p, ["card 4111 1111 1111 1111"]), "doc.docx"),
+        (lambda p: fx.write_pptx(p, [["card 4111 1111 1111 1111"]]), "deck.pptx"),
+    ):
+        path = builder(tmp_path / name).rename(tmp_path / f"{name}.content")
+        extraction = open_extraction(path, name=name, mime_type=None)
+        assert "4111 1111 1111 1111" in "".join(c.text for c in extraction.chunks()), name

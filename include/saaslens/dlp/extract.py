@@ -992,10 +992,17 @@ def _xlsx_segments(path: Path) -> _Segments:
     # declared dimension, which writers get wrong (and a hostile one can make A1:XFD1048576, a
     # billion empty cells): reset_dimensions() reads only the rows the sheet holds.
     # https://openpyxl.readthedocs.io/en/stable/optimized.html#worksheet-dimensions
+    # Opened as a file object: given a path, openpyxl refuses any name not ending .xlsx/.xlsm, and a
+    # downloaded file sits in a temporary file named by saaslens, not by its owner.
+    handle = path.open("rb")
     try:
-        workbook = openpyxl.load_workbook(str(path), read_only=True, data_only=True)
+        workbook = openpyxl.load_workbook(handle, read_only=True, data_only=True)
     except (KeyError, ValueError, TypeError) as exc:
+        handle.close()
         raise _not_a("xlsx", exc) from None
+    except BaseException:
+        handle.close()
+        raise
     try:
         for sheet in workbook.worksheets:
             title = _CONTROL.sub(" ", str(sheet.title))[:31]
@@ -1008,6 +1015,7 @@ def _xlsx_segments(path: Path) -> _Segments:
                     yield "\t".join(cells) + "\n", f"sheet '{title}' row {number}"
     finally:
         workbook.close()
+        handle.close()
 
 
 def _pptx_segments(path: Path) -> _Segments:

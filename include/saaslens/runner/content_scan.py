@@ -218,7 +218,7 @@ class ContentScan:
         table = self.lake.read_snapshot("files", self.instance.app, self.instance.name)
         if table is None:
             raise StageSkipped(f"{self.label}: no files snapshot yet; the files stage runs first")
-        files = table.select([c for c in table.column_names if c != "raw"]).to_pylist()
+        files = table.to_pylist()  # with raw: a connector may need the provider's fields (a drive id, a facet)
         previous = latest_scans(self.lake, self.instance.app, self.instance.name)
         chosen = files_to_scan(files, previous, self.contents, version=self.version, only=self.only)
         result.considered = len(chosen)
