@@ -35,6 +35,7 @@ from typing import Any, Literal, NamedTuple
 from pydantic import BaseModel, ConfigDict, Field
 
 from saaslens_sandbox.core import TenantOptions
+from saaslens_sandbox.slack.contents import FileContents, file_urls
 from saaslens_sandbox.workforce import stable_digest, workforce_of
 
 DAY = 86_400
@@ -82,7 +83,9 @@ class SlackSandboxOptions(TenantOptions):
     usergroups: int | None = Field(default=None, ge=0)
     """User groups besides the built-in admins/owners groups (default scales with users)."""
     files: int | None = Field(default=None, ge=0)
-    """Default: one per two users."""
+    """Default: one per two users; the content corpus' special documents are added to them."""
+    large_file_mb: int = Field(default=0, ge=0, le=4096)
+    """> 0: one more special file, a text/csv of that many MiB (served streamed)."""
     team_name: str | None = None
     domain: str | None = None
 
@@ -251,6 +254,7 @@ ACTION_KINDS: tuple[AuditKind, ...] = (
     AuditKind("role_change_to_user", "user", True),
     AuditKind("file_public_link_revoked", "file", True),
     AuditKind("app_restricted", "app", True),
+    AuditKind("file_deleted", "file", True),
 )
 AUDIT_KINDS = AUDIT_KINDS + ACTION_KINDS
 AUDIT_ACTIONS = tuple(kind.action for kind in AUDIT_KINDS)
@@ -352,6 +356,7 @@ class SlackTenant:
         self._make_users(random.Random(f"slack-users:{seed}"), max(1, users))
         self._make_channels_and_apps(random.Random(f"slack-channels:{seed}"))
         self._make_usergroups(random.Random(f"slack-groups:{seed}"))
+        self.contents = FileContents(name, seed, options.large_file_mb)
         self._make_files(random.Random(f"slack-files:{seed}"))
         total_events = options.events if options.events is not None else 10 * max(1, users)
         access_target = round(total_events * options.access_log_share)
@@ -756,6 +761,7 @@ class SlackTenant:
                     rng,
                 )
             )
+        files += self._special_files(random.Random(f"slack-specials:{self.name}:{self.seed}"))
         files.sort(key=lambda f: (-f["created"], f["id"]))  # files.list answers newest first
         self.files = files
         self.forgotten_files: set[str] = set()  # deleted behind saaslens' back (forget)
@@ -773,7 +779,7 @@ class SlackTenant:
         created: int,
         rng: random.Random,
     ) -> dict[str, Any]:
-        url = f"https://files.slack.com/files-pri/{self.team_id}-{file_id}/{name}"
+        url_private, url_private_download = file_urls(self.team_id, file_id, name)
         doc: dict[str, Any] = {
             "id": file_id,
             "created": created,
@@ -794,8 +800,8 @@ class SlackTenant:
             "public_url_shared": False,
             "display_as_bot": False,
             "username": "",
-            "url_private": url,
-            "url_private_download": url.replace("files-pri", "files-pri/download", 1),
+            "url_private": url_private,
+            "url_private_download": url_private_download,
             "permalink": f"https://{self.name}.slack.com/files/{owner.id}/{file_id}/{name}",
             "permalink_public": f"https://slack-files.com/{self.team_id}-{file_id}-{_hex(file_id, 10)}",
             "comments_count": 0,
@@ -834,6 +840,33 @@ class SlackTenant:
         if rng.random() < 0.03:
             doc["public_url_shared"] = True
         return doc
+
+    def _special_files(self, rng: random.Random) -> list[dict[str, Any]]:
+        """The corpus' special documents (a zip bomb dressed as .docx, an encrypted PDF, a corrupt
+        workbook, a Latin-1 CSV, the large CSV when asked for) as files of ordinary members: the first
+        with its public link shared, the second shared in a Slack Connect channel with a partner."""
+        owners = [u for u in self.active if not u.admin and not u.guest] or self.active
+        files = []
+        for k, document in enumerate(self.contents.corpus.specials()):
+            owner = owners[(k * 7) % len(owners)]
+            file_id = self._ids("F")
+            filetype = document.name.rsplit(".", 1)[-1].lower()
+            created = self.anchor - rng.randrange(DAY, 60 * DAY)
+            doc = self._file_doc(
+                file_id, owner, document.name, filetype, document.mime_type, filetype.upper(), 0, created, rng
+            )
+            # Hosted, so that what is served is the corpus' bytes; shared as the ground truth says.
+            doc.update(mode="hosted", is_external=False, external_type="", public_url_shared=k == 0)
+            doc.pop("external_id", None)
+            doc.pop("external_url", None)
+            if k == 1:
+                channel_id, channel_name = self.public_channels[0]
+                ts = f"{created + 60}.000100"
+                doc["shares"] = {"public": {channel_id: [self._share(ts, channel_name, owner.id, True)]}}
+                doc.update(channels=[channel_id], groups=[], ims=[], is_public=True)
+            self.contents.special[file_id] = k
+            files.append(doc)
+        return files
 
     def _share(self, ts: str, channel_name: str | None, owner_id: str, connect: bool) -> dict[str, Any]:
         share: dict[str, Any] = {
@@ -1034,9 +1067,33 @@ class SlackTenant:
         return self._urec_by_id.get(user_id)
 
     def file_doc(self, file_id: str) -> dict[str, Any] | None:
-        if file_id in self.forgotten_files:
+        """A file files.info still answers for: not forgotten, not deleted with files.delete."""
+        if file_id in self.forgotten_files or file_id in self.contents.deleted:
             return None
-        return next((f for f in self.files if f["id"] == file_id), None)
+        return self._file_index_doc(file_id)
+
+    def _file_index_doc(self, file_id: str) -> dict[str, Any] | None:
+        if not hasattr(self, "_file_by_id"):
+            self._file_by_id = {f["id"]: f for f in self.files}
+        return self._file_by_id.get(file_id)
+
+    def file_state(self, file_id: str) -> str:
+        """ "listed", "deleted" (files.delete: files.info answers file_deleted) or "unknown"."""
+        if file_id in self.contents.deleted:
+            return "deleted"
+        if file_id in self.forgotten_files or self._file_index_doc(file_id) is None:
+            return "unknown"
+        return "listed"
+
+    def listed_files(self) -> list[dict[str, Any]]:
+        """What files.list lists: every file neither forgotten nor deleted, newest first."""
+        gone = self.forgotten_files | self.contents.deleted
+        return [f for f in self.files if f["id"] not in gone] if gone else self.files
+
+    def delete_file(self, file_id: str) -> int:
+        """files.delete: the file is gone from every answer; its index, for the audit entry."""
+        self.contents.deleted.add(file_id)
+        return next(k for k, f in enumerate(self.files) if f["id"] == file_id)
 
     def app_index(self, app_id: str) -> int | None:
         return next((k for k, app in enumerate(self.apps) if app["id"] == app_id), None)
@@ -1116,7 +1173,23 @@ class SlackTenant:
 
     # ---------------------------------------------------------------- ground truth
 
+    def _dlp_truth(self, files: list[dict[str, Any]]) -> dict[str, Any]:
+        """What content inspection must find in every listed file: the corpus' oracle for hosted files,
+        the skip reason for external ones, and each file's planted values (to prove none is stored)."""
+        documents = []
+        expect: dict[str, str] = {}
+        for file in files:
+            document = self.contents.document(file)
+            if document is None:
+                expect[file["id"]] = "skipped:an external file"
+                continue
+            documents.append((file["id"], document))
+            expect[file["id"]] = document.expect
+        planted = {file_id: sorted({p.value for p in d.planted}) for file_id, d in documents if d.planted}
+        return {"matches": self.contents.corpus.oracle(documents), "expect": expect, "planted_values": planted}
+
     def ground_truth(self) -> dict[str, Any]:
+        files = [self.contents.materialize(f) for f in self.listed_files()]
         return {
             "app": "slack",
             "tenant": self.name,
@@ -1141,7 +1214,8 @@ class SlackTenant:
             # "unknown" (Slackbot's "updated": 0), per table.column, by account id.
             "provider_sentinels": {"accounts.updated_at": [u["id"] for u in self.users if u.get("updated") == 0]},
             "usergroups": self.usergroups,
-            "files": [f for f in self.files if f["id"] not in self.forgotten_files],
+            "files": files,
+            "dlp": self._dlp_truth(files),
             "approved_apps": self.approved_apps,
             "restricted_apps": self.restricted_apps,
             "access_logs": self.access_logs,

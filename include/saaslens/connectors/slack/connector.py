@@ -26,6 +26,8 @@ only honour Retry-After):
 - team.accessLogs (admin scope, user token, paid plans else `paid_only`; Tier 2; `before`, `count`
   <= 1000, `page` <= 100, else `over_pagination_limit`), https://api.slack.com/methods/team.accessLogs
 - files.list (files:read; Tier 3; `page` / `count`), https://api.slack.com/methods/files.list
+- a file's url_private / url_private_download on files.slack.com (files:read, `Authorization: Bearer`),
+  https://api.slack.com/types/file#auth: content inspection (contents.py), through `file_client`.
 - admin.apps.approved.list (admin.apps:read, Enterprise Grid; Tier 2; cursor, `limit` 1-1000),
   https://api.slack.com/methods/admin.apps.approved.list
 - Audit Logs API /logs (auditlogs:read; Tier 3, 50 calls per minute per organization).
@@ -38,6 +40,7 @@ import math
 import time
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from pydantic import Field
@@ -57,7 +60,8 @@ from saaslens.http import (
     TransientError,
 )
 from saaslens.http.auth import StaticTokenAuth
-from saaslens.http.errors import ErrorContext
+from saaslens.http.client import is_loopback
+from saaslens.http.errors import ErrorContext, InsecureURLError
 from saaslens.http.pagination import PageRequest, Paginator, dig
 from saaslens.http.ratelimit import retry_after_seconds
 from saaslens.http.redaction import redact, redact_url
@@ -66,6 +70,9 @@ from saaslens.vocabulary import Stage
 DEFAULT_AUDIT_BASE_URL = "https://api.slack.com/audit/v1"
 # The SCIM API (https://docs.slack.dev/reference/scim-api/scim-api-1.1): a token with the `admin` scope.
 DEFAULT_SCIM_BASE_URL = "https://api.slack.com/scim/v1"
+# Slack's file host: where every file object's url_private / url_private_download point, and the only
+# host besides the API's that is sent the token (https://api.slack.com/types/file#auth, contents.py).
+FILE_HOST = "files.slack.com"
 AUDIT_STREAM = "audit_logs"
 ACCESS_STREAM = "access_logs"
 
@@ -277,6 +284,7 @@ class SlackConnector(Connector):
         super().__init__(*args, **kwargs)
         self._audit_client: ApiClient | None = None
         self._scim_client: ApiClient | None = None
+        self._file_clients: dict[str, ApiClient] = {}
 
     # -- declaration --------------------------------------------------------------------------
 
@@ -323,12 +331,30 @@ class SlackConnector(Connector):
             self._scim_client = self.new_client(base, bucket=lambda path: "scim")
         return self._scim_client
 
+    def file_client(self, origin: str) -> ApiClient:
+        """A client for Slack's file host, same token: `origin` is https://files.slack.com, or in the
+        sandbox (a loopback Web API) the loopback origin its url_private names. contents.file_url checks
+        a URL's origin before this is asked for it; the host check is repeated here so no caller can
+        hand the token to another host."""
+        parts = urlsplit(origin)
+        sandbox = is_loopback(urlsplit(self.client.base_url).hostname) and is_loopback(parts.hostname)
+        official = parts.scheme == "https" and parts.hostname == FILE_HOST and parts.port in (None, 443)
+        if not (official or sandbox) or parts.path not in ("", "/") or parts.username or parts.password:
+            raise InsecureURLError(f"refusing to send the Slack token to {parts.hostname!r}: not {FILE_HOST}")
+        key = f"{parts.scheme}://{parts.netloc}"
+        if key not in self._file_clients:
+            self._file_clients[key] = self.new_client(key + "/", bucket=lambda path: "files")
+        return self._file_clients[key]
+
     def close(self) -> None:
         super().close()
         if self._audit_client is not None:
             self._audit_client.close()
         if self._scim_client is not None:
             self._scim_client.close()
+        for client in self._file_clients.values():
+            client.close()
+        self._file_clients.clear()
 
     def team(self) -> dict[str, str]:
         """What Web API methods need with an org-level (Grid) token: the workspace to read."""

@@ -298,7 +298,25 @@ def visibility(file: dict[str, Any]) -> str:
     return "private"
 
 
+def content_version(file: dict[str, Any]) -> str | None:
+    """The version of a file's content a rescan compares (https://api.slack.com/types/file): a Post's
+    `updated` ("when the Post was last edited"; the field is documented for Posts only), an editable
+    snippet's `edit_timestamp` when Slack sends it (undocumented on the object's page, present in
+    responses, e.g. the Slack SDKs' generated FilesInfoResponse types), else `created`: an uploaded
+    file's bytes never change (the Web API has no method that replaces them; an upload is a new file),
+    so `updated`, which the sandbox and some responses also move on metadata changes, is not used."""
+    if file.get("mode") == "post" and isinstance(file.get("updated"), int) and file["updated"] > 0:
+        return str(file["updated"])
+    for field in ("edit_timestamp", "created"):
+        value = file.get(field)
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            return str(value)
+    return None
+
+
 def file_row(file: dict[str, Any]) -> dict[str, Any]:
+    """One file object. trashed is False: Slack has no trash for files (files.delete removes a file at
+    once and files.list no longer lists it); no sensitivity labels: Slack has none."""
     return {
         "file_id": file["id"],
         "name": file.get("name") or file.get("title"),
@@ -310,6 +328,10 @@ def file_row(file: dict[str, Any]) -> dict[str, Any]:
         "created_at": parse_time(file.get("created")),
         "modified_at": parse_time(file.get("updated") or file.get("timestamp") or file.get("created")),
         "visibility": visibility(file),
+        "content_version": content_version(file),
+        "trashed": False,
+        "sensitivity_label": None,
+        "sensitivity_label_id": None,
         "raw": raw_json(file),
     }
 
