@@ -20,10 +20,12 @@ Pages relied on (arguments, scopes, errors):
 - admin.users.setRegular (team_id: a workspace, or the organization for the org level):
   https://docs.slack.dev/reference/methods/admin.users.setRegular
 - files.revokePublicURL / files.sharedPublicURL: https://docs.slack.dev/reference/methods/files.revokePublicURL
+- files.delete (files:write; cant_delete_file, file_deleted "The file has already been deleted",
+  file_not_found; files.info then answers file_deleted): https://docs.slack.dev/reference/methods/files.delete
 - admin.apps.restrict (exactly one of team_id / enterprise_id; voids approvals, keeps installations) /
   admin.apps.approve: https://docs.slack.dev/reference/methods/admin.apps.restrict
 - The audit actions they leave (user_session_reset_by_admin, user_deactivated, user_reactivated,
-  role_change_to_user, file_public_link_revoked, app_restricted):
+  role_change_to_user, file_public_link_revoked, app_restricted, file_deleted):
   https://docs.slack.dev/reference/audit-logs-api/methods-actions-reference
 """
 
@@ -311,6 +313,36 @@ def verify_revoke_link(connector: SlackConnector, outcome: ActionOutcome) -> Ver
     )
 
 
+# -- files: delete ------------------------------------------------------------------------------------
+
+
+def file_presence(connector: SlackConnector, file_id: str, *, gone_is_deleted: bool) -> dict[str, Any]:
+    """files.info's view of whether a file still exists: files.info answers `file_deleted` ("The file
+    has been deleted") for a file files.delete removed. `gone_is_deleted` also reads `file_not_found` as
+    deleted (verify: the file is gone either way); a plan lets it raise (the lake's file is unknown)."""
+    try:
+        return {**read_file(connector, file_id), "deleted": False}
+    except NotFoundError as exc:
+        if exc.provider_code == "file_deleted" or (gone_is_deleted and exc.provider_code == "file_not_found"):
+            return {"id": file_id, "deleted": True}
+        raise
+
+
+def plan_delete_file(connector: SlackConnector, target: Target) -> ActionPlan:
+    """files.delete: removes the file from every conversation at once. Slack keeps no trash to restore it
+    from, so there is no undo; a file already deleted plans nothing."""
+    file = file_presence(connector, target.keys["file_id"], gone_is_deleted=False)
+    request = PlannedRequest("POST", "files.delete", {"file": file["id"]})
+    return ActionPlan("delete_file", target, (request,), before=file, noop=file["deleted"])
+
+
+def verify_delete_file(connector: SlackConnector, outcome: ActionOutcome) -> Verification:
+    file = file_presence(connector, outcome.plan.target.keys["file_id"], gone_is_deleted=True)
+    audit = find_audit_event(connector, "file_deleted", file["id"], outcome.applied_at)
+    detail = "files.info no longer finds the file" if file["deleted"] else "files.info still answers for the file"
+    return Verification(file["deleted"], file, audit, detail)
+
+
 # -- apps: restrict ------------------------------------------------------------------------------------
 
 
@@ -462,10 +494,18 @@ ACTIONS: tuple[Action[Any], ...] = (
     ),
     Action(
         name="delete_file",
+        # No remedy: the file-governance remedies (trash_file, quarantine_file ...) leave a file that can
+        # be brought back, and files.delete is permanent (Slack has no trash). It is offered by name,
+        # with approval, where revoke_public_link is not enough (docs/connectors/slack.md).
         target=TargetKind.FILE,
         permission="files:write",
         reversible=False,
-        description="Delete a file (files.delete) from every conversation it was shared in. Declared only",
+        description="Delete a file (files.delete) from Slack and every conversation it was shared in, for good: "
+        "Slack has no trash, so it cannot be undone. The file's owner or a workspace admin or owner may delete it "
+        "(else cant_delete_file); the Audit Logs API records file_deleted",
         docs=f"{METHODS}/files.delete",
+        plan=plan_delete_file,
+        apply=_apply,
+        verify=verify_delete_file,
     ),
 )
