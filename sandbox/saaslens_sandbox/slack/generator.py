@@ -1181,7 +1181,7 @@ class SlackTenant:
         for file in files:
             document = self.contents.document(file)
             if document is None:
-                expect[file["id"]] = "skipped:an external file"
+                expect[file["id"]] = "skipped:no-content: an external file"  # the scan's reason for a skip
                 continue
             documents.append((file["id"], document))
             expect[file["id"]] = document.expect
