@@ -1409,7 +1409,7 @@ class Microsoft365Tenant:
                 rng.choice(("Projects", "Shared", "Archive", "Budgets", "Drafts")) + (f" {j}" if j else "")
                 if is_folder
                 else f"{rng.choice(('Q3 Report', 'Roadmap', 'Budget', 'Notes', 'Contract', 'Slides'))} {j}"
-                + rng.choice((".docx", ".xlsx", ".pptx", ".pdf"))
+                + rng.choice(FILE_EXTENSIONS)
             )
             item: dict[str, Any] = {
                 "id": item_id,
@@ -1780,7 +1780,8 @@ class Microsoft365Tenant:
         drives, sites = (self.drives, self.sites) if licensed else ([], [])
         files = []
         contents = self.contents
-        documents = []
+        expect: dict[str, str] = {}
+        matches: dict[str, dict[str, int]] = {}
         for drive, items in zip(drives, self.drive_items, strict=False):
             for item in items[1:]:
                 contents.materialize(item)
@@ -1796,14 +1797,11 @@ class Microsoft365Tenant:
                         "sensitivity_label": contents.label_name(label_id),
                     }
                 )
-                document = contents.document(item)
-                if document is not None:
-                    documents.append((item["id"], document))
-        expect = {file_id: document.expect for file_id, document in documents}
-        matches = contents.corpus.oracle(documents)
-        for file_id in contents.uploaded:  # uploaded through the API: a notice with nothing planted
-            if any(f["item"]["id"] == file_id for f in files):
-                expect[file_id], matches[file_id] = "scanned", {}
+                found = contents.truth_of(item)  # the corpus' oracle for it; an upload holds nothing planted
+                if found is not None:
+                    expect[item["id"]] = found[0]
+                    if found[0] == "scanned":
+                        matches[item["id"]] = dict(found[1])
         dlp = {"matches": matches, "expect": expect}
         return {
             "app": "microsoft365",
@@ -1860,10 +1858,19 @@ class Microsoft365Tenant:
         }
 
 
+# What generated files are: Office and PDF documents mostly, and the exports and notes people keep
+# beside them (the text formats are also the cheap ones to generate content for).
+FILE_EXTENSIONS = (".docx", ".xlsx", ".pptx", ".pdf", ".pdf", ".csv", ".txt", ".md")
+
+
 def _mime(name: str) -> str:
+    """The MIME type SharePoint lists for a file (driveItem file.mimeType), by extension."""
     return {
         ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         ".pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
         ".pdf": "application/pdf",
+        ".csv": "text/csv",
+        ".txt": "text/plain",
+        ".md": "text/markdown",
     }[name[name.rfind(".") :]]
