@@ -146,13 +146,18 @@ def test_every_listed_file_downloads_exactly_the_corpus_bytes(server, files):
             assert (digest, written) == (wanted, size), row["name"]
             assert fetched.bytes == size == row["size_bytes"]
             assert fetched.mime_type == row["mime_type"] and fetched.name == row["name"]
-    # Every file went through the preauthenticated URL, and the ground truth covers exactly these files.
+    # Every file went through the preauthenticated URL, and the ground truth covers every listed item:
+    # files by the corpus' oracle, folders as the scan's skip.
     assert len(personality(server).download_log) == len(rows)
-    assert (
-        set(t["dlp"]["expect"])
-        == listed
-        == set(t["dlp"]["matches"]) | {f for f, e in t["dlp"]["expect"].items() if e != "scanned"}
-    )
+    expect = t["dlp"]["expect"]
+    assert set(expect) == {r["file_id"] for r in files}
+    assert {f for f, e in expect.items() if e == "scanned"} == set(t["dlp"]["matches"])
+    folders = {r["file_id"] for r in files if CONTENTS.skip(r)}
+    assert folders and {f: expect[f] for f in folders} == {f: "skipped:no-content: a folder" for f in folders}
+    assert {f: "skipped:" + str(CONTENTS.skip(r)) for r in files if (f := r["file_id"]) in folders} == {
+        f: expect[f].replace("skipped:no-content: ", "skipped:") for f in folders
+    }
+    assert t["dlp"]["planted_values"] and set(t["dlp"]["planted_values"]) <= listed
 
 
 def test_the_graph_token_never_reaches_the_storage_origin(server, files):

@@ -120,7 +120,7 @@ class DriveContents:
         self.catalog = label_catalog(seed)
         self.recycled: dict[str, Recycled] = {}
         self._sized: set[str] = set()
-        self._truth: dict[str, tuple[str, dict[str, int]]] = {}
+        self._truth: dict[str, tuple[str, dict[str, int], list[str]]] = {}
         self._key = hashlib.blake2b(f"tempauth:{name}:{seed}".encode(), digest_size=32).digest()
         self._lock = threading.Lock()
 
@@ -150,21 +150,21 @@ class DriveContents:
                 self._sized.add(item["id"])
         return item
 
-    def truth_of(self, item: dict[str, Any]) -> tuple[str, dict[str, int]] | None:
-        """(expect, {detector: count}) of a file's content, kept once computed (a tenant's documents
-        outnumber the corpus' cache); None for a folder. An uploaded file holds nothing planted."""
+    def truth_of(self, item: dict[str, Any]) -> tuple[str, dict[str, int], list[str]] | None:
+        """(expect, {detector: count}, planted values) of a file's content, kept once computed (a
+        tenant's documents outnumber the corpus' cache); None for a folder. An upload holds nothing planted."""
         item_id = str(item["id"])
         if "file" not in item:
             return None
         if item_id in self.uploaded:
-            return "scanned", {}
+            return "scanned", {}, []
         found = self._truth.get(item_id)
         if found is None:
             document = self.document(item)
             if document is None:
                 return None
             counts = self.corpus.oracle([(item_id, document)]).get(item_id, {})
-            found = (document.expect, counts)
+            found = (document.expect, counts, sorted({p.value for p in document.planted}))
             self._truth[item_id] = found
         return found
 

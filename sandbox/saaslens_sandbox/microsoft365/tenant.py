@@ -1782,6 +1782,7 @@ class Microsoft365Tenant:
         contents = self.contents
         expect: dict[str, str] = {}
         matches: dict[str, dict[str, int]] = {}
+        planted: dict[str, list[str]] = {}
         for drive, items in zip(drives, self.drive_items, strict=False):
             for item in items[1:]:
                 contents.materialize(item)
@@ -1798,11 +1799,17 @@ class Microsoft365Tenant:
                     }
                 )
                 found = contents.truth_of(item)  # the corpus' oracle for it; an upload holds nothing planted
-                if found is not None:
-                    expect[item["id"]] = found[0]
-                    if found[0] == "scanned":
-                        matches[item["id"]] = dict(found[1])
-        dlp = {"matches": matches, "expect": expect}
+                if found is None:  # a folder: the content scan's skip reason (contents.skip)
+                    expect[item["id"]] = "skipped:no-content: a folder"
+                    continue
+                expect[item["id"]] = found[0]
+                if found[0] == "scanned":
+                    matches[item["id"]] = dict(found[1])
+                if found[2]:
+                    planted[item["id"]] = list(found[2])
+        # Every listed item's expected scan outcome, the detector counts of those read, and the values
+        # planted (to prove none reaches the lake, a log or a report).
+        dlp = {"matches": matches, "expect": expect, "planted_values": planted}
         return {
             "app": "microsoft365",
             "tenant": self.name,
