@@ -83,6 +83,7 @@ class FileContents:
         self.special: dict[str, int] = {}  # file id -> index in corpus.specials()
         self.deleted: set[str] = set()  # deleted through files.delete
         self._sized: set[str] = set()
+        self._truth: dict[str, tuple[str, dict[str, int] | None, list[str]]] = {}
         self._lock = threading.Lock()
 
     @staticmethod
@@ -107,6 +108,21 @@ class FileContents:
                     file["size"] = document.size
                 self._sized.add(file["id"])
         return file
+
+    def truth(self, file: dict[str, Any]) -> tuple[str, dict[str, int] | None, list[str]]:
+        """A hosted file's expected outcome, its oracle counts (None unless scanned) and planted values,
+        kept once computed: a tenant with more files than the corpus' cache would otherwise regenerate
+        every document at each ground-truth call."""
+        file_id = str(file["id"])
+        found = self._truth.get(file_id)
+        if found is None:
+            document = self.document(file)
+            assert document is not None, "external files have no content truth"
+            counts = self.corpus.oracle([(file_id, document)]).get(file_id)
+            found = (document.expect, counts, sorted({p.value for p in document.planted}))
+            with self._lock:
+                self._truth[file_id] = found
+        return found
 
     def chunks(self, file: dict[str, Any], start: int, end: int) -> Iterator[bytes]:
         document = self.document(file)

@@ -1175,18 +1175,20 @@ class SlackTenant:
 
     def _dlp_truth(self, files: list[dict[str, Any]]) -> dict[str, Any]:
         """What content inspection must find in every listed file: the corpus' oracle for hosted files,
-        the skip reason for external ones, and each file's planted values (to prove none is stored)."""
-        documents = []
+        the scan's skip for external ones, and each file's planted values (to prove none is stored)."""
+        matches: dict[str, dict[str, int]] = {}
         expect: dict[str, str] = {}
+        planted: dict[str, list[str]] = {}
         for file in files:
-            document = self.contents.document(file)
-            if document is None:
+            if not self.contents.hosted(file):
                 expect[file["id"]] = "skipped:no-content: an external file"  # the scan's reason for a skip
                 continue
-            documents.append((file["id"], document))
-            expect[file["id"]] = document.expect
-        planted = {file_id: sorted({p.value for p in d.planted}) for file_id, d in documents if d.planted}
-        return {"matches": self.contents.corpus.oracle(documents), "expect": expect, "planted_values": planted}
+            expect[file["id"]], counts, values = self.contents.truth(file)
+            if counts is not None:
+                matches[file["id"]] = counts
+            if values:
+                planted[file["id"]] = values
+        return {"matches": matches, "expect": expect, "planted_values": planted}
 
     def ground_truth(self) -> dict[str, Any]:
         files = [self.contents.materialize(f) for f in self.listed_files()]
