@@ -889,9 +889,8 @@ ACTIONS: tuple[Action[Any], ...] = (
         permission="Files.ReadWrite.All",
         reversible=False,
         description="Delete a OneDrive or SharePoint item (DELETE /drives/{drive-id}/items/{item-id}): it moves to "
-        "the site's recycle bin, where a site admin can restore it for its retention (93 days); Graph v1.0 "
-        "restores only OneDrive Personal items (driveitem-restore), so saaslens cannot undo it. Its sharing "
-        "stops working while it is in the recycle bin",
+        "the site's recycle bin, where a site admin can restore it while it is kept there; Graph v1.0 "
+        "restores only OneDrive Personal items (driveitem-restore), so saaslens cannot undo it",
         docs="https://learn.microsoft.com/graph/api/driveitem-delete",
         plan=_plan_trash,
         apply=_apply_delete,
