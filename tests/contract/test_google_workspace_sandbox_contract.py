@@ -252,7 +252,7 @@ def test_every_route_is_a_documented_method():
     from saaslens_sandbox.google_workspace.api import GoogleWorkspacePersonality
 
     paths = set()
-    for name in ("admin.directory_v1.json", "admin.reports_v1.json", "drive.v3.json"):
+    for name in ("admin.directory_v1.json", "admin.reports_v1.json", "drive.v3.json", "drivelabels.v2.json"):
         doc = discovery(name)
         stack = list(doc["resources"].values())
         while stack:
@@ -260,6 +260,8 @@ def test_every_route_is_a_documented_method():
             stack += list((resource.get("resources") or {}).values())
             for method in (resource.get("methods") or {}).values():
                 paths.add(re.sub(r"\{[^}]+\}", "{}", doc["servicePath"] + method["path"]))
+                for protocol in ((method.get("mediaUpload") or {}).get("protocols") or {}).values():
+                    paths.add(re.sub(r"\{[^}]+\}", "{}", protocol["path"].lstrip("/")))
     personality = GoogleWorkspacePersonality(TenantSpec(app="google_workspace", name="routes", users=1), "/x")
     served = {re.sub(r"\{[^}]+\}", "{}", route.path.lstrip("/")) for route in personality.routes()}
     assert served - {"token"} <= paths

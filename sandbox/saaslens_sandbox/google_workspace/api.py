@@ -50,8 +50,8 @@ from starlette.routing import BaseRoute, Route
 
 from saaslens_sandbox import core
 from saaslens_sandbox.core import Personality, Scope, TenantSpec, json_response, request_origin
+from saaslens_sandbox.google_workspace import drive_writes, writes
 from saaslens_sandbox.google_workspace import workforce as google_workspace_workforce
-from saaslens_sandbox.google_workspace import writes
 from saaslens_sandbox.google_workspace.generator import (
     GoogleWorkspaceOptions,
     GoogleWorkspaceTenant,
@@ -433,7 +433,7 @@ class GoogleWorkspacePersonality(Personality):
             return "directory"
         if path.startswith("/admin/reports/"):
             return "reports"
-        if path.startswith("/drive/"):
+        if path.startswith(("/drive/", "/upload/drive/", "/v2/labels")):
             return "drive"
         return None  # the token endpoint has its own, undocumented limits
 
@@ -655,7 +655,21 @@ class GoogleWorkspacePersonality(Personality):
                 f"{r}/activity/users/{{user_key}}/applications/{{application}}", self._endpoint(self.list_activities)
             ),
             Route("/drive/v3/files", self._endpoint(self.list_files)),
-            Route("/drive/v3/files/{file_id}", self._endpoint(self._bound(writes.file))),
+            Route("/drive/v3/files/generateIds", self._endpoint(self._bound(drive_writes.ids))),
+            Route("/drive/v3/files/{file_id}", self._endpoint(self._bound(writes.file)), methods=["GET", "PATCH"]),
+            Route("/drive/v3/files/{file_id}/export", self._endpoint(self._bound(drive_writes.export))),
+            Route(
+                "/drive/v3/files/{file_id}/modifyLabels",
+                self._endpoint(self._bound(drive_writes.modify_labels)),
+                methods=["POST"],
+            ),
+            Route("/upload/drive/v3/files", self._endpoint(self._bound(drive_writes.upload)), methods=["POST"]),
+            Route("/v2/labels", self._endpoint(self._bound(drive_writes.list_labels))),
+            Route(
+                "/drive/v3/files/{file_id}/permissions",
+                self._endpoint(self._bound(drive_writes.create_permission)),
+                methods=["POST"],
+            ),
             Route(
                 "/drive/v3/files/{file_id}/permissions/{permission_id}",
                 self._endpoint(self._bound(writes.permission)),
@@ -919,10 +933,11 @@ class GoogleWorkspacePersonality(Personality):
         ]
         query = _query_hash("files", grant.subject, corpora, params.get("q"))
         page, token = offset_page(files, params, query, size)
+        wanted = self.included_labels(params)
         body: dict[str, Any] = {
             "kind": "drive#fileList",
             "incompleteSearch": False,
-            "files": [self._render_file(i, grant.subject) for i in page],
+            "files": [self._render_file(i, grant.subject, wanted) for i in page],
         }
         if token:
             body["nextPageToken"] = token
@@ -940,8 +955,18 @@ class GoogleWorkspacePersonality(Personality):
             ]
         return sorted(t.files_by_owner.get(subject, []) + t.files_shared_with.get(subject, []))
 
-    def _render_file(self, index: int, subject: int | None) -> dict[str, Any]:
-        item = dict(self.tenant.files[index])
+    def included_labels(self, params: Any) -> set[str]:
+        """``includeLabels``: "a comma-separated list of IDs of labels to include in the labelInfo
+        part of the response" (files.list, files.get); none without the labels feature."""
+        raw = params.get("includeLabels") or ""
+        if not self.options.drive_labels:
+            return set()
+        return {part.strip() for part in raw.split(",") if part.strip()}
+
+    def _render_file(self, index: int, subject: int | None, labels: set[str] | None = None) -> dict[str, Any]:
+        item = dict(self.tenant.contents.materialize(self.tenant.files[index]))
+        if labels:
+            item["labelInfo"] = {"labels": self.tenant.labels.render(item["id"], labels)}
         owner = self.tenant.file_owner[index]
         mine = owner == subject
         item["ownedByMe"] = mine

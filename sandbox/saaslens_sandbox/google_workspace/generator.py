@@ -35,6 +35,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from saaslens_sandbox.core import TenantOptions
+from saaslens_sandbox.google_workspace.drive_contents import GOOGLE_APPS, DriveContents, DriveLabels
 from saaslens_sandbox.workforce import days_before, stable_digest, workforce_of
 
 APPLICATIONS = ("login", "admin", "token", "drive")
@@ -56,6 +57,8 @@ ALL_SCOPES = tuple(
         "admin.directory.user.security",
         "admin.reports.audit.readonly",
         "drive.metadata.readonly",
+        "drive.readonly",  # content inspection: files.get?alt=media and files.export
+        "drive.admin.labels.readonly",  # the Drive labels catalogue (labels.list with useAdminAccess)
     )
 )
 AUDIT_SCOPE = SCOPE_PREFIX + "admin.reports.audit.readonly"
@@ -99,6 +102,11 @@ class GoogleWorkspaceOptions(TenantOptions):
     report_delays: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_REPORT_DELAYS))
     """Seconds before an event of each application becomes visible in the Reports API."""
     access_token_ttl_seconds: int = Field(default=3599, ge=1, le=3600)
+    large_file_mb: int = Field(default=0, ge=0, le=1024)
+    """Adds the content corpus' large CSV of this many MiB to an ordinary user's Drive (0: none)."""
+    drive_labels: bool = True
+    """The customer's edition has Drive labels (Business Standard and above); without them the Labels
+    API and files.modifyLabels refuse (drive_contents.py)."""
 
     @field_validator("report_delays")
     @classmethod
@@ -406,6 +414,16 @@ class GoogleWorkspaceTenant:
         # and files keep their list position, so every index into them stays valid.
         self.deleted_users: set[int] = set()
         self.deleted_files: set[int] = set()
+        # Contents and labels (drive_contents.py): the corpus' special documents are extra files.
+        self.file_index: dict[str, int] = {}
+        self.contents = DriveContents(seed, name, options.large_file_mb)
+        self._plant_specials(random.Random(f"gws-specials:{seed}"))
+        # An admin-owned, private folder the quarantine_file action can be pointed at.
+        admin = self.email_index[self.admin_email]
+        self.quarantine_folder_id = "0Q" + self._ids.token(31, _B64URL)
+        self.add_file(admin, self.quarantine_folder_id, "Quarantine", GOOGLE_APPS + "folder", [], self.anchor_ms)
+        self.labels = DriveLabels(seed, self.customer_id)
+        self.labels.assign_initial(random.Random(f"gws-labels:{seed}"), self.files)
         self.file_index = {item["id"]: i for i, item in enumerate(self.files)}
 
     def record_activity(
@@ -1073,6 +1091,103 @@ class GoogleWorkspaceTenant:
                 self.files.append(item)
                 self.file_owner.append(index)
 
+    def _plant_specials(self, rng: random.Random) -> None:
+        """The corpus' hostile and edge documents (zip bomb, encrypted PDF, corrupt workbook, Latin-1
+        CSV, the large CSV) as files of ordinary users: the first shared with anyone with the link,
+        the second with a reader outside the organization, the rest private."""
+        owners = [i for i, u in enumerate(self.users) if not u["isAdmin"] and not u["suspended"] and not u["archived"]]
+        for n, document in enumerate(self.contents.corpus.specials()):
+            owner = owners[(n * 7 + 3) % len(owners)] if owners else 0
+            item = self._file(rng, self._ids, owner)
+            owner_permission = item["permissions"][0]
+            shared: list[dict[str, Any]] = []
+            if n == 0:
+                shared = [{"kind": "drive#permission", "id": "anyoneWithLink", "type": "anyone", "role": "reader",
+                           "allowFileDiscovery": False}]  # fmt: skip
+            elif n == 1:
+                address = f"auditor@{EXTERNAL_DOMAINS[0]}"
+                shared = [{"kind": "drive#permission", "id": self._ids.digits(20, "1"), "type": "user",
+                           "emailAddress": address, "role": "reader", "displayName": "auditor", "deleted": False,
+                           "pendingOwner": False}]  # fmt: skip
+            permissions = [owner_permission, *shared]
+            item.update(
+                name=document.name,
+                mimeType=document.mime_type,
+                permissions=permissions,
+                permissionIds=[p["id"] for p in permissions],
+                shared=bool(shared),
+                trashed=False,
+                originalFilename=document.name,
+            )
+            self.contents.special[item["id"]] = n
+            self.files_by_owner.setdefault(owner, []).append(len(self.files))
+            for permission in shared:
+                user = self.email_index.get(permission.get("emailAddress", ""))
+                if user is not None:
+                    self.files_shared_with.setdefault(user, []).append(len(self.files))
+            self.files.append(item)
+            self.file_owner.append(owner)
+
+    def add_file(self, owner: int, file_id: str, name: str, mime: str, parents: list[str], now_ms: int) -> int:
+        """A file created through the API (files.create), owned by `owner`, private."""
+        user = self.users[owner]
+        owner_permission = self._user_share(owner, "owner")
+        item: dict[str, Any] = {
+            "kind": "drive#file",
+            "id": file_id,
+            "name": name,
+            "mimeType": mime,
+            "createdTime": iso(now_ms),
+            "modifiedTime": iso(now_ms),
+            "owners": [
+                {
+                    "kind": "drive#user",
+                    "displayName": user["name"]["fullName"],
+                    "emailAddress": user["primaryEmail"],
+                    "permissionId": self.permission_ids[owner],
+                    "me": False,
+                }
+            ],
+            "permissions": [owner_permission],
+            "permissionIds": [owner_permission["id"]],
+            "parents": parents,
+            "spaces": ["drive"],
+            "shared": False,
+            "trashed": False,
+            "starred": False,
+            "webViewLink": f"https://drive.google.com/file/d/{file_id}/view?usp=drivesdk",
+            "version": "1",
+            "ownedByMe": False,
+            "originalFilename": name,
+        }
+        self.files.append(item)
+        self.file_owner.append(owner)
+        index = len(self.files) - 1
+        self.files_by_owner.setdefault(owner, []).append(index)
+        self.file_index[file_id] = index
+        return index
+
+    def dlp_truth(self) -> dict[str, Any]:
+        """What content inspection must find in every listed file (trashed ones too): the corpus'
+        oracle, the skip reason for a file without content, each file's planted values."""
+        expect: dict[str, str] = {}
+        matches: dict[str, dict[str, int]] = {}
+        planted: dict[str, list[str]] = {}
+        for index, item in enumerate(self.files):
+            if index in self.deleted_files:
+                continue
+            found = self.contents.truth_of(item)
+            if found is None:
+                kind = "a folder" if item["mimeType"] == GOOGLE_APPS + "folder" else "a Google type without content"
+                expect[item["id"]] = f"skipped:no-content: {kind}"
+                continue
+            expect[item["id"]] = found[0]
+            if found[0] == "scanned":
+                matches[item["id"]] = dict(found[1])
+            if found[2]:
+                planted[item["id"]] = list(found[2])
+        return {"matches": matches, "expect": expect, "planted_values": planted}
+
     # ---------------------------------------------------------------- ground truth
 
     def ground_truth(self) -> dict[str, Any]:
@@ -1101,10 +1216,18 @@ class GoogleWorkspaceTenant:
                 app: [self.render_activity(app, i) for i in range(len(log))] for app, log in self.activities.items()
             },
             "files": [
-                {**item, "owner_user_id": self.users[owner]["id"]}
+                {**self.contents.materialize(item), "owner_user_id": self.users[owner]["id"]}
                 for index, (item, owner) in enumerate(zip(self.files, self.file_owner, strict=True))
                 if index not in self.deleted_files
             ],
+            # Drive labels (drive_contents.py): the catalogue, and the label each file's row must carry.
+            "drive_labels": self.labels.catalog if self.options.drive_labels else [],
+            "file_labels": {
+                item["id"]: dict(zip(("id", "name"), self.labels.truth(item["id"]), strict=True))
+                for index, item in enumerate(self.files)
+                if index not in self.deleted_files and self.options.drive_labels
+            },
+            "dlp": self.dlp_truth(),
         }
 
 

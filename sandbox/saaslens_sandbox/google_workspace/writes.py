@@ -312,12 +312,20 @@ def _open_file(p: GoogleWorkspacePersonality, request: Request, accepted: frozen
 
 
 async def file(p: GoogleWorkspacePersonality, request: Request) -> Response:
-    """files.get (metadata; the ``fields`` selection as files.list understands it)."""
+    """files.get (metadata; the ``fields`` selection as files.list understands it; ``alt=media`` for
+    the content) and files.update (PATCH): drive_writes.py."""
+    from saaslens_sandbox.google_workspace import drive_writes
+
+    if request.method == "PATCH":
+        return await drive_writes.update(p, request)
+    if request.query_params.get("alt") == "media":
+        return await drive_writes.download(p, request)
     api = _errors()
     grant, index = _open_file(p, request, DRIVE_READ)
     fields = api.parse_fields(request.query_params.get("fields") or "kind,id,name,mimeType")
     api.check_fields(fields, api.FILE_SCHEMA)
-    return json_response(api.apply_fields(p._render_file(index, grant.subject), fields))
+    wanted = p.included_labels(request.query_params)
+    return json_response(api.apply_fields(p._render_file(index, grant.subject, wanted), fields))
 
 
 def _permission(p: GoogleWorkspacePersonality, index: int, permission_id: str) -> dict[str, Any]:

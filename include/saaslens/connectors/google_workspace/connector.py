@@ -66,6 +66,7 @@ DEFAULT_API_ROOTS = {
     "directory": "https://admin.googleapis.com",
     "reports": "https://admin.googleapis.com",
     "drive": "https://www.googleapis.com",
+    "labels": "https://drivelabels.googleapis.com",
 }
 S = "https://www.googleapis.com/auth/"
 USER_SCOPE = S + "admin.directory.user.readonly"
@@ -74,6 +75,10 @@ ROLE_SCOPE = S + "admin.directory.rolemanagement.readonly"
 TOKEN_SCOPE = S + "admin.directory.user.security"  # tokens.list has no read-only scope
 AUDIT_SCOPE = S + "admin.reports.audit.readonly"
 DRIVE_SCOPE = S + "drive.metadata.readonly"
+# Content inspection reads file bytes (files.get?alt=media, files.export): the metadata scopes do not.
+CONTENT_SCOPE = S + "drive.readonly"
+# The Drive labels catalogue, read as the admin with useAdminAccess (Labels API labels.list).
+LABELS_SCOPE = S + "drive.admin.labels.readonly"
 
 # The Reports API applications read, one activity stream each.
 STREAMS = ("login", "admin", "token", "drive")
@@ -107,6 +112,9 @@ ACTION_SCOPE_PROBES: dict[str, tuple[str, str, dict[str, Any]]] = {
         {"maxResults": 1},
     ),
     S + "drive": ("drive", "drive/v3/files", {"pageSize": 1, "fields": "files(id)"}),
+    # Not an action's: content inspection's (contents.py) and the files stage's labels (files.py).
+    CONTENT_SCOPE: ("drive", "drive/v3/files", {"pageSize": 1, "fields": "files(id)"}),
+    LABELS_SCOPE: ("labels", "v2/labels", {"useAdminAccess": "true", "pageSize": 1}),
 }
 _THROTTLE_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded"})
 
@@ -117,6 +125,34 @@ class GoogleWorkspaceOptions(ConnectorOptions):
     )
     stream_lookback_seconds: dict[str, int] = Field(
         default_factory=dict, description="Per application (login, admin, token, drive) lookback override"
+    )
+    drive_labels: bool = Field(
+        default=True,
+        description="Read each file's Drive labels in the files stage (Labels API labels.list, scope "
+        "drive.admin.labels.readonly; Business Standard and above). Without the feature or the scope files "
+        "carry no label",
+    )
+    quarantine_folder_id: str | None = Field(
+        default=None,
+        min_length=10,
+        max_length=200,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="The admin-owned Drive folder quarantine_file moves files into (its file id)",
+    )
+    sensitivity_label_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="The Drive label apply_sensitivity_label applies (its id from the Labels API)",
+    )
+    sensitivity_label_choice_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="The choice of that label's selection field to set (a badged classification label's "
+        "level); none for a label without fields",
     )
 
 

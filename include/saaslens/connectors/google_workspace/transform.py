@@ -246,8 +246,73 @@ def visibility(permissions: Iterable[Mapping[str, Any]], domains: Iterable[str])
     return _EXPOSURE[level]
 
 
-def file_row(item: Mapping[str, Any], owner_id: str | None, domains: Iterable[str]) -> dict[str, Any]:
+# label id -> (title, {choice id: display name}) of the customer's published Drive labels.
+LabelCatalog = dict[str, tuple[str, dict[str, str]]]
+
+
+def label_catalog(labels: Iterable[Any]) -> LabelCatalog:
+    """The Labels API's labels (LABEL_VIEW_FULL) as id -> (title, choices of their selection fields)."""
+    catalog: LabelCatalog = {}
+    for label in labels:
+        if not isinstance(label, Mapping) or not isinstance(label.get("id"), str) or not label["id"]:
+            continue
+        found = label.get("properties")
+        properties: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
+        choices: dict[str, str] = {}
+        for field in label.get("fields") or []:
+            options = field.get("selectionOptions") if isinstance(field, Mapping) else None
+            listed = options.get("choices") if isinstance(options, Mapping) else None
+            for choice in listed if isinstance(listed, list) else []:
+                if isinstance(choice, Mapping) and isinstance(choice.get("id"), str):
+                    shown_in = choice.get("properties")
+                    shown = shown_in.get("displayName") if isinstance(shown_in, Mapping) else None
+                    choices[choice["id"]] = str(shown) if shown else choice["id"]
+        catalog[label["id"]] = (str(properties.get("title") or label["id"]), choices)
+    return catalog
+
+
+def file_label(item: Mapping[str, Any], catalog: LabelCatalog | None) -> tuple[str | None, str | None]:
+    """(label id, name) of a file's sensitivity label: a label whose selection field has a choice set
+    (a classification label: "Title: Choice") before a plain one; ids not in the catalogue are ignored."""
+    info = item.get("labelInfo")
+    labels = info.get("labels") if isinstance(info, Mapping) else None
+    if not catalog or not isinstance(labels, list):
+        return None, None
+    found: list[tuple[int, str, str]] = []
+    for label in labels:
+        label_id = label.get("id") if isinstance(label, Mapping) else None
+        if not isinstance(label_id, str) or label_id not in catalog:
+            continue
+        title, choices = catalog[label_id]
+        fields = label.get("fields") if isinstance(label.get("fields"), Mapping) else {}
+        chosen = [
+            choices[value]
+            for field in fields.values()
+            if isinstance(field, Mapping)
+            for value in field.get("selection") or []
+            if isinstance(value, str) and value in choices
+        ]
+        found.append((0, label_id, f"{title}: {chosen[0]}") if chosen else (1, label_id, title))
+    if not found:
+        return None, None
+    _, label_id, name = min(found)
+    return label_id, name
+
+
+def content_version(item: Mapping[str, Any]) -> str | None:
+    """md5Checksum for a blob (changes exactly with its bytes), else Drive's version."""
+    checksum = item.get("md5Checksum")
+    if isinstance(checksum, str) and checksum:
+        return f"md5:{checksum}"
+    version = item.get("version")
+    return f"v{version}" if isinstance(version, str | int) and str(version) else None
+
+
+def file_row(
+    item: Mapping[str, Any], owner_id: str | None, domains: Iterable[str], labels: LabelCatalog | None = None
+) -> dict[str, Any]:
     owners = item.get("owners") or []
+    label_id, label_name = file_label(item, labels)
     size = item.get("size")
     # The permissions are stored once, in file_shares.raw, not again with the file.
     raw = {k: v for k, v in item.items() if k != "permissions"}
@@ -262,6 +327,10 @@ def file_row(item: Mapping[str, Any], owner_id: str | None, domains: Iterable[st
         "created_at": parse_time(item.get("createdTime")),
         "modified_at": parse_time(item.get("modifiedTime")),
         "visibility": visibility(item.get("permissions") or [], domains),
+        "content_version": content_version(item),
+        "trashed": item.get("trashed") is True,
+        "sensitivity_label": label_name,
+        "sensitivity_label_id": label_id,
         "raw": raw_json(raw),
     }
 
