@@ -43,10 +43,22 @@ def test_card_numbers_of_each_network_are_found(number, network):
         "order 941111111111111111111",  # inside a longer number
         "4444 4444 4444 4448",  # one repeated digit: a filler
         "v1.4111111111111111.2",  # part of a dotted version string
+        "INV4111111111111111",  # glued to letters: an invoice number
+        "IE30LOYD56156780163872",  # the digits of an IBAN (Maestro-shaped, Luhn-valid)
+        "total 1,4111 1111 1111 1111",  # after a thousands separator
     ],
 )
 def test_card_decoys_are_not_reported(decoy):
     assert _found(d.PaymentCardDetector(), decoy) == []
+
+
+@pytest.mark.parametrize(
+    ("row", "number"),
+    [("Alice Martin,4111 1111 1111 1111", "4111 1111 1111 1111"), ("Bob,5555555555554444,12/29", "5555555555554444")],
+)
+def test_a_card_in_a_csv_field_is_found(row, number):
+    """A comma is a field separator in CSV rows, where card numbers usually sit (found by the sandbox corpus)."""
+    assert _found(d.PaymentCardDetector(), row) == [number]
 
 
 def test_context_words_raise_the_confidence():

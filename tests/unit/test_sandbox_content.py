@@ -178,12 +178,6 @@ def test_the_encrypted_pdf_is_a_real_one_that_opens_with_its_password():
     assert "GB82 WEST 1234 5698 7654 32" in reader.pages[0].extract_text()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="saaslens.dlp.extract opens workbooks with openpyxl.load_workbook(str(path)), which refuses a path "
-    "not ending in .xlsx/.xlsm/.xltx/.xltm (InvalidFileException -> Unreadable corrupt): a scan that downloads "
-    "to a temporary file without the extension reads no workbook",
-)
 def test_xlsx_is_read_whatever_the_path_is_called(tmp_path):
     document = ContentCorpus("path").document_for("x", "Payroll.xlsx", content.XLSX)
     path = tmp_path / "download"

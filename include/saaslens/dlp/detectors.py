@@ -152,7 +152,15 @@ def card_network(digits: str) -> str | None:
 
 # Digits in groups separated by one consistent separator (space or dash) or none at all; not part of
 # a longer run of digits. A number glued inside a longer one (an order id) is not a card.
-_CARD = re.compile(r"(?<![\d.,-])(?:\d{4}([ -]?)\d{4}\1\d{4}\1\d{1,7}|\d{4}([ -]?)\d{6}\2\d{4,5})(?![\d]|[.,-]\d)")
+# Not inside a longer token: no digit, letter, '.' or '-' right before (an invoice number INV4111...,
+# the digits inside an IBAN), and a comma only as a field separator, not a thousands separator (a CSV
+# row "Alice,4111 1111 1111 1111" holds a card; "1,4111 ..." does not), ...
+_CARD = re.compile(
+    r"(?<![\dA-Za-z.-])(?<!\d,)(?:\d{4}([ -]?)\d{4}\1\d{4}\1\d{1,7}|\d{4}([ -]?)\d{6}\2\d{4,5})"
+    # and after it, no letter or digit, no decimal or version part (.5), no thousands group (,500), no
+    # dash and digit; a comma before another field (",12/29" an expiry) is fine.
+    r"(?![\dA-Za-z]|[.-]\d|,\d{3}(?!\d))"
+)
 
 
 @dataclass(frozen=True)
