@@ -124,7 +124,9 @@ def list_files(conn: dict[str, Any], lake_root: Path) -> None:
             raise SystemExit(f"{stage}: {result.status} {result.detail}")
 
 
-def run_scan(conn: dict[str, Any], lake_root: Path, file_ids: list[str], run_id: str, workers: int) -> dict[str, Any]:
+def run_scan(
+    conn: dict[str, Any], lake_root: Path, file_ids: list[str], run_id: str, workers: int, policies: Path
+) -> dict[str, Any]:
     payload = {
         "connection": conn,
         "app": APP,
@@ -139,6 +141,7 @@ def run_scan(conn: dict[str, Any], lake_root: Path, file_ids: list[str], run_id:
         capture_output=True,
         text=True,
         check=False,
+        env={**os.environ, "SAASLENS_DLP_POLICIES": str(policies)},
     )
     if done.returncode:
         raise SystemExit(f"scan child failed: {done.stderr[-3000:]}")
@@ -244,8 +247,16 @@ def main() -> None:
         large = [r["file_id"] for r in rows if (r.get("size_bytes") or 0) >= large_bytes] if args.large_mb else []
         corpus = [r for r in rows if r["file_id"] not in large]
 
-        scan = run_scan(conn, lake_root, [r["file_id"] for r in corpus], "bench-corpus", args.workers)
-        big = run_scan(conn, lake_root, large, "bench-large", 1) if large else None
+        # The shipped policies, with the size cap raised above the large file so that it is read.
+        import yaml
+
+        policies = Path(scratch) / "dlp_policies.yaml"
+        document = yaml.safe_load((ROOT / "include" / "dlp_policies.yaml").read_text())
+        document["scanning"]["max_file_mb"] = max(100, args.large_mb + 56)
+        policies.write_text(yaml.safe_dump(document))
+        ids = [r["file_id"] for r in corpus]
+        scan = run_scan(conn, lake_root, ids, "bench-corpus", args.workers, policies)
+        big = run_scan(conn, lake_root, large, "bench-large", 1, policies) if large else None
         oracle = oracle_difference(sandbox, lake_root)
 
         text_dir = Path(scratch) / "text"

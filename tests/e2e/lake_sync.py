@@ -111,14 +111,16 @@ def sync(
     instance_name: str | None = None,
     moment: datetime | None = None,
     stages: list[str] | None = None,
+    options: dict[str, Any] | None = None,
 ) -> dict[str, StageResult]:
-    """Run every stage of one instance; raises if any stage did not succeed."""
+    """Run every stage of one instance (with connector `options` added); raises if any stage did
+    not succeed."""
     moment = moment or datetime.now(UTC)
     inst = InstanceConfig(
         app=app,
         name=instance_name or tenant,
         conn_id=f"{app}_{tenant}",
-        options={"max_workers": 2, "retry_initial_backoff_seconds": 0.05},
+        options={"max_workers": 2, "retry_initial_backoff_seconds": 0.05, **(options or {})},
     )
     ctx = RunContext(run_id=f"test-{moment:%H%M%S%f}", snapshot_id=snapshot_id_for(moment))
     conn = connection(server, app, tenant, truth)

@@ -116,7 +116,7 @@ def test_a_plain_http_storage_url_is_refused():
         return httpx.Response(302, headers={"location": "http://tenant.sharepoint.com/x"})
 
     client, _ = make_client(handler)
-    with pytest.raises(Exception, match="https"):
+    with pytest.raises(RedirectRefusedError, match="https"):
         client.download("/files/1/content", io.BytesIO(), max_bytes=1024, unauthenticated_hosts=(".sharepoint.com",))
 
 

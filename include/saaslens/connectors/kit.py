@@ -166,7 +166,10 @@ class FileContents(Generic[C]):
     `skip` says why a listed row has no content to read (a folder, a shortcut, a form), None to read it.
     `version` is the content version a rescan compares (default: files.content_version, else
     modified_at). `change_events` are the activity actions after which a file is inspected again at
-    once (near-real-time scans), `event_file` reads the file id from such an activity row."""
+    once (near-real-time scans), `event_file` reads from such an activity row what names the file,
+    and `event_key` reads the same name from a files row when the audit log does not use the file's
+    id (Microsoft's unified audit log names a drive item by its URL, never by its Graph id); None
+    means the file id."""
 
     fetch: ContentFetch[C]
     permission: str | None
@@ -174,6 +177,16 @@ class FileContents(Generic[C]):
     skip: Callable[[Row], str | None] | None = None
     change_events: frozenset[str] = frozenset()
     event_file: Callable[[Row], str | None] = activity_target_file
+    event_key: Callable[[Row], str | None] | None = None
+
+    def names(self, row: Row) -> set[str]:
+        """What an announced change may call this files row: its id, and its event key if any."""
+        found = {str(row["file_id"])}
+        if self.event_key is not None:
+            key = self.event_key(row)
+            if key:
+                found.add(key)
+        return found
 
     @staticmethod
     def default_version(row: Row) -> str:

@@ -15,6 +15,7 @@ import orjson
 from saaslens.http.errors import (
     ApiError,
     ContentTooLargeError,
+    InsecureURLError,
     MalformedResponseError,
     RedirectRefusedError,
     ThrottledError,
@@ -461,7 +462,15 @@ class ApiClient:
                 any(host == h or (h.startswith(".") and host.endswith(h)) for h in unauthenticated_hosts)
                 or (is_loopback(base_host) and is_loopback(host))
             ):
-                require_secure_url(target)
+                try:
+                    require_secure_url(target)
+                except InsecureURLError:
+                    raise RedirectRefusedError(
+                        f"refusing the download redirect to {redact_url(target)!r}: not https",
+                        status=response.status_code,
+                        method="GET",
+                        url=redact_url(str(response.request.url)),
+                    ) from None
                 return _Redirect(target, authenticated=False)
         return _Redirect(self.base.redirect_target("GET", response), authenticated=True)
 

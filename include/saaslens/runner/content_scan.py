@@ -143,12 +143,13 @@ def files_to_scan(
     version: str,
     only: set[str] | None = None,
 ) -> list[dict[str, Any]]:
-    """The files rows to inspect: `only` those (event-triggered), else each whose content version has
-    no settled scan under the current detector settings."""
+    """The files rows to inspect: `only` those (event-triggered: by file id, or by the name the app's
+    audit log gives a file, `FileContents.event_key`), else each whose content version has no
+    settled scan under the current detector settings."""
     chosen = []
     for row in files:
         if only is not None:
-            if row["file_id"] in only:
+            if contents.names(row) & only:
                 chosen.append(row)
             continue
         seen = previous.get(row["file_id"])
@@ -392,7 +393,8 @@ def scan_contents(instance: InstanceConfig, lake: Lake, **kwargs: Any) -> Conten
 
 def changed_files(lake: Lake, instance: InstanceConfig, since: datetime) -> list[str] | None:
     """The files activities stored since `since` name as created, edited or shared (the app's
-    `FileContents.change_events`), for an event-triggered scan; None when there are more than an
+    `FileContents.change_events`), for an event-triggered scan: file ids, or the names the app's audit
+    log gives files (`FileContents.event_key`: a drive item's URL); None when there are more than an
     event-triggered run should carry (the periodic scan then picks them up by version)."""
     spec = registry.app_spec(instance.app)
     if spec.contents is None or not spec.contents.change_events:

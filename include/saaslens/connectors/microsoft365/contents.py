@@ -71,6 +71,49 @@ def drive_of(row: Row) -> str:
     return drive_id
 
 
+# Purview's audit activities that mean a file's content or its sharing changed: "File and page
+# activities" (FileUploaded, FileModified, FileRestored, FileMoved, FileRenamed) and "Sharing and access
+# request activities" (SharingSet, SharingInvitationCreated, AnonymousLinkCreated, CompanyLinkCreated,
+# SecureLinkCreated, AddedToSecureLink)
+# https://learn.microsoft.com/purview/audit-log-activities
+CHANGE_EVENTS = frozenset(
+    {
+        "FileUploaded",
+        "FileModified",
+        "FileRestored",
+        "FileMoved",
+        "FileRenamed",
+        "SharingSet",
+        "SharingInvitationCreated",
+        "AnonymousLinkCreated",
+        "CompanyLinkCreated",
+        "SecureLinkCreated",
+        "AddedToSecureLink",
+    }
+)
+
+
+def _url_key(url: object) -> str | None:
+    """A drive item's URL as both sources can be compared: percent-decoded (Graph's webUrl encodes a
+    space, the audit log's ObjectId may not), without a trailing slash, case-folded (SharePoint URLs are
+    case-insensitive)."""
+    from urllib.parse import unquote
+
+    if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+        return None
+    return unquote(url).rstrip("/").casefold()
+
+
+def event_url(activity: Row) -> str | None:
+    """Which file an audit record is about: its ObjectId, the item's full URL."""
+    return _url_key(activity.get("target_id"))
+
+
+def item_url(row: Row) -> str | None:
+    """The same key for a files row: the driveItem's webUrl."""
+    return _url_key(_raw(row).get("webUrl"))
+
+
 def fetch(connector: Microsoft365Connector, row: Row, sink: IO[bytes], max_bytes: int) -> FetchedContent:
     """Download one file into `sink`, at most `max_bytes` (ContentTooLargeError past it, from the
     storage host's Content-Length before the body is read). 404 itemNotFound (deleted since the listing)
@@ -94,8 +137,11 @@ CONTENTS: FileContents[Microsoft365Connector] = FileContents(
     permission=PERMISSION,
     docs=DOCS,
     skip=skip,
-    # No change_events: the unified audit log's file records (FileUploaded, FileModified, SharingSet ...)
-    # name the item by its URL (ObjectId) and SharePoint list ids (ListItemUniqueId), never by the Graph
-    # driveItem id the files table keys on, so an activity row alone cannot say which file changed.
-    # Changed files are found by their cTag at the periodic scan instead (docs/connectors/microsoft365.md).
+    # The unified audit log's file records name the item by its URL (ObjectId) and SharePoint list ids,
+    # never by the Graph driveItem id the files table keys on: a change is matched to a file by URL.
+    # They come from the optional sharepoint_audit stream (option sharepoint_audit, ActivityFeed.Read);
+    # without it changed files are found by their cTag at the periodic scan.
+    change_events=CHANGE_EVENTS,
+    event_file=event_url,
+    event_key=item_url,
 )
