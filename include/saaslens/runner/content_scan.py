@@ -294,7 +294,9 @@ class ContentScan:
                 path,
                 name=fetched.name or str(row.get("name") or ""),
                 mime_type=fetched.mime_type or row.get("mime_type"),
-                limits=ExtractionLimits(max_file_bytes=self.max_bytes),
+                # Text never has more characters than its file has bytes, so a file under the size cap is
+                # read to its end; the text is inspected in pieces, so memory does not grow with it.
+                limits=ExtractionLimits(max_file_bytes=self.max_bytes, max_chars=max(self.max_bytes, 50_000_000)),
             )
             inspection = inspect_pieces(
                 extraction.chunks(), self.detectors, self.key, min_confidence=self.policies.detectors.min_confidence
