@@ -20,6 +20,7 @@ from rich.live import Live
 from rich.table import Table
 
 from saaslens import settings
+from saaslens.connectors import registry
 from saaslens.connectors.instances import load_connected_apps
 from saaslens.orchestration import naming
 from saaslens.orchestration.local_airflow import AirflowStack, AirflowStackError, port_is_free
@@ -120,6 +121,18 @@ def run_demo(keep_running: bool = False) -> int:
             states = stack.wait_for_runs(runs, on_poll=lambda snap: live.update(_progress_table(snap)))
         for dag_id in dag_ids:  # leave them as found: the next demo decides again what to run
             stack.pause(dag_id)
+        # Then each instance's content inspection (DLP) once, over the files those scans listed.
+        dlp_ids = [
+            naming.content_dag_id(i)
+            for i in apps.instances
+            if i.enabled and registry.app_spec(i.app).contents is not None
+        ]
+        if dlp_ids:
+            dlp_runs = {dag_id: stack.trigger(dag_id) for dag_id in dlp_ids}
+            with Live(_progress_table({}), console=console, refresh_per_second=2) as live:
+                states |= stack.wait_for_runs(dlp_runs, on_poll=lambda snap: live.update(_progress_table(snap)))
+            for dag_id in dlp_ids:
+                stack.pause(dag_id)
         for dag_id, state in states.items():
             colour = "green" if state == "success" else "red"
             console.print(f"{dag_id}: [{colour}]{safe_text(state)}[/{colour}]")

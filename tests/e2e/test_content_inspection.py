@@ -24,6 +24,8 @@ from saaslens.runner.content_scan import ContentScanResult, changed_files, scan_
 from saaslens_sandbox.core import SandboxServer, TenantSpec
 from tests.e2e import lake_sync
 
+pytestmark = pytest.mark.integration
+
 APPS = ("google_workspace", "microsoft365", "slack")
 SEEDS = {"google_workspace": 61, "microsoft365": 62, "slack": 63}
 # Microsoft's file events come from the unified audit log, an optional stream.
