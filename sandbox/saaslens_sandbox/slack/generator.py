@@ -35,6 +35,7 @@ from typing import Any, Literal, NamedTuple
 from pydantic import BaseModel, ConfigDict, Field
 
 from saaslens_sandbox.core import TenantOptions
+from saaslens_sandbox.kit.content import Document
 from saaslens_sandbox.slack.contents import FileContents, file_urls
 from saaslens_sandbox.workforce import stable_digest, workforce_of
 
@@ -88,6 +89,28 @@ class SlackSandboxOptions(TenantOptions):
     """> 0: one more special file, a text/csv of that many MiB (served streamed)."""
     team_name: str | None = None
     domain: str | None = None
+
+
+class UploadFile(BaseModel):
+    """``{"upload_file": {...}}`` of ``POST /_sandbox/slack/{tenant}/advance``: a member uploads a file whose
+    content carries planted sensitive values (a payment card or a credential) into a channel."""
+
+    model_config = ConfigDict(extra="forbid")
+    user_id: str | None = None
+    """The uploader. Default: an ordinary (not admin, not guest) active member."""
+    public: bool = False
+    """The uploader also creates the file's public link (files.sharedPublicURL): ``public_url_shared``."""
+    name: str | None = Field(default=None, min_length=1, max_length=255)
+    """Default: a .txt, .csv or .docx name."""
+    channel_type: Literal["public_channel", "private_channel"] = "public_channel"
+    """Where it is uploaded. A file in a public channel is ``is_public`` (https://api.slack.com/types/file)."""
+
+
+class SlackAdvance(BaseModel):
+    """The changes the Slack personality's ``advance`` applies (one per call)."""
+
+    model_config = ConfigDict(extra="forbid")
+    upload_file: UploadFile
 
 
 def default_tokens(tenant: str) -> list[TokenSpec]:
@@ -211,6 +234,24 @@ FILE_STEMS = (
     "logo",
     "export",
 )
+
+# advance(upload_file): a file's Slack filetype, MIME type and pretty_type by its extension (the filetype
+# values listed at https://api.slack.com/types/file#types); another extension is "binary".
+UPLOAD_KINDS = {
+    "txt": ("text", "text/plain", "Plain Text"),
+    "csv": ("csv", "text/csv", "CSV"),
+    "tsv": ("tsv", "text/tab-separated-values", "TSV"),
+    "docx": ("docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "Word Document"),
+    "xlsx": ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "Excel Spreadsheet"),
+    "pptx": ("pptx", "application/vnd.openxmlformats-officedocument.presentationml.presentation", "PowerPoint"),
+    "pdf": ("pdf", "application/pdf", "PDF"),
+    "md": ("markdown", "text/markdown", "Markdown (raw)"),
+    "json": ("json", "application/json", "JSON"),
+    "html": ("html", "text/html", "HTML"),
+}
+UPLOAD_DEFAULT_EXTENSIONS = ("txt", "csv", "docx")
+UPLOAD_STEMS = ("customer-export", "payment-batch", "deploy-credentials", "vendor-invoices", "support-dump")
+UPLOAD_ATTEMPTS = 256
 
 
 # --------------------------------------------------------------------------------------------
@@ -1155,6 +1196,87 @@ class SlackTenant:
             raise ValueError(f"no user {user_id!r}")
         del self.users[index]
         del self.user_ids[index]
+
+    def upload_file(self, change: UploadFile) -> dict[str, Any]:
+        """advance(upload_file): a member uploads a hosted file into a channel ("now"), optionally creating
+        its public link; its content (the corpus' document for its id and name) carries at least one
+        planted payment card or credential. The Audit Logs API gets file_uploaded and, for a public
+        link, file_public_link_created, by the uploader, entity the file. Returns the new file and the
+        audit entries' ids. Runs on the server's event loop like the write methods."""
+        uploader = self._uploader(change.user_id)
+        if change.name is not None and ("/" in change.name or not change.name.isprintable()):
+            raise ValueError("upload_file.name: no '/' nor control characters")
+        now = int(time.time())
+        file_id, name, document = self._sensitive_document(change.name)
+        extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+        filetype, mimetype, pretty = UPLOAD_KINDS.get(extension, ("binary", "application/octet-stream", "Binary"))
+        rng = random.Random(f"slack-upload:{self.name}:{self.seed}:{file_id}")
+        doc = self._file_doc(file_id, uploader, name, filetype, mimetype, pretty, document.size, now, rng)
+        # Uploaded by the member into one channel, hosted by Slack; no other share.
+        doc.update(mode="hosted", is_external=False, external_type="", public_url_shared=change.public)
+        doc.pop("external_id", None)
+        doc.pop("external_url", None)
+        ts = f"{now}.{rng.randrange(10**6):06d}"
+        if change.channel_type == "public_channel":
+            channel_id, channel_name = self.public_channels[rng.randrange(len(self.public_channels))]
+            doc["shares"] = {"public": {channel_id: [self._share(ts, channel_name, uploader.id, False)]}}
+            doc.update(channels=[channel_id], groups=[], ims=[], is_public=True)
+        else:
+            channel_id, channel_name = self.private_channels[rng.randrange(len(self.private_channels))]
+            doc["shares"] = {"private": {channel_id: [self._share(ts, channel_name, uploader.id, False)]}}
+            doc.update(channels=[], groups=[channel_id], ims=[], is_public=False)
+        index = self._insert_file(doc)
+        actions = ["file_uploaded", *(["file_public_link_created"] if change.public else [])]
+        audit_ids = [self.record_audit(action, uploader, index) for action in actions]
+        return {"file": doc, "document": document, "audit_actions": actions, "audit_ids": audit_ids}
+
+    def _uploader(self, user_id: str | None) -> UserRec:
+        if user_id is None:
+            members = [u for u in self.active if not u.admin and not u.guest and not u.deleted]
+            members = members or [u for u in self.active if not u.deleted]
+            if not members:
+                raise ValueError("upload_file: the workspace has no active member to upload")
+            return members[len(self.files) % len(members)]
+        rec = self.urec(user_id)
+        if rec is None or self.user_doc(user_id) is None:
+            raise ValueError(f"upload_file.user_id: no user {user_id!r}")
+        if rec.bot or rec.deleted or rec.invited:
+            raise ValueError(f"upload_file.user_id: {user_id!r} is a bot, deactivated or not yet signed in")
+        return rec
+
+    def _sensitive_document(self, name: str | None) -> tuple[str, str, Document]:
+        """A new file id (and name, unless given) whose corpus document plants a payment card or a credential."""
+        for attempt in range(UPLOAD_ATTEMPTS):
+            file_id = self._ids("F")
+            candidate = name
+            if candidate is None:
+                stem = UPLOAD_STEMS[attempt % len(UPLOAD_STEMS)]
+                extension = UPLOAD_DEFAULT_EXTENSIONS[attempt % len(UPLOAD_DEFAULT_EXTENSIONS)]
+                candidate = f"{stem}-{len(self.files)}.{extension}"
+            extension = candidate.rsplit(".", 1)[-1].lower() if "." in candidate else ""
+            mimetype = UPLOAD_KINDS.get(extension, ("", "application/octet-stream", ""))[1]
+            document = self.contents.corpus.document_for(file_id, candidate, mimetype)
+            if document.expect == "scanned" and any(
+                p.detector == "payment_card" or p.detector.startswith("credential") for p in document.planted
+            ):
+                return file_id, candidate, document
+        raise ValueError(f"upload_file: no content with a planted card or credential in {UPLOAD_ATTEMPTS} tries")
+
+    def _insert_file(self, doc: dict[str, Any]) -> int:
+        """Put a new file where files.list's newest-first order has it; audit entries name files by
+        position, so those at or after it move by one. Returns its position."""
+        key = (-doc["created"], doc["id"])
+        position = bisect.bisect_left([(-f["created"], f["id"]) for f in self.files], key)
+        file_kinds = {k for k, kind in enumerate(AUDIT_KINDS) if kind.entity == "file"}
+        targets = self.ev_target
+        for i, kind_index in enumerate(self.ev_kind):
+            if kind_index in file_kinds and targets[i] >= position:
+                targets[i] += 1
+        self.files.insert(position, doc)
+        self.file_created_desc.insert(position, -doc["created"])
+        if hasattr(self, "_file_by_id"):
+            self._file_by_id[doc["id"]] = doc
+        return position
 
     # ---------------------------------------------------------------- tokens
 
