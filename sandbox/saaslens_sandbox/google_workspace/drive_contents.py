@@ -244,28 +244,3 @@ class DriveContents:
             found = (document.expect, counts, tuple(sorted({p.value for p in document.planted})))
             self._truth[file_id] = found
         return found
-
-
-def parse_range(header: str | None, size: int) -> tuple[int, int] | str | None:
-    """One byte range of an HTTP Range header (RFC 9110 section 14.2) as (start, end exclusive); None
-    for no header or one this server ignores (several ranges, another unit: the whole file is
-    served); "unsatisfiable" for a range past the end."""
-    if not header:
-        return None
-    unit, _, spec = header.partition("=")
-    if unit.strip().lower() != "bytes" or "," in spec:
-        return None
-    first, _, last = spec.strip().partition("-")
-    try:
-        if first == "":
-            length = int(last)
-            if length <= 0:
-                return "unsatisfiable"
-            return max(0, size - length), size
-        start = int(first)
-        end = int(last) + 1 if last else size
-    except ValueError:
-        return None
-    if start >= size or end <= start:
-        return "unsatisfiable"
-    return start, min(end, size)

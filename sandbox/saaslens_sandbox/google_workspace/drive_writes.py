@@ -34,8 +34,9 @@ from starlette.responses import Response, StreamingResponse
 
 from saaslens_sandbox.core import json_response
 from saaslens_sandbox.google_workspace import writes
-from saaslens_sandbox.google_workspace.drive_contents import FOLDER, parse_range
+from saaslens_sandbox.google_workspace.drive_contents import FOLDER
 from saaslens_sandbox.kit.content import EXPORT_FORMATS
+from saaslens_sandbox.kit.ranges import parse_range
 
 if TYPE_CHECKING:
     from saaslens_sandbox.google_workspace.api import GoogleWorkspacePersonality

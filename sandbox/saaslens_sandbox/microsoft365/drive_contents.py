@@ -213,28 +213,3 @@ class DriveContents:
             return False
         wanted = hmac.new(self._key, f"{item_id}:{expires_text}".encode(), hashlib.sha256).hexdigest()[:40]
         return hmac.compare_digest(wanted, mac)
-
-
-def parse_range(header: str | None, size: int) -> tuple[int, int] | str | None:
-    """An HTTP Range header (RFC 9110 section 14.2) for one byte range: (start, end exclusive); None for
-    no header or one ignored (several ranges, another unit: the whole file is served, which the page
-    allows); "unsatisfiable" for a range past the end."""
-    if not header:
-        return None
-    unit, _, spec = header.partition("=")
-    if unit.strip().lower() != "bytes" or "," in spec:
-        return None
-    first, _, last = spec.strip().partition("-")
-    try:
-        if first == "":
-            length = int(last)
-            if length <= 0:
-                return "unsatisfiable"
-            return max(0, size - length), size
-        start = int(first)
-        end = int(last) + 1 if last else size
-    except ValueError:
-        return None
-    if start >= size or end <= start:
-        return "unsatisfiable"
-    return start, min(end, size)

@@ -75,10 +75,11 @@ from saaslens_sandbox.core import Personality, Scope, TenantSpec, json_response,
 from saaslens_sandbox.kit.audit import newest_first, window
 from saaslens_sandbox.kit.auth import bearer_token, challenge, oauth_error_body
 from saaslens_sandbox.kit.paging import PagingStyle, b64url, unb64url
+from saaslens_sandbox.kit.ranges import parse_range
 from saaslens_sandbox.kit.ratelimit import retry_after_seconds
 from saaslens_sandbox.microsoft365 import workforce as microsoft365_workforce
 from saaslens_sandbox.microsoft365.delta import DELTA_PAGE, DeltaTokenError, DirectoryChange, DirectoryChanges
-from saaslens_sandbox.microsoft365.drive_contents import LABEL_EXTENSIONS, Recycled, extension, parse_range
+from saaslens_sandbox.microsoft365.drive_contents import LABEL_EXTENSIONS, Recycled, extension
 from saaslens_sandbox.microsoft365.tenant import (
     DAY_MS,
     GRAPH_APP_ID,

@@ -83,9 +83,10 @@ from starlette.routing import Route
 from saaslens_sandbox.core import Personality, Scope, TenantSpec, json_response, request_origin, server_start_time
 from saaslens_sandbox.kit.auth import bearer_token
 from saaslens_sandbox.kit.paging import PagingStyle
+from saaslens_sandbox.kit.ranges import parse_range
 from saaslens_sandbox.kit.ratelimit import retry_after_seconds
 from saaslens_sandbox.slack import workforce as slack_workforce
-from saaslens_sandbox.slack.contents import FILE_HOST_URL, SIGN_IN_PAGE, parse_range
+from saaslens_sandbox.slack.contents import FILE_HOST_URL, SIGN_IN_PAGE
 from saaslens_sandbox.slack.generator import (
     AUDIT_ACTIONS,
     AUDIT_KINDS,

@@ -51,30 +51,6 @@ def file_urls(team_id: str, file_id: str, name: str) -> tuple[str, str]:
     return f"{base}/{quoted}", f"{base}/download/{quoted}"
 
 
-def parse_range(header: str | None, size: int) -> tuple[int, int] | str | None:
-    """One HTTP byte range (RFC 9110 section 14.2) as (start, end exclusive); None for no header or one
-    that is ignored (several ranges, another unit: the whole file is served); "unsatisfiable" past the end."""
-    if not header:
-        return None
-    unit, _, spec = header.partition("=")
-    if unit.strip().lower() != "bytes" or "," in spec:
-        return None
-    first, _, last = spec.strip().partition("-")
-    try:
-        if first == "":
-            length = int(last)
-            if length <= 0:
-                return "unsatisfiable"
-            return max(0, size - length), size
-        start = int(first)
-        end = int(last) + 1 if last else size
-    except ValueError:
-        return None
-    if start < 0 or start >= size or end <= start:
-        return "unsatisfiable"
-    return start, min(end, size)
-
-
 class FileContents:
     """The bytes behind one workspace's hosted files, and which files were deleted with files.delete."""
 
