@@ -18,7 +18,7 @@ from typing import IO, Any
 
 from saaslens.connectors.kit import FetchedContent, FileContents, Row
 from saaslens.connectors.microsoft365.connector import Microsoft365Connector
-from saaslens.http import InsecureURLError, NotFoundError, RedirectRefusedError, api_path
+from saaslens.http import NotFoundError, api_path
 
 # Where Graph's preauthenticated download URLs point: SharePoint Online and OneDrive for Business
 # (<tenant>.sharepoint.com, <tenant>-my.sharepoint.com and their national-cloud equivalents), OneDrive
@@ -119,11 +119,9 @@ def fetch(connector: Microsoft365Connector, row: Row, sink: IO[bytes], max_bytes
     storage host's Content-Length before the body is read). 404 itemNotFound (deleted since the listing)
     is NotFoundError, 403 accessDenied PermissionDeniedError."""
     path = api_path("/v1.0/drives", drive_of(row), "items", str(row["file_id"]), "content")
-    try:
-        downloaded = connector.client.download(path, sink, max_bytes=max_bytes, unauthenticated_hosts=STORAGE_HOSTS)
-    except InsecureURLError as exc:
-        # A Location on a storage host over plain http: a hostile or broken answer about this one file.
-        raise RedirectRefusedError(str(exc), status=302, method="GET") from None
+    # A storage Location over plain http is refused by the HTTP layer (RedirectRefusedError), as any
+    # redirect off the listed hosts is: a failed file, never the token sent elsewhere.
+    downloaded = connector.client.download(path, sink, max_bytes=max_bytes, unauthenticated_hosts=STORAGE_HOSTS)
     served = (downloaded.content_type or "").split(";", 1)[0].strip().lower()
     listed = row.get("mime_type")
     # The listing's MIME type is the file's; storage hosts often serve application/octet-stream.
