@@ -116,7 +116,7 @@ def generate_lake(
     broad = _broad_scope_examples()
     now_us = int(now.timestamp() * US)
     people = max(accounts_per_instance * 2, 10)
-    counts = {"accounts": 0, "activities": 0, "files": 0, "app_permissions": 0}
+    counts = {"accounts": 0, "activities": 0, "files": 0, "file_scans": 0, "app_permissions": 0}
     for app, name in instances:
         part = f"app={app}/instance={name}"
         n = accounts_per_instance
@@ -210,7 +210,9 @@ def generate_lake(
         )
         counts["app_permissions"] += len(grants)
         if app in FILE_APPS:
-            counts["files"] += _write_files(root, rng, app, name, part, newest, snap, account_id, email, n // 2)
+            visibility = _write_files(root, rng, app, name, part, newest, snap, account_id, email, n // 2)
+            counts["files"] += len(visibility)
+            counts["file_scans"] += _write_scans(root, rng, app, name, visibility, now)
         counts["activities"] += _write_events(root, rng, app, name, part, email, now_us, events_per_instance)
         counts["accounts"] += n
         ended = now - (timedelta(days=5) if (app, name) in stale else timedelta(minutes=30))
@@ -249,7 +251,8 @@ def _broad_scope_examples() -> dict[str, list[str]]:
     return examples
 
 
-def _write_files(root, rng, app, name, part, newest, snap, account_id, email, count) -> int:
+def _write_files(root, rng, app, name, part, newest, snap, account_id, email, count) -> np.ndarray:
+    """Write the files and shares; return each file's visibility."""
     owner = rng.integers(0, len(account_id), size=count)
     visibility = rng.choice(VISIBILITY, size=count, p=VISIBILITY_P)
     when = _ts(np.full(count, snap["snapshot_at"][0].value))
@@ -293,7 +296,65 @@ def _write_files(root, rng, app, name, part, newest, snap, account_id, email, co
             "is_external": ~public,
         },
     )
-    return count
+    return visibility
+
+
+def _write_scans(root: Path, rng, app: str, name: str, visibility: np.ndarray, now: datetime) -> int:
+    """Content-inspection rows for a fifth of the files and every public one: each scanned once or
+    twice (the newer scan is the file's current state), a scan breaking zero to two policies of
+    include/dlp_policies.yaml with a dlp_matches row per policy's first detector. Policy-free
+    scans and stale broken ones test that the findings read only the newest scan."""
+    from saaslens.dlp.policies import load_policies
+    from saaslens.lake.writer import atomic_write, to_arrow
+
+    policies = load_policies().policies
+    scans: list[dict[str, Any]] = []
+    matches: list[dict[str, Any]] = []
+    files = len(visibility)
+    chosen = set(rng.choice(files, size=max(files // 5, 1), replace=False).tolist())
+    for index in sorted(chosen | set(np.flatnonzero(visibility == "public").tolist())):
+        file_id = f"{name}-f{index}"
+        for rescan in range(int(rng.integers(1, 3))):
+            when = now - timedelta(hours=2 - rescan)
+            scan_id = f"{file_id}-scan{rescan}"
+            broken = [policies[int(k)] for k in rng.choice(len(policies), size=int(rng.integers(0, 3)), replace=False)]
+            scans.append(
+                {
+                    "app": app,
+                    "instance": name,
+                    "file_id": file_id,
+                    "content_version": f"v{rescan}",
+                    "scan_id": scan_id,
+                    "run_id": "bench",
+                    "trigger": "periodic",
+                    "scanned_at": when,
+                    "status": "scanned",
+                    "visibility": "private",
+                    "matches": 3 * len(broken),
+                    "policies": [p.id for p in broken],
+                    "policy_version": "bench",
+                }
+            )
+            matches.extend(
+                {
+                    "app": app,
+                    "instance": name,
+                    "file_id": file_id,
+                    "scan_id": scan_id,
+                    "scanned_at": when,
+                    "detector": policy.detectors[0],
+                    "severity": policy.severity,
+                    "count": 3,
+                    "masked_preview": "****",
+                    "policies": [policy.id],
+                }
+                for policy in broken
+            )
+    for table, rows in (("dlp_matches", matches), ("file_scans", scans)):
+        if rows:
+            directory = root / table / f"app={app}" / f"instance={name}" / f"scan_date={now:%Y-%m-%d}"
+            atomic_write(directory / "bench.parquet", to_arrow(table, rows))
+    return len(scans)
 
 
 def _write_events(root, rng, app, name, part, email, now_us, total) -> int:
@@ -472,7 +533,27 @@ def pandas_findings(root: Path, now: datetime, params: dict[str, dict[str, Any]]
     # accounts sharing a key are one person, transitively (label propagation to a fixpoint). The
     # raw-JSON aliases the view also reads are null in the generated lake, so they are left out.
     out["orphaned_accounts"] = _pandas_orphaned(accounts)
+    out.update(_pandas_dlp(root, files))
     return out
+
+
+def _pandas_dlp(root: Path, files) -> dict[str, int]:
+    """The two content-inspection findings: a row per (file, policy) its newest scan breaks, and the
+    files among them public now under a policy that asks to remove the public link."""
+    from saaslens.dlp.policies import load_policies
+
+    scans = _read(root, "file_scans", ["app", "instance", "file_id", "scan_id", "scanned_at", "policies"])
+    newest = scans.sort_values(["scanned_at", "scan_id"]).groupby(["app", "instance", "file_id"]).tail(1)
+    broken = newest.explode("policies").dropna(subset=["policies"]).rename(columns={"policies": "policy"})
+    broken = broken[["app", "instance", "file_id", "policy"]].drop_duplicates()
+    unlink = {p.id for p in load_policies().policies if "remove_public_link" in {str(a) for a in p.actions}}
+    public = broken[broken["policy"].isin(unlink)].merge(
+        files[files["visibility"] == "public"][["app", "instance", "file_id"]], on=["app", "instance", "file_id"]
+    )
+    return {
+        "dlp_policy_violations": len(broken),
+        "sensitive_files_with_public_links": len(public[["app", "instance", "file_id"]].drop_duplicates()),
+    }
 
 
 def _pandas_orphaned(accounts) -> int:

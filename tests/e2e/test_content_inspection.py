@@ -18,11 +18,14 @@ import pytest
 from saaslens.catalog.build import build_catalog
 from saaslens.config import InstanceConfig
 from saaslens.connectors import registry
+from saaslens.dlp.policies import load_policies
+from saaslens.findings import load_findings, run_finding
 from saaslens.lake.writer import Lake
 from saaslens.reports.build import build_report
 from saaslens.runner.content_scan import ContentScanResult, changed_files, scan_contents
 from saaslens_sandbox.core import SandboxServer, TenantSpec
 from tests.e2e import lake_sync
+from tests.oracles.workforce import collect_facts
 
 pytestmark = pytest.mark.integration
 
@@ -102,6 +105,41 @@ def test_matches_equal_the_oracle(scanned, app):
     extra = {k: v for k, v in got.items() if k not in expected}
     assert not missed and not extra, f"missed or miscounted: {missed}; reported without a plant: {extra}"
     assert result.matches == sum(expected.values()) and expected
+
+
+def expected_dlp_findings(app: str, truth: dict[str, Any]) -> dict[str, set[tuple[str, ...]]]:
+    """The two content findings from the tenant's ground truth: the oracle's counts per file and
+    detector, each file's exposure as the provider objects give it (tests/oracles), and the policies
+    of include/dlp_policies.yaml read as documented (docs/dlp.md): enough hits of a policy's
+    detectors (a ``credential:<kind>`` hit counts for ``credential``) at an exposure it names."""
+    facts = collect_facts({(app, tenant(app)): truth}, {(app, tenant(app)): tenant(app)})
+    visibility = {f.file_id: f.visibility for f in facts.files}
+    violations: set[tuple[str, ...]] = set()
+    public_links: set[tuple[str, ...]] = set()
+    for file_id, counts in truth["dlp"]["matches"].items():
+        for policy in load_policies().policies:
+            hits = sum(n for d, n in counts.items() if d in policy.detectors or d.split(":")[0] in policy.detectors)
+            if hits < policy.min_count or visibility.get(file_id) not in policy.exposure:
+                continue
+            violations.add((app, tenant(app), file_id, policy.id))
+            if visibility[file_id] == "public" and "remove_public_link" in policy.actions:
+                public_links.add((app, tenant(app), file_id))
+    return {"dlp_policy_violations": violations, "sensitive_files_with_public_links": public_links}
+
+
+@pytest.mark.parametrize("app", APPS)
+def test_content_findings_equal_the_policies_applied_to_the_oracle(scanned, app):
+    lake, _, truth = scanned[app]
+    expected = expected_dlp_findings(app, truth)
+    findings = {f.id: f for f in load_findings()}
+    with duckdb.connect(str(build_catalog(lake.root)), read_only=True) as con:
+        for finding_id, keys in expected.items():
+            finding = findings[finding_id]
+            got = {tuple(row[c] for c in finding.key) for row in run_finding(con, finding, {}).to_pylist()}
+            assert got == keys, (finding_id, sorted(got ^ keys)[:10])
+    assert expected["dlp_policy_violations"], "the corpus plants values some policy forbids"
+    if app != "slack":  # Slack's public files are those with a public link, planted by the workforce
+        assert expected["sensitive_files_with_public_links"], "a planted public file breaks a policy"
 
 
 @pytest.mark.parametrize("app", APPS)
