@@ -330,6 +330,8 @@ def test_a_user_google_will_not_impersonate_is_skipped_not_fatal(private_key):
         if request.url.path == "/admin/directory/v1/users":
             users = [{"id": "1", "primaryEmail": "liz@example.com"}, {"id": "2", "primaryEmail": "gone@example.com"}]
             return httpx.Response(200, json={"users": users})
+        if request.url.path == "/v2/labels":  # the Drive Labels API: this customer has defined none
+            return httpx.Response(200, json={"labels": []})
         assert request.url.path == "/drive/v3/files"
         me = request.headers["Authorization"].removeprefix("Bearer ya29.")
         return httpx.Response(200, json={"files": files if me == "liz@example.com" else []})

@@ -134,9 +134,9 @@ def test_ids_after_sort_after_and_stay_okta_shaped():
 
 
 def test_static_personalities_refuse_advance():
-    spec = TenantSpec(app="slack", name="static", users=5)
-    with pytest.raises(AdvanceNotSupported, match=r"slack personality .* does not support advance"):
-        personality_class("slack")(spec, "/slack/static").advance({"events": 1})
+    spec = TenantSpec(app="github", name="static", users=5)
+    with pytest.raises(AdvanceNotSupported, match=r"github personality .* does not support advance"):
+        personality_class("github")(spec, "/github/static").advance({"events": 1})
 
 
 def test_tie_runs_and_hostile_values_are_options():
