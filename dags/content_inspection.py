@@ -1,5 +1,6 @@
-"""One content-inspection (DLP) DAG per connected app instance whose files saaslens can read:
-scheduled (include/dlp_policies.yaml) and triggered by file changes the instance's activities report.
+"""One Airflow content-inspection (DLP) DAG per connected app instance whose files saaslens can
+read: scheduled (include/dlp_policies.yaml) and triggered by file changes the instance's activities
+report. (Airflow's DAG discovery safe mode only parses files that name both "airflow" and "dag".)
 
 All logic lives in include/saaslens/; see saaslens.orchestration.content_dag.
 """

@@ -79,6 +79,15 @@ def test_content_inspection_dag_per_instance_with_file_contents(parsed):
             assert "AssetOrTimeSchedule" in dag["schedule"], dag["schedule"]
 
 
+def test_every_dag_file_passes_airflows_safe_mode_discovery():
+    """With dag_discovery_safe_mode (on by default) the DAG processor skips a file unless it names
+    both "airflow" and "dag"; a DAG file that does not is silently never parsed."""
+    from airflow.utils.file import might_contain_dag
+
+    skipped = [p.name for p in sorted(DAGS.glob("*.py")) if not might_contain_dag(str(p), safe_mode=True)]
+    assert not skipped, f"Airflow's safe mode would never parse {skipped}"
+
+
 def test_okta_dag_shape(parsed):
     dag = parsed["dags"]["saaslens_okta_acme"]
     assert dag["tasks"] == sorted(["authenticate", "users", "groups", "privileges", "app_permissions", "activities"])
