@@ -654,7 +654,7 @@ class GoogleWorkspacePersonality(Personality):
             Route(
                 f"{r}/activity/users/{{user_key}}/applications/{{application}}", self._endpoint(self.list_activities)
             ),
-            Route("/drive/v3/files", self._endpoint(self.list_files)),
+            Route("/drive/v3/files", self._endpoint(self._files_collection), methods=["GET", "POST"]),
             Route("/drive/v3/files/generateIds", self._endpoint(self._bound(drive_writes.ids))),
             Route("/drive/v3/files/{file_id}", self._endpoint(self._bound(writes.file)), methods=["GET", "PATCH"]),
             Route("/drive/v3/files/{file_id}/export", self._endpoint(self._bound(drive_writes.export))),
@@ -667,8 +667,8 @@ class GoogleWorkspacePersonality(Personality):
             Route("/v2/labels", self._endpoint(self._bound(drive_writes.list_labels))),
             Route(
                 "/drive/v3/files/{file_id}/permissions",
-                self._endpoint(self._bound(drive_writes.create_permission)),
-                methods=["POST"],
+                self._endpoint(self._bound(drive_writes.permissions_collection)),
+                methods=["GET", "POST"],
             ),
             Route(
                 "/drive/v3/files/{file_id}/permissions/{permission_id}",
@@ -687,6 +687,12 @@ class GoogleWorkspacePersonality(Personality):
 
     def forget(self, kind: str, object_id: str) -> dict[str, Any]:
         return writes.forget(self, kind, object_id)
+
+    async def _files_collection(self, request: Request) -> Response:
+        """files.list (GET) and files.create with metadata only (POST): drive_writes.create."""
+        if request.method == "POST":
+            return await drive_writes.create(self, request)
+        return await self.list_files(request)
 
     def _endpoint(self, handler: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:

@@ -12,14 +12,25 @@ Pages relied on (besides those of drive_contents.py):
   https://developers.google.com/workspace/drive/api/reference/rest/v3/files/update
 * files.create with ``uploadType=multipart``: ``POST /upload/drive/v3/files``, a ``multipart/related``
   body of the JSON metadata then the media (https://developers.google.com/workspace/drive/api/guides/manage-uploads)
+* files.create with metadata only: ``POST /drive/v3/files`` (a folder is mimeType
+  ``application/vnd.google-apps.folder``): https://developers.google.com/workspace/drive/api/guides/folder
 * permissions.create: ``POST /drive/v3/files/{fileId}/permissions`` (``sendNotificationEmail``), answers
-  the Permission: https://developers.google.com/workspace/drive/api/reference/rest/v3/permissions/create
+  the Permission: https://developers.google.com/workspace/drive/api/reference/rest/v3/permissions/create ;
+  permissions.list: ``GET`` on the same path, ``pageSize`` at most 100, ``nextPageToken``:
+  https://developers.google.com/workspace/drive/api/reference/rest/v3/permissions/list
+* Moving into a folder needs "Add items to the folder", writer or above
+  (https://developers.google.com/workspace/drive/api/guides/ref-roles); a folder the caller cannot
+  open answers "File not found".
 * The Drive log (https://developers.google.com/workspace/admin/reports/v1/appendix/activity/drive):
   ``trash`` and ``untrash``, ``move`` (source_folder_id/_title, destination_folder_id/_title),
   ``upload``, ``change_user_access`` / ``change_document_access_scope`` / ``change_document_visibility``.
 
-Not confirmed: the Drive log's events for a label applied through the API (none is written here), the
-error without the labels feature (403 PERMISSION_DENIED here), 416 for a Range past the end.
+Not confirmed: the Drive log's events for a label applied through the API (none is written here: Google's
+Drive log page as stored here shows none; third-party parsers list label_applied / label_field_value_changed
+/ label_removed under the Rules log, applicationName=rules, which saaslens does not read), the error without
+the labels feature (403 PERMISSION_DENIED here), 416 for a Range past the end. Approximation: the generated
+files sit in My Drive folders the sandbox does not list (each file's ``parents``); the user whose Drive
+holds one may move a file back into it, and nobody else can add to it.
 """
 
 from __future__ import annotations
@@ -137,6 +148,33 @@ async def export(p: GoogleWorkspacePersonality, request: Request) -> Response:
 # -- files.update: trash, untrash, move ------------------------------------------------------------------
 
 
+def unlisted_folders(p: GoogleWorkspacePersonality) -> dict[str, int]:
+    """The My Drive folders the generated files sit in (each user's root and folders the sandbox
+    does not list as files), by id, with the user whose Drive holds them: taken once from the
+    generated files, before any move, so a file moved away can be moved back."""
+    found: dict[str, int] | None = getattr(p.tenant, "_unlisted_folders", None)
+    if found is None:
+        found = {}
+        for index, item in enumerate(p.tenant.files):
+            for parent in item.get("parents") or []:
+                if parent not in p.tenant.file_index:
+                    found.setdefault(parent, p.tenant.file_owner[index])
+        setattr(p.tenant, "_unlisted_folders", found)  # noqa: B010 - the tenant is generator.py's
+    return found
+
+
+def _can_add_to(p: GoogleWorkspacePersonality, folder_id: str, subject: int | None) -> bool:
+    """Whether `subject` may add an item to the folder: its owner or a writer ("Add items to the
+    folder" needs writer or above, https://developers.google.com/workspace/drive/api/guides/ref-roles);
+    a folder they cannot open is "File not found"."""
+    folder = p.tenant.file_index.get(folder_id)
+    if folder is None:
+        return subject is not None and unlisted_folders(p).get(folder_id) == subject
+    if p.tenant.files[folder]["mimeType"] != FOLDER or folder in p.tenant.deleted_files:
+        return False
+    return writes.can_share(p, folder, subject)
+
+
 def _folder_title(p: GoogleWorkspacePersonality, folder_id: str) -> str:
     index = p.tenant.file_index.get(folder_id)
     return str(p.tenant.files[index]["name"]) if index is not None else ""
@@ -147,6 +185,7 @@ async def update(p: GoogleWorkspacePersonality, request: Request) -> Response:
     body = _body(await request.body())
     params = request.query_params
     with p._lock:
+        unlisted_folders(p)  # taken before the first move changes any parents
         grant, index = writes._open_file(p, request, DRIVE_WRITE)
         item = p.tenant.files[index]
         owner = p.tenant.file_owner[index] == grant.subject
@@ -165,12 +204,7 @@ async def update(p: GoogleWorkspacePersonality, request: Request) -> Response:
             if not writes.can_share(p, index, grant.subject):
                 raise writes._insufficient()
             for folder_id in add:
-                folder = p.tenant.file_index.get(folder_id)
-                if (
-                    folder is None
-                    or p.tenant.files[folder]["mimeType"] != FOLDER
-                    or not writes.can_share(p, folder, grant.subject)
-                ):
+                if not _can_add_to(p, folder_id, grant.subject):
                     raise api.GoogleError(404, f"File not found: {folder_id}.", "notFound", location="fileId")
             parents = [x for x in item.get("parents", []) if x not in remove] + [x for x in add if x not in remove]
             if len(parents) > 1:
@@ -243,6 +277,57 @@ async def upload(p: GoogleWorkspacePersonality, request: Request) -> Response:
         p.tenant.contents.upload(p.tenant.files[index], data)
         writes._record(p, "drive", grant.subject, request, [_event(p, index, "upload", "access")])
         return json_response(p._render_file(index, grant.subject))
+
+
+async def create(p: GoogleWorkspacePersonality, request: Request) -> Response:
+    """files.create with metadata only (``POST /drive/v3/files``, e.g. a folder: mimeType
+    ``application/vnd.google-apps.folder``): a new private item owned by the caller, in at most one
+    folder the caller can add to; the Drive log's ``create``."""
+    api = _api()
+    grant = p._grant(request, DRIVE_WRITE, admin=False)
+    metadata = _body(await request.body())
+    parents = metadata.get("parents") or []
+    name = metadata.get("name") or "Untitled"
+    if not isinstance(name, str) or not isinstance(parents, list) or len(parents) > 1:
+        raise api._invalid("name" if not isinstance(name, str) else "parents")
+    assert grant.subject is not None
+    with p._lock:
+        for folder_id in parents:
+            if not _can_add_to(p, str(folder_id), grant.subject):
+                raise api.GoogleError(404, f"File not found: {folder_id}.", "notFound", location="fileId")
+        file_id = metadata.get("id") or generate_ids(p, 1)[0]
+        if file_id in p.tenant.file_index:
+            raise api.GoogleError(409, "A file already exists with the provided ID.", "fileIdInUse")
+        mime = str(metadata.get("mimeType") or "application/octet-stream")
+        index = p.tenant.add_file(grant.subject, str(file_id), name, mime, [str(x) for x in parents],
+                                  int(p.now() * 1000))  # fmt: skip
+        if mime != FOLDER:
+            p.tenant.contents.upload(p.tenant.files[index], b"")
+        writes._record(p, "drive", grant.subject, request, [_event(p, index, "create", "access")])
+        return json_response(p._render_file(index, grant.subject))
+
+
+async def permissions_collection(p: GoogleWorkspacePersonality, request: Request) -> Response:
+    """permissions.list (GET: ``pageSize`` 1..100, ``pageToken``, ``fields``; listed only to a user
+    who can share the file) and permissions.create (POST):
+    https://developers.google.com/workspace/drive/api/reference/rest/v3/permissions/list"""
+    if request.method == "POST":
+        return await create_permission(p, request)
+    api = _api()
+    params = request.query_params
+    with p._lock:
+        grant, index = writes._open_file(p, request, writes.DRIVE_READ)
+        if not writes.can_share(p, index, grant.subject):
+            raise writes._insufficient()
+        size = api._int_param(params, "pageSize", 100, 1, 100)
+        permissions = [dict(x) for x in p.tenant.files[index]["permissions"]]
+        page, token = api.offset_page(permissions, params, f"permissions:{p.tenant.files[index]['id']}", size)
+    fields = api.parse_fields(params.get("fields") or "kind,nextPageToken,permissions(id,type,kind,role)")
+    api.check_fields(fields, {"kind": None, "nextPageToken": None, "permissions": api.FILE_SCHEMA["permissions"]})
+    body: dict[str, Any] = {"kind": "drive#permissionList", "permissions": page}
+    if token:
+        body["nextPageToken"] = token
+    return json_response(api.apply_fields(body, fields))
 
 
 async def create_permission(p: GoogleWorkspacePersonality, request: Request) -> Response:
