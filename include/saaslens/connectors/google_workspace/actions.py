@@ -17,6 +17,9 @@ Pages relied on (methods, bodies, scopes; response codes as Google documents the
   https://developers.google.com/workspace/admin/directory/reference/rest/v1/roleAssignments/delete
 - files.get, permissions.get / permissions.delete (``supportsAllDrives``):
   https://developers.google.com/workspace/drive/api/reference/rest/v3/permissions/delete
+- the file actions (trash_file, restrict_to_owner, quarantine_file, apply_sensitivity_label): files.update,
+  permissions.list / create / delete, files.modifyLabels and the Labels API; their pages are listed above
+  those actions below
 - The audit events they leave: Admin log USER_SETTINGS events SUSPEND_USER, UNSUSPEND_USER,
   CHANGE_PASSWORD_ON_NEXT_LOGIN, RESET_SIGNIN_COOKIES, REVOKE_3LO_TOKEN, DELEGATED_ADMIN_SETTINGS
   UNASSIGN_ROLE (https://developers.google.com/workspace/admin/reports/v1/appendix/activity/admin-user-settings) and
@@ -27,21 +30,33 @@ Pages relied on (methods, bodies, scopes; response codes as Google documents the
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 from saaslens.connectors.google_workspace.connector import (
     AUDIT_SCOPE,
     DIRECTORY,
+    LABELS_SCOPE,
     REPORTS,
     TOKEN_SCOPE,
     USER_SCOPE,
     GoogleWorkspaceConnector,
     S,
 )
-from saaslens.connectors.kit import Action, ActionOutcome, ActionPlan, PlannedRequest, Target, Verification, send_plan
+from saaslens.connectors.kit import (
+    Action,
+    ActionOutcome,
+    ActionPlan,
+    PlannedRequest,
+    Target,
+    Verification,
+    send_plan,
+    send_request,
+)
 from saaslens.http import ApiClient, PermissionDeniedError, api_path
 from saaslens.http.errors import ApiError, AuthenticationError, MalformedResponseError, NotFoundError
+from saaslens.http.pagination import PageTokenPaginator
 from saaslens.transform_utils import iso_z
 from saaslens.vocabulary import Remedy, TargetKind
 
@@ -497,6 +512,434 @@ def verify_remove_permission(connector: GoogleWorkspaceConnector, outcome: Actio
     return Verification(permission is None, after, audit, "permission gone" if permission is None else "still there")
 
 
+# -- Drive files: trash, restrict to the owner, quarantine, label ----------------------------------------
+#
+# Pages relied on:
+# - files.update (PATCH, patch semantics; ``trashed``; ``addParents`` / ``removeParents``; ``supportsAllDrives``):
+#   https://developers.google.com/workspace/drive/api/reference/rest/v3/files/update
+# - trash: "Only the file owner can trash a file", else insufficientFilePermissions; restorable within 30 days
+#   (https://developers.google.com/workspace/drive/api/guides/delete). Which shared drive roles may trash an
+#   item is in the roles table (https://developers.google.com/workspace/drive/api/guides/ref-roles), whose
+#   marks the stored copy does not show: not confirmed here.
+# - permissions.list / permissions.create / permissions.delete; "Inherited permissions can't be removed from a
+#   file or folder in a shared drive", and a folder's permissions propagate to what is moved into it
+#   (https://developers.google.com/workspace/drive/api/guides/manage-sharing); a user's permissionId is
+#   "the user's ID as visible in Permission resources" (User, drive.v3 discovery document; Drive v2's
+#   permissions.getIdForEmail: "An ID for a user or group as seen in Permission items")
+# - moving needs "Add items to the folder" on the destination, writer or above
+#   (https://developers.google.com/workspace/drive/api/guides/ref-roles); a file has one parent ("Adding
+#   files to multiple folders is no longer supported", parents.insert in Drive v2); a folder is a file of
+#   mimeType application/vnd.google-apps.folder (https://developers.google.com/workspace/drive/api/guides/folder)
+# - files.modifyLabels (labelModifications: labelId, fieldModifications setSelectionValues / unsetValues,
+#   removeLabel; atomic; scopes drive, drive.file, drive.metadata):
+#   https://developers.google.com/workspace/drive/api/reference/rest/v3/files/modifyLabels and the Labels API
+#   labels.list: https://developers.google.com/workspace/drive/labels/reference/rest/v2/labels/list
+# - Drive log events trash / untrash / move / change_user_access / change_document_access_scope:
+#   https://developers.google.com/workspace/admin/reports/v1/appendix/activity/drive
+
+FILES = "drive/v3/files"
+FOLDER_MIME = "application/vnd.google-apps.folder"
+ITEM_FIELDS = "id,name,mimeType,driveId,trashed,parents,owners(emailAddress,permissionId)"
+LIST_PERMISSION_FIELDS = (
+    "nextPageToken,permissions(id,type,role,emailAddress,domain,allowFileDiscovery,deleted,permissionDetails)"
+)
+ALL_DRIVES = "supportsAllDrives=true"
+
+
+def _option(connector: GoogleWorkspaceConnector, name: str) -> str:
+    value = getattr(connector.options, name)
+    if not value:
+        raise ApiError(
+            f"the instance option {name} is not set: set it in include/connected_apps.yaml (options.{name}) "
+            "before planning this action"
+        )
+    return str(value)
+
+
+def _read_item(
+    connector: GoogleWorkspaceConnector, file_id: str, subject: str, params: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """files.get as `subject`: what these actions need of a file (404 raises NotFoundError)."""
+    client = _drive(connector)
+    path = api_path(FILES, file_id)
+    query = {"supportsAllDrives": "true", "fields": ITEM_FIELDS, **(params or {})}
+    with connector.delegated(DRIVE_WRITE_SCOPE).acting_as(subject):
+        item = _object(client.get_json(path, query), "files.get's answer", client, path)
+    if str(item.get("id")) != file_id:
+        raise MalformedResponseError("files.get answered about another file", method="GET", url=client.url_for(path))
+    return item
+
+
+def _permissions(connector: GoogleWorkspaceConnector, file_id: str, subject: str) -> list[dict[str, Any]]:
+    """permissions.list as `subject` (who must be able to share the file), every page."""
+    client = _drive(connector)
+    path = api_path(FILES, file_id, "permissions")
+    params = {"supportsAllDrives": "true", "pageSize": 100, "fields": LIST_PERMISSION_FIELDS}
+    with connector.delegated(DRIVE_WRITE_SCOPE).acting_as(subject):
+        found = list(client.iter_items(path, PageTokenPaginator("permissions"), params))
+    return [p for p in found if isinstance(p, dict) and isinstance(p.get("id"), str) and p["id"]]
+
+
+def _inherited(permission: Mapping[str, Any]) -> bool:
+    """A shared drive item's permission that comes only from the drive or a folder above it
+    (permissionDetails[].inherited): Drive does not let it be removed on the item."""
+    details = permission.get("permissionDetails")
+    return (
+        isinstance(details, list)
+        and bool(details)
+        and all(isinstance(d, dict) and d.get("inherited") is True for d in details)
+    )
+
+
+def _removable(permission: Mapping[str, Any]) -> bool:
+    return permission.get("role") not in ("owner", "organizer") and not _inherited(permission)
+
+
+def _permission_state(permission: Mapping[str, Any]) -> dict[str, Any]:
+    keys = ("id", "type", "role", "emailAddress", "domain", "allowFileDiscovery", "deleted")
+    state = {key: permission[key] for key in keys if key in permission}
+    state["inherited"] = _inherited(permission)
+    return state
+
+
+def _create_permission(file_id: str, permission: Mapping[str, Any]) -> PlannedRequest | None:
+    """permissions.create giving a removed permission back (same type, role, email address or domain,
+    link discoverability), under the grantee's id again for a user or group; None for a deleted
+    account's, which Drive cannot grant to."""
+    if permission.get("deleted") is True or permission.get("type") not in ("user", "group", "domain", "anyone"):
+        return None
+    notify = "&sendNotificationEmail=false" if permission.get("type") in ("user", "group") else ""
+    path = api_path(FILES, file_id, "permissions") + f"?{ALL_DRIVES}{notify}"
+    return PlannedRequest("POST", path, _recreate(permission))
+
+
+def _file_and_actor(connector: GoogleWorkspaceConnector, target: Target) -> tuple[dict[str, Any], str]:
+    """The file as its owner sees it (the admin for a shared drive's item) and whom to act as."""
+    found, acting_as = file_owner(connector, target)
+    return _read_item(connector, str(found["id"]), acting_as), acting_as
+
+
+def _item_state(item: Mapping[str, Any], acting_as: str) -> dict[str, Any]:
+    parents = item.get("parents")
+    return {
+        "file_id": str(item.get("id")),
+        "file_name": str(item.get("name") or ""),
+        "shared_drive": str(item["driveId"]) if item.get("driveId") else None,
+        "trashed": item.get("trashed") is True,
+        "parents": [str(x) for x in parents] if isinstance(parents, list) else [],
+        "acting_as": acting_as,
+    }
+
+
+def apply_drive_plan(connector: GoogleWorkspaceConnector, plan: ActionPlan) -> ActionOutcome:
+    """Send a plan's requests (or its undo's), each as the user the plan names for it in
+    ``before["send_as"]``: the owner for their file, the admin for the quarantine folder. None is
+    documented as safe to repeat (a repeated permissions.create or delete is not the same request),
+    so none is retried after a timeout; verify finds out what took effect."""
+    if plan.noop:
+        return ActionOutcome(plan=plan, applied=False, detail="already in the wanted state; nothing sent")
+    send_as = plan.before.get("send_as")
+    if not isinstance(send_as, list) or len(send_as) != len(plan.requests):
+        raise ValueError(f"{plan.action}: the plan does not say whom each request is sent as")
+    client = _drive(connector)
+    answers = []
+    for request, subject in zip(plan.requests, send_as, strict=True):
+        with connector.delegated(DRIVE_WRITE_SCOPE).acting_as(str(subject)):
+            answers.append(send_request(client, request, idempotent=False))
+    return ActionOutcome(plan=plan, applied=True, detail="; ".join(answers), applied_at=datetime.now(UTC))
+
+
+def _drive_audit(connector: GoogleWorkspaceConnector, outcome: ActionOutcome, event: str, file_id: str) -> str | None:
+    return find_audit_event(connector, "drive", event, outcome.applied_at, lambda p: p.get("doc_id") == file_id)
+
+
+# trash ------------------------------------------------------------------------------------------------
+
+
+def plan_trash(connector: GoogleWorkspaceConnector, target: Target) -> ActionPlan:
+    """files.update with trashed true, as the owner (only the owner may trash a My Drive file; the
+    admin for a shared drive's item, who must hold a role there that may trash it). A file in the
+    trash is already-applied; undone by trashed false while Google keeps it (30 days)."""
+    item, acting_as = _file_and_actor(connector, target)
+    path = api_path(FILES, str(item["id"])) + f"?{ALL_DRIVES}"
+    state = _item_state(item, acting_as)
+    undo = ActionPlan(
+        "untrash_file", target, (PlannedRequest("PATCH", path, {"trashed": False}),), {**state, "send_as": [acting_as]}
+    )
+    return ActionPlan(
+        "trash_file",
+        target,
+        (PlannedRequest("PATCH", path, {"trashed": True}),),
+        before={**state, "send_as": [acting_as]},
+        noop=state["trashed"],
+        undo=undo,
+    )
+
+
+def verify_trash(connector: GoogleWorkspaceConnector, outcome: ActionOutcome) -> Verification:
+    file_id = outcome.plan.target.keys["file_id"]
+    item = _read_item(connector, file_id, str(outcome.plan.before["acting_as"]))
+    after = _item_state(item, str(outcome.plan.before["acting_as"]))
+    audit = _drive_audit(connector, outcome, "trash", file_id)
+    return Verification(after["trashed"], after, audit, "in the trash" if after["trashed"] else "not in the trash")
+
+
+# restrict to the owner ---------------------------------------------------------------------------------
+
+
+def _restrict_requests(
+    file_id: str, permissions: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], tuple[PlannedRequest, ...], tuple[PlannedRequest, ...]]:
+    removable = [p for p in permissions if _removable(p)]
+    deletes = tuple(
+        PlannedRequest("DELETE", api_path(FILES, file_id, "permissions", p["id"]) + f"?{ALL_DRIVES}") for p in removable
+    )
+    recreate = tuple(r for r in (_create_permission(file_id, p) for p in removable) if r is not None)
+    return removable, deletes, recreate
+
+
+def plan_restrict(connector: GoogleWorkspaceConnector, target: Target) -> ActionPlan:
+    """permissions.delete of every permission but the owner's (for a shared drive's item: every one
+    not inherited from the drive or a folder, which Drive does not let an item drop), as the owner.
+    Owner-only already is already-applied. Undone by creating each again (permissions.create, no
+    notification e-mail): a link or domain permission comes back with the same role and
+    discoverability; an expiry is not restored."""
+    item, acting_as = _file_and_actor(connector, target)
+    file_id = str(item["id"])
+    permissions = _permissions(connector, file_id, acting_as)
+    removable, deletes, recreate = _restrict_requests(file_id, permissions)
+    state = {**_item_state(item, acting_as), "permissions": [_permission_state(p) for p in permissions]}
+    undo = None
+    if recreate:
+        undo = ActionPlan("restore_file_sharing", target, recreate, {**state, "send_as": [acting_as] * len(recreate)})
+    return ActionPlan(
+        "restrict_to_owner",
+        target,
+        deletes,
+        before={**state, "send_as": [acting_as] * len(deletes)},
+        noop=not removable,
+        undo=undo,
+    )
+
+
+def verify_restrict(connector: GoogleWorkspaceConnector, outcome: ActionOutcome) -> Verification:
+    file_id = outcome.plan.target.keys["file_id"]
+    acting_as = str(outcome.plan.before["acting_as"])
+    permissions = _permissions(connector, file_id, acting_as)
+    left = [p for p in permissions if _removable(p)]
+    after = {"file_id": file_id, "permissions": [_permission_state(p) for p in permissions]}
+    removed = [p for p in outcome.plan.before.get("permissions") or [] if isinstance(p, dict) and _removable(p)]
+    event = (
+        "change_user_access"
+        if all(p.get("type") in ("user", "group") for p in removed)
+        else ("change_document_access_scope")
+    )
+    audit = _drive_audit(connector, outcome, event, file_id)
+    detail = f"{len(left)} sharing permission(s) still there" if left else "only the owner's and inherited access"
+    return Verification(not left, after, audit, detail)
+
+
+# quarantine ---------------------------------------------------------------------------------------------
+
+
+def plan_quarantine(connector: GoogleWorkspaceConnector, target: Target) -> ActionPlan:
+    """Move a My Drive file into the quarantine folder (option quarantine_folder_id, a folder the
+    admin the connection acts as owns) and take its sharing away, so only its owner and the
+    folder's owner reach it.
+
+    Drive moves an item with files.update addParents / removeParents, sent by someone who can add
+    items to the destination (writer or above) and remove the item from where it is (its owner).
+    The folder must not be shared with the domain: a folder's permissions propagate to what it
+    holds, so a quarantine folder writable by everyone would share every quarantined file with
+    everyone. The move is therefore sent as the owner, who is given writer on the folder just for
+    it (permissions.create as the admin, no e-mail) and loses it right after (permissions.delete of
+    the owner's permission id, which Drive names after the grantee). Shared drive items are
+    refused: Drive moves them out of their drive only for a drive organizer, and their inherited
+    access cannot be removed on the item."""
+    folder_id = _option(connector, "quarantine_folder_id")
+    item, owner = _file_and_actor(connector, target)
+    file_id = str(item["id"])
+    if item.get("driveId"):
+        raise ApiError(
+            f"{item.get('name')!r} is in a shared drive: quarantine_file moves My Drive files only (a shared drive's "
+            "inherited access cannot be removed on the item); use restrict_to_owner or trash_file"
+        )
+    if file_id == folder_id:
+        raise ApiError("the target is the quarantine folder itself")
+    admin = connector.subject
+    try:
+        folder = _read_item(connector, folder_id, admin)
+    except NotFoundError:
+        raise ApiError(
+            f"quarantine_folder_id {folder_id} is not a folder {admin} can open (the folder must be in the "
+            "admin's My Drive)"
+        ) from None
+    if folder.get("mimeType") != FOLDER_MIME or folder.get("driveId"):
+        raise ApiError(f"quarantine_folder_id {folder_id} is not a My Drive folder")
+    owners = item.get("owners")
+    owner_entry = owners[0] if isinstance(owners, list) and owners and isinstance(owners[0], dict) else {}
+    owner_permission = str(owner_entry.get("permissionId") or "")
+    if not owner_permission:
+        raise MalformedResponseError(f"files.get names no owner permission id of {file_id}", method="GET", url=None)
+    state = {**_item_state(item, owner), "quarantine_folder_id": folder_id}
+    parents = state["parents"]
+    permissions = _permissions(connector, file_id, owner)
+    removable, deletes, recreate = _restrict_requests(file_id, permissions)
+    state["permissions"] = [_permission_state(p) for p in permissions]
+    in_folder = parents == [folder_id]
+
+    grant: tuple[PlannedRequest, ...] = ()
+    revoke: tuple[PlannedRequest, ...] = ()
+    if owner.lower() != admin.lower():
+        folder_permissions = _permissions(connector, folder_id, admin)
+        if not any(p["id"] == owner_permission for p in folder_permissions):
+            base = api_path(FILES, folder_id, "permissions")
+            body = {"type": "user", "role": "writer", "emailAddress": owner}
+            grant = (PlannedRequest("POST", f"{base}?{ALL_DRIVES}&sendNotificationEmail=false", body),)
+            revoke = (PlannedRequest("DELETE", api_path(base, owner_permission) + f"?{ALL_DRIVES}"),)
+
+    def ids(values: list[str]) -> str:
+        # A comma-separated list (files.update); each id is encoded on its own, so none can add another.
+        return ",".join(quote(value, safe="") for value in values)
+
+    def move(add: list[str], remove: list[str]) -> PlannedRequest:
+        query = f"?addParents={ids(add)}&{ALL_DRIVES}"
+        if remove:
+            query += f"&removeParents={ids(remove)}"
+        return PlannedRequest("PATCH", api_path(FILES, file_id) + query, {})
+
+    requests: list[PlannedRequest] = list(deletes)
+    send_as: list[str] = [owner] * len(deletes)
+    if not in_folder:
+        requests += [*grant, move([folder_id], parents), *revoke]
+        send_as += [admin] * len(grant) + [owner] + [admin] * len(revoke)
+    undo = None
+    if not in_folder and parents:
+        undo_requests = (*grant, move(parents, [folder_id]), *revoke, *recreate)
+        undo_as = [admin] * len(grant) + [owner] + [admin] * len(revoke) + [owner] * len(recreate)
+        undo = ActionPlan("release_from_quarantine", target, undo_requests, {**state, "send_as": undo_as})
+    return ActionPlan(
+        "quarantine_file",
+        target,
+        tuple(requests),
+        before={**state, "send_as": send_as},
+        noop=in_folder and not removable,
+        undo=undo,
+    )
+
+
+def verify_quarantine(connector: GoogleWorkspaceConnector, outcome: ActionOutcome) -> Verification:
+    before = outcome.plan.before
+    file_id = outcome.plan.target.keys["file_id"]
+    owner = str(before["acting_as"])
+    item = _read_item(connector, file_id, owner)
+    permissions = _permissions(connector, file_id, owner)
+    after = {**_item_state(item, owner), "permissions": [_permission_state(p) for p in permissions]}
+    in_folder = after["parents"] == [before["quarantine_folder_id"]]
+    shared = [p for p in permissions if _removable(p)]
+    audit = _drive_audit(connector, outcome, "move", file_id)
+    holds = in_folder and not shared
+    detail = (
+        "in the quarantine folder, owner-only"
+        if holds
+        else (f"in the quarantine folder: {in_folder}; sharing permissions left: {len(shared)}")
+    )
+    return Verification(holds, after, audit, detail)
+
+
+# sensitivity label ----------------------------------------------------------------------------------------
+
+
+def _label_field(connector: GoogleWorkspaceConnector, label_id: str, choice_id: str | None) -> str | None:
+    """The selection field of the label holding `choice_id` (Labels API labels.list as the admin,
+    LABEL_VIEW_FULL); None without a choice. A customer without Drive labels, or a connection without
+    the labels scope, is refused by Google: raised as PermissionDeniedError with Google's message."""
+    client = connector.api("labels", LABELS_SCOPE)
+    params = {"useAdminAccess": "true", "view": "LABEL_VIEW_FULL", "publishedOnly": "true", "pageSize": 200}
+    labels = list(client.iter_items("v2/labels", PageTokenPaginator("labels"), params))
+    label = next((x for x in labels if isinstance(x, dict) and x.get("id") == label_id), None)
+    if label is None:
+        raise ApiError(f"sensitivity_label_id {label_id} is not a published Drive label of the customer")
+    if choice_id is None:
+        return None
+    for field in label.get("fields") or []:
+        options = field.get("selectionOptions") if isinstance(field, dict) else None
+        choices = options.get("choices") if isinstance(options, dict) else None
+        found = any(isinstance(c, dict) and c.get("id") == choice_id for c in choices or [])
+        if found and isinstance(field.get("id"), str) and field["id"]:
+            return str(field["id"])
+    raise ApiError(f"sensitivity_label_choice_id {choice_id} is not a choice of a selection field of {label_id}")
+
+
+def _applied_label(item: Mapping[str, Any], label_id: str) -> dict[str, list[str]] | None:
+    """The label's selection values on the file (labelInfo with includeLabels), None when absent."""
+    info = item.get("labelInfo")
+    for label in (info.get("labels") if isinstance(info, dict) else None) or []:
+        if isinstance(label, dict) and label.get("id") == label_id:
+            fields = label.get("fields") if isinstance(label.get("fields"), dict) else {}
+            return {
+                str(k): [str(v) for v in (f.get("selection") or [])]
+                for k, f in (fields or {}).items()
+                if isinstance(f, dict)
+            }
+    return None
+
+
+def plan_label(connector: GoogleWorkspaceConnector, target: Target) -> ActionPlan:
+    """files.modifyLabels applying the option sensitivity_label_id (with sensitivity_label_choice_id
+    set on the label's selection field), as the owner. Already carrying that label (and choice) is
+    already-applied. Undone by removing the label, or by setting the previous choice back."""
+    label_id = _option(connector, "sensitivity_label_id")
+    choice = connector.options.sensitivity_label_choice_id
+    field_id = _label_field(connector, label_id, choice)
+    found, acting_as = file_owner(connector, target)
+    file_id = str(found["id"])
+    item = _read_item(connector, file_id, acting_as, {"includeLabels": label_id, "fields": ITEM_FIELDS + ",labelInfo"})
+    current = _applied_label(item, label_id)
+    path = api_path(FILES, file_id, "modifyLabels")
+    wanted: dict[str, Any] = {"labelId": label_id}
+    if field_id is not None:
+        wanted["fieldModifications"] = [{"fieldId": field_id, "setSelectionValues": [choice]}]
+    if current is None:
+        previous: dict[str, Any] = {"labelId": label_id, "removeLabel": True}
+    elif field_id is not None and current.get(field_id):
+        previous = {
+            "labelId": label_id,
+            "fieldModifications": [{"fieldId": field_id, "setSelectionValues": current[field_id]}],
+        }
+    elif field_id is not None:
+        previous = {"labelId": label_id, "fieldModifications": [{"fieldId": field_id, "unsetValues": True}]}
+    else:
+        previous = {"labelId": label_id}
+    noop = current is not None and (field_id is None or current.get(field_id) == [choice])
+    state = {**_item_state(item, acting_as), "label_id": label_id, "field_id": field_id, "label": current}
+    undo = ActionPlan(
+        "restore_label",
+        target,
+        (PlannedRequest("POST", path, {"labelModifications": [previous]}),),
+        {**state, "send_as": [acting_as]},
+    )
+    return ActionPlan(
+        "apply_sensitivity_label",
+        target,
+        (PlannedRequest("POST", path, {"labelModifications": [wanted]}),),
+        before={**state, "send_as": [acting_as]},
+        noop=noop,
+        undo=undo,
+    )
+
+
+def verify_label(connector: GoogleWorkspaceConnector, outcome: ActionOutcome) -> Verification:
+    before = outcome.plan.before
+    label_id, field_id = str(before["label_id"]), before.get("field_id")
+    params = {"includeLabels": label_id, "fields": ITEM_FIELDS + ",labelInfo"}
+    item = _read_item(connector, outcome.plan.target.keys["file_id"], str(before["acting_as"]), params)
+    current = _applied_label(item, label_id)
+    choice = connector.options.sensitivity_label_choice_id
+    holds = current is not None and (field_id is None or current.get(str(field_id)) == [choice])
+    return Verification(holds, {"label_id": label_id, "label": current}, None, f"label {label_id}: {current}")
+
+
 # -- the declarations ----------------------------------------------------------------------------------
 
 _suspend = _user_flag("suspend_user", "suspended", True, "unsuspend_user", _suspend_event)
@@ -615,15 +1058,72 @@ ACTIONS: tuple[Action[Any], ...] = (
         apply=apply_remove_permission,
         verify=verify_remove_permission,
     ),
-    # Trash rules (owner only, restorable for 30 days): https://developers.google.com/workspace/drive/api/guides/delete
     Action(
         name="trash_file",
+        remedies=(Remedy.TRASH_FILE,),
         target=TargetKind.FILE,
         permission=DRIVE_WRITE_SCOPE,
         reversible=True,
-        description="Move a Drive file to the trash (files.update, PATCH /drive/v3/files/{fileId} with trashed "
-        "true), sent as its owner; it can be restored for 30 days by setting trashed back to false, after which "
-        "Drive deletes it for good",
+        description="Move a Drive file to the trash (files.update, PATCH "
+        "/drive/v3/files/{fileId}?supportsAllDrives=true "
+        "with trashed true), sent as its owner through domain-wide delegation (only the owner may trash a My "
+        "Drive file; a shared drive's item as the admin, who must hold a role there that may trash it). It "
+        "keeps its sharing until purged and can be restored for 30 days (trashed false), after which Drive "
+        "deletes it for good. Drive log event trash",
         docs=f"{DRIVE_REFERENCE}/files/update",
+        plan=plan_trash,
+        apply=apply_drive_plan,
+        verify=verify_trash,
+    ),
+    Action(
+        name="restrict_to_owner",
+        remedies=(Remedy.RESTRICT_TO_OWNER,),
+        target=TargetKind.FILE,
+        permission=DRIVE_WRITE_SCOPE,
+        reversible=True,
+        description="Remove every sharing permission of a Drive file but its owner's (permissions.delete for each, "
+        "as the owner): users, groups, domains and the link. In a shared drive, access inherited from the drive or "
+        "a folder cannot be removed on the item (Drive refuses) and is kept. Undone by creating each permission "
+        "again with the same type, role, address or domain and link discoverability, without notification "
+        "e-mails; an expiry is not restored and a deleted account's cannot be. Drive log events "
+        "change_user_access / change_document_access_scope",
+        docs=f"{DRIVE_REFERENCE}/permissions/delete",
+        plan=plan_restrict,
+        apply=apply_drive_plan,
+        verify=verify_restrict,
+    ),
+    Action(
+        name="quarantine_file",
+        remedies=(Remedy.QUARANTINE_FILE,),
+        target=TargetKind.FILE,
+        permission=DRIVE_WRITE_SCOPE,
+        reversible=True,
+        description="Take a My Drive file's sharing away (as restrict_to_owner) and move it into the admin's "
+        "quarantine folder (option quarantine_folder_id; files.update addParents / removeParents as the owner). "
+        "Drive lets only someone who can add to the folder move an item there and a folder's sharing propagates "
+        "to what it holds, so the folder stays private: the owner is given writer on it for the move "
+        "(permissions.create as the admin, no e-mail) and loses it right after. Shared drive items are refused. "
+        "Undone by moving it back, then sharing it again. Drive log event move",
+        docs=f"{DRIVE_REFERENCE}/files/update",
+        plan=plan_quarantine,
+        apply=apply_drive_plan,
+        verify=verify_quarantine,
+    ),
+    Action(
+        name="apply_sensitivity_label",
+        remedies=(Remedy.APPLY_SENSITIVITY_LABEL,),
+        target=TargetKind.FILE,
+        permission=DRIVE_WRITE_SCOPE,
+        reversible=True,
+        description="Apply the Drive label of option sensitivity_label_id to a file (files.modifyLabels, POST "
+        "/drive/v3/files/{fileId}/modifyLabels, as the owner), setting option sensitivity_label_choice_id on the "
+        "label's selection field for a classification label; the label and field are read from the Labels API "
+        "(labels.list as the admin, scope drive.admin.labels.readonly). Without Drive labels (Business Standard "
+        "and above) Google refuses and the run is recorded as denied with its message. Undone by removing the "
+        "label or setting the previous choice back",
+        docs=f"{DRIVE_REFERENCE}/files/modifyLabels",
+        plan=plan_label,
+        apply=apply_drive_plan,
+        verify=verify_label,
     ),
 )
