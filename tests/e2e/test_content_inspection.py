@@ -116,8 +116,9 @@ def expected_dlp_findings(app: str, truth: dict[str, Any]) -> dict[str, set[tupl
     visibility = {f.file_id: f.visibility for f in facts.files}
     violations: set[tuple[str, ...]] = set()
     public_links: set[tuple[str, ...]] = set()
+    policies = load_policies().policies
     for file_id, counts in truth["dlp"]["matches"].items():
-        for policy in load_policies().policies:
+        for policy in policies:
             hits = sum(n for d, n in counts.items() if d in policy.detectors or d.split(":")[0] in policy.detectors)
             if hits < policy.min_count or visibility.get(file_id) not in policy.exposure:
                 continue
