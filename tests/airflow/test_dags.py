@@ -182,6 +182,9 @@ def test_governance_dag_per_instance_with_an_action_connection(tmp_path):
         "saaslens_google_workspace_acts",
         "saaslens_google_workspace_acts_governance",
         "saaslens_google_workspace_reads",
+        # Drive file contents are readable, so each instance also gets its content-inspection DAG
+        "saaslens_google_workspace_acts_dlp",
+        "saaslens_google_workspace_reads_dlp",
         REPORTS_DAG,
     }
     dag = parsed["dags"]["saaslens_google_workspace_acts_governance"]
