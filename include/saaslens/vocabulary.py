@@ -40,6 +40,8 @@ class Stage(StrEnum):
     GROUPS = "groups"
     PRIVILEGES = "privileges"
     APP_PERMISSIONS = "app_permissions"
+    # The tenant's security configuration, evaluated by the posture rules (docs/posture.md).
+    SETTINGS = "settings"
     ACTIVITIES = "activities"
     FILES = "files"
 
@@ -87,6 +89,8 @@ STAGE_UPSTREAM: dict[Stage, tuple[Stage, ...]] = {
     Stage.GROUPS: (Stage.USERS,),
     Stage.PRIVILEGES: (Stage.USERS,),
     Stage.APP_PERMISSIONS: (Stage.USERS,),
+    # Settings stand alone (no rule reads accounts), so they need only the credentials checked.
+    Stage.SETTINGS: (Stage.AUTHENTICATE,),
     Stage.ACTIVITIES: (Stage.GROUPS,),
     Stage.FILES: (Stage.ACTIVITIES,),
 }
@@ -100,6 +104,7 @@ STAGE_COLLECTS: dict[Stage, frozenset[Capability]] = {
     Stage.GROUPS: frozenset({Capability.LIST_GROUPS}),
     Stage.PRIVILEGES: frozenset({Capability.LIST_PRIVILEGES}),
     Stage.APP_PERMISSIONS: frozenset({Capability.VIEW_APP_PERMISSIONS}),
+    Stage.SETTINGS: frozenset({Capability.SECURITY_POSTURE}),
     Stage.ACTIVITIES: frozenset({Capability.LOGON_ACTIVITY, Capability.USER_ACTIVITY, Capability.ADMIN_ACTIVITY}),
     Stage.FILES: frozenset(),
 }
@@ -111,6 +116,7 @@ STAGE_TABLES: dict[Stage, tuple[str, ...]] = {
     Stage.GROUPS: ("groups", "group_members"),
     Stage.PRIVILEGES: ("privileges",),
     Stage.APP_PERMISSIONS: ("app_permissions",),
+    Stage.SETTINGS: ("settings",),
     Stage.ACTIVITIES: ("activities",),
     Stage.FILES: ("files", "file_shares"),
 }

@@ -29,6 +29,8 @@ from saaslens.catalog.views import (
     DLP_FINDINGS_SQL,
     DLP_MATCHES_LATEST_SQL,
     FILE_SCANS_LATEST_SQL,
+    POSTURE_CHANGES_SQL,
+    POSTURE_CURRENT_SQL,
     catalog_markdown,
     identities_sql,
     identity_keys_sql,
@@ -94,6 +96,28 @@ def _reference_tables(apps: AppCatalogData) -> list[str]:
         _values_table("ocsf_activity_map", by_name["ocsf_activity_map"].columns, mappings),
         _values_table("ocsf_category_defaults", by_name["ocsf_category_defaults"].columns, defaults),
         _values_table("dlp_policies", by_name["dlp_policies"].columns, _dlp_policy_rows()),
+        _values_table("posture_rules", by_name["posture_rules"].columns, _posture_rule_rows()),
+    ]
+
+
+def _posture_rule_rows() -> list[tuple[Any, ...]]:
+    """include/posture/ as the catalog's posture_rules table (a broken rule file fails the build
+    naming the file, as it fails the settings stage)."""
+    from saaslens.posture.rules import load_rules
+
+    return [
+        (
+            r.id,
+            r.app,
+            r.title,
+            r.severity,
+            r.rationale,
+            r.remediation,
+            list(r.baselines),
+            list(r.settings),
+            list(r.events),
+        )
+        for r in load_rules()
     ]
 
 
@@ -150,6 +174,8 @@ def _derived_statements(apps: AppCatalogData) -> list[str]:
         f"create or replace view file_scans_latest as {FILE_SCANS_LATEST_SQL}",
         f"create or replace view dlp_matches_latest as {DLP_MATCHES_LATEST_SQL}",
         f"create or replace view dlp_findings as {DLP_FINDINGS_SQL}",
+        f"create or replace view posture_current as {POSTURE_CURRENT_SQL}",
+        f"create or replace view posture_changes as {POSTURE_CHANGES_SQL}",
         f"create or replace view identity_keys as {identity_keys_sql('accounts', keys)}",
         f"create or replace view identities as {identities_sql('accounts', keys, providers)}",
         "create or replace macro identities_as_of(ts) as table "

@@ -246,6 +246,58 @@ DERIVED: tuple[Derived, ...] = (
         ),
     ),
     Derived(
+        "posture_rules",
+        "table",
+        "Security posture rules (include/posture/<app>/<rule>.sql), as the last catalog build read them: what each "
+        "checks, the baselines it maps to and the settings and admin events it concerns. docs/posture.md.",
+        (
+            _c("rule_id", "string", "<app>.<rule>: posture_results.rule_id."),
+            _c("app", "string", "Connector whose settings it reads."),
+            _c("title", "string", "What a passing tenant does."),
+            _c("severity", "string", "high, medium or low."),
+            _c("rationale", "string", "Why it matters."),
+            _c("remediation", "string", "How to make it pass."),
+            _c("baselines", "list<string>", "Baseline ids (CISA SCuBA, CIS benchmarks, the provider's guidance)."),
+            _c("settings_read", "list<string>", "Settings (settings.setting_id) it reads."),
+            _c("change_events", "list<string>", "Activity actions that change them (* matches any characters)."),
+        ),
+    ),
+    Derived(
+        "posture_current",
+        "view",
+        "Security posture now: each instance's newest result of each rule (posture_results), with the mute list "
+        "applied: a rule muted until a date later than now shows as muted, never as pass.",
+        (
+            *tuple(TABLES["posture_results"].columns),
+            _c("effective_status", "string", "pass, fail, not_evaluated, or muted while an unexpired mute holds."),
+        ),
+    ),
+    Derived(
+        "posture_changes",
+        "view",
+        "Posture drift: every change of a rule's status between two evaluations of an instance, with the "
+        "admin events of that instance between the two settings snapshots whose action changes the rule's "
+        "settings (one row per change and event; a change no event explains has one row with no event).",
+        (
+            _c("app", "string", "Connector."),
+            _c("instance", "string", "Instance."),
+            _c("rule_id", "string", "The rule (posture_rules)."),
+            _c("title", "string", "The rule's title."),
+            _c("severity", "string", "The rule's severity."),
+            _c("previous_status", "string", "Status in the earlier evaluation."),
+            _c("status", "string", "Status in the later evaluation."),
+            _c("previous_evaluated_at", "timestamp", "When the earlier evaluation ran."),
+            _c("evaluated_at", "timestamp", "When the later evaluation ran."),
+            _c("previous_snapshot_at", "timestamp", "The earlier settings snapshot's time: the window's start."),
+            _c("snapshot_at", "timestamp", "The later settings snapshot's time: the window's end."),
+            _c("event_id", "string", "An admin event in the window that changes the rule's settings."),
+            _c("occurred_at", "timestamp", "When it happened."),
+            _c("action", "string", "Its action (activities.action)."),
+            _c("actor_login", "string", "Who did it."),
+            _c("target_name", "string", "What it changed, as the provider names it."),
+        ),
+    ),
+    Derived(
         "identity_provider_apps",
         "table",
         "Apps whose instances are identity providers: their accounts decide whether a person may sign in "
@@ -585,4 +637,38 @@ left join dlp_matches_latest as m
 left join files as f on f.app = b.app and f.instance = b.instance and f.file_id = b.file_id
 left join dlp_policies as p on p.policy = b.policy
 group by all
+"""
+
+
+POSTURE_CURRENT_SQL = """
+select *,
+       case when muted and mute_expires > now() then 'muted' else status end as effective_status
+from posture_results
+qualify row_number() over (partition by app, instance, rule_id order by evaluated_at desc, evaluation_id desc) = 1
+"""
+
+# The window of a change is (previous settings snapshot, this one]: the settings were as first seen
+# at the start and as later seen at the end, so whatever changed them happened in between. An
+# evaluation without a snapshot (the stage was skipped) uses its own time.
+POSTURE_CHANGES_SQL = """
+with ordered as (
+    select app, instance, rule_id, title, severity, status, evaluated_at, change_events,
+           coalesce(settings_snapshot_at, evaluated_at) as snapshot_at,
+           lag(status) over w as previous_status,
+           lag(evaluated_at) over w as previous_evaluated_at,
+           lag(coalesce(settings_snapshot_at, evaluated_at)) over w as previous_snapshot_at
+    from posture_results
+    window w as (partition by app, instance, rule_id order by evaluated_at, evaluation_id)
+), changes as (
+    select * from ordered where previous_status is not null and status <> previous_status
+)
+select c.app, c.instance, c.rule_id, c.title, c.severity, c.previous_status, c.status,
+       c.previous_evaluated_at, c.evaluated_at, c.previous_snapshot_at, c.snapshot_at,
+       a.event_id, a.occurred_at, a.action, a.actor_login, a.target_name
+from changes as c
+left join activities as a
+  on a.app = c.app and a.instance = c.instance
+ and a.occurred_at > c.previous_snapshot_at and a.occurred_at <= c.snapshot_at
+ and len(list_filter(c.change_events, lambda pattern: a.action glob pattern)) > 0
+order by c.app, c.instance, c.evaluated_at, c.rule_id, a.occurred_at
 """

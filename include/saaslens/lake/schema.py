@@ -20,6 +20,12 @@ ACCOUNT_STATUSES = ("active", "pending", "locked", "suspended", "deprovisioned")
 ACCOUNT_TYPES = ("member", "guest", "external", "service", "bot")
 ACTIVITY_CATEGORIES = ("logon", "user", "admin", "file", "app")
 OUTCOMES = ("success", "failure", "unknown")
+# Whether a setting could be read (settings.status): denied (the credentials lack the scope or role),
+# unlicensed (the tenant's plan lacks the feature), not_exposed (the API does not report it for this
+# tenant), failed (an error other than those).
+SETTING_STATUSES = ("available", "denied", "unlicensed", "not_exposed", "failed")
+# A posture rule's result (posture_results.status); "muted" is shown by the posture views only.
+POSTURE_STATUSES = ("pass", "fail", "not_evaluated")
 RUN_STATUSES = ("success", "failed", "skipped")
 # What became of one governance action on one target (docs/governance.md).
 ACTION_RESULTS = (
@@ -203,6 +209,28 @@ TABLES: dict[str, Table] = {
             Column("principal_email", "string", "Principal's email or domain."),
             Column("role", "string", "Access granted (reader, writer, owner, ...)."),
             Column("is_external", "bool", "Principal is outside the organization's domains."),
+        ),
+        _snapshot_table(
+            "settings",
+            "The tenant's security configuration as the provider's API reports it, one row per setting, as of a "
+            "snapshot; the posture rules (include/posture/) read it. docs/posture.md.",
+            ("setting_id",),
+            Column(
+                "setting_id",
+                "string",
+                "The connector's name for the setting (password_policies, two_factor_requirement, ...).",
+                True,
+            ),
+            Column(
+                "status",
+                "string",
+                "Whether it could be read: " + ", ".join(SETTING_STATUSES) + ". Only an available setting "
+                "is evaluated; the others make the rules that need it not evaluated, with `reason`.",
+                True,
+            ),
+            Column("value", "string", "The setting as JSON, as the rules read it; null unless available."),
+            Column("source", "string", "The endpoint it was read from (GET /api/v1/policies?type=PASSWORD).", True),
+            Column("reason", "string", "Why it is not available, as the provider said (redacted)."),
         ),
         _snapshot_table(
             "instance_permissions",
@@ -443,6 +471,56 @@ TABLES: dict[str, Table] = {
                 Column("policies", "list<string>", "Policies this detector's hits helped break."),
             ),
             ("file_id", "scan_id", "detector"),
+        ),
+        Table(
+            "posture_results",
+            "runs",
+            "Every evaluation of every posture rule (include/posture/) against an instance's settings snapshot: "
+            "pass, fail or not evaluated with the reason; history kept. docs/posture.md.",
+            (
+                _APP,
+                _INSTANCE,
+                Column("rule_id", "string", "The rule's id: <app>.<file name> (okta.password_min_length).", True),
+                Column(
+                    "evaluation_id",
+                    "string",
+                    "The scan run's snapshot id: every rule of the instance evaluated together has the same.",
+                    True,
+                ),
+                Column("evaluated_at", "timestamp", "When the rules were evaluated (UTC).", True),
+                Column(
+                    "settings_snapshot_id",
+                    "string",
+                    "The settings snapshot evaluated (settings.snapshot_id); null when there was none.",
+                ),
+                Column("settings_snapshot_at", "timestamp", "When that settings snapshot was taken."),
+                Column("title", "string", "The rule's title.", True),
+                Column("severity", "string", "high, medium or low.", True),
+                Column("status", "string", "pass, fail or not_evaluated. A rule never passes on missing data.", True),
+                Column(
+                    "reason",
+                    "string",
+                    "Why not evaluated (permission missing, licence missing, not exposed by the API, stage never "
+                    "run); null otherwise.",
+                ),
+                Column("detail", "string", "What the rule saw (the value that failed it, the count of admins)."),
+                Column("baselines", "list<string>", "Baseline ids it maps to (MS.AAD.3.1v1, CIS GitHub 1.1.3, ...)."),
+                Column(
+                    "settings_read",
+                    "list<string>",
+                    "The settings (settings.setting_id) the rule reads: what a change event must have touched.",
+                ),
+                Column(
+                    "change_events",
+                    "list<string>",
+                    "Activity actions (activities.action; * matches any run of characters) that change those "
+                    "settings: posture_changes links a state change to them.",
+                ),
+                Column("muted", "bool", "A mute of include/posture.yaml applied when evaluated.", True),
+                Column("mute_reason", "string", "The mute's reason."),
+                Column("mute_expires", "timestamp", "The end of the mute's expiry date (UTC); muted until then."),
+            ),
+            ("rule_id", "evaluation_id"),
         ),
         Table(
             "activity_completeness",

@@ -432,6 +432,14 @@ class Lake:
         rows = [{**row, "app": app, "instance": instance, "stream": stream} for row in rows]
         return atomic_write(directory / f"{safe}.parquet", to_arrow("activity_completeness", rows))
 
+    def write_posture_results(self, app: str, instance: str, evaluation_id: str, rows: list[dict[str, Any]]) -> Path:
+        """One evaluation's posture_results rows. Named after the evaluation, so a retried run
+        replaces its file rather than adding a second verdict."""
+        safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in evaluation_id)
+        directory = self.instance_dir("posture_results", app, instance)
+        self.ensure_schema_file("posture_results")
+        return atomic_write(directory / f"{safe}.parquet", to_arrow("posture_results", rows))
+
     def append_run(self, row: Mapping[str, Any]) -> Path:
         started: datetime = row["started_at"]
         directory = self.instance_dir("scan_runs", row["app"], row["instance"]) / f"run_date={started:%Y-%m-%d}"

@@ -28,12 +28,13 @@ from saaslens.http.errors import ApiError, FeatureUnavailableError
 from saaslens.http.redaction import redact
 from saaslens.lake.writer import Lake
 from saaslens.memory import long_lived_objects_frozen, release_freed_memory
+from saaslens.posture import evaluate as posture
 from saaslens.runner.activities import ActivityJob, run_activities
 from saaslens.runner.gate import QualityGate
 from saaslens.runner.scope import CredentialsRejected, RunContext, StageFailed, StageScope, StageSkipped
 from saaslens.runner.snapshots import SnapshotJob, run_snapshot_stage
 from saaslens.runner.state import ScanState
-from saaslens.vocabulary import STAGE_ORDER
+from saaslens.vocabulary import STAGE_ORDER, Stage
 
 log = logging.getLogger(__name__)
 
@@ -248,6 +249,18 @@ class StageRunner:
             }
         )
 
+    def _evaluate_posture(self, outcome: _Outcome) -> str | None:
+        """The posture rules over the snapshot just published, or, when the stage was skipped, over
+        none (each rule then says why it is not evaluated). A failed stage evaluates nothing: its
+        retry will, and the newest results stay those of the last snapshot read."""
+        skipped = (outcome.detail or "settings stage skipped") if outcome.status == "skipped" else None
+        rows = posture.evaluate_instance(
+            self.lake, self.instance.app, self.instance.name, self.ctx.snapshot_id, no_snapshot_reason=skipped
+        )
+        if not rows:
+            return outcome.detail
+        return f"{outcome.detail}; {posture.summary(rows)}" if outcome.detail else posture.summary(rows)
+
     def run(self) -> StageResult:
         started = datetime.now(UTC)
         clock = time.monotonic()
@@ -261,6 +274,8 @@ class StageRunner:
             if outcome.status != "success":
                 outcome.records = int(self.metrics.records)  # what was stored before it stopped
             self._record(outcome, started)
+        if self.stage == Stage.SETTINGS and outcome.status in ("success", "skipped"):
+            outcome.detail = self._evaluate_posture(outcome)
         log.info(
             "%s %s: %s in %.1fs (%s)",
             self.label,

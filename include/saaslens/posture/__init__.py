@@ -1,0 +1,1 @@
+"""Security posture: rules over each instance's settings snapshot, with history (docs/posture.md)."""
