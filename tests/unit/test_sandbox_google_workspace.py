@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -11,7 +12,7 @@ import jwt
 import pytest
 
 from saaslens_sandbox.core import RateLimitConfig, SandboxServer, TenantSpec
-from saaslens_sandbox.google_workspace.api import apply_fields, parse_fields
+from saaslens_sandbox.google_workspace.api import GoogleError, apply_fields, parse_drive_query, parse_fields
 from saaslens_sandbox.google_workspace.generator import GoogleWorkspaceOptions, GoogleWorkspaceTenant
 
 APP = "google_workspace"
@@ -79,6 +80,31 @@ def test_fields_selection():
     }
 
 
+def test_drive_query_app_properties_terms():
+    def matches(q: str, item: dict[str, Any]) -> bool:
+        return all(test(item, "me@x.test") for test in parse_drive_query(q))
+
+    noted = {"trashed": False, "appProperties": {"k": "v1", "q": "it's"}, "properties": {"k": "public"}}
+    plain = {"trashed": False}
+    q = "appProperties has { key='k' and value='v1' } and trashed = false"
+    assert matches(q, noted) and not matches(q, plain)
+    assert not matches("appProperties has { key='k' and value='v2' }", noted)
+    assert matches("appProperties has {key='q' and value='it\\'s'}", noted)  # an escaped quote
+    assert matches("properties has { key='k' and value='public' }", noted)
+    assert not matches("properties has { key='k' and value='v1' }", noted)  # public and private kept apart
+    assert matches("trashed = false and appProperties has { key='k' and value='v1' }", noted)
+    for bad in (
+        "appProperties has { key='k' }",
+        "appProperties has { key='k' and value='v1' ",
+        "appProperties has key='k' and value='v1' }",
+        "appProperties has { key='k and value='v1' }",
+        "appProperties contains { key='k' and value='v1' }",
+    ):
+        with pytest.raises(GoogleError) as raised:
+            parse_drive_query(bad)
+        assert (raised.value.code, raised.value.reason, raised.value.location) == (400, "invalid", "q"), bad
+
+
 # -- over HTTP ---------------------------------------------------------------------------------
 
 
@@ -142,8 +168,10 @@ def token_response(
     )
 
 
-def api(server, scopes: list[str], name: str = "acme", subject: str | None = "") -> httpx.Client:
-    response = token_response(server, scopes, subject=subject, name=name)
+def api(
+    server, scopes: list[str], name: str = "acme", subject: str | None = "", account: str = "scanner"
+) -> httpx.Client:
+    response = token_response(server, scopes, subject=subject, name=name, account=account)
     assert response.status_code == 200, response.text
     body = response.json()
     assert set(body) == {"access_token", "expires_in", "token_type"} and body["token_type"] == "Bearer"
@@ -308,3 +336,65 @@ def test_drive_lists_as_the_user_with_partial_responses(server):
         shared = http.get("/drive/v3/files", params={"fields": "files(id,permissions(id))"}).json()["files"]
         seen = next(f for f in shared if f["id"] == reader_file["id"])
         assert "permissions" not in seen  # only those who may share a file see its permissions
+
+
+def test_drive_upload_keeps_app_properties_files_list_finds_them_and_only_the_owner_deletes(server):
+    truth = server.personality(APP, "acme").ground_truth()
+    owned = next(
+        f for f in truth["files"] if any(p["role"] == "writer" and p["type"] == "user" for p in f["permissions"])
+    )
+    owner = owned["owners"][0]["emailAddress"]
+    writer = next(p["emailAddress"] for p in owned["permissions"] if p["role"] == "writer" and p["type"] == "user")
+    boundary = "b0undary"
+    metadata = {"name": "n.txt", "parents": owned["parents"], "appProperties": {"noteFor": owned["id"]}}
+    body = (
+        f"--{boundary}\r\nContent-Type: application/json\r\n\r\n{json.dumps(metadata)}\r\n"
+        f"--{boundary}\r\nContent-Type: text/plain\r\n\r\nhello\r\n--{boundary}--\r\n"
+    )
+    query = {"q": f"appProperties has {{ key='noteFor' and value='{owned['id']}' }} and trashed = false"}
+    with api(server, [S + "drive"], subject=owner, account="actions") as http:
+        created = http.post(
+            "/upload/drive/v3/files",
+            params={"uploadType": "multipart", "fields": "id,name,appProperties"},
+            content=body.encode(),
+            headers={"Content-Type": f"multipart/related; boundary={boundary}"},
+        )
+        assert created.status_code == 200, created.text
+        note = created.json()
+        assert note == {"id": note["id"], "name": "n.txt", "appProperties": {"noteFor": owned["id"]}}
+        found = http.get("/drive/v3/files", params={**query, "fields": "files(id,parents,appProperties)"}).json()
+        assert found["files"] == [
+            {"id": note["id"], "parents": owned["parents"], "appProperties": metadata["appProperties"]}
+        ]
+        bad = http.get("/drive/v3/files", params={"q": "appProperties has { key='noteFor' }"})
+        assert bad.status_code == 400
+        error = bad.json()["error"]
+        assert (error["code"], error["status"], error["message"]) == (400, "INVALID_ARGUMENT", "Invalid Value")
+        assert error["errors"] == [
+            {
+                "message": "Invalid Value",
+                "domain": "global",
+                "reason": "invalid",
+                "location": "q",
+                "locationType": "parameter",
+            }
+        ]
+    # Shared with a writer, the note stays the owner's to delete (files.delete: "a file owned by the user").
+    with api(server, [S + "drive"], subject=owner, account="actions") as http:
+        shared = http.post(
+            f"/drive/v3/files/{note['id']}/permissions", json={"type": "user", "role": "writer", "emailAddress": writer}
+        )
+        assert shared.status_code == 200, shared.text
+    with api(server, [S + "drive"], subject=writer, account="actions") as http:
+        refused = http.delete(f"/drive/v3/files/{note['id']}")
+        assert refused.status_code == 403
+        assert refused.json()["error"]["errors"][0]["reason"] == "insufficientFilePermissions"
+    with api(server, [S + "drive"], subject=owner, account="actions") as http:
+        assert http.delete(f"/drive/v3/files/{note['id']}").status_code == 204
+        assert http.get("/drive/v3/files", params=query).json()["files"] == []
+        assert http.get(f"/drive/v3/files/{note['id']}").status_code == 404
+    events = server.personality(APP, "acme").ground_truth()["activities"]["drive"]
+    names = [
+        e["name"] for a in events for e in a["events"] if {"name": "doc_id", "value": note["id"]} in e["parameters"]
+    ]
+    assert "upload" in names and "delete" in names

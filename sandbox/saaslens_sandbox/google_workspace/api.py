@@ -24,7 +24,8 @@ Built from Google's discovery documents (``admin.directory_v1.json``, ``admin.re
   https://developers.google.com/workspace/drive/api/guides/fields-parameter and
   https://developers.google.com/workspace/drive/api/guides/search-files
 
-Approximations: only the ``q`` terms listed in :func:`parse_drive_query` are understood; users are
+Approximations: only the ``q`` terms listed in :func:`parse_drive_query` are understood (``and`` only); a
+file's ``appProperties`` are shown to every caller, where Drive shows them only to the app that set them; users are
 always ordered by email; Directory and Reports calls require a super admin subject (Google also
 accepts delegated admins holding the matching privilege).
 """
@@ -336,14 +337,64 @@ _QUERY_TERM = re.compile(
     r"^(?:'(?P<owner>[^']+)'\s+in\s+owners|trashed\s*=\s*(?P<trashed>true|false)|"
     r"mimeType\s*(?P<op>!?=)\s*'(?P<mime>[^']+)')$"
 )
+# A string literal of the query language: single-quoted, ' and \ escaped with a backslash
+# (https://developers.google.com/workspace/drive/api/guides/search-files: "escape single quotes ... \'").
+_LITERAL = r"'((?:[^'\\]|\\.)*)'"
+# Custom file properties, search-files' "query terms" table: ``properties has { key='k' and value='v' }``
+# for public properties, ``appProperties has { ... }`` for an app's private ones
+# (https://developers.google.com/workspace/drive/api/guides/properties).
+_PROPERTY_TERM = re.compile(
+    rf"^(?P<which>properties|appProperties)\s+has\s*\{{\s*key\s*=\s*{_LITERAL}\s+and\s+value\s*=\s*{_LITERAL}\s*\}}$"
+)
+
+_AND = re.compile(r"\s+and\s+")
+
+
+def _unescape(literal: str) -> str:
+    return re.sub(r"\\(.)", r"\1", literal)
+
+
+def _split_terms(q: str) -> list[str]:
+    """The terms of a query joined by ``and``, not splitting inside a quoted string or the braces
+    of a ``has { ... }`` term; an unbalanced quote or brace is Drive's 400."""
+    terms: list[str] = []
+    depth, quoted, start, i = 0, False, 0, 0
+    while i < len(q):
+        char = q[i]
+        if quoted:
+            if char == "\\":
+                i += 1
+            elif char == "'":
+                quoted = False
+        elif char == "'":
+            quoted = True
+        elif char in "{}":
+            depth += 1 if char == "{" else -1
+            if depth < 0:
+                raise GoogleError(400, "Invalid Value", "invalid", location="q")
+        elif depth == 0 and i > start and (found := _AND.match(q, i)):
+            terms.append(q[start:i])
+            start = i = found.end()
+            continue
+        i += 1
+    if quoted or depth:
+        raise GoogleError(400, "Invalid Value", "invalid", location="q")
+    terms.append(q[start:])
+    return [term.strip() for term in terms]
 
 
 def parse_drive_query(q: str) -> list[Callable[[dict[str, Any], str], bool]]:
     """The subset of Drive's ``q`` language the sandbox understands: terms joined by ``and``:
-    ``'me' in owners``, ``'<email>' in owners``, ``trashed = true|false``, ``mimeType [!]= '...'``."""
+    ``'me' in owners``, ``'<email>' in owners``, ``trashed = true|false``, ``mimeType [!]= '...'``,
+    ``properties has { key='k' and value='v' }`` and ``appProperties has { ... }``. Anything else
+    is Drive's 400 ``Invalid Value`` on ``q``."""
     tests: list[Callable[[dict[str, Any], str], bool]] = []
-    for term in re.split(r"\s+and\s+", q.strip()) if q.strip() else []:
-        match = _QUERY_TERM.match(term.strip())
+    for term in _split_terms(q) if q.strip() else []:
+        prop = _PROPERTY_TERM.match(term)
+        if prop:
+            tests.append(_property_test(prop.group("which"), _unescape(prop.group(2)), _unescape(prop.group(3))))
+            continue
+        match = _QUERY_TERM.match(term)
         if not match:
             raise GoogleError(400, "Invalid Value", "invalid", location="q")
         if match.group("owner"):
@@ -353,6 +404,10 @@ def parse_drive_query(q: str) -> list[Callable[[dict[str, Any], str], bool]]:
         else:
             tests.append(_mime_test(match.group("mime"), negate=match.group("op") == "!="))
     return tests
+
+
+def _property_test(which: str, key: str, value: str) -> Callable[[dict[str, Any], str], bool]:
+    return lambda f, me: (f.get(which) or {}).get(key) == value
 
 
 def _owner_test(owner: str) -> Callable[[dict[str, Any], str], bool]:
@@ -656,7 +711,11 @@ class GoogleWorkspacePersonality(Personality):
             ),
             Route("/drive/v3/files", self._endpoint(self._files_collection), methods=["GET", "POST"]),
             Route("/drive/v3/files/generateIds", self._endpoint(self._bound(drive_writes.ids))),
-            Route("/drive/v3/files/{file_id}", self._endpoint(self._bound(writes.file)), methods=["GET", "PATCH"]),
+            Route(
+                "/drive/v3/files/{file_id}",
+                self._endpoint(self._bound(writes.file)),
+                methods=["GET", "PATCH", "DELETE"],
+            ),
             Route("/drive/v3/files/{file_id}/export", self._endpoint(self._bound(drive_writes.export))),
             Route(
                 "/drive/v3/files/{file_id}/modifyLabels",

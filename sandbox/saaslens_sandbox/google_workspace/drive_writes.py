@@ -11,7 +11,13 @@ Pages relied on (besides those of drive_contents.py):
   (https://developers.google.com/workspace/drive/api/guides/delete, reason ``insufficientFilePermissions``);
   https://developers.google.com/workspace/drive/api/reference/rest/v3/files/update
 * files.create with ``uploadType=multipart``: ``POST /upload/drive/v3/files``, a ``multipart/related``
-  body of the JSON metadata then the media (https://developers.google.com/workspace/drive/api/guides/manage-uploads)
+  body of the JSON metadata then the media (https://developers.google.com/workspace/drive/api/guides/manage-uploads);
+  the metadata's ``properties`` / ``appProperties`` are kept and searchable with files.list
+  ``q`` ``appProperties has { key='k' and value='v' }``
+  (https://developers.google.com/workspace/drive/api/guides/properties,
+  https://developers.google.com/workspace/drive/api/guides/search-files)
+* files.delete: ``DELETE /drive/v3/files/{fileId}``, the owner only, no trash, a folder's own descendants too:
+  https://developers.google.com/workspace/drive/api/reference/rest/v3/files/delete
 * files.create with metadata only: ``POST /drive/v3/files`` (a folder is mimeType
   ``application/vnd.google-apps.folder``): https://developers.google.com/workspace/drive/api/guides/folder
 * permissions.create: ``POST /drive/v3/files/{fileId}/permissions`` (``sendNotificationEmail``), answers
@@ -23,9 +29,11 @@ Pages relied on (besides those of drive_contents.py):
   open answers "File not found".
 * The Drive log (https://developers.google.com/workspace/admin/reports/v1/appendix/activity/drive):
   ``trash`` and ``untrash``, ``move`` (source_folder_id/_title, destination_folder_id/_title),
-  ``upload``, ``change_user_access`` / ``change_document_access_scope`` / ``change_document_visibility``.
+  ``upload``, ``delete``, ``change_user_access`` / ``change_document_access_scope`` / ``change_document_visibility``.
 
-Not confirmed: the Drive log's events for a label applied through the API (none is written here: Google's
+Not confirmed: the name of the Drive log's event for a permanent deletion (``delete`` here, as a third-party
+Reports API client queries it: the stored copy of Google's Drive log page did not show that far), the Drive
+log's events for a label applied through the API (none is written here: Google's
 Drive log page as stored here shows none; third-party parsers list label_applied / label_field_value_changed
 / label_removed under the Rules log, applicationName=rules, which saaslens does not read), the error without
 the labels feature (403 PERMISSION_DENIED here), 416 for a Range past the end. Approximation: the generated
@@ -251,32 +259,80 @@ def _multipart(request: Request, raw: bytes) -> tuple[dict[str, Any], bytes]:
     return metadata, bytes(parts[1].get_payload(decode=True) or b"")
 
 
+def _properties(metadata: dict[str, Any], which: str) -> dict[str, str]:
+    """``properties`` / ``appProperties`` of files.create's metadata: string keys and values, "at most
+    124 bytes" for a key and its value together
+    (https://developers.google.com/workspace/drive/api/guides/properties)."""
+    found = metadata.get(which)
+    if found is None:
+        return {}
+    if not isinstance(found, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in found.items()):
+        raise _api()._invalid(which)
+    for key, value in found.items():
+        if not key or len(key.encode()) + len(value.encode()) > 124:
+            raise _api().GoogleError(
+                400, f"The property {key} exceeds the maximum size of 124 bytes.", "invalidProperty", location=which
+            )
+    return dict(found)
+
+
 async def upload(p: GoogleWorkspacePersonality, request: Request) -> Response:
-    """files.create with uploadType=multipart: a new file owned by the caller, in one folder the
-    caller can write; an ``id`` from files.generateIds may be given."""
+    """files.create with uploadType=multipart: a new file owned by the caller, in at most one folder
+    the caller can add to, with the metadata's ``properties`` and ``appProperties`` kept; an ``id``
+    from files.generateIds may be given. Answers the File with ``fields`` (default
+    ``kind,id,name,mimeType``) and leaves the Drive log's ``upload``."""
     api = _api()
     if request.query_params.get("uploadType") != "multipart":
         raise api._invalid("uploadType", "Only uploadType=multipart is served here")
     grant = p._grant(request, DRIVE_WRITE, admin=False)
+    fields = api.parse_fields(request.query_params.get("fields") or "kind,id,name,mimeType")
+    api.check_fields(fields, api.FILE_SCHEMA)
     metadata, data = _multipart(request, await request.body())
     parents = metadata.get("parents") or []
     name = metadata.get("name")
     if not isinstance(name, str) or not name or not isinstance(parents, list) or len(parents) > 1:
         raise api._invalid("name" if not name else "parents")
+    properties = {which: _properties(metadata, which) for which in ("properties", "appProperties")}
     assert grant.subject is not None
     with p._lock:
         for folder_id in parents:
-            folder = p.tenant.file_index.get(folder_id)
-            if folder is not None and not writes.can_share(p, folder, grant.subject):
-                raise writes._insufficient()
+            if not _can_add_to(p, str(folder_id), grant.subject):
+                raise api.GoogleError(404, f"File not found: {folder_id}.", "notFound", location="fileId")
         file_id = metadata.get("id") or generate_ids(p, 1)[0]
         if file_id in p.tenant.file_index:
             raise api.GoogleError(409, "A file already exists with the provided ID.", "fileIdInUse")
         index = p.tenant.add_file(grant.subject, str(file_id), name, str(metadata.get("mimeType") or "text/plain"),
                                   [str(x) for x in parents], int(p.now() * 1000))  # fmt: skip
+        p.tenant.files[index].update({which: found for which, found in properties.items() if found})
         p.tenant.contents.upload(p.tenant.files[index], data)
         writes._record(p, "drive", grant.subject, request, [_event(p, index, "upload", "access")])
-        return json_response(p._render_file(index, grant.subject))
+        return json_response(api.apply_fields(p._render_file(index, grant.subject), fields))
+
+
+async def delete(p: GoogleWorkspacePersonality, request: Request) -> Response:
+    """files.delete: "Permanently deletes a file owned by the user without moving it to the trash";
+    "if the target is a folder, all descendants owned by the user are also deleted"; the empty answer
+    (https://developers.google.com/workspace/drive/api/reference/rest/v3/files/delete). Only the owner
+    may (a My Drive file; insufficientFilePermissions otherwise, as for trash:
+    https://developers.google.com/workspace/drive/api/guides/delete). Each deleted item leaves the Drive
+    log's ``delete``."""
+    with p._lock:
+        grant, index = writes._open_file(p, request, writes.DRIVE_FULL | {S + "drive.file"})
+        if p.tenant.file_owner[index] != grant.subject:
+            raise writes._insufficient()
+        doomed, frontier = [index], [p.tenant.files[index]["id"]]
+        while frontier:
+            parent = frontier.pop()
+            for child, item in enumerate(p.tenant.files):
+                mine = p.tenant.file_owner[child] == grant.subject and child not in p.tenant.deleted_files
+                if mine and parent in (item.get("parents") or []) and child not in doomed:
+                    doomed.append(child)
+                    frontier.append(item["id"])
+        events = [_event(p, gone, "delete", "access") for gone in doomed]
+        p.tenant.deleted_files.update(doomed)
+        assert grant.subject is not None
+        writes._record(p, "drive", grant.subject, request, events)
+    return Response(status_code=204)
 
 
 async def create(p: GoogleWorkspacePersonality, request: Request) -> Response:

@@ -313,11 +313,13 @@ def _open_file(p: GoogleWorkspacePersonality, request: Request, accepted: frozen
 
 async def file(p: GoogleWorkspacePersonality, request: Request) -> Response:
     """files.get (metadata; the ``fields`` selection as files.list understands it; ``alt=media`` for
-    the content) and files.update (PATCH): drive_writes.py."""
+    the content), files.update (PATCH) and files.delete (DELETE): drive_writes.py."""
     from saaslens_sandbox.google_workspace import drive_writes
 
     if request.method == "PATCH":
         return await drive_writes.update(p, request)
+    if request.method == "DELETE":
+        return await drive_writes.delete(p, request)
     if request.query_params.get("alt") == "media":
         return await drive_writes.download(p, request)
     api = _errors()
