@@ -21,7 +21,7 @@ from saaslens.config import InstanceConfig
 from saaslens.connections import ConnectionInfo
 from saaslens.connectors import registry
 from saaslens.connectors.google_workspace import GoogleWorkspaceConnector
-from saaslens.connectors.google_workspace.actions import DRIVE_WRITE_SCOPE, FOLDER_MIME
+from saaslens.connectors.google_workspace.actions import DRIVE_WRITE_SCOPE, FOLDER_MIME, NOTICE_PATH, NOTICE_PROPERTY
 from saaslens.connectors.kit import Target
 from saaslens.governance import GovernanceRequest, act
 from saaslens.lake.writer import Lake, snapshot_id_for
@@ -301,6 +301,21 @@ def test_restrict_to_owner_removes_every_share_and_its_undo_gives_them_back(serv
     assert files(lake)[f["id"]]["visibility"] == visibility
 
 
+def notices_of(server: SandboxServer, file_id: str) -> list[dict[str, Any]]:
+    """The files carrying the quarantine notice's appProperty for `file_id`, as the sandbox holds them."""
+    return [x for x in truth(server)["files"] if (x.get("appProperties") or {}).get(NOTICE_PROPERTY) == file_id]
+
+
+def content_of(server: SandboxServer, file_id: str, subject: str) -> str:
+    """A file's bytes (files.get alt=media) as `subject`."""
+    connector = GoogleWorkspaceConnector(BASE_OPTIONS, connection(server, "actions"))
+    with closing(connector), connector.delegated(DRIVE_WRITE_SCOPE).acting_as(subject):
+        response, _ = connector.api("drive", DRIVE_WRITE_SCOPE).request(
+            "GET", f"drive/v3/files/{file_id}", params={"alt": "media"}, parse_json=False
+        )
+    return response.text
+
+
 def test_quarantine_moves_the_file_into_the_private_folder_and_its_undo_releases_it(server, lake, quarantine_folder):
     f = pick(server, lambda f: len(shared(f)) >= 1)
     original = list(f["parents"])
@@ -316,11 +331,61 @@ def test_quarantine_moves_the_file_into_the_private_folder_and_its_undo_releases
     # The owner was writer on the folder only for the move: the folder stays the admin's alone.
     folder = next(x for x in truth(server)["files"] if x["id"] == quarantine_folder)
     assert [p["role"] for p in folder["permissions"]] == ["owner"]
+    # A notice in the folder the file left, the owner's, tied to the file by its appProperty, with the text.
+    (notice,) = notices_of(server, f["id"])
+    assert notice["parents"] == original and notice["name"] == f"{f['name']} (quarantined).txt"
+    assert notice["owner_user_id"] == f["owner_user_id"] and notice["mimeType"] == "text/plain"
+    text = content_of(server, notice["id"], owner_email(f))
+    assert text.startswith("This file was moved to quarantine by the security team") and f["name"] in text
+    assert files(lake)[notice["id"]]["name"] == notice["name"]  # the next files scan sees it
+    assert len(drive_events(lake, "upload", notice["id"], owner_email(f))) == 1
 
     run_undo(server, "quarantine_file", back)
-    scan(server, lake, ["files"])
+    scan(server, lake, ["files", "activities"])
     assert json.loads(files(lake)[f["id"]]["raw"])["parents"] == original
     assert shares_of(lake, f["id"]) == before
+    assert notices_of(server, f["id"]) == [] and notice["id"] not in files(lake)
+    assert len(drive_events(lake, "delete", notice["id"], owner_email(f))) == 1
+
+
+def upload_as(server: SandboxServer, subject: str, metadata: dict[str, Any], text: str) -> str:
+    """files.create with uploadType=multipart as `subject` (metadata, then the text); the new file's id."""
+    boundary = "test_boundary_0123456789"
+    body = (
+        f"--{boundary}\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n{json.dumps(metadata)}\r\n"
+        f"--{boundary}\r\nContent-Type: text/plain\r\n\r\n{text}\r\n--{boundary}--\r\n"
+    )
+    connector = GoogleWorkspaceConnector(BASE_OPTIONS, connection(server, "actions"))
+    with closing(connector), connector.delegated(DRIVE_WRITE_SCOPE).acting_as(subject):
+        _, created = connector.api("drive", DRIVE_WRITE_SCOPE).request(
+            "POST",
+            "upload/drive/v3/files?uploadType=multipart",
+            content=body.encode(),
+            headers={"Content-Type": f"multipart/related; boundary={boundary}"},
+            idempotent=False,
+        )
+    return str(created["id"])
+
+
+def test_the_quarantine_undo_deletes_only_saaslens_notice(server, lake, quarantine_folder):
+    """The undo finds the notice by its appProperty, but deletes only the file that also has the
+    notice's name and folder: files carrying the same appProperty under another name or in another
+    folder are left alone."""
+    f = pick(server, lambda f: True)
+    back = undo(server, lake, "quarantine_file", f["id"], quarantine_folder_id=quarantine_folder)
+    (delete,) = [r for r in back.requests if r.method == "DELETE" and r.path.startswith(NOTICE_PATH)]
+    assert delete.body is not None and delete.body["find"]["parents"] == f["parents"]
+    applied = run(server, lake, "quarantine_file", f["id"], dry_run=False, quarantine_folder_id=quarantine_folder)
+    assert applied["result"] == "applied" and applied["verified"], applied
+    (notice,) = notices_of(server, f["id"])
+    mark = {NOTICE_PROPERTY: f["id"]}
+    other_name = {"name": "notes.txt", "parents": f["parents"], "appProperties": mark}
+    other_folder = {"name": notice["name"], "appProperties": mark}
+    kept = {upload_as(server, owner_email(f), m, "not saaslens' notice") for m in (other_name, other_folder)}
+    assert len(notices_of(server, f["id"])) == 3
+
+    run_undo(server, "quarantine_file", back)
+    assert {x["id"] for x in notices_of(server, f["id"])} == kept
 
 
 def test_quarantine_without_its_folder_option_fails_naming_it(server, lake):

@@ -18,8 +18,8 @@ Pages relied on (methods, bodies, scopes; response codes as Google documents the
 - files.get, permissions.get / permissions.delete (``supportsAllDrives``):
   https://developers.google.com/workspace/drive/api/reference/rest/v3/permissions/delete
 - the file actions (trash_file, restrict_to_owner, quarantine_file, apply_sensitivity_label): files.update,
-  permissions.list / create / delete, files.modifyLabels and the Labels API; their pages are listed above
-  those actions below
+  permissions.list / create / delete, files.create (multipart upload), files.list, files.delete,
+  files.modifyLabels and the Labels API; their pages are listed above those actions below
 - The audit events they leave: Admin log USER_SETTINGS events SUSPEND_USER, UNSUSPEND_USER,
   CHANGE_PASSWORD_ON_NEXT_LOGIN, RESET_SIGNIN_COOKIES, REVOKE_3LO_TOKEN, DELEGATED_ADMIN_SETTINGS
   UNASSIGN_ROLE (https://developers.google.com/workspace/admin/reports/v1/appendix/activity/admin-user-settings) and
@@ -29,6 +29,8 @@ Pages relied on (methods, bodies, scopes; response codes as Google documents the
 
 from __future__ import annotations
 
+import json
+import secrets
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -534,7 +536,7 @@ def verify_remove_permission(connector: GoogleWorkspaceConnector, outcome: Actio
 #   removeLabel; atomic; scopes drive, drive.file, drive.metadata):
 #   https://developers.google.com/workspace/drive/api/reference/rest/v3/files/modifyLabels and the Labels API
 #   labels.list: https://developers.google.com/workspace/drive/labels/reference/rest/v2/labels/list
-# - Drive log events trash / untrash / move / change_user_access / change_document_access_scope:
+# - Drive log events trash / untrash / move / upload / change_user_access / change_document_access_scope:
 #   https://developers.google.com/workspace/admin/reports/v1/appendix/activity/drive
 
 FILES = "drive/v3/files"
@@ -645,7 +647,12 @@ def apply_drive_plan(connector: GoogleWorkspaceConnector, plan: ActionPlan) -> A
     answers = []
     for request, subject in zip(plan.requests, send_as, strict=True):
         with connector.delegated(DRIVE_WRITE_SCOPE).acting_as(str(subject)):
-            answers.append(send_request(client, request, idempotent=False))
+            if request.path.startswith(UPLOAD + "?"):
+                answers.append(_upload_notice(client, request))
+            elif request.method == "DELETE" and request.path.startswith(NOTICE_PATH):
+                answers.append(_delete_notice(client, request))
+            else:
+                answers.append(send_request(client, request, idempotent=False))
     return ActionOutcome(plan=plan, applied=True, detail="; ".join(answers), applied_at=datetime.now(UTC))
 
 
@@ -740,6 +747,120 @@ def verify_restrict(connector: GoogleWorkspaceConnector, outcome: ActionOutcome)
 
 
 # quarantine ---------------------------------------------------------------------------------------------
+#
+# The notice left in the folder a quarantined file came from. Pages relied on:
+# - files.create with uploadType=multipart: POST /upload/drive/v3/files, a multipart/related body of the
+#   JSON metadata then the media (https://developers.google.com/workspace/drive/api/guides/manage-uploads)
+# - appProperties, "private properties" only the app that set them reads, at most 124 bytes per key and value
+#   (https://developers.google.com/workspace/drive/api/guides/properties); found again with files.list
+#   q "appProperties has { key='...' and value='...' }"
+#   (https://developers.google.com/workspace/drive/api/guides/search-files, search query terms)
+# - files.delete: "Permanently deletes a file owned by the user without moving it to the trash"
+#   (https://developers.google.com/workspace/drive/api/reference/rest/v3/files/delete)
+
+UPLOAD = "upload/drive/v3/files"
+NOTICE_SUFFIX = " (quarantined).txt"
+# The appProperty tying a notice to the file it stands for (its value: that file's id).
+NOTICE_PROPERTY = "saaslensQuarantineNoticeFor"
+# Where the undo's deletion of the notice points: the notice's id is Drive's, given when it is uploaded,
+# so the undo names the notice by its appProperty and apply finds its id then (_delete_notice).
+NOTICE_PATH = f"{FILES}/{{notice_id}}"
+NOTICE_LIST_FIELDS = "nextPageToken,files(id,name,parents,appProperties,ownedByMe,trashed)"
+
+
+def _query_literal(value: str) -> str:
+    """A string in a Drive query: quoted, with ' and \\ escaped as search-files says."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _notice_query(file_id: str) -> str:
+    key, value = _query_literal(NOTICE_PROPERTY), _query_literal(file_id)
+    return f"appProperties has {{ key={key} and value={value} }} and trashed = false"
+
+
+def _notice_requests(
+    connector: GoogleWorkspaceConnector, file_id: str, file_name: str, parent: str
+) -> tuple[PlannedRequest, PlannedRequest, dict[str, Any]]:
+    """The notice's upload (files.create, multipart: its metadata and its text) and the undo's
+    deletion of it, named by what tells it apart: its appProperty, name and folder."""
+    name = f"{file_name}{NOTICE_SUFFIX}"
+    text = f"{connector.options.quarantine_notice}\n\nFile: {file_name}\n"
+    app_properties = {NOTICE_PROPERTY: file_id}
+    metadata = {"name": name, "mimeType": "text/plain", "parents": [parent], "appProperties": app_properties}
+    upload = PlannedRequest(
+        "POST", f"{UPLOAD}?uploadType=multipart&{ALL_DRIVES}", {"metadata": metadata, "media": {"text/plain": text}}
+    )
+    found_by = {"q": _notice_query(file_id), "name": name, "parents": [parent], "appProperties": app_properties}
+    delete = PlannedRequest("DELETE", f"{NOTICE_PATH}?{ALL_DRIVES}", {"find": found_by})
+    return upload, delete, found_by
+
+
+def _upload_notice(client: ApiClient, request: PlannedRequest) -> str:
+    """files.create with uploadType=multipart: the plan's metadata as JSON, then its text."""
+    body = request.body or {}
+    metadata, media = body.get("metadata"), body.get("media")
+    if not isinstance(metadata, Mapping) or not isinstance(media, Mapping) or "text/plain" not in media:
+        raise ValueError("the notice upload holds no metadata and text")
+    text = str(media["text/plain"]).encode()
+    encoded = json.dumps(dict(metadata)).encode()
+    # A boundary that occurs in neither part: a fresh random token, drawn again in the unlikely case it does.
+    boundary = "saaslens_" + secrets.token_hex(16)
+    while boundary.encode() in encoded + text:
+        boundary = "saaslens_" + secrets.token_hex(16)
+    parts = [
+        f"--{boundary}\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n".encode(),
+        encoded,
+        f"\r\n--{boundary}\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\n".encode(),
+        text,
+        f"\r\n--{boundary}--\r\n".encode(),
+    ]
+    response, _ = client.request(
+        "POST",
+        request.path,
+        content=b"".join(parts),
+        headers={"Content-Type": f"multipart/related; boundary={boundary}"},
+        idempotent=False,
+    )
+    return f"POST {request.path}: HTTP {response.status_code}"
+
+
+def _find_notices(client: ApiClient, found_by: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The notices files.list finds with the plan's query, as the caller (the file's owner), kept
+    only when every mark saaslens gave them is there: the appProperty, the name, the folder and
+    the caller's ownership. Anything else the query might match is never touched."""
+    params = {"q": str(found_by["q"]), "fields": NOTICE_LIST_FIELDS, "pageSize": 100, "spaces": "drive"}
+    wanted_properties = dict(found_by.get("appProperties") or {})
+    found = client.iter_items(FILES, PageTokenPaginator("files"), params)
+    return [
+        item
+        for item in found
+        if isinstance(item, dict)
+        and isinstance(item.get("id"), str)
+        and item["id"]
+        and item.get("name") == found_by.get("name")
+        and item.get("parents") == list(found_by.get("parents") or [])
+        and item.get("ownedByMe") is True
+        and item.get("trashed") is not True
+        and wanted_properties
+        and isinstance(item.get("appProperties"), dict)
+        and all(item["appProperties"].get(k) == v for k, v in wanted_properties.items())
+    ]
+
+
+def _delete_notice(client: ApiClient, request: PlannedRequest) -> str:
+    """The undo's deletion of the notice: files.list finds it by its appProperty, then files.delete
+    (only its owner may, which the caller is). None found (its owner deleted it) sends nothing."""
+    found_by = (request.body or {}).get("find")
+    if not isinstance(found_by, Mapping) or not found_by.get("q") or not found_by.get("appProperties"):
+        raise ValueError("the notice deletion does not say how to find the notice")
+    notices = _find_notices(client, found_by)
+    if not notices:
+        return "no quarantine notice left to delete"
+    answers = []
+    for notice in notices:
+        path = api_path(FILES, notice["id"]) + f"?{ALL_DRIVES}"
+        answers.append(send_request(client, PlannedRequest("DELETE", path), idempotent=False, parse_json=False))
+    return "; ".join(answers)
 
 
 def plan_quarantine(connector: GoogleWorkspaceConnector, target: Target) -> ActionPlan:
@@ -755,7 +876,21 @@ def plan_quarantine(connector: GoogleWorkspaceConnector, target: Target) -> Acti
     it (permissions.create as the admin, no e-mail) and loses it right after (permissions.delete of
     the owner's permission id, which Drive names after the grantee). Shared drive items are
     refused: Drive moves them out of their drive only for a drive organizer, and their inherited
-    access cannot be removed on the item."""
+    access cannot be removed on the item.
+
+    After the move the owner, who could write there, leaves a short text notice (option
+    quarantine_notice) in the folder the file came from: "<name> (quarantined).txt", uploaded with
+    files.create (multipart) and carrying the appProperty saaslensQuarantineNoticeFor = the file's
+    id. Drive gives the notice its id only when it is created, and the engine sends only the
+    requests the approver saw and re-plans right before applying, so the plan cannot name that id
+    (an id reserved with files.generateIds in the dry run would differ on the re-plan). The undo
+    names the notice instead by what saaslens gave it: apply finds it with files.list q
+    "appProperties has { key='saaslensQuarantineNoticeFor' and value='<file id>' } and trashed =
+    false" as the owner, and deletes (files.delete) only what also has the notice's name, sits in
+    that folder and is the owner's; nothing else the query could match is touched. appProperties
+    are private to the app (the Cloud project) that set them, so the undo must run with the action
+    connection that quarantined the file. A file with no parent folder, or with several (legacy),
+    gets no notice."""
     folder_id = _option(connector, "quarantine_folder_id")
     item, owner = _file_and_actor(connector, target)
     file_id = str(item["id"])
@@ -810,13 +945,19 @@ def plan_quarantine(connector: GoogleWorkspaceConnector, target: Target) -> Acti
 
     requests: list[PlannedRequest] = list(deletes)
     send_as: list[str] = [owner] * len(deletes)
+    notice: tuple[PlannedRequest, ...] = ()
+    remove_notice: tuple[PlannedRequest, ...] = ()
+    if not in_folder and len(parents) == 1:
+        upload, delete, state["notice"] = _notice_requests(connector, file_id, state["file_name"], parents[0])
+        notice, remove_notice = (upload,), (delete,)
     if not in_folder:
-        requests += [*grant, move([folder_id], parents), *revoke]
-        send_as += [admin] * len(grant) + [owner] + [admin] * len(revoke)
+        requests += [*grant, move([folder_id], parents), *revoke, *notice]
+        send_as += [admin] * len(grant) + [owner] + [admin] * len(revoke) + [owner] * len(notice)
     undo = None
     if not in_folder and parents:
-        undo_requests = (*grant, move(parents, [folder_id]), *revoke, *recreate)
+        undo_requests = (*grant, move(parents, [folder_id]), *revoke, *recreate, *remove_notice)
         undo_as = [admin] * len(grant) + [owner] + [admin] * len(revoke) + [owner] * len(recreate)
+        undo_as += [owner] * len(remove_notice)
         undo = ActionPlan("release_from_quarantine", target, undo_requests, {**state, "send_as": undo_as})
     return ActionPlan(
         "quarantine_file",
@@ -838,11 +979,22 @@ def verify_quarantine(connector: GoogleWorkspaceConnector, outcome: ActionOutcom
     in_folder = after["parents"] == [before["quarantine_folder_id"]]
     shared = [p for p in permissions if _removable(p)]
     audit = _drive_audit(connector, outcome, "move", file_id)
-    holds = in_folder and not shared
+    found_by = before.get("notice")
+    noticed = True
+    if isinstance(found_by, Mapping):
+        # The notice the plan left in the folder the file came from: found as its owner, as the undo will.
+        with connector.delegated(DRIVE_WRITE_SCOPE).acting_as(owner):
+            notices = _find_notices(_drive(connector), found_by)
+        after["notice_ids"] = [str(n["id"]) for n in notices]
+        noticed = bool(notices)
+    holds = in_folder and not shared and noticed
     detail = (
-        "in the quarantine folder, owner-only"
+        "in the quarantine folder, owner-only" + (", notice left" if found_by else "")
         if holds
-        else (f"in the quarantine folder: {in_folder}; sharing permissions left: {len(shared)}")
+        else (
+            f"in the quarantine folder: {in_folder}; sharing permissions left: {len(shared)}; "
+            f"notice in the former folder: {noticed}"
+        )
     )
     return Verification(holds, after, audit, detail)
 
@@ -1102,8 +1254,10 @@ ACTIONS: tuple[Action[Any], ...] = (
         "quarantine folder (option quarantine_folder_id; files.update addParents / removeParents as the owner). "
         "Drive lets only someone who can add to the folder move an item there and a folder's sharing propagates "
         "to what it holds, so the folder stays private: the owner is given writer on it for the move "
-        "(permissions.create as the admin, no e-mail) and loses it right after. Shared drive items are refused. "
-        "Undone by moving it back, then sharing it again. Drive log event move",
+        "(permissions.create as the admin, no e-mail) and loses it right after. The owner then leaves a text notice "
+        "(option quarantine_notice) in the folder the file came from (files.create multipart upload, with an "
+        "appProperty naming the file). Shared drive items are refused. Undone by moving it back, sharing it again "
+        "and deleting the notice (found by its appProperty with files.list). Drive log events move, upload",
         docs=f"{DRIVE_REFERENCE}/files/update",
         plan=plan_quarantine,
         apply=apply_drive_plan,

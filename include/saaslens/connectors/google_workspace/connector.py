@@ -139,6 +139,13 @@ class GoogleWorkspaceOptions(ConnectorOptions):
         pattern=r"^[A-Za-z0-9_-]+$",
         description="The admin-owned Drive folder quarantine_file moves files into (its file id)",
     )
+    quarantine_notice: str = Field(
+        default="This file was moved to quarantine by the security team after an automated content inspection. "
+        "Contact your security team to have it reviewed.",
+        min_length=1,
+        max_length=2000,
+        description="Text of the notice quarantine_file leaves in the folder the file was moved out of",
+    )
     sensitivity_label_id: str | None = Field(
         default=None,
         min_length=1,
