@@ -238,3 +238,14 @@ def test_results_history_mutes_and_drift_in_the_catalog(tmp_path, monkeypatch):
         ("okta.mfa_required", ["CIS X 1.2"]),
         ("okta.password_min_length", ["CIS X 1.1", "NIST SP 800-63B 5.1.1.2"]),
     ]
+    # the report's posture section: scores, failing rules, and the change with its admin event
+    from saaslens.reports.build import build_report
+
+    result = build_report(lake.root, out_dir=tmp_path / "report")
+    html = result.html.read_text()
+    section = html[html.index("<h2 id='posture'>") :]
+    assert "okta/acme" in section and "okta.password_min_length" in section
+    assert "policy.rule.update by admin@example.com" in section
+    assert "posture.csv" in result.files and "posture_changes.csv" in result.files
+    rows = (tmp_path / "report" / "posture.csv").read_text().splitlines()
+    assert len(rows) == 3 and any('"muted"' in row for row in rows)

@@ -43,6 +43,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 DEFAULT_MAX_ROWS = 50
+# Without an earlier report to compare with, the posture section lists a week of changes.
+POSTURE_CHANGES_DEFAULT = timedelta(days=7)
 # The file that makes a directory a saaslens report: JSON with the marker's format version, when
 # it was written and the files saaslens wrote beside it (the only files a rebuild may remove).
 REPORT_MARKER = ".saaslens-report"
@@ -184,9 +186,13 @@ def build_report(
         lap("findings")
         content = collect.content_coverage(con)
         lap("content")
+        posture = collect.posture_summary(
+            con, _previous_report_time(target, report_date) or now - POSTURE_CHANGES_DEFAULT
+        )
+        lap("posture")
     _add_notes(results, mfa)
     data = collect.ReportData(
-        report_date, now, str(root), instances, accounts, admins, mfa, charts, results, config_note, content
+        report_date, now, str(root), instances, accounts, admins, mfa, charts, results, config_note, content, posture
     )
     html_text = render(data, max_rows)
     lap("html")
@@ -204,6 +210,26 @@ def build_report(
         timings=timings,
         files=files,
     )
+
+
+def _previous_report_time(target: Path, report_date: date) -> datetime | None:
+    """When the newest earlier report beside `target` was generated (its summary.json): the
+    posture section lists the changes since then. None when there is none."""
+    earlier = []
+    for candidate in target.parent.glob("[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]"):
+        try:
+            day = date.fromisoformat(candidate.name)
+        except ValueError:
+            continue
+        if day < report_date and (candidate / "summary.json").is_file():
+            earlier.append((day, candidate))
+    for _day, candidate in sorted(earlier, reverse=True):
+        try:
+            generated = json.loads((candidate / "summary.json").read_text(encoding="utf-8"))["generated_at"]
+            return datetime.fromisoformat(generated).astimezone(UTC)
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # a damaged summary: try the one before
+    return None
 
 
 def _connected_apps(config: Path | str | None) -> tuple[ConnectedApps | None, str | None]:
@@ -347,6 +373,11 @@ def _write_atomically(
             atomic_write(staging / f"{result.finding.id}.parquet", result.table, sync_dir=False)
             atomic_write(staging / f"{result.finding.id}.csv", _csv_bytes(result.table), sync_dir=False)
             files += [f"{result.finding.id}.csv", f"{result.finding.id}.parquet"]
+        if data.posture is not None:
+            for name, table in (("posture", data.posture.current), ("posture_changes", data.posture.changes)):
+                atomic_write(staging / f"{name}.parquet", table, sync_dir=False)
+                atomic_write(staging / f"{name}.csv", _csv_bytes(table), sync_dir=False)
+                files += [f"{name}.csv", f"{name}.parquet"]
         summary = {
             "report_date": data.report_date.isoformat(),
             "generated_at": data.generated_at.isoformat(),
@@ -357,6 +388,9 @@ def _write_atomically(
                 i.label: {"state": i.state, "stages": {s: st.state for s, st in i.stages.items()}}
                 for i in data.instances
             },
+            "posture": None
+            if data.posture is None
+            else {f"{app}/{instance}": counts for (app, instance), counts in sorted(data.posture.instances.items())},
         }
         atomic_write(staging / "summary.json", json.dumps(summary, indent=2).encode(), sync_dir=False)
         files.append("summary.json")

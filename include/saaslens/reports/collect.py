@@ -70,6 +70,78 @@ class ReportData:
     config_note: str | None = None
     # Content inspection per instance: status -> files, from each file's newest scan; and when it ran.
     content: dict[tuple[str, str], ContentCoverage] = field(default_factory=dict)
+    posture: PostureSummary | None = None
+
+
+@dataclass
+class PostureSummary:
+    """Security posture for the report (posture_current, posture_changes; docs/posture.md)."""
+
+    # (app, instance) -> effective status -> rules
+    instances: dict[tuple[str, str], dict[str, int]]
+    # baseline family (MS.AAD, GWS.DRIVEDOCS, CIS GitHub ...) -> effective status -> rule results
+    baselines: dict[str, dict[str, int]]
+    current: pa.Table  # every instance's newest result per rule, effective status included
+    changes: pa.Table  # state changes since `changes_since`, with the admin events that explain them
+    changes_since: datetime
+
+    @staticmethod
+    def score(counts: dict[str, int]) -> float | None:
+        """Share of evaluated rules that pass, muted and not evaluated left out: a rule nobody could
+        check counts neither for nor against; None when none was evaluated."""
+        evaluated = counts.get("pass", 0) + counts.get("fail", 0)
+        return None if not evaluated else counts.get("pass", 0) / evaluated
+
+    @property
+    def failing(self) -> pa.Table:
+        return self.current.filter(pc.equal(self.current.column("effective_status"), "fail"))
+
+
+_BASELINE_ID = re.compile(r"^([A-Z]+\.[A-Z]+)\.")
+_TRAILING_NUMBERS = re.compile(r"(\s+[\w.-]*\d[\w.-]*)+$")
+
+
+def baseline_family(baseline: str) -> str:
+    """The baseline a rule's mapping belongs to: MS.AAD.3.1v1 -> MS.AAD, GWS.GMAIL.2.1v0.3 ->
+    GWS.GMAIL, CIS GitHub 1.1.3 -> CIS GitHub, "Okta STIG V-273186" -> Okta STIG, and a cited
+    guide ("GitHub docs: Best practices ...") -> the part before the colon."""
+    text = baseline.strip()
+    match = _BASELINE_ID.match(text)
+    if match:
+        return match.group(1)
+    if ":" in text:
+        return text.split(":", 1)[0].strip()
+    return _TRAILING_NUMBERS.sub("", text).strip() or text
+
+
+def posture_summary(con: duckdb.DuckDBPyConnection, since: datetime) -> PostureSummary | None:
+    """The posture section's data; None when no instance has posture results yet."""
+    current = con.sql(
+        """
+        select app, instance, rule_id, title, severity, effective_status, status, reason, detail, baselines,
+               evaluated_at, settings_snapshot_at, mute_reason, mute_expires
+        from posture_current order by app, instance, rule_id
+        """
+    ).to_arrow_table()
+    if not current.num_rows:
+        return None
+    instances: dict[tuple[str, str], dict[str, int]] = {}
+    baselines: dict[str, dict[str, int]] = defaultdict(dict)
+    for row in current.select(["app", "instance", "effective_status", "baselines"]).to_pylist():
+        counts = instances.setdefault((row["app"], row["instance"]), {})
+        counts[row["effective_status"]] = counts.get(row["effective_status"], 0) + 1
+        for family in sorted({baseline_family(b) for b in row["baselines"] or []}):
+            bucket = baselines[family]
+            bucket[row["effective_status"]] = bucket.get(row["effective_status"], 0) + 1
+    changes = con.sql(
+        """
+        select app, instance, rule_id, title, severity, previous_status, status, evaluated_at,
+               event_id, occurred_at, action, actor_login, target_name
+        from posture_changes where evaluated_at > $since order by evaluated_at desc, app, instance, rule_id
+        """,
+        params={"since": since},
+    ).to_arrow_table()
+    return PostureSummary(instances, dict(baselines), current, changes, since)
 
 
 @dataclass

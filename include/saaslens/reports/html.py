@@ -13,7 +13,7 @@ from typing import Any
 import pyarrow as pa
 
 from saaslens.reports import svg
-from saaslens.reports.collect import FindingResult, ReportData
+from saaslens.reports.collect import SEVERITY_ORDER, FindingResult, PostureSummary, ReportData
 from saaslens.reports.freshness import NOT_CURRENT, STATE_LABELS, InstanceFreshness
 from saaslens.vocabulary import STAGE_ORDER
 
@@ -94,6 +94,7 @@ def render(data: ReportData, max_rows: int) -> str:
         _instances(data),
         _charts(data),
         _content(data),
+        _posture(data, max_rows),
         _findings(data, max_rows),
         _coverage(data),
         "</main></body></html>",
@@ -195,6 +196,78 @@ def _content(data: ReportData) -> str:
         "<p>Each file's newest scan (include/dlp_policies.yaml; docs/dlp.md). The files breaking a policy are "
         "listed under the finding <em>Files whose content breaks a DLP policy</em>, with masked previews only.</p>"
         + _table(headers, rows)
+    )
+
+
+_POSTURE_STATUSES = ("pass", "fail", "not_evaluated", "muted")
+
+
+def _score(counts: dict[str, int]) -> str:
+    score = PostureSummary.score(counts)
+    return "n/a" if score is None else f"{score:.0%}"
+
+
+def _posture(data: ReportData, max_rows: int) -> str:
+    """Security posture: a score per instance and per baseline, the failing rules and what changed
+    since the previous report with the admin event behind each change. Not evaluated and muted rules
+    are counted apart, never as passing."""
+    posture = data.posture
+    if posture is None:
+        return ""
+    instance_rows = [
+        f"<tr><td>{esc(app)}/{esc(instance)}</td><td class='num'>{_score(counts)}</td>"
+        + "".join(f"<td class='num'>{counts.get(s, 0):,}</td>" for s in _POSTURE_STATUSES)
+        + "</tr>"
+        for (app, instance), counts in sorted(posture.instances.items())
+    ]
+    baseline_rows = [
+        f"<tr><td>{esc(family)}</td><td class='num'>{_score(counts)}</td>"
+        + "".join(f"<td class='num'>{counts.get(s, 0):,}</td>" for s in _POSTURE_STATUSES)
+        + "</tr>"
+        for family, counts in sorted(posture.baselines.items())
+    ]
+    headers = ["score (pass / evaluated)", "pass", "fail", "not evaluated", "muted"]
+    failing = posture.failing.to_pylist()
+    failing.sort(key=lambda r: (SEVERITY_ORDER.index(r["severity"]), r["app"], r["instance"], r["rule_id"]))
+    failing_rows = [
+        f"<tr><td>{badge('sev-' + r['severity'], r['severity'])}</td><td>{esc(r['app'])}/{esc(r['instance'])}</td>"
+        f"<td><code>{esc(r['rule_id'])}</code><br>{esc(r['title'])}</td><td>{esc(r['detail'] or '')}</td>"
+        f"<td>{esc(', '.join(r['baselines'] or []))}</td></tr>"
+        for r in failing[:max_rows]
+    ]
+    more = f"<p>{len(failing) - max_rows:,} more in posture.csv.</p>" if len(failing) > max_rows else ""
+    changes = posture.changes.to_pylist()
+    change_rows = [
+        f"<tr><td>{esc(c['evaluated_at'].strftime('%Y-%m-%d %H:%M'))}</td><td>{esc(c['app'])}/{esc(c['instance'])}</td>"
+        f"<td><code>{esc(c['rule_id'])}</code></td><td>{esc(c['previous_status'])} &rarr; {esc(c['status'])}</td>"
+        f"<td>{esc(c['action'] or 'no matching admin event stored')}"
+        + (f" by {esc(c['actor_login'])}" if c["actor_login"] else "")
+        + (f" at {esc(c['occurred_at'].strftime('%Y-%m-%d %H:%M'))}" if c["occurred_at"] else "")
+        + "</td></tr>"
+        for c in changes[:max_rows]
+    ]
+    since = posture.changes_since.strftime("%Y-%m-%d %H:%M")
+    return (
+        "<h2 id='posture'>Security posture</h2>"
+        "<p>Each instance's newest evaluation of the posture rules (include/posture/; docs/posture.md). The score is "
+        "the share of evaluated rules that pass: rules not evaluated (a permission or licence missing, a setting the "
+        "API does not expose) and muted rules are counted apart, never as passing.</p>"
+        + _table(["instance", *headers], instance_rows)
+        + "<h3>By baseline</h3>"
+        + _table(["baseline", *headers], baseline_rows)
+        + f"<h3>Failing rules ({len(failing):,})</h3>"
+        + (
+            _table(["severity", "instance", "rule", "what it saw", "baselines"], failing_rows)
+            if failing
+            else "<p>None.</p>"
+        )
+        + more
+        + f"<h3>Changes since {esc(since)} UTC ({len(changes):,})</h3>"
+        + (
+            _table(["evaluated (UTC)", "instance", "rule", "change", "admin event in the window"], change_rows)
+            if changes
+            else "<p>None.</p>"
+        )
     )
 
 
