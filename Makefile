@@ -68,6 +68,7 @@ bench: setup bench-ingest
 docs: setup
 	$(BIN)/saaslens schema-doc --write docs/schema.md
 	$(BIN)/saaslens capabilities --format markdown > docs/capabilities.md
+	$(BIN)/saaslens posture-rules > docs/posture_rules.md
 
 clean:
 	rm -rf lake .demo .pytest_cache .ruff_cache

@@ -278,6 +278,13 @@ def cmd_capabilities(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_posture_rules(args: argparse.Namespace) -> int:
+    from saaslens.posture.rules import rules_markdown
+
+    print(rules_markdown(), end="")
+    return 0
+
+
 def cmd_airflow_bootstrap(args: argparse.Namespace) -> int:
     from saaslens.orchestration.bootstrap import apply, plan
 
@@ -412,6 +419,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("capabilities", help="the capability matrix, from the connectors' code")
     p.add_argument("--format", choices=["markdown", "json"], default="markdown")
     p.set_defaults(func=cmd_capabilities)
+
+    p = sub.add_parser("posture-rules", help="the posture rules per app with their baselines, as markdown")
+    p.set_defaults(func=cmd_posture_rules)
 
     p = sub.add_parser("airflow-bootstrap", help="apply airflow_settings.yaml and instance pools to Airflow")
     p.add_argument("--settings")

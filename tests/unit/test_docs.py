@@ -9,6 +9,7 @@ from pathlib import Path
 
 from saaslens.catalog.build import schema_markdown
 from saaslens.matrix import capability_matrix, matrix_markdown
+from saaslens.posture.rules import rules_markdown
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -22,6 +23,12 @@ def test_schema_doc_is_current():
 def test_capability_doc_is_current():
     assert (ROOT / "docs" / "capabilities.md").read_text().strip() == matrix_markdown().strip(), (
         "docs/capabilities.md is stale: run `make docs`"
+    )
+
+
+def test_posture_rules_doc_is_current():
+    assert (ROOT / "docs" / "posture_rules.md").read_text() == rules_markdown(), (
+        "docs/posture_rules.md is stale: run `make docs`"
     )
 
 

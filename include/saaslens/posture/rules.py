@@ -145,3 +145,40 @@ def load_rules(app: str | None = None, directory: Path | None = None) -> tuple[R
     stamp = tuple(sorted((str(p), p.stat().st_mtime) for p in where.glob("*/*.sql")))
     rules = _load(where, stamp)
     return tuple(r for r in rules if app is None or r.app == app)
+
+
+def rules_markdown(directory: Path | None = None) -> str:
+    """docs/posture_rules.md: every rule per app with its baselines (`make docs` writes it; a test
+    keeps it in step with include/posture/)."""
+    rules = load_rules(directory=directory)
+    lines = [
+        "# Posture rules",
+        "",
+        "Generated from include/posture/ by `saaslens posture-rules` (`make docs`); how rules are written and "
+        "evaluated: [posture.md](posture.md).",
+        "",
+    ]
+    apps = sorted({r.app for r in rules})
+    lines += ["| app | rules | high | medium | low |", "|---|---:|---:|---:|---:|"]
+    for app in apps:
+        mine = [r for r in rules if r.app == app]
+        counts = [sum(1 for r in mine if r.severity == s) for s in SEVERITIES]
+        lines.append(f"| {app} | {len(mine)} | " + " | ".join(str(c) for c in counts) + " |")
+    for app in apps:
+        lines += [
+            "",
+            f"## {app}",
+            "",
+            "| rule | severity | checks | baselines | settings read |",
+            "|---|---|---|---|---|",
+        ]
+        for rule in (r for r in rules if r.app == app):
+            cells = [
+                f"`{rule.id}`",
+                rule.severity,
+                rule.title,
+                "; ".join(rule.baselines),
+                ", ".join(f"`{s}`" for s in rule.settings),
+            ]
+            lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+    return "\n".join(lines) + "\n"
