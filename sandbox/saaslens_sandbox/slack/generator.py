@@ -47,6 +47,10 @@ WEB_SCOPES = ("users:read", "users:read.email", "usergroups:read", "files:read",
 # (admin.users.session.reset, admin.users.setRegular), admin.apps:write (admin.apps.restrict),
 # files:write (files.revokePublicURL) and the SCIM API's `admin` scope (deactivate, reactivate).
 ACTION_SCOPES = ("admin.users:write", "admin.apps:write", "files:write", "admin")
+# What the settings (posture) reads need, on each method's page: admin.teams:read (admin.teams.list),
+# admin.users:read (admin.users.list), team.preferences:read (team.preferences.list); admin.apps:read
+# (admin.apps.approved.list, admin.apps.requests.list) is among the web scopes already.
+SETTINGS_SCOPES = ("admin.teams:read", "admin.users:read", "team.preferences:read")
 
 
 # --------------------------------------------------------------------------------------------
@@ -61,7 +65,7 @@ class TokenSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
     token: str = Field(min_length=1)
     kind: Literal["user", "bot"] = "user"
-    scopes: list[str] = Field(default_factory=lambda: [*WEB_SCOPES, "admin", "auditlogs:read"])
+    scopes: list[str] = Field(default_factory=lambda: [*WEB_SCOPES, "admin", "auditlogs:read", *SETTINGS_SCOPES])
     acts_as: Literal["primary_owner", "admin", "member"] = "primary_owner"
     """Which user a user token belongs to (the first of that kind)."""
 
@@ -106,11 +110,24 @@ class UploadFile(BaseModel):
     """Where it is uploaded. A file in a public channel is ``is_public`` (https://api.slack.com/types/file)."""
 
 
+class SetPreference(BaseModel):
+    """``{"set_preference": {...}}`` of ``POST /_sandbox/slack/{tenant}/advance``: an admin changes one of
+    the workspace preferences team.preferences.list answers, as in the admin settings page; the Audit
+    Logs API records Slack's ``pref.<name>`` action for it (PREFERENCE_ACTIONS)."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: Literal["allow_message_deletion", "msg_edit_window_mins", "display_real_names"]
+    value: bool | int
+    user_id: str | None = None
+    """Who changes it. Default: the primary owner."""
+
+
 class SlackAdvance(BaseModel):
     """The changes the Slack personality's ``advance`` applies (one per call)."""
 
     model_config = ConfigDict(extra="forbid")
-    upload_file: UploadFile
+    upload_file: UploadFile | None = None
+    set_preference: SetPreference | None = None
 
 
 def default_tokens(tenant: str) -> list[TokenSpec]:
@@ -296,8 +313,24 @@ ACTION_KINDS: tuple[AuditKind, ...] = (
     AuditKind("file_public_link_revoked", "file", True),
     AuditKind("app_restricted", "app", True),
     AuditKind("file_deleted", "file", True),
+    # Workspace preference changes (advance's set_preference): the WorkspaceOrOrg actions of the
+    # reference, in java-slack-sdk Actions as pref.allow_message_deletion, pref.msg_edit_window_mins
+    # and pref.display_real_names.
+    AuditKind("pref.allow_message_deletion", "workspace", True),
+    AuditKind("pref.msg_edit_window_mins", "workspace", True),
+    AuditKind("pref.display_real_names", "workspace", True),
 )
 AUDIT_KINDS = AUDIT_KINDS + ACTION_KINDS
+PREFERENCE_ACTIONS = {
+    "allow_message_deletion": "pref.allow_message_deletion",
+    "msg_edit_window_mins": "pref.msg_edit_window_mins",
+    "display_real_names": "pref.display_real_names",
+}
+# Misconfigurations a tenant's settings may carry (SlackTenant._make_settings): each tenant draws two or
+# three of them, the rest of its settings being the secure choice.
+SETTING_PLANTS = ("message_deletion", "edit_window", "open_workspace", "stale_app_request")
+# Workspaces of the organization besides the tenant's own (admin.teams.list).
+OTHER_WORKSPACES = ("Sales", "Support", "Contractors")
 AUDIT_ACTIONS = tuple(kind.action for kind in AUDIT_KINDS)
 KIND_INDEX = {kind.action: index for index, kind in enumerate(AUDIT_KINDS)}
 
@@ -404,6 +437,7 @@ class SlackTenant:
         self._make_access_logs(random.Random(f"slack-access:{seed}"), access_target)
         self._make_audit(random.Random(f"slack-audit:{seed}"), total_events - len(self.access_logs))
         self._bind_tokens()
+        self._make_settings(random.Random(f"slack-settings:{seed}"))
 
     # ---------------------------------------------------------------- users
 
@@ -661,6 +695,134 @@ class SlackTenant:
             ],
             "date_updated": self.anchor - rng.randrange(DAY, 700 * DAY),
             "last_resolved_by": {"actor_id": rng.choice(self.admins).id, "actor_type": "user"},
+        }
+
+    # ---------------------------------------------------------------- security settings
+
+    def _make_settings(self, rng: random.Random) -> None:
+        """The settings the posture reads, a secure baseline with two or three of SETTING_PLANTS:
+        team.preferences.list (https://docs.slack.dev/reference/methods/team.preferences.list: five
+        preferences, ``msg_edit_window_mins`` -1 when members may edit at any time), the organization's
+        workspaces of admin.teams.list (https://docs.slack.dev/reference/methods/admin.teams.list, with
+        ``discoverability`` open / invite_only / closed / unlisted as admin.teams.settings.setDiscoverability
+        names them, and ``hidden`` as the method's own example answers) and the pending app requests of
+        admin.apps.requests.list (https://docs.slack.dev/reference/methods/admin.apps.requests.list).
+        Oddities Slack shows: a preference never set is absent from the answer, a request may carry the
+        ``previous_resolution`` of an earlier answer and still be pending."""
+        ids = _Ids(random.Random(f"slack-settings-ids:{self.name}:{self.seed}"))
+        ids.seen = self._ids.seen  # never an id another object of the tenant has
+        planted = set(rng.sample(SETTING_PLANTS, 2 + rng.randrange(2)))
+        self.planted_settings = sorted(planted)
+        self.preferences: dict[str, Any] = {
+            "allow_message_deletion": "message_deletion" in planted,
+            "display_real_names": rng.random() < 0.6,
+            "disable_file_uploads": rng.choice(("allow_all", "type:owner,type:admin", "allow_all")),
+            "msg_edit_window_mins": -1 if "edit_window" in planted else rng.choice((5, 15, 60)),
+            "who_can_post_general": rng.choice(("everyone", "admin")),
+        }
+        if rng.random() < 0.4:
+            del self.preferences["display_real_names"]  # never set in this workspace: Slack omits it
+        own = "open" if "open_workspace" in planted else rng.choice(("invite_only", "closed"))
+        primary = self.admins[0] if self.admins[0].primary_owner else next(u for u in self.humans if u.primary_owner)
+        self.org_teams: list[dict[str, Any]] = [
+            {
+                "id": self.team_id,
+                "name": self.team_name,
+                "discoverability": own,
+                "primary_owner": {"user_id": primary.id, "email": primary.email},
+                "team_url": f"https://{self.name}.slack.com/",
+            }
+        ]
+        if self.enterprise_grid:
+            for label in OTHER_WORKSPACES[: 1 + rng.randrange(len(OTHER_WORKSPACES))]:
+                slug = f"{self.name}-{label.lower()}"
+                self.org_teams.append(
+                    {
+                        "id": ids("T"),
+                        "name": f"{self.enterprise_name} {label}",
+                        "discoverability": rng.choice(("invite_only", "closed", "unlisted", "hidden")),
+                        "primary_owner": {"user_id": primary.id, "email": primary.email},
+                        "team_url": f"https://{slug}.slack.com/",
+                    }
+                )
+        members = [u for u in self.active if not u.admin and not u.guest] or self.active
+        requests = []
+        stale = "stale_app_request" in planted
+        for k, app in enumerate(rng.sample(self.apps, min(len(self.apps), 1 + rng.randrange(3)))):
+            age_days = rng.randrange(45, 200) if stale and k == 0 else rng.randrange(1, 10)
+            requester = rng.choice(members)
+            doc = self._approved_doc(app, rng)
+            requests.append(
+                {
+                    "id": ids("Ar", 9),
+                    "app": doc["app"],
+                    "user": {"id": requester.id, "name": requester.real_name, "email": requester.email},
+                    "team": {"id": self.team_id, "name": self.team_name, "domain": self.name},
+                    "scopes": doc["scopes"],
+                    "previous_resolution": {"status": "restricted", "scopes": doc["scopes"]}
+                    if rng.random() < 0.3
+                    else None,
+                    "is_user_app_collaborator": False,
+                    "message": rng.choice(("", "Needed for our weekly reports", "Trying this out for the team")),
+                    "date_created": self.anchor - age_days * DAY - rng.randrange(DAY),
+                }
+            )
+        self.app_requests = sorted(requests, key=lambda r: -int(r["date_created"]))
+        # Audit entries whose details are not the generated ones: a preference change's real values.
+        self.audit_details: dict[int, dict[str, Any]] = {}
+
+    def set_preference(self, name: str, value: bool | int, actor: UserRec) -> dict[str, Any]:
+        """An admin changes a workspace preference; the Audit Logs API records pref.<name> with the
+        previous and new values in ``details`` (as the reference describes for pref.* actions). No
+        entry when the value does not change."""
+        previous = self.preferences.get(name)
+        if previous == value and name in self.preferences:
+            return {"changed": False, "audit_id": None}
+        self.preferences[name] = value
+        audit_id = self.record_audit(PREFERENCE_ACTIONS[name], actor, 0)
+        self.audit_details[len(self.ev_ts) - 1] = {
+            "name": name,
+            "previous_value": "" if previous is None else str(previous).lower(),
+            "new_value": str(value).lower(),
+        }
+        return {"changed": True, "audit_id": audit_id, "previous": previous}
+
+    def admin_user_view(self, doc: dict[str, Any]) -> dict[str, Any]:
+        """A member as admin.users.list answers (https://docs.slack.dev/reference/methods/admin.users.list;
+        the fields as slackapi's node SDK AdminUsersListResponse types them from Slack's answers)."""
+        profile = doc.get("profile") or {}
+        return {
+            "id": doc["id"],
+            "email": profile.get("email", ""),
+            "is_admin": bool(doc.get("is_admin")),
+            "is_owner": bool(doc.get("is_owner")),
+            "is_primary_owner": bool(doc.get("is_primary_owner")),
+            "is_restricted": bool(doc.get("is_restricted")),
+            "is_ultra_restricted": bool(doc.get("is_ultra_restricted")),
+            "is_bot": bool(doc.get("is_bot")),
+            "is_active": not doc.get("deleted"),
+            "username": doc.get("name"),
+            "full_name": doc.get("real_name"),
+            "has_2fa": bool(doc.get("has_2fa")),
+            "has_sso": False,
+            "date_created": int(doc.get("updated") or 0),
+            "workspaces": list(doc.get("teams") or [self.team_id]),
+        }
+
+    def settings_truth(self) -> dict[str, Any]:
+        """What the settings endpoints answer now, for an oracle to compute every posture rule."""
+        admins = [
+            self.admin_user_view(d)
+            for d in self.users
+            if not d.get("deleted") and not d.get("is_bot") and (d.get("is_admin") or d.get("is_owner"))
+        ]
+        return {
+            "planted": self.planted_settings,
+            "team_preferences": dict(self.preferences),
+            "workspaces": [dict(t) for t in self.org_teams] if self.enterprise_grid else None,
+            "workspace_admins": admins if self.enterprise_grid else None,
+            "approved_apps": self.approved_apps if self.enterprise_grid else None,
+            "app_requests": self.app_requests if self.enterprise_grid else None,
         }
 
     # ---------------------------------------------------------------- user groups
@@ -1082,6 +1244,8 @@ class SlackTenant:
         if kind.action == "app_scopes_expanded":
             scopes = self.apps[self.ev_target[i]]["scopes"]
             entry["details"] = {"previous_scopes": scopes[:-1], "new_scopes": scopes}
+        elif i in self.audit_details:
+            entry["details"] = dict(self.audit_details[i])
         elif kind.action.startswith("pref."):
             entry["details"] = {
                 "name": kind.action.removeprefix("pref.").removesuffix("_changed"),
@@ -1342,6 +1506,7 @@ class SlackTenant:
             "dlp": self._dlp_truth(files),
             "approved_apps": self.approved_apps,
             "restricted_apps": self.restricted_apps,
+            "settings": self.settings_truth(),
             "access_logs": self.access_logs,
             "audit_logs": list(self.iter_audit()),
             "counts": {
