@@ -30,6 +30,8 @@ only honour Retry-After):
   https://api.slack.com/types/file#auth: content inspection (contents.py), through `file_client`.
 - admin.apps.approved.list (admin.apps:read, Enterprise Grid; Tier 2; cursor, `limit` 1-1000),
   https://api.slack.com/methods/admin.apps.approved.list
+- the settings stage's team.preferences.list, admin.teams.list, admin.users.list and
+  admin.apps.requests.list (settings.py, with their scopes and tiers).
 - Audit Logs API /logs (auditlogs:read; Tier 3, 50 calls per minute per organization).
 With an org-level token, Web API methods need `team_id` (the `team_id` option).
 """
@@ -129,6 +131,10 @@ METHOD_TIERS: dict[str, str] = {
     "team.accessLogs": "tier2",
     "files.list": "tier3",
     "admin.apps.approved.list": "tier2",
+    "admin.apps.requests.list": "tier2",
+    "admin.teams.list": "tier2",
+    "admin.users.list": "tier4",
+    "team.preferences.list": "tier3",
     "audit/logs": "tier3",
 }
 
@@ -387,6 +393,7 @@ class SlackConnector(Connector):
         stages["activities"] = self._activities_access(team)
         stages["app_permissions"] = declared_probe(Stage.APP_PERMISSIONS)
         stages["files"] = declared_probe(Stage.FILES)
+        stages["settings"] = declared_probe(Stage.SETTINGS)
         # x-oauth-scopes lists every scope the token holds (https://docs.slack.dev/authentication/
         # tokens): a scope an action needs that is absent from it is known to be missing.
         return AuthReport(identity=identity, permissions=permissions, stages=stages, permissions_complete=bool(header))

@@ -1,0 +1,11 @@
+-- title: Members cannot create public links to files
+-- severity: medium
+-- rationale: A public file link opens a file to anyone who has the URL, outside the workspace and its
+--   access checks. Slack's Web API does not expose whether public file links are allowed, so this
+--   rule is not evaluated; its changes are in the Audit Logs API (pref.disallow_public_file_urls).
+--   The file shares themselves are in the files stage (file_shares).
+-- remediation: Workspace settings > Permissions > Public File Sharing: turn off public file links.
+-- baselines: Slack Help Center: Security tips to protect your workspace (https://slack.com/help/articles/115004155306)
+-- settings: public_file_links
+-- events: pref.disallow_public_file_urls
+select (setting('public_file_links')->>'disallowed')::bool as passed, null as detail

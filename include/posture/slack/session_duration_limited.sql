@@ -1,0 +1,11 @@
+-- title: Sessions expire within a working week
+-- severity: medium
+-- rationale: A session that never expires keeps a stolen session cookie or a lost device signed in.
+--   Slack's Web API does not expose the session duration, so this rule is not evaluated; its changes
+--   are in the Audit Logs API (pref.session_duration_changed).
+-- remediation: Workspace (or organization) settings > Authentication > Session duration: choose 7 days
+--   or less.
+-- baselines: Slack Help Center: Security tips to protect your workspace (https://slack.com/help/articles/115004155306)
+-- settings: session_duration
+-- events: pref.session_duration_changed, pref.session_duration_type_changed
+select (setting('session_duration')->>'hours')::int <= 168 as passed, null as detail

@@ -1,0 +1,11 @@
+-- title: Members must sign in through SSO
+-- severity: high
+-- rationale: Required SSO puts Slack behind the identity provider's MFA, conditional access and
+--   offboarding. Slack's Web API does not expose the SSO requirement, so this rule is not evaluated;
+--   its changes are in the Audit Logs API (pref.sso_setting_changed).
+-- remediation: Workspace (or organization) settings > Authentication > SAML SSO: make SSO required for
+--   all members.
+-- baselines: Slack Help Center: Security tips to protect your workspace (https://slack.com/help/articles/115004155306)
+-- settings: sso_requirement
+-- events: pref.sso_setting_changed
+select (setting('sso_requirement')->>'required')::bool as passed, null as detail

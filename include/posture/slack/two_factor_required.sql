@@ -1,0 +1,11 @@
+-- title: Two-factor authentication is required for every member
+-- severity: high
+-- rationale: A required second factor keeps a stolen or guessed password from opening a member's
+--   account. Slack's Web API does not expose this requirement, so this rule is not evaluated; its
+--   changes are in the Audit Logs API (pref.two_factor_auth_changed).
+-- remediation: Workspace settings > Authentication > Two-factor authentication: require it for every
+--   member (or sign-in through SSO with the identity provider's MFA).
+-- baselines: Slack Help Center: Security tips to protect your workspace (https://slack.com/help/articles/115004155306)
+-- settings: two_factor_requirement
+-- events: pref.two_factor_auth_changed
+select (setting('two_factor_requirement')->>'required')::bool as passed, null as detail
