@@ -41,7 +41,8 @@ _OPTIONAL = ("events",)
 _HEADER_LINE = re.compile(r"^--\s?(?P<field>\w+)\s*:\s*(?P<value>.*?)\s*$")
 _CONTINUATION = re.compile(r"^--\s{2,}(?P<value>\S.*?)\s*$")
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-_EVENT = re.compile(r"^[\w.:/*-]+$")
+# Words joined by single spaces: Entra ID audit activities are phrases ("Update authorization policy").
+_EVENT = re.compile(r"^[\w.:/*-]+( [\w.:/*-]+)*$")
 
 
 class RuleError(ValueError):
