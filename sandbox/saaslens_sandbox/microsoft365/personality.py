@@ -80,6 +80,7 @@ from saaslens_sandbox.kit.ratelimit import retry_after_seconds
 from saaslens_sandbox.microsoft365 import workforce as microsoft365_workforce
 from saaslens_sandbox.microsoft365.delta import DELTA_PAGE, DeltaTokenError, DirectoryChange, DirectoryChanges
 from saaslens_sandbox.microsoft365.drive_contents import LABEL_EXTENSIONS, Recycled, extension
+from saaslens_sandbox.microsoft365.policies import SettingChange, TenantPolicies
 from saaslens_sandbox.microsoft365.tenant import (
     DAY_MS,
     GRAPH_APP_ID,
@@ -142,6 +143,11 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "files": ("Files.Read.All", "Files.ReadWrite.All", "Sites.Read.All", "Sites.ReadWrite.All"),
     "sites": ("Sites.Read.All", "Sites.ReadWrite.All"),
     "labels": ("InformationProtectionPolicy.Read.All",),
+    # Security settings (policies.py): each GET's least privileged application permission is
+    # Policy.Read.All (identitysecuritydefaultsenforcementpolicy-get, conditionalaccessroot-list-policies,
+    # authorizationpolicy-get, authenticationmethodspolicy-get, adminconsentrequestpolicy-get).
+    "policies": ("Policy.Read.All",),
+    "domains": ("Domain.Read.All", *DIRECTORY_READ),  # domain-list
 }
 # Writes to drive items (driveitem-delete, driveitem-move, driveitem-put-content, driveitem-invite,
 # driveitem-createlink, driveitem-assignsensitivitylabel, permission-delete).
@@ -289,6 +295,13 @@ class Microsoft365Personality(Personality):
         self._drive_positions = {d["id"]: i for i, d in enumerate(t.drives)}
         self._site_positions = {s["id"]: i for i, s in enumerate(t.sites)}
         self.changes = DirectoryChanges(t, self._salt)
+        self.policies = TenantPolicies(
+            name=spec.name,
+            seed=spec.seed,
+            domain=t.domain,
+            initial_domain=t.initial_domain,
+            premium=self.options.premium,
+        )
         # The unified audit log's Audit.SharePoint records (unified_audit.py); none without SharePoint.
         opts = self.options
         self.audit_log = UnifiedAuditLog(
@@ -308,7 +321,24 @@ class Microsoft365Personality(Personality):
         self._monitors: dict[str, dict[str, Any]] = {}
 
     def advance(self, change: dict[str, Any]) -> dict[str, Any]:
-        """Change the directory (see :mod:`saaslens_sandbox.microsoft365.delta`); returns the ids."""
+        """Change the directory (see :mod:`saaslens_sandbox.microsoft365.delta`); returns the ids.
+        ``{"setting": {...}}`` instead changes one security setting as the tenant's admin would in the
+        Entra admin center (:class:`saaslens_sandbox.microsoft365.policies.SettingChange`) and writes
+        the directory audit event Entra writes for it; returns that event's id and activity."""
+        if "setting" in change:
+            if set(change) != {"setting"}:
+                raise ValueError("a setting change is advanced alone")
+            setting = SettingChange.model_validate(change["setting"])
+            with self._lock:
+                event = self.policies.apply(setting)
+                admin = self.tenant.urecs[self.tenant.admin_index]
+                event["correlationId"] = _request_id()
+                event["initiatedBy"] = {
+                    "app": None,
+                    "user": {"id": admin.id, "displayName": None, "userPrincipalName": admin.upn, "ipAddress": None},
+                }
+                event_id = self.tenant.record_audit(event, int(time.time() * 1000))
+            return {"event_id": event_id, "activity": event["activityDisplayName"], "actor": admin.upn}
         parsed = DirectoryChange.model_validate(change)
         with self._lock:
             summary = self.changes.advance(parsed)
@@ -392,6 +422,7 @@ class Microsoft365Personality(Personality):
         truth["sharepoint_audit"] = [dict(r) for r in self.audit_log.records]
         truth["sharepoint_audit_listable"] = [r["Id"] for r in self.audit_log.visible_records(now_ms)]
         truth["audit_subscriptions"] = dict(self._subscriptions)
+        truth["settings"] = self.policies.ground_truth()
         truth["management_base_url"] = f"{base}/api/v1.0/{t.tenant_id}/activity/feed"
         truth["credentials"] = {
             "tenant_id": t.tenant_id,
@@ -445,6 +476,19 @@ class Microsoft365Personality(Personality):
             ("/v1.0/sites/{site_id}/drives", "sites", self.list_site_drives),
             ("/v1.0/drives/{drive_id}/root/delta", "files", self.drive_delta),
             ("/v1.0/drives/{drive_id}/items/{item_id}/permissions", "files", self.list_item_permissions),
+            # Security settings (policies.py for the pages relied on).
+            ("/v1.0/policies/identitySecurityDefaultsEnforcementPolicy", "policies", self.get_security_defaults),
+            ("/v1.0/identity/conditionalAccess/policies", "policies", self.list_conditional_access_policies),
+            ("/v1.0/policies/authorizationPolicy", "policies", self.get_authorization_policy),
+            ("/v1.0/policies/authenticationMethodsPolicy", "policies", self.get_authentication_methods_policy),
+            ("/v1.0/policies/adminConsentRequestPolicy", "policies", self.get_admin_consent_request_policy),
+            ("/v1.0/domains", "domains", self.list_domains),
+            # directoryrole-list-members: "GET /directoryRoles(roleTemplateId='{roleTemplateId}')/members".
+            (
+                "/v1.0/directoryRoles(roleTemplateId='{template_id}')/members",
+                "directoryRoles",
+                self.list_template_members,
+            ),
         ]
         graph += [
             ("/v1.0/users/{user_id}", "users", self.get_user),
@@ -889,6 +933,59 @@ class Microsoft365Personality(Personality):
         if position is None:
             raise _not_found(request.path_params["role_id"])
         return self._members(request, self.tenant.role_members[position], "directoryObjects")
+
+    def list_template_members(self, request: Request, caller: Caller) -> dict[str, Any]:
+        template = request.path_params["template_id"]
+        position = next((i for i, r in enumerate(self.tenant.roles) if r["roleTemplateId"] == template), None)
+        if position is None:  # a role never activated in the tenant has no directoryRole object
+            raise _not_found(template)
+        return self._members(request, self.tenant.role_members[position], "directoryObjects")
+
+    # ---------------------------------------------------------------- security settings (policies.py)
+
+    def _entity(self, request: Request, context: str, doc: dict[str, Any]) -> dict[str, Any]:
+        return {"@odata.context": f"{self.base_url(request.scope)}/v1.0/$metadata#{context}", **doc}
+
+    def get_security_defaults(self, request: Request, caller: Caller) -> dict[str, Any]:
+        # https://learn.microsoft.com/graph/api/identitysecuritydefaultsenforcementpolicy-get
+        doc = self.policies.security_defaults
+        return self._entity(request, "policies/identitySecurityDefaultsEnforcementPolicy/$entity", doc)
+
+    def list_conditional_access_policies(self, request: Request, caller: Caller) -> dict[str, Any]:
+        # https://learn.microsoft.com/graph/api/conditionalaccessroot-list-policies ($top, $skip; Entra ID P1)
+        if not self.options.premium:
+            raise GraphError(
+                403,
+                "Authentication_RequestFromNonPremiumTenantOrB2CTenant",
+                "Neither tenant is B2C or tenant doesn't have premium license",
+            )
+        policies = self.policies.conditional_access
+        return self._page(
+            request,
+            len(policies),
+            lambda i: policies[i],
+            default_top=100,
+            max_top=999,
+            context="identity/conditionalAccess/policies",
+        )
+
+    def get_authorization_policy(self, request: Request, caller: Caller) -> dict[str, Any]:
+        # https://learn.microsoft.com/graph/api/authorizationpolicy-get (v1.0: the single object)
+        return self._entity(request, "policies/authorizationPolicy/$entity", self.policies.authorization_policy)
+
+    def get_authentication_methods_policy(self, request: Request, caller: Caller) -> dict[str, Any]:
+        # https://learn.microsoft.com/graph/api/authenticationmethodspolicy-get
+        doc = self.policies.authentication_methods
+        return self._entity(request, "policies/authenticationMethodsPolicy/$entity", doc)
+
+    def get_admin_consent_request_policy(self, request: Request, caller: Caller) -> dict[str, Any]:
+        # https://learn.microsoft.com/graph/api/adminconsentrequestpolicy-get
+        return self._entity(request, "policies/adminConsentRequestPolicy/$entity", self.policies.admin_consent)
+
+    def list_domains(self, request: Request, caller: Caller) -> dict[str, Any]:
+        # https://learn.microsoft.com/graph/api/domain-list
+        domains = self.policies.domains
+        return self._page(request, len(domains), lambda i: domains[i], default_top=100, max_top=999, context="domains")
 
     def _members(self, request: Request, members: list[tuple[str, int]], context: str) -> dict[str, Any]:
         t = self.tenant

@@ -66,6 +66,9 @@ GRAPH_APP_ROLES: dict[str, str] = {
     "Sites.ReadWrite.All": "9492366f-7969-46a4-8d15-ed1a20078fff",
     # Purview sensitivity label names (security-informationprotection-list-sensitivitylabels).
     "InformationProtectionPolicy.Read.All": "19da66cb-0fb0-4390-b071-ebc76a349482",
+    # Security settings (the settings stage): policies, and domains' password expiry.
+    "Policy.Read.All": "246dd0d5-5bd0-4def-940b-0421030a5b68",
+    "Domain.Read.All": "dbb9058a-0e50-45d7-ae91-66909b5d4664",
 }
 # Application permissions of the Office 365 Management APIs ("Get started with Office 365 Management
 # APIs": ActivityFeed.Read reads activity data, ActivityFeed.ReadDlp DLP events, ServiceHealth.Read).
@@ -92,6 +95,7 @@ DEFAULT_ROLES = (
     "Files.Read.All",
     "Sites.Read.All",
     "InformationProtectionPolicy.Read.All",
+    "Policy.Read.All",
 )
 
 # The default actions client: what saaslens scans with, plus the least privileged write permission of
