@@ -1,6 +1,6 @@
 """Microsoft 365 through Microsoft Graph v1.0: the connector (credentials, Graph's error and throttling
 conventions, authenticate) and the Graph listings several stages share. Each stage's scan is in its
-own module (users, groups, privileges, grants, activities, files); `__init__` declares them.
+own module (users, groups, privileges, grants, settings, activities, files); `__init__` declares them.
 
 References (Microsoft Learn, and the v1.0 API reference sources in microsoftgraph/microsoft-graph-docs-contrib
 ``api-reference/v1.0/api/*.md`` and ``resources/*.md``):
@@ -414,6 +414,7 @@ class Microsoft365Connector(Connector):
                 self.probe("app_permissions", "/v1.0/servicePrincipals", {"$top": 1, "$select": "id"}),
                 self.probe("app_permissions", "/v1.0/oauth2PermissionGrants", {"$top": 1}),
             ),
+            "settings": self._declared_probe(Stage.SETTINGS),
             "activities": self._activities_access(feed_access),
             "files": self._files_access(),
         }
