@@ -273,3 +273,81 @@ def test_audit_errors(audit_schema, sandbox, token, status):
     assert response.status_code == status
     assert not list(audit_validator(audit_schema, "error").iter_errors(response.json()))
     assert list(audit_validator(audit_schema, "logs_success").iter_errors(response.json()))
+
+
+# --------------------------------------------------------------------------------------------
+# Settings the posture reads (connectors/slack/settings.py)
+# --------------------------------------------------------------------------------------------
+
+
+def _example(spec: dict[str, Any], method: str) -> dict[str, Any]:
+    return spec["paths"][f"/{method}"]["get"]["responses"]["200"]["examples"]["application/json"]
+
+
+@pytest.mark.parametrize(
+    ("method", "items", "params"),
+    [
+        ("admin.teams.list", "teams", {"limit": 1}),
+        ("admin.apps.requests.list", "app_requests", {"limit": 1}),
+        ("admin.users.list", "users", {"limit": 1, "include_admins": "true", "include_owners": "true"}),
+    ],
+)
+def test_settings_lists_answer_the_fields_of_slacks_examples(spec, sandbox, method, items, params):
+    # Slack's description gives these methods only the generic {"ok": true} template, so each page is
+    # checked against it and each item against the keys of the method's documented example.
+    documented = set(_example(spec, method)[items][0])
+    pages = walk_cursor(sandbox, method, **params)
+    assert len(pages) >= 2 and all(len(page[items]) == 1 for page in pages[:-1])
+    for page in pages:
+        assert_valid(spec, method, page)
+        for item in page[items]:
+            assert documented <= set(item), (method, documented - set(item))
+
+
+def test_admin_users_list_filters_admins_and_owners_as_documented(sandbox):
+    def ids(**params) -> set[str]:
+        return {u["id"] for page in walk_cursor(sandbox, "admin.users.list", **params) for u in page["users"]}
+
+    owners = ids(include_owners="true")
+    admins = ids(include_admins="true")
+    assert owners and not owners & admins  # include_admins "excludes owners"
+    assert ids(include_admins="true", include_owners="true") == owners | admins
+    everyone = ids()
+    assert owners | admins < everyone
+
+
+def test_team_preferences_list_answers_the_documented_preferences(sandbox):
+    # https://docs.slack.dev/reference/methods/team.preferences.list (not in Slack's OpenAPI file).
+    body = get(sandbox, "team.preferences.list")
+    assert body["ok"] is True
+    documented = {
+        "allow_message_deletion",
+        "display_real_names",
+        "disable_file_uploads",
+        "msg_edit_window_mins",
+        "who_can_post_general",
+    }
+    assert set(body) - {"ok"} <= documented and len(set(body) & documented) >= 4
+    assert isinstance(body["msg_edit_window_mins"], int) and isinstance(body["allow_message_deletion"], bool)
+
+
+@pytest.mark.parametrize(
+    ("method", "token", "error"),
+    [
+        ("team.preferences.list", "xoxp-sandbox-acme-noaudit", "missing_scope"),
+        ("admin.teams.list", "xoxp-sandbox-acme-noaudit", "missing_scope"),
+        ("admin.users.list", "xoxp-sandbox-acme-noaudit", "missing_scope"),
+    ],
+)
+def test_settings_reads_without_their_scope(sandbox, method, token, error):
+    body = get(sandbox, method, token=token)
+    assert body["ok"] is False and body["error"] == error and body["needed"] and "provided" in body
+
+
+def test_admin_settings_reads_outside_enterprise_grid(sandbox):
+    headers = {"Authorization": "Bearer xoxp-sandbox-smallco-owner"}
+    for method in ("admin.teams.list", "admin.users.list", "admin.apps.requests.list"):
+        body = sandbox.get(f"/slack/smallco/{method}", headers=headers).json()
+        assert body == {"ok": False, "error": "feature_not_enabled"}, (method, body)
+    # team.preferences.list is not an Admin API method: every plan answers it.
+    assert sandbox.get("/slack/smallco/team.preferences.list", headers=headers).json()["ok"] is True

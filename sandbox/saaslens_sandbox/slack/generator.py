@@ -707,8 +707,10 @@ class SlackTenant:
         ``discoverability`` open / invite_only / closed / unlisted as admin.teams.settings.setDiscoverability
         names them, and ``hidden`` as the method's own example answers) and the pending app requests of
         admin.apps.requests.list (https://docs.slack.dev/reference/methods/admin.apps.requests.list).
-        Oddities Slack shows: a preference never set is absent from the answer, a request may carry the
-        ``previous_resolution`` of an earlier answer and still be pending."""
+        Oddities: a request may carry the ``previous_resolution`` of an earlier answer and still be
+        pending (the method's example has the field); and, a sandbox choice the page does not settle,
+        a preference the workspace never set is left out of the answer, so a rule reading it must say
+        "not said" rather than assume Slack's default."""
         ids = _Ids(random.Random(f"slack-settings-ids:{self.name}:{self.seed}"))
         ids.seen = self._ids.seen  # never an id another object of the tenant has
         planted = set(rng.sample(SETTING_PLANTS, 2 + rng.randrange(2)))
