@@ -248,11 +248,54 @@ def test_write_methods_answer_as_documented(tenant):
         assert_valid("admin.reports_v1.json", "Activities", payload.json())
 
 
+def test_policies_list_pages_and_refuses_as_documented(tenant):
+    """Cloud Identity policies.list (cloudidentity.v1.json ListPoliciesResponse): pageSize capped at
+    100, the filter's setting.type clause, a super admin's token with a policies scope only."""
+    http, truth = tenant
+    headers = bearer(http, truth, [S + "cloud-identity.policies.readonly"])
+    seen: list[dict[str, Any]] = []
+    params: dict[str, Any] = {"pageSize": 5}
+    while True:
+        page = http.get("/v1/policies", params=params, headers=headers)
+        assert page.status_code == 200, page.text
+        assert_valid("cloudidentity.v1.json", "ListPoliciesResponse", page.json())
+        seen += page.json()["policies"]
+        if "nextPageToken" not in page.json():
+            break
+        params = {"pageSize": 5, "pageToken": page.json()["nextPageToken"]}
+    assert sorted(p["name"] for p in seen) == sorted(p["name"] for p in truth["settings"]["policies"])
+    assert {p["type"] for p in seen} == {"ADMIN", "SYSTEM"}
+    capped = http.get("/v1/policies", params={"pageSize": 500}, headers=headers).json()
+    assert len(capped["policies"]) == min(100, len(seen))
+    passwords = http.get(
+        "/v1/policies", params={"filter": "setting.type.matches('^settings/security\\.password$')"}, headers=headers
+    ).json()["policies"]
+    assert passwords and {p["setting"]["type"] for p in passwords} == {"settings/security.password"}
+    # Another scope: the Cloud APIs' error model with an ErrorInfo reason.
+    users_only = bearer(http, truth, [S + "admin.directory.user.readonly"])
+    refused = http.get("/v1/policies", headers=users_only)
+    assert refused.status_code == 403
+    assert refused.json()["error"]["details"][0]["reason"] == "ACCESS_TOKEN_SCOPE_INSUFFICIENT"
+    # Not a super admin: only super admins may use the Policy API.
+    ordinary = next(u["primaryEmail"] for u in truth["users"] if not u["isAdmin"] and not u["suspended"])
+    as_user = bearer(http, truth, [S + "cloud-identity.policies.readonly"], subject=ordinary)
+    denied = http.get("/v1/policies", headers=as_user)
+    assert denied.status_code == 403 and denied.json()["error"]["status"] == "PERMISSION_DENIED"
+    bad = http.get("/v1/policies", params={"filter": "name == 'x'"}, headers=headers)
+    assert bad.status_code == 400 and bad.json()["error"]["status"] == "INVALID_ARGUMENT"
+
+
 def test_every_route_is_a_documented_method():
     from saaslens_sandbox.google_workspace.api import GoogleWorkspacePersonality
 
     paths = set()
-    for name in ("admin.directory_v1.json", "admin.reports_v1.json", "drive.v3.json", "drivelabels.v2.json"):
+    for name in (
+        "admin.directory_v1.json",
+        "admin.reports_v1.json",
+        "drive.v3.json",
+        "drivelabels.v2.json",
+        "cloudidentity.v1.json",
+    ):
         doc = discovery(name)
         stack = list(doc["resources"].values())
         while stack:

@@ -51,7 +51,7 @@ from starlette.routing import BaseRoute, Route
 
 from saaslens_sandbox import core
 from saaslens_sandbox.core import Personality, Scope, TenantSpec, json_response, request_origin
-from saaslens_sandbox.google_workspace import drive_writes, writes
+from saaslens_sandbox.google_workspace import drive_writes, policies, writes
 from saaslens_sandbox.google_workspace import workforce as google_workspace_workforce
 from saaslens_sandbox.google_workspace.generator import (
     GoogleWorkspaceOptions,
@@ -469,8 +469,20 @@ class GoogleWorkspacePersonality(Personality):
         #: Quota answers sent, by status: the framework's stats file every one under 429.
         self.throttle_responses = {"403": 0, "429": 0}
         self.clock_offset = 0.0
+        # The Admin console's security settings as Cloud Identity policies (policies.py).
+        first_group = self.tenant.groups[0]["id"] if self.tenant.groups else None
+        self.policies = policies.TenantPolicies(spec.seed, self.tenant.customer_id, first_group)
 
     # ---------------------------------------------------------------- framework hooks
+
+    def advance(self, change: dict[str, Any]) -> dict[str, Any]:
+        """``{"setting": {...}}``: an administrator changes a security setting; the policy changes
+        and the admin audit log records Google's event for it (policies.advance_setting)."""
+        unknown = set(change) - {"setting"}
+        if unknown or "setting" not in change or not isinstance(change["setting"], dict):
+            raise ValueError('the Google Workspace advance body is {"setting": {"type": ..., "fields": {...}}}')
+        with self._lock:
+            return {"setting": policies.advance_setting(self, change["setting"])}
 
     @classmethod
     def workforce_plan(cls, people: Mapping[str, Person]) -> tuple[PlannedAccount, ...]:
@@ -679,6 +691,8 @@ class GoogleWorkspacePersonality(Personality):
             },
         }
         truth["report_delays"] = dict(self.options.report_delays)
+        # The security settings (Cloud Identity policies) the posture oracle evaluates.
+        truth["settings"] = self.policies.truth()
         return orjson.loads(orjson.dumps(truth))
 
     # ---------------------------------------------------------------- routing
@@ -687,6 +701,8 @@ class GoogleWorkspacePersonality(Personality):
         d, r = "/admin/directory/v1", "/admin/reports/v1"
         return [
             Route("/token", self._endpoint(self.token), methods=["POST"]),
+            # Cloud Identity policies.list: https://cloud.google.com/identity/docs/reference/rest/v1/policies/list
+            Route("/v1/policies", self._bound(policies.list_policies)),
             Route(f"{d}/users", self._endpoint(self.list_users)),
             Route(f"{d}/users/{{user_key}}", self._endpoint(self._bound(writes.user)), methods=["GET", "PUT", "PATCH"]),
             Route(f"{d}/users/{{user_key}}/signOut", self._endpoint(self._bound(writes.sign_out)), methods=["POST"]),
@@ -784,9 +800,12 @@ class GoogleWorkspacePersonality(Personality):
             users = [u for i, u in enumerate(users) if i not in self.tenant.deleted_users]
         if domain:
             users = [u for u in users if u["primaryEmail"].endswith("@" + domain)]
+        search = params.get("query")
+        if search:
+            users = [u for u in users if _user_matches(u, search)]
         if params.get("sortOrder") == "DESCENDING":
             users = users[::-1]
-        query = _query_hash("users", customer, domain, params.get("sortOrder"))
+        query = _query_hash("users", customer, domain, params.get("sortOrder"), search)
         page, token = offset_page(users, params, query, size)
         body: dict[str, Any] = {"kind": "admin#directory#users", "etag": etag("users", query)}
         if page:
@@ -1047,6 +1066,22 @@ class GoogleWorkspacePersonality(Personality):
 
 
 GOOGLE_REALM = "https://accounts.google.com/"
+# users.list ``query``: the search-users guide's ``isAdmin=true|false`` and ``isDelegatedAdmin`` terms
+# (https://developers.google.com/workspace/admin/directory/v1/guides/search-users); terms joined by spaces.
+_USER_TERM = re.compile(r"^(?P<field>isAdmin|isDelegatedAdmin|isSuspended)=(?P<value>true|false)$", re.IGNORECASE)
+
+
+def _user_matches(user: dict[str, Any], search: str) -> bool:
+    for term in search.split():
+        match = _USER_TERM.match(term)
+        if not match:
+            raise GoogleError(400, "Invalid Input", "invalid", location="query")
+        field = {"isadmin": "isAdmin", "isdelegatedadmin": "isDelegatedAdmin", "issuspended": "suspended"}[
+            match.group("field").lower()
+        ]
+        if bool(user.get(field)) is not (match.group("value").lower() == "true"):
+            return False
+    return True
 
 
 def _is_token_endpoint(scope: Scope) -> bool:

@@ -59,6 +59,7 @@ ALL_SCOPES = tuple(
         "drive.metadata.readonly",
         "drive.readonly",  # content inspection: files.get?alt=media and files.export
         "drive.admin.labels.readonly",  # the Drive labels catalogue (labels.list with useAdminAccess)
+        "cloud-identity.policies.readonly",  # security settings (Cloud Identity policies.list)
     )
 )
 AUDIT_SCOPE = SCOPE_PREFIX + "admin.reports.audit.readonly"
