@@ -1,12 +1,22 @@
 """Google Workspace (Admin SDK Directory and Reports, Drive v3) with domain-wide delegation.
 
 `APP` declares it: the connector, one stage per module (users, groups, privileges, grants,
-activities, files), how file contents are downloaded for content inspection
+settings, activities, files), how file contents are downloaded for content inspection
 (contents.py), each with the OAuth scope it delegates and the cheapest request that proves it
 (a probe's ``{customer}`` and ``{subject}`` are the connection's customer id and admin), the control
 actions the APIs offer (actions.py), its OCSF action map, identity keys and broad scopes."""
 
-from saaslens.connectors.google_workspace import activities, files, grants, groups, identity, privileges, scopes, users
+from saaslens.connectors.google_workspace import (
+    activities,
+    files,
+    grants,
+    groups,
+    identity,
+    privileges,
+    scopes,
+    settings,
+    users,
+)
 from saaslens.connectors.google_workspace.actions import ACTIONS
 from saaslens.connectors.google_workspace.connector import GoogleWorkspaceConnector
 from saaslens.connectors.google_workspace.contents import CONTENTS
@@ -15,14 +25,21 @@ from saaslens.vocabulary import Capability
 
 APP = AppSpec(
     connector=GoogleWorkspaceConnector,
-    stages=(users.STAGE, groups.STAGE, privileges.STAGE, grants.STAGE, activities.STAGE, files.STAGE),
+    stages=(
+        users.STAGE,
+        groups.STAGE,
+        privileges.STAGE,
+        grants.STAGE,
+        settings.STAGE,
+        activities.STAGE,
+        files.STAGE,
+    ),
     actions=ACTIONS,
     contents=CONTENTS,
     reads_labels=True,
     # What the APIs offer beyond what the declared stages collect and actions change.
     api_capabilities=frozenset(
         {
-            Capability.SECURITY_POSTURE,  # Cloud Identity Policy API: the Admin console's security settings
             Capability.DLP_NEAR_REAL_TIME,  # changes.watch push notifications
         }
     ),

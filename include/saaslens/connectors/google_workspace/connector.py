@@ -67,6 +67,7 @@ DEFAULT_API_ROOTS = {
     "reports": "https://admin.googleapis.com",
     "drive": "https://www.googleapis.com",
     "labels": "https://drivelabels.googleapis.com",
+    "cloudidentity": "https://cloudidentity.googleapis.com",
 }
 S = "https://www.googleapis.com/auth/"
 USER_SCOPE = S + "admin.directory.user.readonly"
@@ -79,6 +80,9 @@ DRIVE_SCOPE = S + "drive.metadata.readonly"
 CONTENT_SCOPE = S + "drive.readonly"
 # The Drive labels catalogue, read as the admin with useAdminAccess (Labels API labels.list).
 LABELS_SCOPE = S + "drive.admin.labels.readonly"
+# The security settings (Cloud Identity Policy API policies.list; super admins only):
+# https://cloud.google.com/identity/docs/reference/rest/v1/policies/list
+POLICY_SCOPE = S + "cloud-identity.policies.readonly"
 
 # The Reports API applications read, one activity stream each.
 STREAMS = ("login", "admin", "token", "drive")
@@ -98,6 +102,7 @@ STAGE_SCOPES: dict[Stage, tuple[str, str]] = {
     Stage.GROUPS: ("directory", GROUP_SCOPE),
     Stage.PRIVILEGES: ("directory", ROLE_SCOPE),
     Stage.APP_PERMISSIONS: ("directory", TOKEN_SCOPE),
+    Stage.SETTINGS: ("cloudidentity", POLICY_SCOPE),
     Stage.ACTIVITIES: ("reports", AUDIT_SCOPE),
     Stage.FILES: ("drive", DRIVE_SCOPE),
 }

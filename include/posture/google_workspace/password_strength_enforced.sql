@@ -1,0 +1,27 @@
+-- title: Strong passwords are enforced
+-- severity: medium
+-- rationale: Weak passwords fall to guessing and spraying. Evaluated on the root organizational unit's effective value and
+--   on every narrower organizational unit or group with its own policy: one that weakens the setting fails the
+--   rule.
+-- remediation: Admin console > Security > Authentication > Password management: Enforce strong password.
+-- baselines: CISA SCuBA Google Workspace baseline GWS.COMMONCONTROLS.5.1v1
+-- settings: security_password
+-- events: admin.CHANGE_APPLICATION_SETTING, admin.CREATE_APPLICATION_SETTING
+with policies as (
+    -- every policy of the setting: where it applies (an organizational unit, or a group) and its order
+    select item->'policyQuery'->>'orgUnit' as org_unit,
+           coalesce(item->'policyQuery'->>'group', '') as grp,
+           (item->'policyQuery'->>'sortOrder')::double as sort_order,
+           item->'setting'->'value'->'allowedStrength' as v
+    from setting_items('security_password')
+), effective as (
+    -- Google's reduction: per unit or group, the policy with the greatest sortOrder that sets the field
+    -- (an admin policy over the system default); a unit whose policies leave it unset inherits it
+    select org_unit, grp, arg_max(v, sort_order) as v
+    from policies
+    where v is not null and json_type(v) <> 'NULL'
+    group by org_unit, grp
+)
+select bool_and(upper(v->>'$') = 'STRONG') as passed,
+       'strength: ' || string_agg(distinct v->>'$', ', ' order by v->>'$') as detail
+from effective
