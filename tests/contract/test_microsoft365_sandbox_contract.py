@@ -353,3 +353,39 @@ def test_error_bodies_are_odata_errors(graph):
         problems = violations(response.json(), odata_error)
         assert not problems, problems
         assert set(response.json()["error"]) == {"code", "message", "innerError"}
+
+
+def test_security_settings(graph):
+    """The settings stage's endpoints (saaslens.connectors.microsoft365.settings)."""
+    http, truth = graph
+    singles = {
+        "/v1.0/policies/identitySecurityDefaultsEnforcementPolicy": (
+            "models.identity_security_defaults_enforcement_policy",
+            "IdentitySecurityDefaultsEnforcementPolicy",
+        ),
+        "/v1.0/policies/authorizationPolicy": ("models.authorization_policy", "AuthorizationPolicy"),
+        "/v1.0/policies/authenticationMethodsPolicy": (
+            "models.authentication_methods_policy",
+            "AuthenticationMethodsPolicy",
+        ),
+        "/v1.0/policies/adminConsentRequestPolicy": (
+            "models.admin_consent_request_policy",
+            "AdminConsentRequestPolicy",
+        ),
+    }
+    for path, (module, name) in singles.items():
+        assert_conforms(get_all(http, path), model(module, name))
+    policies = get_all(http, "/v1.0/identity/conditionalAccess/policies", {"$top": "4"})
+    assert len(policies) > 1  # paged
+    assert_conforms(
+        policies,
+        model("models.conditional_access_policy_collection_response", "ConditionalAccessPolicyCollectionResponse"),
+    )
+    assert sum(len(p["value"]) for p in policies) == len(truth["settings"]["conditional_access_policies"])
+    assert_conforms(
+        get_all(http, "/v1.0/domains"), model("models.domain_collection_response", "DomainCollectionResponse")
+    )
+    members = model("models.directory_object_collection_response", "DirectoryObjectCollectionResponse")
+    global_admins = get_all(http, "/v1.0/directoryRoles(roleTemplateId='62e90394-69f5-4237-9190-012177145e10')/members")
+    assert_conforms(global_admins, members)
+    assert global_admins[0]["value"]

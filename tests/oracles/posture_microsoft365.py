@@ -86,7 +86,7 @@ def phishing_resistant_mfa_admins(truth: Truth) -> bool | None:
     def covers_admins(policy: Mapping[str, Any]) -> bool:
         users = policy["conditions"]["users"]
         apps = policy["conditions"]["applications"]["includeApplications"] or []
-        return "All" in apps and ("All" in users["includeUsers"] or PRIVILEGED_ROLES <= set(users["includeRoles"]))
+        return "All" in apps and ("All" in users["includeUsers"] or set(users["includeRoles"]) >= PRIVILEGED_ROLES)
 
     return any(covers_admins(p) and _phishing_resistant(p) for p in _enforced(truth))
 

@@ -120,7 +120,6 @@ def _strength(pair: tuple[str, str]) -> dict[str, Any]:
         "id": pair[0],
         "displayName": pair[1],
         "policyType": "builtIn",
-        "requirementsSatisfied": "mfa",
     }
 
 
@@ -398,7 +397,6 @@ class TenantPolicies:
             "registrationEnforcement": {
                 "authenticationMethodsRegistrationCampaign": {
                     "snoozeDurationInDays": 1,
-                    "enforceRegistrationAfterAllowedSnoozes": True,
                     "state": "default",
                     "excludeTargets": [],
                     "includeTargets": [
