@@ -90,9 +90,12 @@ def test_every_dag_file_passes_airflows_safe_mode_discovery():
 
 def test_okta_dag_shape(parsed):
     dag = parsed["dags"]["saaslens_okta_acme"]
-    assert dag["tasks"] == sorted(["authenticate", "users", "groups", "privileges", "app_permissions", "activities"])
+    assert dag["tasks"] == sorted(
+        ["authenticate", "users", "groups", "privileges", "app_permissions", "settings", "activities"]
+    )
     assert "files" not in dag["tasks"]  # Okta has no files capability
     assert ["authenticate", "users"] in dag["edges"]
+    assert ["authenticate", "settings"] in dag["edges"]  # settings need only the credentials checked
     assert ["users", "groups"] in dag["edges"]
     assert ["groups", "activities"] in dag["edges"]
     assert ["users", "privileges"] in dag["edges"] and ["users", "app_permissions"] in dag["edges"]

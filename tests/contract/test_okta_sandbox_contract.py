@@ -52,8 +52,16 @@ OPERATIONS = {
     "listGroupUsers": "/api/v1/groups/{groupId}/users",
     "listUsersWithRoleAssignments": "/api/v1/iam/assignees/users",
     "listLogEvents": "/api/v1/logs",
+    # the security configuration the settings stage reads
+    "listPolicies": "/api/v1/policies",
+    "listPolicyRules": "/api/v1/policies/{policyId}/rules",
+    "listAuthenticators": "/api/v1/authenticators",
+    "listNetworkZones": "/api/v1/zones",
+    "listApiTokens": "/api/v1/api-tokens",
 }
-WITH_IDS = {"getUser", "listUserGrants", "listAssignedRolesForUser", "getGroup", "listGroupUsers"}
+WITH_IDS = {"getUser", "listUserGrants", "listAssignedRolesForUser", "getGroup", "listGroupUsers", "listPolicyRules"}
+# the query an operation cannot do without (listPolicies requires its type)
+REQUIRED_PARAMS: dict[str, dict[str, str]] = {"listPolicies": {"type": "PASSWORD"}}
 
 
 def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
@@ -175,7 +183,13 @@ def ids(server) -> dict[str, str]:
     truth = server.personality("okta", "acme").ground_truth()
     grant_user = truth["grants"][0]["userId"]
     admin_user = truth["role_assignments"][0]["user_id"]
-    return {"userId": grant_user, "roleUserId": admin_user, "groupId": truth["groups"][0]["id"]}
+    sign_on = next(p for p in truth["settings"]["policies"] if p["type"] == "OKTA_SIGN_ON")
+    return {
+        "userId": grant_user,
+        "roleUserId": admin_user,
+        "groupId": truth["groups"][0]["id"],
+        "policyId": sign_on["id"],
+    }
 
 
 def url_for(server, operation_id: str, ids: dict[str, str], missing: bool = False) -> str:
@@ -183,7 +197,9 @@ def url_for(server, operation_id: str, ids: dict[str, str], missing: bool = Fals
     user = "00uDoesNotExist000000" if missing else (
         ids["roleUserId"] if operation_id == "listAssignedRolesForUser" else ids["userId"])  # fmt: skip
     group = "00gDoesNotExist000000" if missing else ids["groupId"]
-    return server.tenant_url("okta", "acme") + path.replace("{userId}", user).replace("{groupId}", group)
+    policy = "00pDoesNotExist000000" if missing else ids["policyId"]
+    path = path.replace("{userId}", user).replace("{groupId}", group).replace("{policyId}", policy)
+    return server.tenant_url("okta", "acme") + path
 
 
 def get(url: str, token: str | None = "admin", **params) -> httpx.Response:
@@ -201,7 +217,7 @@ def test_sandbox_requires_the_scopes_the_spec_names(spec):
 
 @pytest.mark.parametrize("operation_id", sorted(OPERATIONS))
 def test_200_bodies_match_the_schema(server, spec, registry, ids, operation_id):
-    params: dict[str, Any] = {}
+    params: dict[str, Any] = dict(REQUIRED_PARAMS.get(operation_id, {}))
     if operation_id == "listLogEvents":
         params = {"since": (ANCHOR - timedelta(days=8)).isoformat(), "limit": 1000}
     if operation_id == "listUserGrants":
@@ -223,6 +239,10 @@ def test_every_user_group_and_event_matches_the_schema(server, spec, registry):
         ("listGroups", "/api/v1/groups", {}),
         ("listLogEvents", "/api/v1/logs", {"since": (ANCHOR - timedelta(days=8)).isoformat(),
                                            "until": ANCHOR.isoformat(), "limit": 1000}),
+        *(("listPolicies", "/api/v1/policies", {"type": t})
+          for t in ("PASSWORD", "OKTA_SIGN_ON", "MFA_ENROLL", "ACCESS_POLICY")),
+        ("listNetworkZones", "/api/v1/zones", {"limit": 1}),
+        ("listApiTokens", "/api/v1/api-tokens", {"limit": 1}),
     ):  # fmt: skip
         r = get(base + path, **params)
         for _ in range(100):  # bounded queries: the last page has no next link
@@ -233,6 +253,15 @@ def test_every_user_group_and_event_matches_the_schema(server, spec, registry):
             r = get(nxt)
         else:
             pytest.fail(f"{path} kept returning next links")
+
+
+def test_every_policy_rule_matches_the_schema(server, spec, registry):
+    base = server.tenant_url("okta", "acme")
+    truth = server.personality("okta", "acme").ground_truth()
+    for policy in truth["settings"]["policies"]:
+        r = get(f"{base}/api/v1/policies/{policy['id']}/rules")
+        assert r.status_code == 200 and r.json(), policy["name"]
+        assert_valid(spec, registry, "listPolicyRules", r)
 
 
 @pytest.mark.parametrize("operation_id", sorted(OPERATIONS))

@@ -108,6 +108,8 @@ _READ_ALL = frozenset(
         "okta.devices.read",
         "okta.orgs.read",
         "okta.apiTokens.read",
+        "okta.authenticators.read",
+        "okta.networkZones.read",
     }
 )
 _MANAGE_CORE = frozenset({"okta.users.manage", "okta.groups.manage", "okta.apps.manage"})
@@ -126,6 +128,8 @@ ROLE_SCOPES: dict[str, frozenset[str]] = {
             "okta.apps.read",
             "okta.userTypes.read",
             "okta.policies.read",
+            "okta.authenticators.read",
+            "okta.networkZones.read",
             "okta.factors.read",
             "okta.devices.read",
         }
@@ -140,6 +144,8 @@ ROLE_SCOPES: dict[str, frozenset[str]] = {
             "okta.apps.read",
             "okta.userTypes.read",
             "okta.policies.read",
+            "okta.authenticators.read",
+            "okta.networkZones.read",
             "okta.factors.read",
         }
     ),
@@ -163,6 +169,12 @@ REQUIRED_SCOPES: dict[str, str] = {
     "listUsersWithRoleAssignments": "okta.roles.read",
     "listAssignedRolesForUser": "okta.roles.read",
     "listLogEvents": "okta.logs.read",
+    # the security configuration the settings stage reads (management.yaml security)
+    "listPolicies": "okta.policies.read",
+    "listPolicyRules": "okta.policies.read",
+    "listAuthenticators": "okta.authenticators.read",
+    "listNetworkZones": "okta.networkZones.read",
+    "listApiTokens": "okta.apiTokens.read",
     # the writes governance actions send, and the reads they re-check with (management.yaml security)
     "getUserGrant": "okta.users.read",
     "getUserAssignedRole": "okta.roles.read",
@@ -193,6 +205,10 @@ RATE_LIMITS: dict[str, tuple[int, int, int, int, int]] = {
 }
 
 CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+# PolicyType in management.yaml
+POLICY_TYPES = frozenset(
+    {"ACCESS_POLICY", "IDP_DISCOVERY", "MFA_ENROLL", "OKTA_SIGN_ON", "PASSWORD", "PROFILE_ENROLLMENT"}
+)
 
 _USER_FILTER_ATTRS = {
     "status": {"eq"},
@@ -526,6 +542,11 @@ class OktaPersonality(Personality):
             get("/api/v1/groups/{group_id}/users", "listGroupUsers", self.list_group_users),
             get("/api/v1/iam/assignees/users", "listUsersWithRoleAssignments", self.list_role_assignees),
             get("/api/v1/logs", "listLogEvents", self.list_logs),
+            get("/api/v1/policies", "listPolicies", self.list_policies),
+            get("/api/v1/policies/{policy_id}/rules", "listPolicyRules", self.list_policy_rules),
+            get("/api/v1/authenticators", "listAuthenticators", self.list_authenticators),
+            get("/api/v1/zones", "listNetworkZones", self.list_zones),
+            get("/api/v1/api-tokens", "listApiTokens", self.list_api_tokens),
             self._route("/api/v1/users/{user_id}/lifecycle/suspend", {"POST": ("suspendUser", self.suspend_user)}),
             self._route(
                 "/api/v1/users/{user_id}/lifecycle/unsuspend", {"POST": ("unsuspendUser", self.unsuspend_user)}
@@ -1041,6 +1062,91 @@ class OktaPersonality(Personality):
         body = {"value": [t.assignee_doc(ui) for ui in page], "_links": links}
         raw = orjson.dumps(body).replace(ORIGIN_MARKER.encode(), request_origin_bytes(request))
         return json_response(raw, 200)
+
+    # ---------------------------------------------------------------- security configuration
+
+    def _settings_links(self, kind: str, object_id: str, extra: tuple[str, ...] = ()) -> dict[str, Any]:
+        base = f"{ORIGIN_MARKER}{self.base_url_prefix}/api/v1/{kind}/{object_id}"
+        links: dict[str, Any] = {"self": {"href": base, "hints": {"allow": ["GET", "PUT", "DELETE"]}}}
+        for name in extra:
+            links[name] = {"href": f"{base}/{name}", "hints": {"allow": ["GET"]}}
+        return links
+
+    def list_policies(self, request: Request, principal: Principal) -> Response:
+        """List all policies of a type (``type`` is required; ``status`` filters):
+        https://developer.okta.com/docs/api/openapi/okta-management/management/tag/Policy/#tag/Policy/operation/listPolicies
+        An org without a feature answers E0000015 "You do not have permission to access the feature
+        you are requesting" (HTTP 401, https://developer.okta.com/docs/reference/error-codes/):
+        authentication policies (ACCESS_POLICY) exist only in Identity Engine orgs
+        (https://developer.okta.com/docs/concepts/policies/)."""
+        params = request.query_params
+        ptype = params.get("type")
+        if not ptype:
+            raise _bad_request("type", "The type parameter is required")
+        if ptype not in POLICY_TYPES:
+            raise _bad_request("type", f"'{ptype}' is not a valid policy type")
+        if ptype == "ACCESS_POLICY" and not self.options.identity_engine:
+            raise OktaError(401, "E0000015", "You do not have permission to access the feature you are requesting")
+        status = params.get("status")
+        policies = [p for p in self.tenant.settings.policies_of(ptype) if status is None or p["status"] == status]
+        docs = [p | {"_links": self._settings_links("policies", p["id"], ("rules",))} for p in policies]
+        return self._page_response(request, docs, None)
+
+    def list_policy_rules(self, request: Request, principal: Principal) -> Response:
+        """List all policy rules, by priority:
+        https://developer.okta.com/docs/api/openapi/okta-management/management/tag/Policy/#tag/Policy/operation/listPolicyRules"""
+        policy_id = request.path_params["policy_id"]
+        settings = self.tenant.settings
+        policy = next((p for p in settings.policies if p["id"] == policy_id), None)
+        if policy is None or (policy["type"] == "ACCESS_POLICY" and not self.options.identity_engine):
+            raise OktaError(404, "E0000007", f"Not found: Resource not found: {policy_id} (Policy)")
+        rules = sorted(settings.rules[policy_id], key=lambda r: r["priority"])
+        docs = [r | {"_links": self._settings_links(f"policies/{policy_id}/rules", r["id"])} for r in rules]
+        return self._page_response(request, docs, None)
+
+    def list_authenticators(self, request: Request, principal: Principal) -> Response:
+        """List all authenticators (no paging):
+        https://developer.okta.com/docs/api/openapi/okta-management/management/tag/Authenticator/#tag/Authenticator/operation/listAuthenticators"""
+        docs = [
+            a | {"_links": self._settings_links("authenticators", a["id"], ("methods",))}
+            for a in self.tenant.settings.authenticators
+        ]
+        return self._page_response(request, docs, None)
+
+    def _cursor_page(self, request: Request, items: list[dict[str, Any]], default: int, maximum: int) -> Response:
+        """``after`` (the last id of the previous page) and ``limit`` paging with a Link next."""
+        params = request.query_params
+        raw_limit = params.get("limit")
+        limit = len(items) if default < 0 and not raw_limit else max(1, self._limit(params, default, maximum))
+        after = params.get("after")
+        start = 0
+        if after:
+            start = next((k + 1 for k, item in enumerate(items) if item["id"] == after), len(items))
+        page = items[start : start + limit]
+        more = start + len(page) < len(items)
+        return self._page_response(request, page, self._next_params(request, after=page[-1]["id"]) if more else None)
+
+    def list_zones(self, request: Request, principal: Principal) -> Response:
+        """List all network zones (``limit`` default -1: every zone; ``after``):
+        https://developer.okta.com/docs/api/openapi/okta-management/management/tag/NetworkZone/#tag/NetworkZone/operation/listNetworkZones"""
+        docs = [z | {"_links": self._settings_links("zones", z["id"], ())} for z in self.tenant.settings.zones]
+        return self._cursor_page(request, docs, -1, 1000)
+
+    def list_api_tokens(self, request: Request, principal: Principal) -> Response:
+        """List the org's API token metadata (``limit`` default 20, at most 200; ``after``):
+        https://developer.okta.com/docs/api/openapi/okta-management/management/tag/ApiToken/#tag/ApiToken/operation/listApiTokens"""
+        lb = f"{ORIGIN_MARKER}{self.base_url_prefix}"
+        docs = [
+            tok
+            | {
+                "_links": {
+                    "self": {"href": f"{lb}/api/v1/api-tokens/{tok['id']}", "hints": {"allow": ["GET", "DELETE"]}},
+                    "user": {"href": f"{lb}/api/v1/users/{tok['userId']}", "hints": {"allow": ["GET"]}},
+                }
+            }
+            for tok in self.tenant.settings.api_tokens
+        ]
+        return self._cursor_page(request, docs, 20, 200)
 
     # ---------------------------------------------------------------- System Log
 

@@ -43,6 +43,7 @@ from typing import Any, Literal, NamedTuple
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from saaslens_sandbox.core import TenantOptions
+from saaslens_sandbox.okta import settings as okta_settings
 from saaslens_sandbox.workforce import days_before, failed_sign_in_times, stable_digest, workforce_of
 
 ORIGIN_MARKER = "{{sandbox-origin}}"
@@ -163,6 +164,9 @@ class OktaOptions(TenantOptions):
     overrides, quotes and SQL-looking text, very long strings (up to 4,000 characters) and null
     optional attributes (``title``, ``department``, ``mobilePhone``)."""
     rate_limit_tier: Literal["developer_free", "developer_paid", "one_app", "enterprise", "workforce"] = "workforce"
+    identity_engine: bool = True
+    """An Identity Engine org (the default); a Classic Engine org has no authentication policies
+    (ACCESS_POLICY): listing them answers E0000015, the error of a feature the org does not have."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -382,6 +386,17 @@ user.lifecycle.unsuspend|SUCCESS|-|INFO|Unsuspend Okta user|-|/api/v1/users/{use
 user.session.clear|SUCCESS|-|INFO|Clear user session|-|/api/v1/users/{user}/sessions|user
 user.account.expire_password|SUCCESS|-|INFO|Expire user password|-|/api/v1/users/{user}/lifecycle/expire_password|user
 app.oauth2.as.consent.revoke|SUCCESS|-|INFO|Consent revoked|-|/api/v1/users/{user}/grants|consent
+policy.lifecycle.update|SUCCESS|-|INFO|Update policy|core.policy.lifecycle.update|-|setting
+policy.lifecycle.activate|SUCCESS|-|INFO|Activate policy|core.policy.lifecycle.activate|-|setting
+policy.lifecycle.deactivate|SUCCESS|-|INFO|Deactivate policy|core.policy.lifecycle.deactivate|-|setting
+policy.rule.update|SUCCESS|-|INFO|Update policy rule|core.policy.rule.update|-|setting
+policy.rule.activate|SUCCESS|-|INFO|Activate policy rule|core.policy.rule.activate|-|setting
+policy.rule.deactivate|SUCCESS|-|INFO|Deactivate policy rule|core.policy.rule.deactivate|-|setting
+security.authenticator.lifecycle.activate|SUCCESS|-|INFO|Activate authenticator|-|-|setting
+security.authenticator.lifecycle.deactivate|SUCCESS|-|INFO|Deactivate authenticator|-|-|setting
+zone.update|SUCCESS|-|INFO|Update network zone|-|-|setting
+zone.activate|SUCCESS|-|INFO|Activate network zone|-|-|setting
+zone.deactivate|SUCCESS|-|INFO|Deactivate network zone|-|-|setting
 """.strip().splitlines()  # noqa: E501
 )
 (
@@ -414,6 +429,19 @@ app.oauth2.as.consent.revoke|SUCCESS|-|INFO|Consent revoked|-|/api/v1/users/{use
     K_SESSION_CLEAR,
     K_EXPIRE_PASSWORD,
     K_CONSENT_REVOKE,
+    # Written only by settings changes (saaslens_sandbox.okta.live, settings_changes): the target is
+    # an entry of OktaTenant.setting_targets (the request URI and the event's targets).
+    K_SETTING_POLICY_UPDATE,
+    K_SETTING_POLICY_ACTIVATE,
+    K_SETTING_POLICY_DEACTIVATE,
+    K_SETTING_RULE_UPDATE,
+    K_SETTING_RULE_ACTIVATE,
+    K_SETTING_RULE_DEACTIVATE,
+    K_SETTING_AUTHENTICATOR_ACTIVATE,
+    K_SETTING_AUTHENTICATOR_DEACTIVATE,
+    K_SETTING_ZONE_UPDATE,
+    K_SETTING_ZONE_ACTIVATE,
+    K_SETTING_ZONE_DEACTIVATE,
 ) = range(len(KINDS))
 GU_SHIFT = 1 << 32
 """A ``group_user`` event target is ``group index * GU_SHIFT + user index`` (users may be added later)."""
@@ -648,6 +676,9 @@ class OktaTenant:
         self.ev_added: dict[int, int] = {}  # seq -> visible_at ms, for every event advance() added
         self.ev_pending: dict[int, tuple[int, int]] = {}  # seq -> (published, visible_at) not yet visible
         self.revoked_grants: set[int] = set()  # grants revoked (or forgotten) since: gone from every listing
+        # the security configuration (saaslens_sandbox.okta.settings), drawn from its own random stream
+        self.settings = okta_settings.generate(self)
+        self.setting_targets: list[tuple[str, list[dict[str, Any]]]] = []  # (request URI, targets) per change
 
     # ---------------------------------------------------------------- users
 
@@ -1567,6 +1598,9 @@ class OktaTenant:
                     "detailEntry": None,
                 }
             ]
+        elif tk == "setting":
+            uri, stored = self.setting_targets[t]
+            targets = [dict(target) for target in stored]
         elif k in (K_MFA, K_MFA_FAIL):
             auth_ctx["authenticationProvider"] = "FACTOR_PROVIDER"
             auth_ctx["credentialProvider"] = "OKTA_CREDENTIAL_PROVIDER"
@@ -1677,6 +1711,8 @@ class OktaTenant:
             "log_visibility": visibility,
             "log_events_not_yet_visible": [v["uuid"] for v in visibility if not v["visible"]],
             "advances": list(self.advances),
+            "settings": self.settings.truth(),
+            "identity_engine": self.options.identity_engine,
             "counts": {
                 "users": len(live),
                 "users_by_status": {

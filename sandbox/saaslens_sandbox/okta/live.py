@@ -19,6 +19,13 @@ What each change looks like follows Okta's documentation:
   ``group.user_membership.add``/``remove``: https://developer.okta.com/docs/reference/api/event-types/
 * Users are created in the built-in Everyone group:
   https://developer.okta.com/docs/api/openapi/okta-management/management/tag/Group/
+* Security settings (``settings_changes``): a policy, policy rule, authenticator or network zone
+  changes, ``lastUpdated`` moves, and the System Log gets the admin event Okta writes for it
+  (policy.lifecycle.update / activate / deactivate, policy.rule.update / activate / deactivate with
+  the Policy and the PolicyRule as targets, security.authenticator.lifecycle.activate / deactivate,
+  zone.update / activate / deactivate): https://developer.okta.com/docs/reference/api/event-types/
+  and https://help.okta.com/wf/en-us/content/topics/Workflows/connector-reference/okta/events/policyruleupdated.htm
+  (see :mod:`saaslens_sandbox.okta.settings`).
 * System Log events are not always queryable at once ("events may take some time to become
   available"): https://developer.okta.com/docs/reference/system-log-query/ - emulated with a
   per-event ``visible_at`` that ``/api/v1/logs`` filters on.
@@ -34,10 +41,11 @@ from __future__ import annotations
 import bisect
 from array import array
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from saaslens_sandbox.okta import settings as okta_settings
 from saaslens_sandbox.okta.generator import (
     _ALNUM,
     _RANDOM_SCENARIOS,
@@ -58,9 +66,21 @@ from saaslens_sandbox.okta.generator import (
     K_POLICY,
     K_PRIV,
     K_PRIV_REVOKE,
+    K_SETTING_AUTHENTICATOR_ACTIVATE,
+    K_SETTING_AUTHENTICATOR_DEACTIVATE,
+    K_SETTING_POLICY_ACTIVATE,
+    K_SETTING_POLICY_DEACTIVATE,
+    K_SETTING_POLICY_UPDATE,
+    K_SETTING_RULE_ACTIVATE,
+    K_SETTING_RULE_DEACTIVATE,
+    K_SETTING_RULE_UPDATE,
+    K_SETTING_ZONE_ACTIVATE,
+    K_SETTING_ZONE_DEACTIVATE,
+    K_SETTING_ZONE_UPDATE,
     K_SSO,
     K_SSO_DENY,
     K_UPDATE_PROFILE,
+    KINDS,
     LAST_NAMES,
     LOCATIONS,
     TITLES,
@@ -81,6 +101,26 @@ _BACKGROUND: tuple[tuple[float, tuple[int, ...]], ...] = tuple(
     (weight, kinds) for weight, kinds in _RANDOM_SCENARIOS if not {K_GROUP_ADD, K_GROUP_REMOVE} & set(kinds)
 )
 _ADMIN_GROUPS = ("Okta Administrators", "Help Desk")  # hold GROUP role assignments: left alone
+
+
+class SettingChange(BaseModel):
+    """One change of the org's security configuration, as an admin makes it in the Admin Console."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    object: Literal["policy", "policy_rule", "authenticator", "network_zone"]
+    name: str
+    """The policy's name, the authenticator's key, or the zone's name."""
+    policy_type: str | None = None
+    """For a policy or a policy rule: the policy's type, when names repeat across types."""
+    rule: str | None = None
+    """For a policy rule: the rule's name."""
+    path: str
+    """The dotted path of the value in the object, e.g. ``settings.password.complexity.minLength``,
+    ``actions.signon.session.maxSessionIdleMinutes`` or ``status``."""
+    value: Any
+    actor: str | None = None
+    """The admin's login (default: a super admin of the tenant)."""
 
 
 class AdvanceChange(BaseModel):
@@ -108,6 +148,8 @@ class AdvanceChange(BaseModel):
     """Logins (emails) of users given the ORG_ADMIN role, assigned directly (user.account.privilege.grant)."""
     admins_revoked: list[str] = Field(default_factory=list)
     """Logins of users whose directly assigned admin roles are removed (user.account.privilege.revoke)."""
+    settings_changes: list[SettingChange] = Field(default_factory=list)
+    """Security configuration changes, each with its System Log admin event."""
     now: datetime | None = None
     """"Now" for this change (default: the wall clock); not before the previous advance, not in the future."""
 
@@ -432,6 +474,94 @@ class Advancer:
         self.summary["admins_granted"] = granted
         self.summary["admins_revoked"] = revoked
 
+    def settings_changes(self) -> None:
+        """Apply each :class:`SettingChange` and write the event Okta logs for it (module doc)."""
+        t = self.t
+        settings = t.settings
+        done: list[dict[str, Any]] = []
+        for change in self.change.settings_changes:
+            actor = (
+                self._user_by_login(change.actor, "settings_changes")
+                if change.actor
+                else (self.rng.pick(t.super_admins) if t.super_admins else self._admin())
+            )
+            status = change.path == "status"
+            if status and change.value not in ("ACTIVE", "INACTIVE"):
+                raise ValueError("settings_changes: status is ACTIVE or INACTIVE")
+            if change.object in ("policy", "policy_rule"):
+                policy = settings.policy_named(change.name, change.policy_type)
+                policy_target = {
+                    "id": policy["id"],
+                    "type": "PolicyEntity",
+                    "alternateId": "unknown",
+                    "displayName": policy["name"],
+                    "detailEntry": {"policyType": policy["type"]},
+                }
+                if change.object == "policy":
+                    obj, targets, uri = policy, [policy_target], f"/api/v1/policies/{policy['id']}"
+                    kind = K_SETTING_POLICY_UPDATE
+                    if status:
+                        kind = K_SETTING_POLICY_ACTIVATE if change.value == "ACTIVE" else K_SETTING_POLICY_DEACTIVATE
+                else:
+                    if not change.rule:
+                        raise ValueError("settings_changes: a policy_rule change names its rule")
+                    obj = settings.rule_named(policy, change.rule)
+                    rule_target = {
+                        "id": obj["id"],
+                        "type": "PolicyRule",
+                        "alternateId": "unknown",
+                        "displayName": obj["name"],
+                        "detailEntry": {"policyRuleFactorMode": None},
+                    }
+                    targets, uri = [policy_target, rule_target], f"/api/v1/policies/{policy['id']}/rules/{obj['id']}"
+                    kind = K_SETTING_RULE_UPDATE
+                    if status:
+                        kind = K_SETTING_RULE_ACTIVATE if change.value == "ACTIVE" else K_SETTING_RULE_DEACTIVATE
+            elif change.object == "authenticator":
+                if not status:
+                    raise ValueError("settings_changes: an authenticator change sets its status")
+                obj = settings.authenticator(change.name)
+                targets = [
+                    {
+                        "id": obj["id"],
+                        "type": "Authenticator",
+                        "alternateId": obj["key"],
+                        "displayName": obj["name"],
+                        "detailEntry": None,
+                    }
+                ]
+                action = "activate" if change.value == "ACTIVE" else "deactivate"
+                uri = f"/api/v1/authenticators/{obj['id']}/lifecycle/{action}"
+                kind = K_SETTING_AUTHENTICATOR_ACTIVATE if action == "activate" else K_SETTING_AUTHENTICATOR_DEACTIVATE
+            else:
+                obj = settings.zone_named(change.name)
+                targets = [
+                    {"id": obj["id"], "type": "Zone", "alternateId": "unknown", "displayName": obj["name"],
+                     "detailEntry": None}
+                ]  # fmt: skip
+                uri = f"/api/v1/zones/{obj['id']}"
+                kind = K_SETTING_ZONE_UPDATE
+                if status:
+                    kind = K_SETTING_ZONE_ACTIVATE if change.value == "ACTIVE" else K_SETTING_ZONE_DEACTIVATE
+                    uri += "/lifecycle/" + ("activate" if change.value == "ACTIVE" else "deactivate")
+            previous = okta_settings.set_path(obj, change.path, change.value)
+            obj["lastUpdated"] = iso(self.now)
+            t.setting_targets.append((uri, targets))
+            ts = self._event((kind,), actor, len(t.setting_targets) - 1, ts=self.now)
+            done.append(
+                {
+                    "object": change.object,
+                    "id": obj["id"],
+                    "path": change.path,
+                    "previous": previous,
+                    "value": change.value,
+                    "event_type": KINDS[kind].event_type,
+                    "published": iso(ts),
+                    "actor": t.urecs[actor].login if actor >= 0 else None,
+                }
+            )
+        self.summary["settings_changes"] = done
+
     # ---------------------------------------------------------------- apply
 
     def run(self) -> dict[str, Any]:
@@ -448,6 +578,8 @@ class Advancer:
             self.membership_changes()
         if c.admins_granted or c.admins_revoked:
             self.admin_changes()
+        if c.settings_changes:
+            self.settings_changes()
         self.events()
         late_first = len(self.rows.rows)
         self.late_events()

@@ -32,7 +32,7 @@ from saaslens.connectors.base import ActingAccount, AuthReport, Connector, Conne
 from saaslens.http import ErrorPolicy, PermissionDeniedError, RateLimitHeaders
 from saaslens.http.auth import ClientCredentialsProvider, StaticTokenAuth, TokenAuth
 from saaslens.http.client import api_path, token_endpoint_client
-from saaslens.http.errors import MalformedResponseError
+from saaslens.http.errors import ApiError, FeatureUnavailableError, MalformedResponseError
 from saaslens.http.pagination import LinkHeaderPaginator, NextUrlPaginator
 from saaslens.transform_utils import iso_z
 from saaslens.vocabulary import Stage
@@ -65,6 +65,22 @@ class OktaErrorPolicy(ErrorPolicy):
             summary = payload.get("errorSummary") or "error"
             return payload["errorCode"], f"{summary} ({causes})" if causes else summary
         return super().parse_error_body(payload)
+
+    def error_for(self, response: httpx.Response) -> ApiError:
+        error = super().error_for(response)
+        # E0000015 (HTTP 401) is a feature the org does not have, not a rejected credential
+        # ("You do not have permission to access the feature you are requesting":
+        # https://developer.okta.com/docs/reference/error-codes/), e.g. authentication policies in
+        # a Classic Engine org: the setting is unlicensed, the scan goes on.
+        if error.provider_code == "E0000015":
+            return FeatureUnavailableError(
+                error.detail,
+                status=error.status,
+                provider_code=error.provider_code,
+                method=error.method,
+                url=error.url,
+            )
+        return error
 
 
 def okta_bucket(path: str) -> str:
@@ -143,7 +159,7 @@ class OktaConnector(Connector):
                 permissions = {}
         declared = registry.app_spec(self.app)
         stages: dict[str, StageAccess] = {}
-        for stage in (Stage.USERS, Stage.GROUPS, Stage.PRIVILEGES):
+        for stage in (Stage.USERS, Stage.GROUPS, Stage.PRIVILEGES, Stage.SETTINGS):
             probe = declared.stage(stage).probe
             assert probe is not None, f"{self.title}: the {stage} stage declares its probe"
             stages[str(stage)] = self.probe(stage, probe.path, probe.params)
