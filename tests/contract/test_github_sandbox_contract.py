@@ -336,3 +336,50 @@ def test_enterprise_scim_and_audit_log_match_the_schemas(openapi, schema_of, emu
         schema_of("scim-error", error)
     events = call("GET", "/enterprises/octo-ent/audit-log", owner, 200, phrase="action:user.suspend", per_page=10)
     assert [e["user_id"] for e in events.json()] == [identity["user_id"]]
+
+
+@pytest.fixture(scope="module")
+def settings_sandbox() -> Iterator[SandboxServer]:
+    tokens = [
+        {"token": "ghp_contractsettings000000000000000000", "scopes": ["admin:org", "admin:org_hook"], "owner": True},
+        {"token": "ghp_contractmembersonly00000000000000", "scopes": ["read:org"], "owner": True},
+    ]
+    spec = TenantSpec(app="github", name="settings", seed=7, users=40, options={"org": ORG, "tokens": tokens})
+    with SandboxServer([spec]) as server:
+        yield server
+
+
+SETTINGS_READS = [
+    ("/orgs/{org}", {}),
+    ("/orgs/{org}/actions/permissions", {}),
+    ("/orgs/{org}/actions/permissions/workflow", {}),
+    ("/orgs/{org}/hooks", {"per_page": 2}),
+    ("/orgs/{org}/hooks", {"per_page": 2, "page": 2}),
+]
+
+
+@pytest.mark.parametrize(("template", "params"), SETTINGS_READS, ids=[f"{t} {p}" for t, p in SETTINGS_READS])
+def test_settings_reads_match_the_published_schemas(openapi, settings_sandbox, template, params):
+    """What the settings stage reads, with an owner's admin:org and admin:org_hook token: the full
+    organization (its owner-only policies), the Actions policies and the webhooks, page by page."""
+    path = template.format(org=ORG)
+    headers = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28", "User-Agent": "t"}
+    headers["Authorization"] = "Bearer ghp_contractsettings000000000000000000"
+    response = HTTP.get(settings_sandbox.tenant_url("github", "settings") + path, params=params, headers=headers)
+    assert response.status_code == 200, response.text
+    assert response.json()
+    _validate(openapi, "GET", path, response, params)
+    if template == "/orgs/{org}":
+        assert "two_factor_requirement_enabled" in response.json()
+
+
+@pytest.mark.parametrize("template", ["/orgs/{org}/actions/permissions", "/orgs/{org}/hooks"])
+def test_settings_reads_without_the_scope_are_basic_errors(schema_of, settings_sandbox, template):
+    headers = {"Accept": "application/vnd.github+json", "User-Agent": "t"}
+    headers["Authorization"] = "Bearer ghp_contractmembersonly00000000000000"
+    response = HTTP.get(settings_sandbox.tenant_url("github", "settings") + template.format(org=ORG), headers=headers)
+    assert response.status_code == 403, response.text
+    schema_of("basic-error", response.json())
+    # and GET /orgs/{org} shows such a token the public fields only
+    org = HTTP.get(settings_sandbox.tenant_url("github", "settings") + f"/orgs/{ORG}", headers=headers).json()
+    assert "two_factor_requirement_enabled" not in org and "login" in org

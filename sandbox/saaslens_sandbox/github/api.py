@@ -65,7 +65,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from saaslens_sandbox import core
-from saaslens_sandbox.core import Personality, Scope, TenantSpec, ViewCache, json_response
+from saaslens_sandbox.core import AdvanceNotSupported, Personality, Scope, TenantSpec, ViewCache, json_response
 from saaslens_sandbox.github import workforce as github_workforce
 from saaslens_sandbox.github.audit_query import (
     AuditQuery,
@@ -83,6 +83,7 @@ from saaslens_sandbox.github.emu import (
     scim_error,
 )
 from saaslens_sandbox.github.generator import ORIGIN_MARKER, AppSpec, GitHubOptions, GitHubTenant, b62, iso
+from saaslens_sandbox.github.settings import actions_document, hook_document
 from saaslens_sandbox.kit.auth import credential
 from saaslens_sandbox.kit.paging import PagingStyle, link
 from saaslens_sandbox.kit.ratelimit import limit_headers
@@ -118,6 +119,11 @@ OPERATION_DOCS = {
     "scim_list": f"{DOCS}/enterprise-admin/scim#list-scim-provisioned-identities-for-an-enterprise",
     "scim_get": f"{DOCS}/enterprise-admin/scim#get-scim-provisioning-information-for-an-enterprise-user",
     "scim_patch": f"{DOCS}/enterprise-admin/scim#update-an-attribute-for-a-scim-enterprise-user",
+    "actions_permissions": f"{DOCS}/actions/permissions#get-github-actions-permissions-for-an-organization",
+    "actions_workflow_permissions": (
+        f"{DOCS}/actions/permissions#get-default-workflow-permissions-for-an-organization"
+    ),
+    "hooks": f"{DOCS}/orgs/webhooks#list-organization-webhooks",
 }
 SCIM_TYPE = "application/scim+json; charset=utf-8"
 # Tokens that may read the enterprise's SCIM identities: the SCIM scope, or admin:enterprise, which
@@ -388,6 +394,21 @@ class GitHubPersonality(Personality):
             ),
             Route("/orgs/{org}/repos", self._endpoint("repos", self.list_repos), methods=get),
             Route("/organizations/{org_id}/repos", self._endpoint("repos", self.list_repos), methods=get),
+            # https://docs.github.com/enterprise-cloud@latest/rest/actions/permissions#get-github-actions-permissions-for-an-organization
+            Route(
+                "/orgs/{org}/actions/permissions",
+                self._endpoint("actions_permissions", self.get_actions_permissions),
+                methods=get,
+            ),
+            # https://docs.github.com/enterprise-cloud@latest/rest/actions/permissions#get-default-workflow-permissions-for-an-organization
+            Route(
+                "/orgs/{org}/actions/permissions/workflow",
+                self._endpoint("actions_workflow_permissions", self.get_workflow_permissions),
+                methods=get,
+            ),
+            # https://docs.github.com/enterprise-cloud@latest/rest/orgs/webhooks#list-organization-webhooks
+            Route("/orgs/{org}/hooks", self._endpoint("hooks", self.list_hooks), methods=get),
+            Route("/organizations/{org_id}/hooks", self._endpoint("hooks", self.list_hooks), methods=get),
             Route("/orgs/{org}/audit-log", self._endpoint("audit_log", self.get_audit_log), methods=get),
             Route("/organizations/{org_id}/audit-log", self._endpoint("audit_log", self.get_audit_log), methods=get),
             Route("/app/installations/{installation_id}/access_tokens", self.create_access_token, methods=["POST"]),
@@ -629,7 +650,15 @@ class GitHubPersonality(Personality):
     # ---------------------------------------------------------------- organization and user
 
     def get_org(self, request: Request, principal: Principal) -> Response:
-        owner = principal.owner or principal.kind == "installation"
+        """The full details (plan, the members_can_* policies, two_factor_requirement_enabled...) go
+        to organization owners only, and classic tokens "need the admin:org scope to see the full
+        details" (orgs/get in the OpenAPI description); fine-grained tokens and apps, to those with
+        the organization Administration permission. Everyone else gets the public fields."""
+        if principal.kind == "classic":
+            owner = principal.owner and "admin:org" in principal.scopes
+        else:
+            administration = principal.permissions.get("organization_administration") in ("read", "write", "admin")
+            owner = administration and (principal.owner or principal.kind == "installation")
         return self._bytes(
             orjson.dumps(self.tenant.organization(owner)).replace(ORIGIN_MARKER.encode(), self._origin_bytes(request))
         )
@@ -790,6 +819,83 @@ class GitHubPersonality(Personality):
 
         view = self._cached_view(("repos", kind, sort, direction, everything), build)
         return self._paged(request, "repos", view, lambda ri: orjson.dumps(t.repository(ri)))
+
+    # ---------------------------------------------------------------- settings
+    #
+    # Who may: classic tokens "need the admin:org scope" for the Actions permissions and the
+    # admin:org_hook scope for webhooks; "You must be an organization owner or have the 'Manage
+    # organization webhooks' permission" (the OpenAPI description's
+    # actions/get-github-actions-permissions-organization,
+    # actions/get-github-actions-default-workflow-permissions-organization, orgs/list-webhooks).
+    # Fine-grained tokens and apps: the organization permissions Administration (Actions policies)
+    # and Webhooks (organization_hooks), read.
+
+    def _require_settings_read(self, principal: Principal, operation: str, classic_scope: str, permission: str) -> None:
+        if principal.kind == "classic":
+            if classic_scope not in principal.scopes:
+                raise GitHubError(
+                    403, f"You need at least {classic_scope} scope to use this endpoint.", OPERATION_DOCS[operation]
+                )
+        elif principal.permissions.get(permission) not in ("read", "write", "admin"):
+            raise self._not_accessible(principal, operation, f"{permission}=read")
+        if principal.kind != "installation" and not principal.owner:
+            raise GitHubError(403, "Must have admin rights to Organization.", OPERATION_DOCS[operation])
+
+    def get_actions_permissions(self, request: Request, principal: Principal) -> Response:
+        self._require_settings_read(principal, "actions_permissions", "admin:org", "organization_administration")
+        t = self.tenant
+        doc = actions_document(t.settings, ORIGIN_MARKER + self.base_url_prefix, t.org_id)
+        return self._bytes(orjson.dumps(doc).replace(ORIGIN_MARKER.encode(), self._origin_bytes(request)))
+
+    def get_workflow_permissions(self, request: Request, principal: Principal) -> Response:
+        self._require_settings_read(
+            principal, "actions_workflow_permissions", "admin:org", "organization_administration"
+        )
+        return self._json(dict(self.tenant.settings.workflow))
+
+    def list_hooks(self, request: Request, principal: Principal) -> Response:
+        self._require_settings_read(principal, "hooks", "admin:org_hook", "organization_hooks")
+        t = self.tenant
+        hooks = t.settings.hooks
+        api_base = ORIGIN_MARKER + self.base_url_prefix
+        return self._paged(
+            request, "hooks", range(len(hooks)), lambda k: orjson.dumps(hook_document(hooks[k], api_base, t.org))
+        )
+
+    def advance(self, change: dict[str, Any]) -> dict[str, Any]:
+        """An organization owner changes settings, as in the web UI: ``{"settings": {"organization":
+        {"two_factor_requirement_enabled": false}, "actions": {...}, "workflow": {...}},
+        "hooks": [{"id": 1, "insecure_ssl": "1"}], "actor": "login", "at": epoch ms}``. Each change
+        that alters a value writes the audit event GitHub's catalogue names for it (settings.py),
+        acted by ``actor`` (an owner; default the first) at ``at`` (default now). The rest of the
+        organization (members, teams, history) is static: other changes are refused."""
+        other = set(change) - {"settings", "hooks", "actor", "at"}
+        if other:
+            raise AdvanceNotSupported(
+                f"the github personality (tenant {self.spec.name!r}) does not support advance of "
+                f"{', '.join(sorted(other))}: only organization settings and webhooks change"
+            )
+        t = self.tenant
+        login = change.get("actor")
+        actor = t.owners[0] if login is None else t.user_index.get(str(login))
+        if actor is None or actor not in t.owners:
+            raise ValueError(f"actor: {login!r} is not an owner of {t.org}")
+        at_ms = int(change.get("at") or time.time() * 1000)
+        written: list[int] = []
+        for section, values in (change.get("settings") or {}).items():
+            if not isinstance(values, dict):
+                raise ValueError(f"settings.{section}: an object of setting -> new value")
+            for key, value in values.items():
+                position = t.change_setting(str(section), str(key), value, actor, at_ms)
+                if position is not None:
+                    written.append(position)
+        for hook in change.get("hooks") or []:
+            config = {k: v for k, v in hook.items() if k != "id"}
+            written.append(t.change_hook(int(hook["id"]), config, actor, at_ms))
+        self._changed()
+        events = [t.render_event(p) for p in written]
+        return {"events": [{"_document_id": e["_document_id"], "action": e["action"], "actor": e["actor"],
+                            "@timestamp": e["@timestamp"]} for e in events]}  # fmt: skip
 
     # ---------------------------------------------------------------- audit log
 
@@ -1381,6 +1487,9 @@ ACCEPTED_SCOPES = {
     "credential_authorizations": "admin:org, read:org, write:org",
     "repos": "repo",
     "audit_log": "read:audit_log",
+    "actions_permissions": "admin:org",
+    "actions_workflow_permissions": "admin:org",
+    "hooks": "admin:org_hook",
     "org": "",
     "user": "",
     "user_by_id": "",

@@ -38,6 +38,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from saaslens_sandbox.core import TenantOptions
 from saaslens_sandbox.github.emu import ScimIdentity, identity_id, managed_login
+from saaslens_sandbox.github.settings import change_for, make_settings
+from saaslens_sandbox.github.settings import truth as settings_truth
 from saaslens_sandbox.workforce import workforce_of
 
 ORIGIN_MARKER = "{{sandbox-origin}}"
@@ -247,6 +249,26 @@ KINDS: tuple[EventKind, ...] = (
     EventKind("external_identity.deprovision", 0, "owner", "user", "remove"),
     EventKind("external_identity.provision", 0, "owner", "user", "create"),
     EventKind("external_identity.scim_api_success", 0, "owner", "user", "modify"),
+    # An owner changing an organization setting (settings.py; written by the admin route only).
+    *(
+        EventKind(action, 0, "owner", "none", "modify")
+        for action in (
+            "org.enable_two_factor_requirement",
+            "org.disable_two_factor_requirement",
+            "org.update_member_repository_creation_permission",
+            "org.update_member_repository_invitation_permission",
+            "members_can_create_public_pages.enable",
+            "members_can_create_public_pages.disable",
+            "org.advanced_security_enabled_for_new_repos",
+            "org.advanced_security_disabled_for_new_repos",
+            "org.secret_scanning_push_protection_new_repos_enable",
+            "org.secret_scanning_push_protection_new_repos_disable",
+            "org.update_actions_settings",
+            "org.set_default_workflow_permissions",
+            "org.set_workflow_permission_can_approve_pr",
+            "hook.config_changed",
+        )
+    ),
 )
 KIND_INDEX = {(k.action, k.actor): i for i, k in enumerate(KINDS)}
 GIT_KINDS = frozenset(i for i, k in enumerate(KINDS) if k.git)
@@ -387,6 +409,8 @@ class GitHubTenant:
         self._make_credentials()
         total = options.events if options.events is not None else 10 * len(self.users)
         self._make_events(total)
+        # Settings draw from an RNG of their own: the organization above is the same with or without.
+        self.settings = make_settings(name, seed, self.created_ms, self.anchor_ms, self.org)
         # Fields of events written through the API (position -> fields over the rendered ones).
         self.ev_extra: dict[int, dict[str, Any]] = {}
         # Positions of events only the enterprise audit log shows (user.*, external_identity.*).
@@ -895,16 +919,7 @@ class GitHubTenant:
                         "filled_seats": len(self.members),
                         "seats": len(self.members) + 25,
                     },
-                    "default_repository_permission": "read",
-                    "members_can_create_repositories": True,
-                    "two_factor_requirement_enabled": False,
-                    "members_allowed_repository_creation_type": "private",
-                    "members_can_create_public_repositories": False,
-                    "members_can_create_private_repositories": True,
-                    "members_can_create_internal_repositories": True,
-                    "members_can_create_pages": True,
-                    "members_can_fork_private_repositories": False,
-                    "web_commit_signoff_required": False,
+                    **self.settings.organization,
                 }
             )
         return doc
@@ -1329,6 +1344,41 @@ class GitHubTenant:
         self._doc_cache = (0, 0, [])
         return position
 
+    def change_setting(self, section: str, key: str, value: Any, actor: int, at_ms: int) -> int | None:
+        """An owner changes one organization setting (``section``: organization, actions, workflow):
+        the value changes and the audit log gets the event GitHub's catalogue names for it, acted by
+        ``actor`` at ``at_ms``; returns its position, or None when the value was already so (GitHub
+        logs no change then). ValueError for an unknown setting or one the sandbox logs nothing for."""
+        store = {
+            "organization": self.settings.organization,
+            "actions": self.settings.actions,
+            "workflow": self.settings.workflow,
+        }.get(section)
+        if store is None or key not in store:
+            raise ValueError(f"settings: no {section}.{key} in this organization")
+        old = store[key]
+        if old == value:
+            return None
+        change = change_for(section, key, value, old)
+        store[key] = value
+        return self.record_event(change.action, actor, 0, at_ms, change.extra)
+
+    def change_hook(self, hook_id: int, config: dict[str, Any], actor: int, at_ms: int) -> int:
+        """An owner edits a webhook's configuration (``url``, ``insecure_ssl``): ``hook.config_changed``
+        with the hook's id and its new configuration (the secret never shown)."""
+        hook = next((h for h in self.settings.hooks if h.id == hook_id), None)
+        if hook is None:
+            raise ValueError(f"settings: no webhook {hook_id}")
+        unknown = set(config) - {"url", "insecure_ssl"}
+        if unknown:
+            raise ValueError(f"settings: webhook config has no {', '.join(sorted(unknown))} the sandbox changes")
+        hook.url = str(config.get("url", hook.url))
+        hook.insecure_ssl = str(config.get("insecure_ssl", hook.insecure_ssl))
+        hook.updated = at_ms
+        shown = {"url": hook.url, "insecure_ssl": hook.insecure_ssl, "content_type": "json"}
+        extra = {"hook_id": hook.id, "name": "webhook", "active": hook.active, "config": shown}
+        return self.record_event("hook.config_changed", actor, 0, at_ms, extra)
+
     def iter_events(self, scope: str = "org") -> Iterator[dict[str, Any]]:
         for i in self.positions(scope, "all"):
             yield self.render_event(i)
@@ -1382,6 +1432,8 @@ class GitHubTenant:
             "credential_authorizations": [self.credential(k) for k in self.live_credentials()],
             "repositories": [self.repository(r) for r in range(len(self.repos))],
             "audit_events": list(self.iter_events()),
+            # saml_sso: whether the organization has SAML SSO (credential authorizations answer).
+            "settings": {**settings_truth(self.settings), "saml_sso": self.options.saml_sso},
             **self._managed_truth(),
             "counts": {
                 "users": len(self.members) + len(self.collaborators),
