@@ -1,23 +1,19 @@
 """GitHub (an organization on GitHub Enterprise Cloud, through the REST API).
 
 `APP` declares it: the connector, one stage per module (users, groups, privileges, grants,
-activities), each with the token permission it needs and the cheapest request that proves it (every
+settings, activities), each with the token permission it needs and the cheapest request that proves it (every
 probe is below the organization, ``/orgs/{org}``, filled from the connection), the control actions the
 API offers (actions.py), its OCSF action map, identity keys and broad scopes."""
 
-from saaslens.connectors.github import activities, grants, groups, identity, privileges, scopes, users
+from saaslens.connectors.github import activities, grants, groups, identity, privileges, scopes, settings, users
 from saaslens.connectors.github.actions import ACTIONS
 from saaslens.connectors.github.connector import GitHubConnector
 from saaslens.connectors.kit import AppSpec, read_ocsf
-from saaslens.vocabulary import Capability
 
 APP = AppSpec(
     connector=GitHubConnector,
-    stages=(users.STAGE, groups.STAGE, privileges.STAGE, grants.STAGE, activities.STAGE),
+    stages=(users.STAGE, groups.STAGE, privileges.STAGE, grants.STAGE, settings.STAGE, activities.STAGE),
     actions=ACTIONS,
-    # What the API offers beyond what the declared stages collect and actions change. Posture:
-    # organization and repository settings (two-factor requirement, base permissions, visibility).
-    api_capabilities=frozenset({Capability.SECURITY_POSTURE}),
     ocsf=read_ocsf(__name__),
     identity_keys=identity.KEYS,
     identity_provider=identity.IDENTITY_PROVIDER,

@@ -336,6 +336,8 @@ class GitHubConnector(Connector):
                 stages[str(stage)] = self._with_credentials_note(self._declared_probe(stage))
             else:
                 stages[str(stage)] = self._declared_probe(stage)
+        # Settings (admin:org, an owner): skipped alone when the credentials cannot read them.
+        stages[str(Stage.SETTINGS)] = self._declared_probe(Stage.SETTINGS)
         # The audit log's probe, narrowed to the last five minutes.
         now = datetime.now(UTC)
         narrowed = {"phrase": audit_phrase(ActivityWindow(now - timedelta(minutes=5), now))}
