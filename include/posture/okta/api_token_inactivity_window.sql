@@ -4,7 +4,7 @@
 --   token usable for months. Okta's default window is 30 days.
 -- remediation: Security > API > Tokens: replace tokens whose expiry window is longer than 30 days (the
 --   window is set when a token is created), or move the integration to an OAuth service app with scopes.
--- baselines: Okta Developer: API token management (token expiration, 30 days by default), Okta Help: API token best practices
+-- baselines: Okta Developer: API token management (tokens expire after 30 days without use by default), Okta Help: API token best practices
 -- settings: api_tokens
 -- events: system.api_token.create, system.api_token.revoke
 with tokens as (

@@ -2,7 +2,7 @@
 -- severity: medium
 -- rationale: Unless a strong authenticator is required at enrollment, users stay on weaker factors and MFA cannot be phishing-resistant for them.
 -- remediation: Security > Authenticators > Enrollment: in every active policy set Okta Verify or Security Key or Biometric to Required.
--- baselines: Okta Help: Authenticator enrollment policies; DISA Okta IDaaS STIG V-273190
+-- baselines: Okta Help: Authenticator enrollment policies, DISA Okta IDaaS STIG V-273190
 -- settings: mfa_enroll_policies
 -- events: policy.lifecycle.update, policy.lifecycle.activate, policy.lifecycle.deactivate
 with policies as (

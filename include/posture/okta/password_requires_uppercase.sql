@@ -1,4 +1,4 @@
--- title: Passwords must contain a upper-case letter
+-- title: Passwords must contain an upper-case letter
 -- severity: low
 -- rationale: Each required character class multiplies the combinations a guessing attack must try.
 -- remediation: Security > Authenticators > Password > Edit each password policy: check the upper-case letter requirement (Okta's minUpperCase at least 1).
