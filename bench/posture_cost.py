@@ -41,12 +41,18 @@ def measure_app(app: str, users: int, seed: int) -> dict[str, Any]:
     from tests.e2e.lake_sync import connection
 
     anchor = (datetime.now(UTC) - timedelta(minutes=10)).replace(microsecond=0)
+    options: dict[str, Any] = {"anchor": anchor.isoformat()}
+    if app == "github":
+        # No default sandbox token may read the Actions policies and webhooks (admin:org, admin:org_hook),
+        # as an owner's classic token made for auditing would not: give the scan one that may.
+        scopes = ["admin:org", "admin:org_hook", "read:audit_log"]
+        options["tokens"] = [{"token": "ghp_benchsettings00000000000000000000", "scopes": scopes, "owner": True}]
     spec = TenantSpec(
         app=app,
         name="bench",
         seed=seed,
         users=users,
-        options={"anchor": anchor.isoformat()},
+        options=options,
         rate_limits=RateLimitConfig(enabled=False),
     )
     stages = [str(s) for s in registry.app_spec(app).stage_names]
