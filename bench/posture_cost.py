@@ -65,11 +65,13 @@ def measure_app(app: str, users: int, seed: int) -> dict[str, Any]:
         ctx = RunContext(run_id=f"bench-{moment:%H%M%S%f}", snapshot_id=snapshot_id_for(moment))
         conn = connection(server, app, "bench", truth)
         statuses = {}
+        requests: dict[str, int] = {}
         for stage in stages:
             started = time.perf_counter()
             result = run_stage(instance, stage, ctx, lake, connection=conn)
             seconds[stage] = time.perf_counter() - started
             statuses[stage] = result.status
+            requests[stage] = int(result.metrics.get("requests", 0))
         started = time.perf_counter()
         rows = evaluate_instance(lake, app, "bench", ctx.snapshot_id + "-again")
         evaluation = time.perf_counter() - started
@@ -80,6 +82,8 @@ def measure_app(app: str, users: int, seed: int) -> dict[str, Any]:
         "stages": {s: round(v, 3) for s, v in seconds.items()},
         "scan_seconds": round(sum(seconds.values()), 3),
         "settings_seconds": round(seconds["settings"], 3),
+        "settings_requests": requests["settings"],
+        "scan_requests": sum(requests.values()),
         "evaluation_seconds": round(evaluation, 3),
         "rules": len(rows),
         "statuses": {k: sum(1 for r in rows if r["status"] == k) for k in ("pass", "fail", "not_evaluated")},
