@@ -26,13 +26,13 @@ pytestmark = pytest.mark.integration
 
 @pytest.mark.parametrize("app", registry.known_apps())
 def test_full_sync_leaves_no_secret_in_the_lake(app, lake_root):
-    spec = TenantSpec(
-        app=app,
-        name="secrets",
-        seed=41,
-        users=40,
-        options={EVENT_OPTION.get(app, "events"): 300, "anchor": ANCHOR.isoformat()},
-    )
+    options = {EVENT_OPTION.get(app, "events"): 300, "anchor": ANCHOR.isoformat()}
+    if app == "github":
+        # An owner's token that may also read the Actions policies and webhooks (whose configuration
+        # holds their secrets), so the settings stage runs and its rows are searched too.
+        scopes = ["admin:org", "admin:org_hook", "read:audit_log"]
+        options["tokens"] = [{"token": "ghp_secretsposture000000000000000000", "scopes": scopes, "owner": True}]
+    spec = TenantSpec(app=app, name="secrets", seed=41, users=40, options=options)
     with SandboxServer([spec]) as server:
         truth = server.personality(app, "secrets").ground_truth()
         connection = connection_for(
