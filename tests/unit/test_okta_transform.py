@@ -97,3 +97,17 @@ def test_rate_limit_buckets_collapse_ids():
     assert okta_bucket("/api/v1/users/00u5t60iloOHN9pBi0h7/grants") == "/api/v1/users/{id}/grants"
     assert okta_bucket("/api/v1/users") == "/api/v1/users"
     assert okta_bucket("/api/v1/groups/00g1emaKYZTWRYYRRTSK/users") == "/api/v1/groups/{id}/users"
+
+
+def test_a_target_okta_names_unknown_is_named_by_its_display_name():
+    """The System Log gives policies and rules alternateId "unknown"; the displayName names them."""
+    event = {
+        "uuid": "u1",
+        "published": "2026-12-01T00:00:00.000Z",
+        "eventType": "policy.lifecycle.update",
+        "actor": {"id": "00u1", "type": "User", "alternateId": "admin@example.com"},
+        "target": [{"id": "00p1", "type": "PolicyEntity", "alternateId": "unknown", "displayName": "Default Policy"}],
+    }
+    assert transform.activity_row(event)["target_name"] == "Default Policy"
+    event["target"][0].pop("displayName")
+    assert transform.activity_row(event)["target_name"] == "unknown"

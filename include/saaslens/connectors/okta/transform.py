@@ -56,6 +56,19 @@ _APP_PREFIXES = ("app.oauth2.", "app.")
 _ADMIN_EVENTS = frozenset({"user.session.clear"})
 
 
+# The System Log writes the string "unknown" as alternateId of targets that have none (policies,
+# policy rules, zones): the displayName names them then.
+# https://developer.okta.com/docs/reference/api/system-log/#target-object
+_UNKNOWN_ALTERNATE_ID = "unknown"
+
+
+def _target_name(target: dict[str, Any]) -> str | None:
+    alternate = target.get("alternateId")
+    if alternate and alternate != _UNKNOWN_ALTERNATE_ID:
+        return str(alternate)
+    return target.get("displayName") or alternate
+
+
 def category(event_type: str) -> str:
     """logon / admin / app / user for an Okta eventType. Order matters: most specific first."""
     if event_type in _ADMIN_EVENTS:
@@ -162,7 +175,7 @@ def activity_row(event: dict[str, Any]) -> dict[str, Any]:
         "actor_login": actor.get("alternateId"),
         "actor_type": actor.get("type"),
         "target_id": target.get("id"),
-        "target_name": target.get("alternateId") or target.get("displayName"),
+        "target_name": _target_name(target),
         "target_type": target.get("type"),
         "ip": client.get("ipAddress"),
         "user_agent": (client.get("userAgent") or {}).get("rawUserAgent"),
