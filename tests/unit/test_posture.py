@@ -249,3 +249,19 @@ def test_results_history_mutes_and_drift_in_the_catalog(tmp_path, monkeypatch):
     assert "posture.csv" in result.files and "posture_changes.csv" in result.files
     rows = (tmp_path / "report" / "posture.csv").read_text().splitlines()
     assert len(rows) == 3 and any('"muted"' in row for row in rows)
+
+
+@pytest.mark.parametrize(
+    ("baseline", "family"),
+    [
+        ("CISA SCuBA MS.AAD.5.3v1", "MS.AAD"),
+        ("CISA SCuBA Google Workspace baseline GWS.DRIVEDOCS.1.1v1", "GWS.DRIVEDOCS"),
+        ("DISA Okta IDaaS STIG V-273193", "DISA Okta IDaaS STIG"),
+        ("CIS Software Supply Chain Security Guide v1.0 1.2.2", "CIS Software Supply Chain Security Guide"),
+        ("GitHub docs: Security hardening for GitHub Actions", "GitHub docs"),
+    ],
+)
+def test_the_report_scores_each_baseline_family(baseline, family):
+    from saaslens.reports.collect import baseline_family
+
+    assert baseline_family(baseline) == family

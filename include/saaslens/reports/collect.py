@@ -97,16 +97,18 @@ class PostureSummary:
         return self.current.filter(pc.equal(self.current.column("effective_status"), "fail"))
 
 
-_BASELINE_ID = re.compile(r"^([A-Z]+\.[A-Z]+)\.")
-_TRAILING_NUMBERS = re.compile(r"(\s+[\w.-]*\d[\w.-]*)+$")
+_BASELINE_ID = re.compile(r"\b([A-Z]+\.[A-Z]+)\.\d")
+_TRAILING_NUMBERS = re.compile(r"(\s+[\w.()-]*\d[\w.()-]*)+$")
 
 
 def baseline_family(baseline: str) -> str:
-    """The baseline a rule's mapping belongs to: MS.AAD.3.1v1 -> MS.AAD, GWS.GMAIL.2.1v0.3 ->
-    GWS.GMAIL, CIS GitHub 1.1.3 -> CIS GitHub, "Okta STIG V-273186" -> Okta STIG, and a cited
-    guide ("GitHub docs: Best practices ...") -> the part before the colon."""
+    """The baseline a rule's mapping belongs to: a CISA SCuBA id anywhere in it by its product
+    section ("CISA SCuBA MS.AAD.3.1v1" -> MS.AAD, "... GWS.DRIVEDOCS.1.1v1" -> GWS.DRIVEDOCS), a
+    cited guide by the part before its colon ("GitHub docs: Best practices ..." -> GitHub docs), and
+    anything else without its trailing numbers ("DISA Okta IDaaS STIG V-273193" -> DISA Okta IDaaS
+    STIG, "NIST SP 800-53 IA-5(1)" -> NIST SP)."""
     text = baseline.strip()
-    match = _BASELINE_ID.match(text)
+    match = _BASELINE_ID.search(text)
     if match:
         return match.group(1)
     if ":" in text:
