@@ -332,6 +332,7 @@ class ApiClient:
         *,
         resume: PageRequest | None = None,
         prefetch: bool = False,
+        json: Mapping[str, Any] | None = None,
     ) -> Iterator[Page]:
         """Yield pages until the paginator finds no next request. `resume` restarts from a
         checkpointed request instead of the first page.
@@ -342,9 +343,14 @@ class ApiClient:
 
         `prefetch` asks for the next page while the caller works on this one, so a sequential
         listing costs max(server, caller) instead of their sum. At most one request is ahead; an
-        error it meets is raised when the caller asks for that page, as without prefetch."""
+        error it meets is raised when the caller asks for that page, as without prefetch.
+
+        `json` makes the first page a POST of that body (an RPC API's arguments, Dropbox's); the
+        paginator's next requests say themselves whether they are GETs or POSTs."""
         first_params: dict[str, Any] = getattr(paginator, "first_params", dict)()
-        request = resume or PageRequest(url=self.url_for(path_or_url), params={**first_params, **(params or {})})
+        request = resume or PageRequest(
+            url=self.url_for(path_or_url), params={**first_params, **(params or {})}, json=json
+        )
         guard = ListingGuard(request, redact_url(self.relative_path(request.url)))
 
         def fetch(page_request: PageRequest) -> Page:
@@ -359,7 +365,8 @@ class ApiClient:
         return self._retrier.retrying()(self._attempt_page, request, url, paginator)
 
     def _attempt_page(self, request: PageRequest, url: str, paginator: Paginator) -> Page:
-        response, payload = self._attempt("GET", url, request.params or None, {}, True)
+        body: dict[str, Any] = {} if request.json is None else {"json": dict(request.json)}
+        response, payload = self._attempt(request.method, url, request.params or None, body, True)
         return page_from(request, response, payload, paginator, self.url_for)
 
     def iter_items(

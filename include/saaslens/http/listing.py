@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import httpx
+import orjson
 
 from saaslens.http.errors import EmptyPageError, PageShapeError, PaginationLoopError, Where
 from saaslens.http.pagination import PageRequest, Paginator
@@ -32,7 +33,9 @@ def _request_key(request: PageRequest) -> tuple[Any, ...]:
     url = httpx.URL(request.url)
     query = parse_qsl(url.query.decode("ascii", "replace"), keep_blank_values=True)
     query += [(str(k), str(v)) for k, v in (request.params or {}).items()]
-    return (url.scheme, url.host, url.port, url.path, tuple(sorted(query)))
+    # An RPC listing's continuation is in its JSON body (a cursor): part of what makes it the same page.
+    body = orjson.dumps(request.json, option=orjson.OPT_SORT_KEYS) if request.json is not None else None
+    return (url.scheme, url.host, url.port, url.path, tuple(sorted(query)), body)
 
 
 class ListingGuard:
@@ -55,7 +58,7 @@ class ListingGuard:
                 f"points back to {redact_url(following.url)!r}): the provider's paging loops, so the listing "
                 "cannot be completed",
                 status=page.response.status_code,
-                method="GET",
+                method=page.request.method,
                 url=redact_url(page.request.url),
             )
         self._seen.add(key)
@@ -71,7 +74,7 @@ def page_from(
     """The page a successful answer holds. A 204, an empty body, `null` or a body of the wrong shape
     is a malformed response (retried by the caller), never an empty listing; the next request must
     stay where the credentials may go (`url_for`)."""
-    where = Where(status=response.status_code, method="GET", url=redact_url(str(response.request.url)))
+    where = Where(status=response.status_code, method=request.method, url=redact_url(str(response.request.url)))
     if response.status_code == 204 or payload is None:
         answer = (
             "HTTP 204 No Content"
@@ -91,7 +94,7 @@ def page_from(
             **where,
         ) from None
     if next_request is not None:
-        next_request = PageRequest(url=url_for(next_request.url), params=next_request.params)
+        next_request = PageRequest(url=url_for(next_request.url), params=next_request.params, json=next_request.json)
     return Page(items=items, request=request, next_request=next_request, response=response, payload=payload)
 
 

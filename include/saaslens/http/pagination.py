@@ -1,6 +1,7 @@
 """Pagination strategies. A paginator only decides what the next request is; the client does
-the fetching, retrying and pacing. Each request is a plain (url, params) pair so it can be stored
-as a checkpoint and resumed after a crash."""
+the fetching, retrying and pacing. Each request is a plain (url, params) pair, or for an RPC-style
+API that takes its arguments as a JSON body (Dropbox's POST endpoints and their `/continue` cursors)
+a (url, json) pair, so it can be stored as a checkpoint and resumed after a crash."""
 
 from __future__ import annotations
 
@@ -15,15 +16,29 @@ from saaslens.http.errors import PageShapeError
 
 @dataclass(frozen=True)
 class PageRequest:
+    """One page's request: a GET of `url` with `params`, or, when `json` is given, a POST of that
+    JSON body (an RPC API's arguments)."""
+
     url: str
     params: Mapping[str, Any] = field(default_factory=dict)
+    json: Mapping[str, Any] | None = None
+
+    @property
+    def method(self) -> str:
+        return "GET" if self.json is None else "POST"
 
     def to_state(self) -> dict[str, Any]:
-        return {"url": self.url, "params": dict(self.params)}
+        state: dict[str, Any] = {"url": self.url, "params": dict(self.params)}
+        if self.json is not None:
+            state["json"] = dict(self.json)
+        return state
 
     @classmethod
     def from_state(cls, state: Mapping[str, Any]) -> PageRequest:
-        return cls(url=str(state["url"]), params=dict(state.get("params") or {}))
+        body = state.get("json")
+        return cls(
+            url=str(state["url"]), params=dict(state.get("params") or {}), json=dict(body) if body is not None else None
+        )
 
 
 def dig(payload: Any, path: str | None) -> Any:
