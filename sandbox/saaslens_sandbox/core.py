@@ -103,6 +103,7 @@ APP_REGISTRY: dict[str, str] = {
     "microsoft365": "saaslens_sandbox.microsoft365:Microsoft365Personality",
     "slack": "saaslens_sandbox.slack:SlackPersonality",
     "github": "saaslens_sandbox.github:GitHubPersonality",
+    "dropbox": "saaslens_sandbox.dropbox:DropboxPersonality",
 }
 
 _NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")  # fullmatch: `$` would let a final newline through
