@@ -104,6 +104,7 @@ APP_REGISTRY: dict[str, str] = {
     "slack": "saaslens_sandbox.slack:SlackPersonality",
     "github": "saaslens_sandbox.github:GitHubPersonality",
     "dropbox": "saaslens_sandbox.dropbox:DropboxPersonality",
+    "box": "saaslens_sandbox.box:BoxPersonality",
 }
 
 _NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")  # fullmatch: `$` would let a final newline through
