@@ -377,7 +377,7 @@ def event(
                 "file_id": f"id:{_id(rng, 22)}",
             }
         ]
-        body["details"] = {".tag": "shared_link_create_details", "shared_link_access_level": {".tag": "public"}}
+        body["details"] = {".tag": "shared_link_create_details", "shared_link_access_level": {".tag": "reader"}}
     elif kind == "app_link_user":
         name, _, _, _ = rng.choice(APP_NAMES)
         body["event_category"] = {".tag": "apps"}
