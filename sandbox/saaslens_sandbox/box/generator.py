@@ -21,7 +21,7 @@ test; schemas ``User--Full``, ``Group--Full``, ``GroupMembership``, ``File--Full
   (https://developer.box.com/guides/shared-links/create-or-update/); collaborations on files and on
   folders (whose collaborators reach everything inside), roles editor / viewer / previewer / uploader
   / co-owner ..., status accepted or pending; a pending invitation of someone without a Box account
-  has ``accessible_by: null`` and an ``invite_email``
+  has an ``invite_email`` and no ``accessible_by`` (which the schema does not let be null)
   (https://developer.box.com/reference/resources/collaboration/).
 * Events: ``event_id`` (Box: "You can use this to detect duplicate events"), ``created_by`` a user
   mini, and for actions by someone not signed in the unknown user ``id "2"``
@@ -49,7 +49,8 @@ PACIFIC = timezone(timedelta(hours=-8))
 # Box's example stream position (Events schema); event i sits at STREAM_BASE + i.
 STREAM_BASE = 1152922976252290886
 # The unknown user Box attributes events to when nobody was signed in (Event resource, created_by).
-UNKNOWN_USER = {"type": "user", "id": "2", "name": "Unknown User", "login": ""}
+# "not all attributes of the object are populated": no login, which would be an email.
+UNKNOWN_USER = {"type": "user", "id": "2", "name": "Unknown User"}
 
 # Scopes a Box app's configuration grants (Developer Console, "Application Scopes"):
 # https://developer.box.com/guides/api-calls/permissions-and-errors/scopes/
@@ -448,23 +449,26 @@ class BoxTenant:
                 accessible_by = None
                 invite_email = f"{rng.choice(FIRST).lower()}.{rng.randint(1, 99)}@gmail.com"
                 status = "pending"
-            self.collaborations.append(
-                {
-                    "type": "collaboration",
-                    "id": self.new_id(),
-                    "item": {"type": item["type"], "id": item["id"], "name": item["name"]},
-                    "accessible_by": accessible_by,
-                    "invite_email": invite_email,
-                    "role": rng.choice(COLLAB_ROLES),
-                    "expires_at": None,
-                    "is_access_only": False,
-                    "status": status,
-                    "acknowledged_at": iso(created) if status == "accepted" else None,
-                    "created_by": self.mini(owner),
-                    "created_at": iso(created),
-                    "modified_at": iso(created),
-                }
-            )
+            collaboration: dict[str, Any] = {
+                "type": "collaboration",
+                "id": self.new_id(),
+                "item": {"type": item["type"], "id": item["id"], "name": item["name"]},
+                "invite_email": invite_email,
+                "role": rng.choice(COLLAB_ROLES),
+                "expires_at": None,
+                "is_access_only": False,
+                "status": status,
+                "created_by": self.mini(owner),
+                "created_at": iso(created),
+                "modified_at": iso(created),
+            }
+            # Neither is nullable in the Collaboration schema: an invitee without a Box account has
+            # no accessible_by, a pending invitation no acknowledged_at.
+            if accessible_by is not None:
+                collaboration["accessible_by"] = accessible_by
+            if status == "accepted":
+                collaboration["acknowledged_at"] = iso(created)
+            self.collaborations.append(collaboration)
 
     def item_collaborations(self, item_type: str, item_id: str) -> list[dict[str, Any]]:
         return [c for c in self.collaborations if c["item"]["type"] == item_type and c["item"]["id"] == item_id]
@@ -533,18 +537,21 @@ class BoxTenant:
             if rng.random() < 0.05
             else f"{rng.randint(11, 223)}.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}"
         )
-        return {
+        event = {
             "type": "event",
             "event_id": event_uuid("event", self.name, self.seed, index),
             "created_by": created_by,
             "created_at": iso(when),
             "recorded_at": iso(when + timedelta(seconds=rng.randint(0, 90))),
             "event_type": kind,
-            "session_id": None,
             "source": source,
             "ip_address": ip,
-            "additional_details": details,
         }
+        # Box leaves out what an event lacks ("Not all events have an additional_details object";
+        # neither it nor session_id is nullable in the Event schema).
+        if details is not None:
+            event["additional_details"] = details
+        return event
 
     def append_event(self, kind: str, actor: dict[str, Any], source: dict[str, Any], when: datetime) -> dict[str, Any]:
         """An event a write through the API causes (EDIT_USER, ITEM_SHARED_UPDATE), at the log's end."""
@@ -556,10 +563,8 @@ class BoxTenant:
             "created_at": iso(when),
             "recorded_at": iso(when),
             "event_type": kind,
-            "session_id": None,
             "source": source,
             "ip_address": "Unknown IP",
-            "additional_details": None,
         }
         self.events.append(event)
         return event
