@@ -408,3 +408,11 @@ def test_a_provider_error_with_markup_shows_the_real_error(app, tenant, tmp_path
     assert synced.returncode != 0
     _assert_inert(output)
     assert "400" in output and "bold" in output, f"the provider's error is not shown: {output!r}"
+
+
+def test_every_registered_connector_is_attacked():
+    """A personality without a declared paging style is left out of the attacks above; a connector
+    saaslens ships must not be, or it would go untested against a hostile provider without a word."""
+    from saaslens.connectors import registry
+
+    assert set(registry.known_apps()) <= set(PAGING), sorted(set(registry.known_apps()) - set(PAGING))
