@@ -87,6 +87,16 @@ def connection_for(app: str, url: str, credentials: dict[str, Any], org: str | N
         return ConnectionInfo(
             "bench", "http", host=url, password=owner["token"], extra={"audit_base_url": f"{url}/audit/v1"}
         )
+    if app == "box":
+        scanner = credentials["clients"][0]  # the sandbox's scan app: read scopes and the event log
+        return ConnectionInfo(
+            "bench",
+            "http",
+            host=url,
+            login=scanner["client_id"],
+            password=scanner["client_secret"],
+            extra={"enterprise_id": credentials["enterprise_id"]},
+        )
     raise ValueError(f"no connection recipe for {app}")
 
 

@@ -23,6 +23,7 @@ STAGES = {
     "google_workspace": ["authenticate", "users", "groups", "privileges", "app_permissions", "activities", "files"],
     "microsoft365": ["authenticate", "users", "groups", "privileges", "app_permissions", "activities", "files"],
     "slack": ["authenticate", "users", "groups", "privileges", "app_permissions", "activities", "files"],
+    "box": ["authenticate", "users", "groups", "privileges", "activities"],
 }
 
 APPS_WITH_SANDBOX = sorted(STAGES)
@@ -61,6 +62,8 @@ def connection(server: SandboxServer, app: str, tenant: str, truth: dict[str, An
             "token_url": credentials["token_url"],
         }
         return ConnectionInfo(conn_id, "http", url, extra={k: v for k, v in fields.items() if v is not None})
+    if app == "box":
+        return _box_connection(conn_id, url, truth, "scan")
     raise ValueError(f"no sandbox connection recipe for app {app!r}")
 
 
@@ -98,7 +101,20 @@ def actions_connection(server: SandboxServer, app: str, tenant: str, truth: dict
             "token_url": credentials["token_url"],
         }
         return ConnectionInfo(conn_id, "http", url, extra=fields)
+    if app == "box":
+        return _box_connection(conn_id, url, truth, "actions")
     raise ValueError(f"no sandbox actions connection recipe for app {app!r}")
+
+
+def _box_connection(conn_id: str, url: str, truth: dict[str, Any], role: str) -> ConnectionInfo:
+    """Box: the sandbox app whose client id ends in `role` (scan: read scopes and the event log;
+    actions: every scope), authenticating with the client credentials grant."""
+    credentials = truth["credentials"]
+    client = next(c for c in credentials["clients"] if c["client_id"].endswith(f"-{role}"))
+    extra = {"enterprise_id": credentials["enterprise_id"]}
+    return ConnectionInfo(
+        conn_id, "http", url, login=client["client_id"], password=client["client_secret"], extra=extra
+    )
 
 
 def sync(

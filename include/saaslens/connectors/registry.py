@@ -33,6 +33,7 @@ BUILT_IN: dict[str, str] = {
     "google_workspace": "saaslens.connectors.google_workspace:APP",
     "slack": "saaslens.connectors.slack:APP",
     "github": "saaslens.connectors.github:APP",
+    "box": "saaslens.connectors.box:APP",
 }
 
 
