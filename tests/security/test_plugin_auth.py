@@ -21,7 +21,7 @@ import yaml
 from saaslens.connectors import registry
 from saaslens.matrix import BUILT, matrix_markdown
 from saaslens.orchestration.local_airflow import AirflowStack
-from saaslens.vocabulary import Capability
+from saaslens.vocabulary import Capability, Stage
 from tests.airflow.clean_interpreter import run_python_json
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -176,8 +176,10 @@ def test_page_matrix_is_the_docs_matrix_and_shows_nothing_unbuilt_as_built(answe
         for capability in Capability:
             if capability not in spec.collected:
                 assert rows[capability.value][column] != BUILT, f"{spec.title}: {capability.value} shown as built"
-    # Nothing builds posture checks yet; governance is built where an app implements an action.
-    assert BUILT not in rows[Capability.SECURITY_POSTURE.value]
+    # Posture is built where an app declares a settings stage; governance where it implements an action.
+    for column, spec in enumerate(registry.app_specs()):
+        assessed = Stage.SETTINGS in spec.stage_names
+        assert (rows[Capability.SECURITY_POSTURE.value][column] == BUILT) is assessed, spec.title
     for column, spec in enumerate(registry.app_specs()):
         governs = any(a.implemented and a.capability is Capability.USER_GOVERNANCE for a in spec.actions)
         assert (rows[Capability.USER_GOVERNANCE.value][column] == BUILT) is governs, spec.title
