@@ -18,8 +18,14 @@ APP = AppSpec(
     connector=BoxConnector,
     stages=(users.USERS_STAGE, groups.STAGE, users.PRIVILEGES_STAGE, activities.STAGE),
     actions=ACTIONS,
-    # GET /files/{id}/content would feed content inspection once files are listed.
-    api_capabilities=frozenset({Capability.DLP_PERIODIC_SCAN}),
+    # Offered by Box's API, not built yet: GET /files/{id}/content would feed content inspection once
+    # files are listed, and the admin_logs_streaming events (UPLOAD, SHARE ...) would trigger it near
+    # real time (https://developer.box.com/guides/events/enterprise-events/for-enterprise/); files can
+    # be moved, trashed and locked (https://developer.box.com/reference/put-files-id/,
+    # https://developer.box.com/reference/delete-files-id/).
+    api_capabilities=frozenset(
+        {Capability.DLP_PERIODIC_SCAN, Capability.DLP_NEAR_REAL_TIME, Capability.FILE_GOVERNANCE}
+    ),
     ocsf=read_ocsf(__name__),
     identity_keys=identity.KEYS,
     identity_provider=identity.IDENTITY_PROVIDER,
