@@ -97,6 +97,16 @@ def connection_for(app: str, url: str, credentials: dict[str, Any], org: str | N
             password=scanner["client_secret"],
             extra={"enterprise_id": credentials["enterprise_id"]},
         )
+    if app == "dropbox":
+        # the team app's key and secret, and the refresh token of the admin's read-only link
+        return ConnectionInfo(
+            "bench",
+            "http",
+            host=url,
+            login=credentials["client_id"],
+            password=credentials["client_secret"],
+            extra={"refresh_token": credentials["refresh_tokens"]["scanner"]["token"]},
+        )
     raise ValueError(f"no connection recipe for {app}")
 
 
