@@ -4,8 +4,9 @@ Every tenant's API can be turned hostile through ``PUT /_sandbox/{app}/{tenant}/
 :meth:`Personality.set_hostile`). The layer sits in front of the tenant's faithful personality and
 rewrites what it answers for one listing endpoint in that provider's own paging style (Okta and
 GitHub: a ``Link`` header; Google: ``nextPageToken``; Graph: ``@odata.nextLink``; Slack:
-``response_metadata.next_cursor``), so each attack reaches every connector the way a compromised
-or buggy provider (or anyone on the path to it) would deliver it:
+``response_metadata.next_cursor``; Dropbox: a ``cursor`` POSTed back in a JSON body), so each
+attack reaches every connector the way a compromised or buggy provider (or anyone on the path to
+it) would deliver it:
 
 =======================  ======================================================================
 attack                   what the listing answers
@@ -81,6 +82,7 @@ MARKUP_TEXT = "[/] [bold]b[/bold] \x1b[31mred\x1b[0m \x1b[2J \u202eevil"
 SELF_LOOP_CURSOR = "hostile-loop"
 _SAME_ORIGIN_MARKER = "hostile_redirected"
 _SECRET_SEPARATOR = "~"
+_REQUEST_JSON = "saaslens.hostile.request_json"  # scope key: a POSTed request's JSON, read by the layer
 
 
 class HostileConfig(BaseModel):
@@ -192,6 +194,8 @@ class HostileApp:
             return
         redirected = _SAME_ORIGIN_MARKER.encode() in _raw_query(scope)
         scope = self._undo_own_markers(scope, config)
+        if self.style.cursor_body_field and scope["method"] == "POST":
+            scope, receive = await self._undo_body_markers(scope, receive, config)
         path = scope["path"]
         root = scope.get("root_path", "")
         rel = path[len(root) :] if root and path.startswith(root) else path
@@ -237,6 +241,43 @@ class HostileApp:
         if kept == pairs:
             return scope
         return {**scope, "query_string": urlencode(kept).encode("latin-1")}
+
+    async def _undo_body_markers(self, scope: Scope, receive: Receive, config: HostileConfig) -> tuple[Scope, Receive]:
+        """The same for a cursor POSTed in a JSON body (an RPC API's): the secret this layer appended
+        is taken out. The request's JSON is kept in the scope, for a loop to repeat its cursor."""
+        assert self.style is not None and self.style.cursor_body_field is not None
+        chunks: list[bytes] = []
+        ended: Message | None = None
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                ended = message  # the client hung up: replayed after the body
+                break
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body"):
+                break
+        body = b"".join(chunks)
+        try:
+            payload = orjson.loads(body) if body.strip() else None
+        except orjson.JSONDecodeError:
+            payload = None
+        cursor = _dig(payload, self.style.cursor_body_field)
+        suffix = _SECRET_SEPARATOR + config.secret
+        if isinstance(payload, dict) and isinstance(cursor, str) and cursor.endswith(suffix):
+            _set(payload, self.style.cursor_body_field, cursor[: -len(suffix)])
+            body = orjson.dumps(payload)
+        headers = [(k, v) for k, v in scope.get("headers") or () if k.lower() != b"content-length"]
+        headers.append((b"content-length", str(len(body)).encode()))
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return ended if ended is not None else await receive()
+
+        return {**scope, "headers": headers, _REQUEST_JSON: payload}, replay
 
     # -- attacks ---------------------------------------------------------------------------------
 
@@ -357,7 +398,15 @@ class HostileApp:
                 assert secret is not None
                 payload[style.cursor_field] = _with_secret(str(current), secret)
             return payload, headers
-        if loop:
+        if loop and style.cursor_body_field:
+            # A POSTed cursor cannot carry a marker the personality would not know: the next page
+            # asked for is this very request again (its own cursor; the first page's real one).
+            asked = _dig(scope.get(_REQUEST_JSON), style.cursor_body_field)
+            if isinstance(asked, str):
+                _set(payload, style.cursor_field, asked)
+            if style.more_field:
+                _set(payload, style.more_field, True)
+        elif loop:
             _set(payload, style.cursor_field, SELF_LOOP_CURSOR)
         elif current:
             assert secret is not None

@@ -57,7 +57,7 @@ import random
 import threading
 import time
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import orjson
 import starlette.routing
@@ -70,7 +70,7 @@ from saaslens_sandbox.core import Personality, Scope, TenantOptions, TenantSpec,
 from saaslens_sandbox.dropbox import generator
 from saaslens_sandbox.kit.auth import bearer_token, oauth_error_body
 from saaslens_sandbox.kit.faults import TokenLifetime
-from saaslens_sandbox.kit.paging import b64url, unb64url
+from saaslens_sandbox.kit.paging import PagingStyle, b64url, unb64url
 from saaslens_sandbox.kit.ratelimit import retry_after_seconds
 
 ALL_SCOPES = (
@@ -126,7 +126,21 @@ def _text(message: str, status: int) -> Response:
 
 class DropboxPersonality(Personality):
     app = "dropbox"
-    paging = None  # cursors travel in POST bodies: the hostile layer's paging styles do not reach them
+    # team/members/list_v2 answers `members`, `cursor` and `has_more`; the cursor goes back in the body
+    # of a POST to team/members/list/continue_v2
+    # (https://www.dropbox.com/developers/documentation/http/teams#team-members-list-continue).
+    # Dropbox sends no rate-limit headers, only Retry-After (https://developers.dropbox.com/error-handling-guide).
+    paging: ClassVar[PagingStyle] = PagingStyle(
+        "body_cursor",
+        accounts_listing=r"/2/team/members/list(?:_v2|/continue_v2)",
+        items="members",
+        cursor_field="cursor",
+        cursor_body_field="cursor",
+        more_field="has_more",
+        id_field="profile.team_member_id",
+        text_field="profile.name.display_name",
+        far_reset_header="retry_after",
+    )
 
     def __init__(self, spec: TenantSpec, base_url_prefix: str) -> None:
         super().__init__(spec, base_url_prefix)

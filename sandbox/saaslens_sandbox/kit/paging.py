@@ -7,7 +7,10 @@ Providers page in one of three ways, each documented by the provider:
   https://docs.github.com/en/rest/using-the-rest-api/using-pagination-in-the-rest-api);
 * ``body_cursor``: the body holds the items and an opaque cursor the client sends back as a query
   parameter (Google's ``nextPageToken`` / ``pageToken``, Slack's
-  ``response_metadata.next_cursor`` / ``cursor``);
+  ``response_metadata.next_cursor`` / ``cursor``), or, for an RPC API whose requests are POSTs of a
+  JSON body, in that body (Dropbox's ``cursor`` and ``has_more``, continued by a POST of
+  ``{"cursor": ...}`` to the route's ``/continue``:
+  https://www.dropbox.com/developers/documentation/http/documentation, "Request and response formats");
 * ``next_url``: the body holds the items and the whole next URL (Microsoft Graph's
   ``@odata.nextLink``, https://learn.microsoft.com/en-us/graph/paging).
 """
@@ -29,6 +32,8 @@ class PagingStyle:
     items: str | None = None  # dotted path; None: the body is the list
     cursor_field: str | None = None  # body_cursor / next_url: dotted path of the continuation
     cursor_param: str | None = None  # body_cursor: the query parameter the cursor goes back in
+    cursor_body_field: str | None = None  # body_cursor: the JSON body field a POSTed cursor goes back in
+    more_field: str | None = None  # where a page says another follows (Dropbox's has_more), if it does
     group_listing: str | None = None  # a listing whose ids go into later paths (traversal_id)
     group_items: str | None = None  # where that listing's records are (None: the body is the list)
     id_field: str = "id"
