@@ -23,7 +23,7 @@ STAGES = {
     "google_workspace": ["authenticate", "users", "groups", "privileges", "app_permissions", "activities", "files"],
     "microsoft365": ["authenticate", "users", "groups", "privileges", "app_permissions", "activities", "files"],
     "slack": ["authenticate", "users", "groups", "privileges", "app_permissions", "activities", "files"],
-    "box": ["authenticate", "users", "groups", "privileges", "activities"],
+    "box": ["authenticate", "users", "groups", "privileges", "activities", "files"],
 }
 
 APPS_WITH_SANDBOX = sorted(STAGES)

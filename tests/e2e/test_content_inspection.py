@@ -29,8 +29,8 @@ from tests.oracles.workforce import collect_facts
 
 pytestmark = pytest.mark.integration
 
-APPS = ("google_workspace", "microsoft365", "slack")
-SEEDS = {"google_workspace": 61, "microsoft365": 62, "slack": 63}
+APPS = ("google_workspace", "microsoft365", "slack", "box")
+SEEDS = {"google_workspace": 61, "microsoft365": 62, "slack": 63, "box": 64}
 # Microsoft's file events come from the unified audit log, an optional stream.
 OPTIONS = {"microsoft365": {"sharepoint_audit": True, "activities_lag_seconds": 0}}
 

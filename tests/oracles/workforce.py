@@ -21,7 +21,7 @@ from types import ModuleType
 from typing import Any
 
 from saaslens_sandbox.workforce import PlannedAccount, failed_sign_in_times, workforce
-from tests.oracles import github, google_workspace, microsoft365, okta, slack
+from tests.oracles import box, github, google_workspace, microsoft365, okta, slack
 from tests.oracles.facts import AccountFact, Facts, parse_time
 
 INACTIVE = frozenset({"suspended", "deprovisioned"})
@@ -32,8 +32,10 @@ ORACLES: dict[str, ModuleType] = {
     "microsoft365": microsoft365,
     "slack": slack,
     "github": github,
+    "box": box,
 }
-APPS = tuple(ORACLES)
+APPS = tuple(app for app, oracle in ORACLES.items() if getattr(oracle, "WORKFORCE", True))
+"""The apps whose sandbox tenants carry a workforce plan: the cross-app findings' apps."""
 IDENTITY_PROVIDERS = frozenset(app for app, oracle in ORACLES.items() if oracle.IDENTITY_PROVIDER)
 LAST_LOGIN_APPS = frozenset(app for app, oracle in ORACLES.items() if oracle.REPORTS_LAST_LOGIN)
 """Apps whose account listings say when an account last signed in (Slack and GitHub do not)."""

@@ -226,11 +226,14 @@ class Connector(abc.ABC):
         *,
         auth: httpx.Auth | None = None,
         bucket: Callable[[str], str | None] | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> ApiClient:
         """An ApiClient with this connector's rules (errors, headers, retries, request limits, timeouts,
         the run's counters) for `base_url`: the default client, and any second API host an app has
         (Slack's Audit Logs API, one per Google API and delegated subject). `bucket` names the
-        rate-limit bucket for a path below `base_url`. The caller closes a client it made."""
+        rate-limit bucket for a path below `base_url`; `headers` are sent with every request beside the
+        connector's own (Box's As-User, naming the user a request acts as). The caller closes a client
+        it made."""
 
         def bucket_for(url: str) -> str | None:
             return bucket(client.relative_path(url)) if bucket is not None else None
@@ -239,7 +242,7 @@ class Connector(abc.ABC):
             base_url,
             auth=auth or self.auth,
             error_policy=self.error_policy(),
-            headers=self.default_headers(),
+            headers={**self.default_headers(), **(headers or {})},
             metrics=self.metrics,
             transport=self._transport,
             timeout=httpx.Timeout(connect=10.0, read=self.options.read_timeout_seconds, write=30.0, pool=30.0),

@@ -47,6 +47,10 @@ test, never copied here) and Box's documentation. Facts relied on, with sources:
   (https://developer.box.com/guides/shared-links/remove/). Both answer the updated object; setting
   what is already set is a 200 (a PUT).
 
+* Contents: ``GET /files/{id}/content`` answers ``302`` to a download URL on ``dl.boxcloud.com`` that
+  needs no token (https://developer.box.com/reference/get-files-id-content/); contents.py says how the
+  sandbox serves it.
+
 Sandbox choices where Box publishes nothing: the Service Account is not in ``GET /users``; the
 primary admin cannot be made inactive (403 ``access_denied_insufficient_permissions``); an
 ``As-User`` naming nobody in the enterprise is 403 ``access_denied_insufficient_permissions``;
@@ -60,6 +64,7 @@ import secrets
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 import orjson
 from starlette.requests import Request
@@ -78,13 +83,14 @@ from saaslens_sandbox.box.generator import (
     ClientSpec,
     iso,
 )
-from saaslens_sandbox.core import Personality, Scope, TenantSpec, json_response, server_start_time
+from saaslens_sandbox.core import Personality, Scope, TenantSpec, json_response, request_origin, server_start_time
 from saaslens_sandbox.kit.auth import bearer_token, challenge, oauth_error_body
 from saaslens_sandbox.kit.faults import TokenLifetime
 from saaslens_sandbox.kit.paging import PagingStyle
 from saaslens_sandbox.kit.ratelimit import retry_after_seconds
 
 HELP_URL = "https://developer.box.com/guides/api-calls/permissions-and-errors/common-errors/"
+DOWNLOAD_GRANT_SECONDS = 60  # a dl.boxcloud.com URL "is not persistent"; the sandbox's lasts a minute
 API_PER_MINUTE = 1000  # "approximately 1000 API calls/minute" per user (rate-limits page)
 MAX_LIMIT = 1000
 MAX_OFFSET = 10_000
@@ -147,6 +153,8 @@ class BoxPersonality(Personality):
         self._token_lifetime = TokenLifetime()
         self._event_stamps: list[float] = []
         self._index_events()
+        self._downloads: dict[str, tuple[str, float]] = {}  # download grant -> (file id, expires)
+        self.download_log: list[dict[str, Any]] = []
 
     @classmethod
     def validate_options(cls, options: dict[str, Any]) -> None:
@@ -169,7 +177,9 @@ class BoxPersonality(Personality):
             Route("/2.0/folders/{folder_id}/items", self._folder_items, methods=["GET"]),
             Route("/2.0/folders/{folder_id}/collaborations", self._collaborations, methods=["GET"]),
             Route("/2.0/files/{file_id}/collaborations", self._collaborations, methods=["GET"]),
+            Route("/2.0/files/{file_id}/content", self._file_content, methods=["GET"]),
             Route("/2.0/files/{file_id}", self._file, methods=["GET", "PUT"]),
+            Route("/_boxcloud/d/1/{grant}/download", self._download, methods=["GET"]),
             Route("/{rest:path}", self._not_found, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]),
         ]
 
@@ -186,10 +196,11 @@ class BoxPersonality(Personality):
             "groups": [dict(g) for g in t.groups],
             "memberships": [dict(m) for m in t.memberships],
             "folders": [dict(f) for f in t.folders],
-            "files": [dict(f) for f in t.files],
+            "files": [dict(t.contents.materialize(f)) for f in t.files],
             "collaborations": [dict(c) for c in t.collaborations],
             "events": [dict(e) for e in t.events],
             "stream_base": STREAM_BASE,
+            "dlp": t.contents.dlp_truth(t.files),
             "credentials": {
                 "token_url": f"{base}/oauth2/token",
                 "enterprise_id": t.enterprise["id"],
@@ -235,6 +246,8 @@ class BoxPersonality(Personality):
         return {"kind": kind, "id": object_id, "forgotten": True}
 
     def rate_limit_bucket(self, method: str, path: str) -> str | None:
+        if path.startswith("/_boxcloud/"):
+            return None  # the download host is not the API: its URLs are not counted against it
         return "token" if path.rstrip("/") == "/oauth2/token" else "api"
 
     def rate_limit_per_minute(self, bucket: str) -> int:
@@ -575,6 +588,7 @@ class BoxPersonality(Personality):
                     raise BoxError(404, "not_found", "Not Found")
                 folders = []
                 files = [f for f in t.files if f["parent"]["id"] == folder_id]
+            files = [t.contents.materialize(f) for f in files]
             items = [self._with_collaborations(x) for x in [*folders, *files]]
             fields = self._fields(request)
             if request.query_params.get("usemarker") in ("true", "1"):
@@ -601,7 +615,12 @@ class BoxPersonality(Personality):
                 found = self.tenant.folder(item_id)
             if found is None:
                 raise BoxError(404, "not_found", "Not Found")
-            page = self._marker_page(request, self.tenant.item_collaborations(kind, item_id))
+            # "The field is null when the collaboration status is pending" (Collaboration `item`).
+            listed = [
+                {**c, "item": None} if c["status"] == "pending" else c
+                for c in self.tenant.item_collaborations(kind, item_id)
+            ]
+            page = self._marker_page(request, listed)
             fields = self._fields(request)
             page["entries"] = [self._view(c, fields) for c in page["entries"]]
         except BoxError as exc:
@@ -637,3 +656,57 @@ class BoxPersonality(Personality):
         except BoxError as exc:
             return self._error(exc)
         return json_response(view)
+
+    # ---- file contents -------------------------------------------------------------------------
+
+    def _can_read(self, who: dict[str, Any], file: dict[str, Any]) -> bool:
+        """The owner, or a user collaborating on the file or the folder holding it (directly)."""
+        if file["owned_by"]["id"] == who["id"]:
+            return True
+        places = {("file", file["id"]), ("folder", file["parent"]["id"])}
+        return any(
+            (c.get("accessible_by") or {}).get("id") == who["id"] and (c["item"]["type"], c["item"]["id"]) in places
+            for c in self.tenant.collaborations
+        )
+
+    def _download_origin(self, scope: Scope) -> str:
+        """dl.boxcloud.com's stand-in: the other loopback name of this server, a distinct origin."""
+        origin = urlsplit(request_origin(scope))
+        host, port = origin.hostname or "127.0.0.1", f":{origin.port}" if origin.port else ""
+        other = "127.0.0.1" if host == "localhost" else "localhost"
+        return f"{origin.scheme}://{other}{port}"
+
+    async def _file_content(self, request: Request) -> Response:
+        """GET /files/{id}/content: 302 to a download URL that carries its own grant."""
+        try:
+            _, account = self._client(request, *READ_SCOPES)
+            who = self._as_user(request, account)
+            file = self.tenant.file(request.path_params["file_id"])
+            if file is None or not self._can_read(who, file):
+                raise BoxError(404, "not_found", "Not Found")
+        except BoxError as exc:
+            return self._error(exc)
+        grant = "b1!" + secrets.token_urlsafe(32)
+        self._downloads[grant] = (file["id"], time.time() + DOWNLOAD_GRANT_SECONDS)
+        location = f"{self._download_origin(request.scope)}{self.base_url_prefix}/_boxcloud/d/1/{grant}/download"
+        return Response(status_code=302, headers={"Location": location})
+
+    async def _download(self, request: Request) -> Response:
+        grant = request.path_params["grant"]
+        self.download_log.append(
+            {
+                "authorization": "authorization" in request.headers,
+                "as_user": "as-user" in request.headers,
+                "host": request.headers.get("host"),
+            }
+        )
+        found = self._downloads.get(grant)
+        if found is None or time.time() >= found[1]:
+            return self._error(BoxError(403, "forbidden", "Forbidden"))
+        file = self.tenant.file(found[0])
+        if file is None:
+            return self._error(BoxError(404, "not_found", "Not Found"))
+        document = self.tenant.contents.document(self.tenant.contents.materialize(file))
+        body = document.content()
+        headers = {"Content-Type": "application/octet-stream", "Content-Length": str(len(body))}
+        return Response(body, 200, headers=headers)

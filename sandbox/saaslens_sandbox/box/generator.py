@@ -42,6 +42,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from saaslens_sandbox.box.contents import BoxContents
 from saaslens_sandbox.core import TenantOptions
 
 # Box's samples all use the Pacific offset; the sandbox writes every timestamp in it.
@@ -154,9 +155,11 @@ class BoxTenant:
     collaborations: list[dict[str, Any]] = field(init=False)
     events: list[dict[str, Any]] = field(init=False)
     clients: list[ClientSpec] = field(init=False)
+    contents: BoxContents = field(init=False)
 
     def __post_init__(self) -> None:
         rng = random.Random(f"box:{self.name}:{self.seed}")
+        self.contents = BoxContents(self.name, self.seed)
         self.domain = self.options.domain or f"{self.name}.example.com"
         self.enterprise = {
             "id": str(rng.randint(100_000, 99_999_999)),
@@ -188,6 +191,7 @@ class BoxTenant:
         self._make_service_accounts(rng)
         self._make_groups(rng)
         self._make_content(rng)
+        self._make_special_files(random.Random(f"box-specials:{self.name}:{self.seed}"))
         self._make_events(rng)
 
     # -- ids and users ------------------------------------------------------------------------
@@ -353,6 +357,23 @@ class BoxTenant:
                 self.files.append(file)
                 if rng.random() < 0.25:
                     self._collaborate(rng, file, owner)
+
+    def _make_special_files(self, rng: random.Random) -> None:
+        """The corpus' special documents (a zip bomb dressed as .docx, an encrypted PDF, a corrupt
+        workbook, a Latin-1 CSV) as root files of ordinary users: the CSV, which holds planted values,
+        with an open shared link, the encrypted PDF with a company one."""
+        owners = [u for u in self.user_docs if u["status"] == "active" and not u["is_platform_access_only"]]
+        if not owners or not self.options.files_per_user:
+            return
+        links = {"Employés - export.csv": "open", "Salaries 2024 (protected).pdf": "company"}
+        for k, document in enumerate(self.contents.corpus.specials()):
+            owner = owners[(k * 7 + 1) % len(owners)]
+            file = self._file(rng, owner, None, k)
+            file["name"] = document.name
+            access = links.get(document.name)
+            file["shared_link"] = self.shared_link(rng, file["id"], access) if access else None
+            self.contents.special[file["id"]] = k
+            self.files.append(file)
 
     def _folder(self, rng: random.Random, owner: dict[str, Any], name: str) -> dict[str, Any]:
         created = self._when(rng, 500)

@@ -1,5 +1,5 @@
 """Box (Business / Enterprise): the connector (the Client Credentials Grant, Box's error body,
-authenticate). Each stage's scan is in its own module (users, groups, privileges, activities);
+authenticate). Each stage's scan is in its own module (users, groups, privileges, activities, files);
 `__init__` declares them.
 
 Box's Platform API is REST at https://api.box.com/2.0 with its token endpoint at
@@ -22,7 +22,11 @@ https://api.box.com/oauth2/token (the connection's host is https://api.box.com):
   the client can only honour retry-after.
 - Endpoints: GET /users/me (the Service Account), GET /users (marker paging, `limit` <= 1000,
   `fields`), GET /groups and /groups/{id}/memberships (offset paging, `limit` <= 1000), GET /events
-  with `stream_type=admin_logs` (activities.py), PUT /users/{id} (actions.py).
+  with `stream_type=admin_logs` (activities.py), each user's folders and the items' collaborations
+  with the As-User header (files.py), GET /files/{id}/content (contents.py), PUT /users/{id} and
+  PUT /files/{id} (actions.py). Files also need the scope "Read all files and folders"
+  (root_readonly, or root_readwrite to remove shared links) and "Make API calls using the as-user
+  header".
 """
 
 from __future__ import annotations
@@ -53,6 +57,7 @@ MANAGE_USERS = "manage_managed_users"
 MANAGE_GROUPS = "manage_groups"
 MANAGE_ENTERPRISE = "manage_enterprise_properties"
 WRITE_ALL = "root_readwrite"
+READ_ALL = "root_readonly"
 
 # Box's ClientError codes that mean "not allowed", beyond the 403 status itself.
 PERMISSION_CODES = frozenset({"insufficient_scope", "access_denied_insufficient_permissions", "forbidden"})
@@ -156,6 +161,14 @@ class BoxConnector(Connector):
             self._client = self.new_client(self.connection.base_url.rstrip("/") + API_PATH)
         return self._client
 
+    def as_user(self, user_id: str) -> ApiClient:
+        """A client whose requests carry `As-User: <user_id>`: made by the Service Account (an admin or
+        co-admin, the app with "Make API calls using the as-user header") as that managed user, the
+        only way to list another user's folders or read their files
+        (https://developer.box.com/guides/authentication/jwt/as-user/). Same token as `client`; the
+        caller closes it."""
+        return self.new_client(self.connection.base_url.rstrip("/") + API_PATH, headers={"As-User": user_id})
+
     # -- authenticate -------------------------------------------------------------------------
 
     def authenticate(self) -> AuthReport:
@@ -178,12 +191,16 @@ class BoxConnector(Connector):
         stages["privileges"] = stages["users"]  # the enterprise role is a field of GET /users
         stages["groups"] = declared_probe(Stage.GROUPS)
         stages["activities"] = declared_probe(Stage.ACTIVITIES)
+        # The Service Account's own root: a token without a read scope is refused (403
+        # insufficient_scope); As-User itself is proved by the first user the stage walks.
+        stages["files"] = declared_probe(Stage.FILES)
         # Box has no endpoint listing an app's scopes: what a probe proved is held; a write scope
         # (root_readwrite, for removing shared links) is unknown until a change is tried.
         proved = {
             MANAGE_USERS: ("users", "GET /users answered"),
             MANAGE_GROUPS: ("groups", "GET /groups answered"),
             MANAGE_ENTERPRISE: ("activities", "GET /events?stream_type=admin_logs answered"),
+            READ_ALL: ("files", "GET /folders/0/items answered"),
         }
         permissions = {scope: how for scope, (stage, how) in proved.items() if stages[stage].allowed}
         return AuthReport(identity=identity, permissions=permissions, stages=stages, permissions_complete=False)

@@ -7,6 +7,8 @@ Field names follow Box's OpenAPI description (box/box-openapi, `User--Full`, `Gr
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from saaslens.transform_utils import lower, parse_time, raw_json
@@ -179,4 +181,143 @@ def activity_row(event: dict[str, Any]) -> dict[str, Any]:
         "user_agent": None,  # Box's admin log has no user agent
         "country": None,
         "raw": raw_json(event),
+    }
+
+
+# -- files and their shares --------------------------------------------------------------------
+# Item fields follow File--Full / Folder--Full and Collaboration in box/box-openapi; shared link
+# access levels from https://developer.box.com/guides/shared-links/create-or-update/ : `open` (anyone
+# with the link), `company` (people in the enterprise), `collaborators` (only those with access
+# already). `effective_access` is the level enterprise settings leave in force (it may be narrower
+# than `access`), so it decides the exposure where Box sends it.
+LINK_VISIBILITY = {"open": "public", "company": "internal", "collaborators": "private"}
+LINK_PRINCIPAL = {"open": "anyone", "company": "domain", "collaborators": "link"}
+_EXPOSURE = ("private", "internal", "external", "public")  # narrowest first
+SHARED_LINK = "shared_link"  # the share id of an item's own shared link (one per item at Box)
+
+
+@dataclass(frozen=True)
+class Directory:
+    """Who is inside the enterprise: its users' ids and the domains of their logins (App Users and
+    Service Accounts, @boxdevedition.com, excepted). A collaborator is external when Box names
+    someone outside both: a user of another enterprise, or an email invitation to another domain."""
+
+    user_ids: frozenset[str]
+    domains: frozenset[str]
+
+    @classmethod
+    def of(cls, users: Iterable[dict[str, Any]]) -> Directory:
+        ids, domains = set(), set()
+        for user in users:
+            ids.add(str(user["id"]))
+            login = str(user.get("login") or "").lower()
+            if "@" in login and not login.endswith(PLATFORM_DOMAIN):
+                domains.add(login.rsplit("@", 1)[1])
+        return cls(frozenset(ids), frozenset(domains))
+
+    def is_external(self, collaboration: dict[str, Any]) -> bool:
+        grantee = collaboration.get("accessible_by") or {}
+        if grantee.get("type") == "group":
+            return False  # groups are the enterprise's own (managed groups)
+        if grantee.get("id") is not None and str(grantee["id"]) in self.user_ids:
+            return False
+        address = str(grantee.get("login") or collaboration.get("invite_email") or "").lower()
+        return "@" not in address or address.rsplit("@", 1)[1] not in self.domains
+
+
+def link_access(link: dict[str, Any] | None) -> str | None:
+    if not link:
+        return None
+    access = link.get("effective_access") or link.get("access")
+    return str(access) if access else None
+
+
+def widest(levels: Iterable[str]) -> str:
+    return max(levels, key=_EXPOSURE.index, default="private")
+
+
+def item_path(item: dict[str, Any]) -> str:
+    """The item's place as Box shows it, below All Files (path_collection's first entry)."""
+    entries = (item.get("path_collection") or {}).get("entries") or []
+    names = [str(e.get("name") or e.get("id")) for e in entries if str(e.get("id")) != "0"]
+    return "/" + "/".join([*names, str(item.get("name") or item.get("id"))])
+
+
+def share_rows(
+    item: dict[str, Any], collaborations: list[dict[str, Any]], directory: Directory, *, file_id: str | None = None
+) -> list[dict[str, Any]]:
+    """The file_shares rows of one item: its shared link and its collaborations (users, groups,
+    pending email invitations; rejected ones grant nothing). With `file_id`, `item` is a folder above
+    that file and the rows are the file's by inheritance (a folder's collaborators reach all it holds,
+    https://developer.box.com/guides/collaborations/ ; Box lists them on the folder only), marked with
+    `inherited_from` in `raw`."""
+    target = file_id or str(item["id"])
+    inherited = target != str(item["id"])
+    via = {"inherited_from": {"type": "folder", "id": str(item["id"]), "name": item.get("name")}} if inherited else {}
+    rows = []
+    access = link_access(item.get("shared_link"))
+    if access is not None:
+        link = item.get("shared_link") or {}
+        permissions = link.get("permissions") or {}
+        rows.append(
+            {
+                "file_id": target,
+                "share_id": f"{SHARED_LINK}:{item['id']}" if inherited else SHARED_LINK,
+                "principal_type": LINK_PRINCIPAL.get(access, "link"),
+                "principal_id": None,
+                "principal_email": None,
+                "role": "writer" if permissions.get("can_edit") else "reader",
+                "is_external": access == "open",
+                "raw": raw_json({**link, **via}),
+            }
+        )
+    for collaboration in collaborations:
+        if collaboration.get("status") == "rejected":
+            continue
+        grantee = collaboration.get("accessible_by") or {}
+        rows.append(
+            {
+                "file_id": target,
+                "share_id": str(collaboration["id"]),
+                "principal_type": "group" if grantee.get("type") == "group" else "user",
+                "principal_id": str(grantee["id"]) if grantee.get("id") is not None else None,
+                "principal_email": lower(grantee.get("login") or collaboration.get("invite_email")),
+                "role": collaboration.get("role"),
+                "is_external": directory.is_external(collaboration),
+                "raw": raw_json({**collaboration, **via}),
+            }
+        )
+    return rows
+
+
+def share_visibility(share: dict[str, Any]) -> str:
+    if share["principal_type"] == "anyone":
+        return "public"
+    if share["is_external"]:
+        return "external"
+    return "internal" if share["principal_type"] == "domain" else "private"
+
+
+def file_row(file: dict[str, Any], shares: list[dict[str, Any]]) -> dict[str, Any]:
+    """One file with its widest exposure over `shares` (its own and those it inherits). Box gives no
+    MIME type: the content scan reads the format from the bytes and the name. The version is the
+    file_version id, new with each upload of content."""
+    owner = file.get("owned_by") or {}
+    version = (file.get("file_version") or {}).get("id") or file.get("sha1")
+    return {
+        "file_id": str(file["id"]),
+        "name": file.get("name"),
+        "path": item_path(file),
+        "owner_id": str(owner["id"]) if owner.get("id") is not None else None,
+        "owner_email": lower(owner.get("login")),
+        "mime_type": None,
+        "size_bytes": file.get("size"),
+        "created_at": parse_time(file.get("created_at")),
+        "modified_at": parse_time(file.get("content_modified_at") or file.get("modified_at")),
+        "visibility": widest(share_visibility(s) for s in shares),
+        "content_version": str(version) if version else None,
+        "trashed": file.get("item_status") == "trashed",
+        "sensitivity_label": None,
+        "sensitivity_label_id": None,
+        "raw": raw_json(file),
     }
