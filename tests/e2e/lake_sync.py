@@ -24,6 +24,7 @@ STAGES = {
     "microsoft365": ["authenticate", "users", "groups", "privileges", "app_permissions", "activities", "files"],
     "slack": ["authenticate", "users", "groups", "privileges", "app_permissions", "activities", "files"],
     "box": ["authenticate", "users", "groups", "privileges", "activities", "files"],
+    "dropbox": ["authenticate", "users", "groups", "privileges", "app_permissions", "activities"],
 }
 
 APPS_WITH_SANDBOX = sorted(STAGES)
@@ -64,6 +65,8 @@ def connection(server: SandboxServer, app: str, tenant: str, truth: dict[str, An
         return ConnectionInfo(conn_id, "http", url, extra={k: v for k, v in fields.items() if v is not None})
     if app == "box":
         return _box_connection(conn_id, url, truth, "scan")
+    if app == "dropbox":
+        return _dropbox_connection(conn_id, url, truth, "scanner")
     raise ValueError(f"no sandbox connection recipe for app {app!r}")
 
 
@@ -103,6 +106,8 @@ def actions_connection(server: SandboxServer, app: str, tenant: str, truth: dict
         return ConnectionInfo(conn_id, "http", url, extra=fields)
     if app == "box":
         return _box_connection(conn_id, url, truth, "actions")
+    if app == "dropbox":
+        return _dropbox_connection(conn_id, url, truth, "actions")
     raise ValueError(f"no sandbox actions connection recipe for app {app!r}")
 
 
@@ -114,6 +119,21 @@ def _box_connection(conn_id: str, url: str, truth: dict[str, Any], role: str) ->
     extra = {"enterprise_id": credentials["enterprise_id"]}
     return ConnectionInfo(
         conn_id, "http", url, login=client["client_id"], password=client["client_secret"], extra=extra
+    )
+
+
+def _dropbox_connection(conn_id: str, url: str, truth: dict[str, Any], link: str) -> ConnectionInfo:
+    """Dropbox: the team app's key and secret, and the refresh token of the admin's link named `link`
+    (scanner: every read scope; actions: members.write and sharing.write too)."""
+    credentials = truth["credentials"]
+    token = credentials["refresh_tokens"][link]["token"]
+    return ConnectionInfo(
+        conn_id,
+        "http",
+        url,
+        login=credentials["client_id"],
+        password=credentials["client_secret"],
+        extra={"refresh_token": token},
     )
 
 

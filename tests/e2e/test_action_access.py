@@ -4,6 +4,7 @@ without changing anything: one instance_permissions row per action, yes / no / u
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict
 from datetime import UTC, datetime
 
@@ -18,6 +19,12 @@ from saaslens_sandbox.core import SandboxServer, TenantSpec
 from tests.e2e.lake_sync import APPS_WITH_SANDBOX, actions_connection, connection
 
 pytestmark = pytest.mark.integration
+
+DROPBOX_READS = re.compile(
+    r"/dropbox/[^/]+/2/(team/token/get_authenticated_admin|team/members/(list_v2|list/continue_v2|get_info_v2)"
+    r"|team/groups/(list|members/list)(/continue)?|team/linked_apps/list_members_linked_apps"
+    r"|team_log/get_events(/continue)?)"
+)
 
 
 def _env(conn) -> str:
@@ -77,5 +84,10 @@ def test_authenticate_reports_what_the_action_connection_may_do_and_sends_no_cha
         for e in log
         if e["at"] >= started and e["method"] not in ("GET", "HEAD") and not e["raw_path"].endswith("/token")
     ]
-    # Slack's Web API reads are form POSTs (auth.test): none of them changes anything.
-    assert all(e["raw_path"].rsplit("/", 1)[-1].startswith(("auth.", "users.", "team.")) for e in writes), writes
+    # Slack's Web API reads are form POSTs (auth.test), and so are Dropbox's RPC reads (listings, their
+    # /continue, get_* routes): none of them changes anything.
+    assert all(
+        e["raw_path"].rsplit("/", 1)[-1].startswith(("auth.", "users.", "team."))
+        or DROPBOX_READS.fullmatch(e["raw_path"])
+        for e in writes
+    ), writes

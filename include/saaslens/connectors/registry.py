@@ -34,6 +34,7 @@ BUILT_IN: dict[str, str] = {
     "slack": "saaslens.connectors.slack:APP",
     "github": "saaslens.connectors.github:APP",
     "box": "saaslens.connectors.box:APP",
+    "dropbox": "saaslens.connectors.dropbox:APP",
 }
 
 

@@ -11,11 +11,21 @@ from saaslens.connectors.dropbox import activities, grants, groups, identity, sc
 from saaslens.connectors.dropbox.actions import ACTIONS
 from saaslens.connectors.dropbox.connector import DropboxConnector
 from saaslens.connectors.kit import AppSpec, read_ocsf
+from saaslens.vocabulary import Capability
 
 APP = AppSpec(
     connector=DropboxConnector,
     stages=(users.USERS_STAGE, groups.STAGE, users.PRIVILEGES_STAGE, grants.STAGE, activities.STAGE),
     actions=ACTIONS,
+    # Offered by Dropbox's API, not built yet: files/download as each member (Dropbox-API-Select-User)
+    # would feed content inspection once files are listed
+    # (https://www.dropbox.com/developers/documentation/http/documentation#files-download), webhooks
+    # and files/list_folder/continue would trigger it near real time
+    # (https://www.dropbox.com/developers/reference/webhooks); files can be deleted and moved
+    # (files/delete_v2, files/move_v2).
+    api_capabilities=frozenset(
+        {Capability.DLP_PERIODIC_SCAN, Capability.DLP_NEAR_REAL_TIME, Capability.FILE_GOVERNANCE}
+    ),
     ocsf=read_ocsf(__name__),
     identity_keys=identity.KEYS,
     identity_provider=identity.IDENTITY_PROVIDER,
