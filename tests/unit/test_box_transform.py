@@ -230,3 +230,67 @@ def test_client_error_bodies_map_to_typed_errors():
     with pytest.raises(ThrottledError) as throttled:
         client_answering(429, limited, {"retry-after": "7"}).get_json("users")
     assert throttled.value.retry_after == 7
+
+
+# File--Full and Collaboration as the spec's examples give them (ids, names, timestamps, shared link).
+FILE = {
+    "id": "12345",
+    "type": "file",
+    "etag": "1",
+    "name": "Contract.pdf",
+    "size": 629644,
+    "sha1": "85136C79CBF9FE36BB9D05D0639C70C265C18D37",
+    "file_version": {"type": "file_version", "id": "12345", "sha1": "134b65991ed521fcfe4724b7d814ab8ded5185dc"},
+    "created_at": "2012-12-12T10:53:43-08:00",
+    "modified_at": "2012-12-12T10:53:43-08:00",
+    "owned_by": {"type": "user", "id": "11446498", "name": "Aaron Levie", "login": "ceo@example.com"},
+    "path_collection": {"total_count": 2, "entries": [{"id": "0", "name": "All Files"}, {"id": "7", "name": "Legal"}]},
+    "shared_link": {
+        "url": "https://www.box.com/s/vspke7y05sb214wjokpk",
+        "access": "open",
+        "effective_access": "company",
+        "permissions": {"can_download": True, "can_preview": True, "can_edit": False},
+    },
+    "item_status": "active",
+}
+FOLDER = {"id": "7", "type": "folder", "name": "Legal", "shared_link": None}
+DIRECTORY = transform.Directory.of([USER, {"id": "2", "login": "AppUser_1_x@boxdevedition.com"}])
+
+
+def collaboration(cid: str, grantee: dict | None, *, status: str = "accepted", email: str | None = None) -> dict:
+    found = {"id": cid, "type": "collaboration", "role": "editor", "status": status, "invite_email": email}
+    return {**found, "accessible_by": grantee} if grantee else found
+
+
+def test_a_link_counts_at_its_effective_access_and_collaborators_by_domain():
+    partner = collaboration("c1", {"type": "user", "id": "99", "login": "john@partner.example.org"})
+    colleague = collaboration("c2", {"type": "user", "id": "11446498", "login": "ceo@example.com"})
+    group = collaboration("c3", {"type": "group", "id": "g1", "name": "Legal"})
+    invite = collaboration("c4", None, status="pending", email="Someone@Example.com")
+    rejected = collaboration("c5", {"type": "user", "id": "98", "login": "x@other.example"}, status="rejected")
+    shares = transform.share_rows(FILE, [partner, colleague, group, invite, rejected], DIRECTORY)
+    got = {s["share_id"]: (s["principal_type"], s["principal_email"], s["is_external"]) for s in shares}
+    # enterprise settings narrowed the open link to company: internal, not public
+    assert got == {
+        "shared_link": ("domain", None, False),
+        "c1": ("user", "john@partner.example.org", True),
+        "c2": ("user", "ceo@example.com", False),
+        "c3": ("group", None, False),
+        "c4": ("user", "someone@example.com", False),  # pending, no Box account: the invited address
+    }
+    row = transform.file_row(FILE, shares)
+    assert row["visibility"] == "external" and row["content_version"] == "12345"
+    assert row["path"] == "/Legal/Contract.pdf" and row["owner_email"] == "ceo@example.com" and row["mime_type"] is None
+
+
+def test_a_file_inherits_its_folders_collaborations_and_link():
+    folder = {**FOLDER, "shared_link": {"access": "open", "permissions": {"can_edit": True}}}
+    inherited = transform.share_rows(folder, [collaboration("c9", None, email="a@gmail.com")], DIRECTORY, file_id="1")
+    assert {(s["file_id"], s["share_id"], s["principal_type"], s["role"]) for s in inherited} == {
+        ("1", "shared_link:7", "anyone", "writer"),
+        ("1", "c9", "user", "editor"),
+    }
+    assert all('"inherited_from"' in s["raw"] for s in inherited)
+    alone = {**FILE, "shared_link": None}
+    assert transform.file_row(alone, [])["visibility"] == "private"
+    assert transform.file_row(alone, inherited)["visibility"] == "public"
