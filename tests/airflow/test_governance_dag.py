@@ -122,10 +122,26 @@ def _wait_for_task(stack: AirflowStack, run_id: str, task_id: str, state: str, t
         what=f"{task_id} of {run_id} to be {state}",
     )
     if state == "awaiting_input":
-        # A person answers in seconds, not milliseconds. Answered within the scheduler's loop that
-        # parks the task, Airflow 3.3 reads the parked worker's "success" as a task that finished
+        # A person answers in seconds, not milliseconds. Answered before the scheduler has taken in
+        # the parked worker's exit, Airflow 3.3 reads that worker's "success" as a task that finished
         # while queued and retries it, asking the approver again: a race of its own, not saaslens'.
-        time.sleep(2 * SCHEDULER_HEARTBEAT_SECONDS + 1)
+        # On a loaded machine the scheduler took that exit in 6 s after the park, so a fixed pause
+        # is not enough: wait until its log says it has, then a heartbeat more.
+        _wait_for_executor_event(stack, run_id, task_id)
+        time.sleep(SCHEDULER_HEARTBEAT_SECONDS)
+
+
+def _wait_for_executor_event(stack: AirflowStack, run_id: str, task_id: str, timeout: float = 120) -> None:
+    log = stack.home / "service-logs" / "scheduler.log"
+    needle = (
+        f"Received executor event with state success for task instance TaskInstanceKey(dag_id='{DAG_ID}', "
+        f"task_id='{task_id}', run_id='{run_id}'"
+    )
+    stack.wait_until(
+        lambda: log.is_file() and needle in log.read_text(errors="replace"),
+        timeout=timeout,
+        what=f"the scheduler to take in the parked {task_id} of {run_id}",
+    )
 
 
 def test_approval_through_the_rest_api_applies_once_and_a_rejection_changes_nothing(sandbox, tmp_path):
