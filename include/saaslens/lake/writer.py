@@ -55,6 +55,12 @@ def snapshot_time(snapshot_id: str) -> datetime:
     return datetime.strptime(snapshot_id, SNAPSHOT_ID_FORMAT).replace(tzinfo=UTC)
 
 
+def _file_name(name: str) -> str:
+    """`name` (a run id, a window's or an evaluation's id) as a safe file name: anything but letters,
+    digits, - _ and . becomes _, so no id can add a directory or leave the lake."""
+    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)
+
+
 # The lake holds personal data (names, emails, sign-ins) and the cursors of every scan: only its
 # owner may read it, whatever the process umask (ISO/IEC 27002 8.3, least privilege).
 FILE_MODE = 0o600
@@ -426,7 +432,7 @@ class Lake:
     def write_completeness(self, app: str, instance: str, stream: str, name: str, rows: list[dict[str, Any]]) -> Path:
         """One scanned window's activity_completeness rows. The name is the window's, so a retry
         that finishes the same window replaces the file instead of adding to it."""
-        safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)
+        safe = _file_name(name)
         directory = self.instance_dir("activity_completeness", app, instance) / f"stream={stream}"
         self.ensure_schema_file("activity_completeness")
         rows = [{**row, "app": app, "instance": instance, "stream": stream} for row in rows]
@@ -435,7 +441,7 @@ class Lake:
     def write_posture_results(self, app: str, instance: str, evaluation_id: str, rows: list[dict[str, Any]]) -> Path:
         """One evaluation's posture_results rows. Named after the evaluation, so a retried run
         replaces its file rather than adding a second verdict."""
-        safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in evaluation_id)
+        safe = _file_name(evaluation_id)
         directory = self.instance_dir("posture_results", app, instance)
         self.ensure_schema_file("posture_results")
         return atomic_write(directory / f"{safe}.parquet", to_arrow("posture_results", rows))
@@ -443,7 +449,7 @@ class Lake:
     def append_run(self, row: Mapping[str, Any]) -> Path:
         started: datetime = row["started_at"]
         directory = self.instance_dir("scan_runs", row["app"], row["instance"]) / f"run_date={started:%Y-%m-%d}"
-        safe_run = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in str(row["run_id"]))
+        safe_run = _file_name(str(row["run_id"]))
         name = f"{safe_run}-{row['stage']}-{row['attempt']}.parquet"
         self.ensure_schema_file("scan_runs")
         return atomic_write(directory / name, to_arrow("scan_runs", [dict(row)]))

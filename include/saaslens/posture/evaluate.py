@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from saaslens.lake.schema import POSTURE_STATUSES
 from saaslens.lake.writer import Lake, snapshot_time
 from saaslens.posture.mutes import Mute, load_mutes, mute_for
 from saaslens.posture.rules import Rule, RuleError, load_rules
@@ -46,9 +47,9 @@ class SettingsSnapshot:
 
     @classmethod
     def newest(cls, lake: Lake, app: str, instance: str) -> SettingsSnapshot | None:
-        table = lake.read_snapshot("settings", app, instance)
         ids = lake.snapshot_ids("settings", app, instance)
-        if table is None or not ids:
+        table = lake.read_snapshot("settings", app, instance, ids[-1]) if ids else None
+        if table is None:
             return None
         return cls(
             ids[-1], snapshot_time(ids[-1]), table.select(["setting_id", "status", "value", "reason"]).to_pylist()
@@ -194,13 +195,12 @@ def evaluate_instance(
     results = evaluate_rules(rules, snapshot, no_snapshot_reason)
     rows = result_rows(app, instance, evaluation_id, datetime.now(UTC), snapshot, results, mutes)
     lake.write_posture_results(app, instance, evaluation_id, rows)
-    counts = {status: sum(1 for r in rows if r["status"] == status) for status in ("pass", "fail", "not_evaluated")}
-    log.info("%s/%s posture: %s", app, instance, ", ".join(f"{k} {v}" for k, v in counts.items()))
+    log.info("%s/%s %s", app, instance, summary(rows))
     return rows
 
 
 def summary(rows: Sequence[dict[str, Any]]) -> str:
-    counts = {status: sum(1 for r in rows if r["status"] == status) for status in ("pass", "fail", "not_evaluated")}
+    counts = {status: sum(1 for r in rows if r["status"] == status) for status in POSTURE_STATUSES}
     muted = sum(1 for r in rows if r["muted"])
     text = f"posture: {counts['pass']} pass, {counts['fail']} fail, {counts['not_evaluated']} not evaluated"
     return text + (f" ({muted} muted)" if muted else "")

@@ -12,6 +12,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from saaslens.lake.schema import POSTURE_STATUSES
 from saaslens.reports import svg
 from saaslens.reports.collect import SEVERITY_ORDER, FindingResult, PostureSummary, ReportData
 from saaslens.reports.freshness import NOT_CURRENT, STATE_LABELS, InstanceFreshness
@@ -199,7 +200,8 @@ def _content(data: ReportData) -> str:
     )
 
 
-_POSTURE_STATUSES = ("pass", "fail", "not_evaluated", "muted")
+# What a rule can be, and muted, which only the views show (an unexpired mute over any of them).
+_POSTURE_STATUSES = (*POSTURE_STATUSES, "muted")
 
 
 def _score(counts: dict[str, int]) -> str:
